@@ -13,17 +13,20 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from app.schemas.base import (
     ApiModel,
-    allowed_scores,
     IsoDate,
     StrictBool,
     UtcDateTime,
+    Whole,
+    cross_field_error,
     field_error,
     unique_items,
 )
+
+UNIQUE_ITEMS: dict[str, object] = {"uniqueItems": True}
 
 # --------------------------------------------------------------------------- vocabularies
 
@@ -227,11 +230,12 @@ PatientRef = Annotated[
 
 class Patient(ApiModel):
     patient_ref: PatientRef
-    age_years: int | None = Field(
-        default=None, ge=0, le=120, description="Age in whole years.", examples=[34]
+    age_years: Annotated[int, Whole(ge=0, le=120)] | None = Field(
+        default=None, description="Age in whole years.", examples=[34]
     )
     birth_date: IsoDate | None = Field(
-        default=None, description="Date of birth (ISO 8601), instead of or with age_years.",
+        default=None,
+        description="Date of birth (ISO 8601), instead of or with age_years.",
         examples=["1992-03-14"],
     )
     sex_at_birth: SexAtBirth | None = Field(
@@ -240,48 +244,60 @@ class Patient(ApiModel):
         examples=["female"],
     )
     pregnancy_status: PregnancyStatus | None = Field(
-        default=None, description="Pregnancy status as recorded by the clinician.",
+        default=None,
+        description="Pregnancy status as recorded by the clinician.",
         examples=["not_pregnant"],
     )
     weight_kg: float | None = Field(
-        default=None, gt=1, le=400, description="Body weight in kilograms.",
+        default=None,
+        gt=1,
+        le=400,
+        description="Body weight in kilograms.",
         examples=[72.5],
     )
 
 
 class Vitals(ApiModel):
     measured_at: UtcDateTime | None = Field(
-        default=None, description="When the vital signs were taken (UTC offset required).",
+        default=None,
+        description="When the vital signs were taken (UTC offset required).",
         examples=["2026-11-26T14:05:00Z"],
     )
-    heart_rate_bpm: int | None = Field(
-        default=None, ge=20, le=300, description="Resting heart rate, beats/min.",
+    heart_rate_bpm: Annotated[int, Whole(ge=20, le=300)] | None = Field(
+        default=None,
+        description="Resting heart rate, beats/min.",
         examples=[92],
     )
-    systolic_bp_mmhg: int | None = Field(
-        default=None, ge=40, le=300, description="Systolic blood pressure, mmHg.",
+    systolic_bp_mmhg: Annotated[int, Whole(ge=40, le=300)] | None = Field(
+        default=None,
+        description="Systolic blood pressure, mmHg.",
         examples=[138],
     )
-    diastolic_bp_mmhg: int | None = Field(
-        default=None, ge=20, le=200,
+    diastolic_bp_mmhg: Annotated[int, Whole(ge=20, le=200)] | None = Field(
+        default=None,
         description="Diastolic blood pressure, mmHg; must be below the systolic value.",
         examples=[86],
     )
-    respiratory_rate_per_min: int | None = Field(
-        default=None, ge=2, le=80, description="Respiratory rate, breaths/min.",
+    respiratory_rate_per_min: Annotated[int, Whole(ge=2, le=80)] | None = Field(
+        default=None,
+        description="Respiratory rate, breaths/min.",
         examples=[18],
     )
     temperature_c: float | None = Field(
-        default=None, ge=25, le=45, description="Body temperature, degrees Celsius.",
+        default=None,
+        ge=25,
+        le=45,
+        description="Body temperature, degrees Celsius.",
         examples=[37.4],
     )
-    spo2_percent: int | None = Field(
-        default=None, ge=40, le=100,
+    spo2_percent: Annotated[int, Whole(ge=40, le=100)] | None = Field(
+        default=None,
         description="Peripheral oxygen saturation, percent (NEWS2 SpO2 scale 1 is applied).",
         examples=[97],
     )
     on_supplemental_oxygen: StrictBool | None = Field(
-        default=None, description="Whether the patient is on supplemental oxygen.",
+        default=None,
+        description="Whether the patient is on supplemental oxygen.",
         examples=[False],
     )
     consciousness: Consciousness | None = Field(
@@ -293,22 +309,24 @@ class Vitals(ApiModel):
     def _diastolic_below_systolic(cls, value: int | None, info: ValidationInfo) -> int | None:
         systolic = info.data.get("systolic_bp_mmhg")
         if value is not None and systolic is not None and value >= systolic:
-            raise ValueError("diastolic pressure must be below systolic pressure")
+            raise cross_field_error("diastolic pressure must be below systolic pressure")
         return value
 
 
 class UrineDrugScreen(ApiModel):
     collected_at: UtcDateTime | None = Field(
-        default=None, description="When the specimen was collected.",
+        default=None,
+        description="When the specimen was collected.",
         examples=["2026-11-26T13:40:00Z"],
     )
     mitragynine: ScreenResult | None = Field(
         default=None,
-        description="Kratom (mitragynine). Standard panels do not detect it: needs a specific assay.",
+        description="Kratom (mitragynine); standard panels do not detect it (specific assay).",
         examples=["positive"],
     )
     mitragynine_method: KratomAssayMethod | None = Field(
-        default=None, description="How mitragynine was tested (screen or LC-MS/MS confirmation).",
+        default=None,
+        description="How mitragynine was tested (screen or LC-MS/MS confirmation).",
         examples=["lc_ms_ms"],
     )
     seven_hydroxymitragynine: ScreenResult | None = Field(
@@ -317,11 +335,15 @@ class UrineDrugScreen(ApiModel):
     opiates: ScreenResult | None = Field(
         default=None, description="Opiates (morphine/codeine immunoassay).", examples=["negative"]
     )
-    fentanyl: ScreenResult | None = Field(default=None, description="Fentanyl.", examples=["negative"])
+    fentanyl: ScreenResult | None = Field(
+        default=None, description="Fentanyl.", examples=["negative"]
+    )
     oxycodone: ScreenResult | None = Field(
         default=None, description="Oxycodone/oxymorphone.", examples=["negative"]
     )
-    methadone: ScreenResult | None = Field(default=None, description="Methadone.", examples=["negative"])
+    methadone: ScreenResult | None = Field(
+        default=None, description="Methadone.", examples=["negative"]
+    )
     buprenorphine: ScreenResult | None = Field(
         default=None, description="Buprenorphine.", examples=["negative"]
     )
@@ -331,7 +353,9 @@ class UrineDrugScreen(ApiModel):
     amphetamines: ScreenResult | None = Field(
         default=None, description="Amphetamines.", examples=["negative"]
     )
-    cocaine: ScreenResult | None = Field(default=None, description="Cocaine.", examples=["negative"])
+    cocaine: ScreenResult | None = Field(
+        default=None, description="Cocaine.", examples=["negative"]
+    )
     cannabinoids: ScreenResult | None = Field(
         default=None, description="Cannabinoids (THC).", examples=["negative"]
     )
@@ -341,9 +365,13 @@ class UrineDrugScreen(ApiModel):
     barbiturates: ScreenResult | None = Field(
         default=None, description="Barbiturates.", examples=["not_tested"]
     )
-    xylazine: ScreenResult | None = Field(default=None, description="Xylazine.", examples=["not_tested"])
+    xylazine: ScreenResult | None = Field(
+        default=None, description="Xylazine.", examples=["not_tested"]
+    )
     prescribed_analytes: list[Analyte] = Field(
-        default_factory=list, max_length=14,
+        json_schema_extra=UNIQUE_ITEMS,
+        default_factory=list,
+        max_length=14,
         description="Analytes expected to be positive because the patient is prescribed them.",
         examples=[["buprenorphine"]],
     )
@@ -353,63 +381,104 @@ class UrineDrugScreen(ApiModel):
 
 class Labs(ApiModel):
     collected_at: UtcDateTime | None = Field(
-        default=None, description="When the blood was drawn or the ECG recorded.",
+        default=None,
+        description="When the blood was drawn or the ECG recorded.",
         examples=["2026-11-26T13:45:00Z"],
     )
     alt_u_per_l: float | None = Field(
-        default=None, ge=0, le=20000, description="Alanine aminotransferase, U/L.",
+        default=None,
+        ge=0,
+        le=20000,
+        description="Alanine aminotransferase, U/L.",
         examples=[48],
     )
     alt_uln_u_per_l: float | None = Field(
-        default=None, gt=0, le=500,
-        description="The reporting laboratory's upper limit of normal for ALT, U/L.", examples=[40],
+        default=None,
+        gt=0,
+        le=500,
+        description="The reporting laboratory's upper limit of normal for ALT, U/L.",
+        examples=[40],
     )
     ast_u_per_l: float | None = Field(
-        default=None, ge=0, le=20000, description="Aspartate aminotransferase, U/L.",
+        default=None,
+        ge=0,
+        le=20000,
+        description="Aspartate aminotransferase, U/L.",
         examples=[39],
     )
     ast_uln_u_per_l: float | None = Field(
-        default=None, gt=0, le=500, description="Upper limit of normal for AST, U/L.",
+        default=None,
+        gt=0,
+        le=500,
+        description="Upper limit of normal for AST, U/L.",
         examples=[40],
     )
     alp_u_per_l: float | None = Field(
-        default=None, ge=0, le=10000, description="Alkaline phosphatase, U/L.",
+        default=None,
+        ge=0,
+        le=10000,
+        description="Alkaline phosphatase, U/L.",
         examples=[96],
     )
     alp_uln_u_per_l: float | None = Field(
-        default=None, gt=0, le=1000, description="Upper limit of normal for ALP, U/L.",
+        default=None,
+        gt=0,
+        le=1000,
+        description="Upper limit of normal for ALP, U/L.",
         examples=[120],
     )
     total_bilirubin_mg_per_dl: float | None = Field(
-        default=None, ge=0, le=80, description="Total bilirubin, mg/dL.",
+        default=None,
+        ge=0,
+        le=80,
+        description="Total bilirubin, mg/dL.",
         examples=[0.8],
     )
     total_bilirubin_uln_mg_per_dl: float | None = Field(
-        default=None, gt=0, le=10,
-        description="Upper limit of normal for total bilirubin, mg/dL.", examples=[1.2],
+        default=None,
+        gt=0,
+        le=10,
+        description="Upper limit of normal for total bilirubin, mg/dL.",
+        examples=[1.2],
     )
     inr: float | None = Field(
-        default=None, ge=0.5, le=20, description="International normalised ratio.",
+        default=None,
+        ge=0.5,
+        le=20,
+        description="International normalised ratio.",
         examples=[1.0],
     )
     potassium_mmol_per_l: float | None = Field(
-        default=None, ge=1, le=10, description="Serum potassium, mmol/L.",
+        default=None,
+        ge=1,
+        le=10,
+        description="Serum potassium, mmol/L.",
         examples=[4.1],
     )
     magnesium_mmol_per_l: float | None = Field(
-        default=None, ge=0.1, le=5, description="Serum magnesium, mmol/L.",
+        default=None,
+        ge=0.1,
+        le=5,
+        description="Serum magnesium, mmol/L.",
         examples=[0.85],
     )
     creatinine_mg_per_dl: float | None = Field(
-        default=None, gt=0, le=30, description="Serum creatinine, mg/dL.",
+        default=None,
+        gt=0,
+        le=30,
+        description="Serum creatinine, mg/dL.",
         examples=[0.9],
     )
     egfr_ml_min_1_73m2: float | None = Field(
-        default=None, ge=0, le=250,
-        description="Estimated glomerular filtration rate, mL/min/1.73 m2.", examples=[96],
+        default=None,
+        ge=0,
+        le=250,
+        description="Estimated glomerular filtration rate, mL/min/1.73 m2.",
+        examples=[96],
     )
-    qtc_ms: int | None = Field(
-        default=None, ge=250, le=800, description="Corrected QT interval from ECG, ms.",
+    qtc_ms: Annotated[int, Whole(ge=250, le=800)] | None = Field(
+        default=None,
+        description="Corrected QT interval from ECG, ms.",
         examples=[428],
     )
     pregnancy_test: TestResult | None = Field(
@@ -427,7 +496,8 @@ class MedicalHistory(ApiModel):
         default=None, description="Seizures during any previous withdrawal.", examples=[False]
     )
     complicated_withdrawal: StrictBool | None = Field(
-        default=None, description="Previous complicated withdrawal (delirium, hallucinations).",
+        default=None,
+        description="Previous complicated withdrawal (delirium, hallucinations).",
         examples=[False],
     )
     seizure_in_last_24h: StrictBool | None = Field(
@@ -464,14 +534,16 @@ class MedicalHistory(ApiModel):
         default=None, description="Congenital long QT syndrome.", examples=[False]
     )
     hepatic_impairment_child_pugh: ChildPughClass | None = Field(
-        default=None, description="Child-Pugh class of any hepatic impairment, or none.",
+        default=None,
+        description="Child-Pugh class of any hepatic impairment, or none.",
         examples=["none"],
     )
     liver_injury_symptoms: StrictBool | None = Field(
         default=None, description="Jaundice, dark urine or pruritus now.", examples=[False]
     )
     failed_outpatient_withdrawal_management: StrictBool | None = Field(
-        default=None, description="A previous outpatient withdrawal attempt failed.",
+        default=None,
+        description="A previous outpatient withdrawal attempt failed.",
         examples=[False],
     )
 
@@ -482,23 +554,39 @@ _COWS_DOC = "COWS item score; only the published anchor values are accepted."
 class CowsItems(ApiModel):
     """The 11 COWS items with their published allowed scores (Wesson & Ling 2003)."""
 
-    resting_pulse: allowed_scores(0, 1, 2, 4) = Field(description=f"Resting pulse. {_COWS_DOC}", examples=[1])
-    sweating: allowed_scores(0, 1, 2, 3, 4) = Field(description=f"Sweating. {_COWS_DOC}", examples=[1])
-    restlessness: allowed_scores(0, 1, 3, 5) = Field(description=f"Restlessness. {_COWS_DOC}", examples=[1])
-    pupil_size: allowed_scores(0, 1, 2, 5) = Field(description=f"Pupil size. {_COWS_DOC}", examples=[1])
-    bone_joint_aches: allowed_scores(0, 1, 2, 4) = Field(
+    resting_pulse: Annotated[int, Whole(one_of=(0, 1, 2, 4))] = Field(
+        description=f"Resting pulse. {_COWS_DOC}", examples=[1]
+    )
+    sweating: Annotated[int, Whole(one_of=(0, 1, 2, 3, 4))] = Field(
+        description=f"Sweating. {_COWS_DOC}", examples=[1]
+    )
+    restlessness: Annotated[int, Whole(one_of=(0, 1, 3, 5))] = Field(
+        description=f"Restlessness. {_COWS_DOC}", examples=[1]
+    )
+    pupil_size: Annotated[int, Whole(one_of=(0, 1, 2, 5))] = Field(
+        description=f"Pupil size. {_COWS_DOC}", examples=[1]
+    )
+    bone_joint_aches: Annotated[int, Whole(one_of=(0, 1, 2, 4))] = Field(
         description=f"Bone or joint aches. {_COWS_DOC}", examples=[2]
     )
-    runny_nose_tearing: allowed_scores(0, 1, 2, 4) = Field(
+    runny_nose_tearing: Annotated[int, Whole(one_of=(0, 1, 2, 4))] = Field(
         description=f"Runny nose or tearing. {_COWS_DOC}", examples=[1]
     )
-    gi_upset: allowed_scores(0, 1, 2, 3, 5) = Field(description=f"GI upset. {_COWS_DOC}", examples=[2])
-    tremor: allowed_scores(0, 1, 2, 4) = Field(description=f"Tremor. {_COWS_DOC}", examples=[1])
-    yawning: allowed_scores(0, 1, 2, 4) = Field(description=f"Yawning. {_COWS_DOC}", examples=[1])
-    anxiety_irritability: allowed_scores(0, 1, 2, 4) = Field(
+    gi_upset: Annotated[int, Whole(one_of=(0, 1, 2, 3, 5))] = Field(
+        description=f"GI upset. {_COWS_DOC}", examples=[2]
+    )
+    tremor: Annotated[int, Whole(one_of=(0, 1, 2, 4))] = Field(
+        description=f"Tremor. {_COWS_DOC}", examples=[1]
+    )
+    yawning: Annotated[int, Whole(one_of=(0, 1, 2, 4))] = Field(
+        description=f"Yawning. {_COWS_DOC}", examples=[1]
+    )
+    anxiety_irritability: Annotated[int, Whole(one_of=(0, 1, 2, 4))] = Field(
         description=f"Anxiety or irritability. {_COWS_DOC}", examples=[2]
     )
-    gooseflesh: allowed_scores(0, 3, 5) = Field(description=f"Gooseflesh skin. {_COWS_DOC}", examples=[0])
+    gooseflesh: Annotated[int, Whole(one_of=(0, 3, 5))] = Field(
+        description=f"Gooseflesh skin. {_COWS_DOC}", examples=[0]
+    )
 
 
 class Sows(ApiModel):
@@ -506,8 +594,9 @@ class Sows(ApiModel):
         description="Which scale: Handelsman 16-item (0-4 each) or Gossop 10-item (0-3 each).",
         examples=["handelsman_16"],
     )
-    items: list[Annotated[int, Field(ge=0, le=4)]] = Field(
-        min_length=10, max_length=16,
+    items: list[Annotated[int, Whole(ge=0, le=4)]] = Field(
+        min_length=10,
+        max_length=16,
         description="Item scores in the published order; the total is computed.",
         examples=[[2, 1, 1, 1, 1, 0, 1, 1, 1, 3, 2, 1, 0, 1, 1, 3]],
     )
@@ -519,13 +608,16 @@ class Sows(ApiModel):
             raise field_error(("items",), f"{self.version.value} needs exactly {expected} items")
         for index, item in enumerate(self.items):
             if item > top:
-                raise field_error(("items", index), f"{self.version.value} items are scored 0-{top}")
+                raise field_error(
+                    ("items", index), f"{self.version.value} items are scored 0-{top}"
+                )
         return self
 
 
 class Withdrawal(ApiModel):
     assessed_at: UtcDateTime | None = Field(
-        default=None, description="When the withdrawal scales were scored.",
+        default=None,
+        description="When the withdrawal scales were scored.",
         examples=["2026-11-26T14:00:00Z"],
     )
     cows: CowsItems | None = Field(
@@ -533,27 +625,41 @@ class Withdrawal(ApiModel):
     )
     sows: Sows | None = Field(default=None, description="Subjective Opiate Withdrawal Scale.")
     hours_since_last_kratom_use: float | None = Field(
-        default=None, ge=0, le=8760, description="Hours since the last kratom dose.",
+        default=None,
+        ge=0,
+        le=8760,
+        description="Hours since the last kratom dose.",
         examples=[14],
     )
     hours_since_last_other_opioid_use: float | None = Field(
-        default=None, ge=0, le=8760,
-        description="Hours since the last non-kratom opioid, if any is used.", examples=[72],
+        default=None,
+        ge=0,
+        le=8760,
+        description="Hours since the last non-kratom opioid, if any is used.",
+        examples=[72],
     )
 
 
 class Medication(ApiModel):
     name: str = Field(
-        min_length=1, max_length=200, description="Medication name as prescribed.",
+        min_length=1,
+        max_length=200,
+        description="Medication name as prescribed.",
         examples=["citalopram 20 mg tablet"],
     )
     rxnorm_code: str | None = Field(
-        default=None, pattern=r"^[0-9]{1,10}$", max_length=10,
-        description="RxNorm concept id, when known.", examples=["200371"],
+        default=None,
+        pattern=r"^[0-9]{1,10}$",
+        max_length=10,
+        description="RxNorm concept id, when known.",
+        examples=["200371"],
     )
     classes: list[MedicationClass] = Field(
-        default_factory=list, max_length=14,
-        description="Classes relevant to the safety rules.", examples=[["qt_prolonging", "serotonergic"]],
+        json_schema_extra=UNIQUE_ITEMS,
+        default_factory=list,
+        max_length=14,
+        description="Classes relevant to the safety rules.",
+        examples=[["qt_prolonging", "serotonergic"]],
     )
 
     _unique = field_validator("classes")(unique_items)
@@ -561,32 +667,46 @@ class Medication(ApiModel):
 
 class UseHistory(ApiModel):
     product_types: list[KratomProduct] = Field(
-        default_factory=list, max_length=4,
+        json_schema_extra=UNIQUE_ITEMS,
+        default_factory=list,
+        max_length=4,
         description="Kratom products used (leaf/powder, extract, concentrated 7-OH product).",
         examples=[["leaf_powder"]],
     )
     grams_per_day: float | None = Field(
-        default=None, ge=0, le=500, description="Leaf/powder grams per day.",
+        default=None,
+        ge=0,
+        le=500,
+        description="Leaf/powder grams per day.",
         examples=[25],
     )
-    doses_per_day: int | None = Field(
-        default=None, ge=0, le=50, description="Doses per day.", examples=[4]
+    doses_per_day: Annotated[int, Whole(ge=0, le=50)] | None = Field(
+        default=None, description="Doses per day.", examples=[4]
     )
     duration_months: float | None = Field(
-        default=None, ge=0, le=720, description="Duration of regular use, months.",
+        default=None,
+        ge=0,
+        le=720,
+        description="Duration of regular use, months.",
         examples=[30],
     )
     route: Route | None = Field(default=None, description="Usual route.", examples=["oral"])
-    prior_withdrawal_attempts: int | None = Field(
-        default=None, ge=0, le=200, description="Number of earlier attempts to stop.",
+    prior_withdrawal_attempts: Annotated[int, Whole(ge=0, le=200)] | None = Field(
+        default=None,
+        description="Number of earlier attempts to stop.",
         examples=[2],
     )
     prior_withdrawal_complications: list[WithdrawalComplication] = Field(
-        default_factory=list, max_length=5,
-        description="Complications during earlier withdrawal.", examples=[[]],
+        json_schema_extra=UNIQUE_ITEMS,
+        default_factory=list,
+        max_length=5,
+        description="Complications during earlier withdrawal.",
+        examples=[[]],
     )
     other_substances: list[Substance] | None = Field(
-        default=None, max_length=15,
+        json_schema_extra=UNIQUE_ITEMS,
+        default=None,
+        max_length=15,
         description="Other substances used; [] means asked and none, omitted means not asked.",
         examples=[["alcohol"]],
     )
@@ -597,14 +717,13 @@ class UseHistory(ApiModel):
         examples=[False],
     )
     current_medications: list[Medication] | None = Field(
-        default=None, max_length=50,
+        default=None,
+        max_length=50,
         description="Current medications; [] means reviewed and none, omitted means not reviewed.",
     )
 
     _unique_products = field_validator("product_types")(unique_items)
-    _unique_complications = field_validator("prior_withdrawal_complications")(
-        unique_items
-    )
+    _unique_complications = field_validator("prior_withdrawal_complications")(unique_items)
     _unique_substances = field_validator("other_substances")(unique_items)
 
 
@@ -615,11 +734,15 @@ _SNOMED = r"^[1-9][0-9]{5,17}$"
 class CodedCondition(ApiModel):
     system: CodeSystem = Field(description="Code system of the code.", examples=["icd10cm"])
     code: str = Field(
-        min_length=3, max_length=18, description="ICD-10-CM code (with dot) or SNOMED CT concept id.",
+        min_length=3,
+        max_length=18,
+        description="ICD-10-CM code (with dot) or SNOMED CT concept id.",
         examples=["F32.1"],
     )
     display: str | None = Field(
-        default=None, max_length=200, description="Human-readable name.",
+        default=None,
+        max_length=200,
+        description="Human-readable name.",
         examples=["Major depressive disorder, single episode, moderate"],
     )
 
@@ -629,7 +752,7 @@ class CodedCondition(ApiModel):
         system = info.data.get("system")
         pattern = _ICD10CM if system is CodeSystem.icd10cm else _SNOMED
         if system is not None and re.fullmatch(pattern, value) is None:
-            raise ValueError(f"not a valid {system.value} code")
+            raise cross_field_error(f"not a valid {system.value} code")
         return value
 
 
@@ -637,13 +760,27 @@ class CoOccurringConditions(ApiModel):
     coded: list[CodedCondition] = Field(
         default_factory=list, max_length=50, description="Active coded diagnoses."
     )
-    depression: StrictBool | None = Field(default=None, description="Depressive disorder.", examples=[True])
-    anxiety: StrictBool | None = Field(default=None, description="Anxiety disorder.", examples=[False])
-    ptsd: StrictBool | None = Field(default=None, description="Post-traumatic stress disorder.", examples=[False])
-    chronic_pain: StrictBool | None = Field(default=None, description="Chronic pain.", examples=[True])
-    liver_disease: StrictBool | None = Field(default=None, description="Chronic liver disease.", examples=[False])
-    cardiac_disease: StrictBool | None = Field(default=None, description="Cardiac disease.", examples=[False])
-    seizure_disorder: StrictBool | None = Field(default=None, description="Seizure disorder.", examples=[False])
+    depression: StrictBool | None = Field(
+        default=None, description="Depressive disorder.", examples=[True]
+    )
+    anxiety: StrictBool | None = Field(
+        default=None, description="Anxiety disorder.", examples=[False]
+    )
+    ptsd: StrictBool | None = Field(
+        default=None, description="Post-traumatic stress disorder.", examples=[False]
+    )
+    chronic_pain: StrictBool | None = Field(
+        default=None, description="Chronic pain.", examples=[True]
+    )
+    liver_disease: StrictBool | None = Field(
+        default=None, description="Chronic liver disease.", examples=[False]
+    )
+    cardiac_disease: StrictBool | None = Field(
+        default=None, description="Cardiac disease.", examples=[False]
+    )
+    seizure_disorder: StrictBool | None = Field(
+        default=None, description="Seizure disorder.", examples=[False]
+    )
     opioid_use_disorder: StrictBool | None = Field(
         default=None, description="Co-occurring opioid use disorder.", examples=[False]
     )
@@ -663,16 +800,20 @@ def _check_items_or_total(items: list[int] | None, total: int | None) -> None:
 
 
 class Phq9(ApiModel):
-    items: list[Annotated[int, Field(ge=0, le=3)]] | None = Field(
-        default=None, min_length=9, max_length=9, description="The 9 item scores (0-3) in order.",
+    items: list[Annotated[int, Whole(ge=0, le=3)]] | None = Field(
+        default=None,
+        min_length=9,
+        max_length=9,
+        description="The 9 item scores (0-3) in order.",
         examples=[[2, 2, 1, 2, 1, 1, 1, 0, 0]],
     )
-    total: int | None = Field(
-        default=None, ge=0, le=27, description="Total, if items are not given.",
+    total: Annotated[int, Whole(ge=0, le=27)] | None = Field(
+        default=None,
+        description="Total, if items are not given.",
         examples=[10],
     )
-    item9: int | None = Field(
-        default=None, ge=0, le=3,
+    item9: Annotated[int, Whole(ge=0, le=3)] | None = Field(
+        default=None,
         description="Item 9 (thoughts of death or self-harm), if items are not given.",
         examples=[0],
     )
@@ -686,12 +827,16 @@ class Phq9(ApiModel):
 
 
 class Gad7(ApiModel):
-    items: list[Annotated[int, Field(ge=0, le=3)]] | None = Field(
-        default=None, min_length=7, max_length=7, description="The 7 item scores (0-3) in order.",
+    items: list[Annotated[int, Whole(ge=0, le=3)]] | None = Field(
+        default=None,
+        min_length=7,
+        max_length=7,
+        description="The 7 item scores (0-3) in order.",
         examples=[[1, 2, 1, 1, 0, 1, 1]],
     )
-    total: int | None = Field(
-        default=None, ge=0, le=21, description="Total, if items are not given.",
+    total: Annotated[int, Whole(ge=0, le=21)] | None = Field(
+        default=None,
+        description="Total, if items are not given.",
         examples=[7],
     )
 
@@ -702,11 +847,15 @@ class Gad7(ApiModel):
 
 
 class Pcl5(ApiModel):
-    items: list[Annotated[int, Field(ge=0, le=4)]] | None = Field(
-        default=None, min_length=20, max_length=20, description="The 20 item scores (0-4) in order.",
+    items: list[Annotated[int, Whole(ge=0, le=4)]] | None = Field(
+        default=None,
+        min_length=20,
+        max_length=20,
+        description="The 20 item scores (0-4) in order.",
     )
-    total: int | None = Field(
-        default=None, ge=0, le=80, description="Total, if items are not given.",
+    total: Annotated[int, Whole(ge=0, le=80)] | None = Field(
+        default=None,
+        description="Total, if items are not given.",
         examples=[24],
     )
 
@@ -720,16 +869,20 @@ class CssrsScreener(ApiModel):
     """C-SSRS screener (past month for questions 1-5)."""
 
     wish_to_be_dead: StrictBool = Field(description="Q1: wished to be dead.", examples=[False])
-    suicidal_thoughts: StrictBool = Field(description="Q2: thoughts of killing oneself.", examples=[False])
+    suicidal_thoughts: StrictBool = Field(
+        description="Q2: thoughts of killing oneself.", examples=[False]
+    )
     thoughts_with_method: StrictBool | None = Field(
         default=None, description="Q3: thought about how (asked if Q2 is yes).", examples=[None]
     )
     intent: StrictBool | None = Field(
-        default=None, description="Q4: some intention of acting (asked if Q2 is yes).",
+        default=None,
+        description="Q4: some intention of acting (asked if Q2 is yes).",
         examples=[None],
     )
     plan_with_intent: StrictBool | None = Field(
-        default=None, description="Q5: started to work out details, intends to carry out.",
+        default=None,
+        description="Q5: started to work out details, intends to carry out.",
         examples=[None],
     )
     suicidal_behavior_lifetime: StrictBool = Field(
@@ -742,12 +895,16 @@ class CssrsScreener(ApiModel):
 
 
 class AuditC(ApiModel):
-    items: list[Annotated[int, Field(ge=0, le=4)]] | None = Field(
-        default=None, min_length=3, max_length=3, description="The 3 item scores (0-4) in order.",
+    items: list[Annotated[int, Whole(ge=0, le=4)]] | None = Field(
+        default=None,
+        min_length=3,
+        max_length=3,
+        description="The 3 item scores (0-4) in order.",
         examples=[[1, 1, 0]],
     )
-    total: int | None = Field(
-        default=None, ge=0, le=12, description="Total, if items are not given.",
+    total: Annotated[int, Whole(ge=0, le=12)] | None = Field(
+        default=None,
+        description="Total, if items are not given.",
         examples=[2],
     )
 
@@ -770,22 +927,27 @@ class Preferences(ApiModel):
         default=None, description="Declines group therapy.", examples=[False]
     )
     wants_complementary_therapies: StrictBool | None = Field(
-        default=None, description="Interested in acupuncture, massage or meditation.",
+        default=None,
+        description="Interested in acupuncture, massage or meditation.",
         examples=[True],
     )
     prefers_outpatient: StrictBool | None = Field(
         default=None, description="Prefers outpatient care.", examples=[True]
     )
     declines_medication: StrictBool | None = Field(
-        default=None, description="Declines medication for withdrawal or maintenance.",
+        default=None,
+        description="Declines medication for withdrawal or maintenance.",
         examples=[False],
     )
 
 
 class Social(ApiModel):
-    housing: HousingStatus | None = Field(default=None, description="Housing situation.", examples=["stable"])
+    housing: HousingStatus | None = Field(
+        default=None, description="Housing situation.", examples=["stable"]
+    )
     support_person_available: StrictBool | None = Field(
-        default=None, description="A supportive person can stay with or check on the patient.",
+        default=None,
+        description="A supportive person can stay with or check on the patient.",
         examples=[True],
     )
     has_transportation: StrictBool | None = Field(
@@ -912,7 +1074,9 @@ ASSESSMENT_EXAMPLE: dict[str, object] = {
         "current_medications": [],
     },
     "co_occurring_conditions": {
-        "coded": [{"system": "icd10cm", "code": "F41.1", "display": "Generalized anxiety disorder"}],
+        "coded": [
+            {"system": "icd10cm", "code": "F41.1", "display": "Generalized anxiety disorder"}
+        ],
         "depression": False,
         "anxiety": True,
         "chronic_pain": True,
@@ -947,24 +1111,34 @@ ASSESSMENT_EXAMPLE: dict[str, object] = {
 class AssessmentIn(ApiModel):
     """A structured kratom use disorder assessment."""
 
-    model_config = {"json_schema_extra": {"examples": [ASSESSMENT_EXAMPLE]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [ASSESSMENT_EXAMPLE]})  # type: ignore[list-item]
 
     assessed_at: UtcDateTime = Field(
         description="When the assessment was completed (UTC offset required).",
         examples=["2026-11-26T14:10:00Z"],
     )
     encounter_ref: str | None = Field(
-        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$",
-        description="The EHR encounter identifier.", examples=["enc-20261126-01"],
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="The EHR encounter identifier.",
+        examples=["enc-20261126-01"],
     )
     patient: Patient = Field(description="Who the assessment is about.")
     vitals: Vitals | None = Field(default=None, description="Vital signs.")
-    urine_drug_screen: UrineDrugScreen | None = Field(default=None, description="Urine drug screen.")
-    labs: Labs | None = Field(default=None, description="Liver, renal, electrolyte and ECG results.")
+    urine_drug_screen: UrineDrugScreen | None = Field(
+        default=None, description="Urine drug screen."
+    )
+    labs: Labs | None = Field(
+        default=None, description="Liver, renal, electrolyte and ECG results."
+    )
     medical_history: MedicalHistory | None = Field(default=None, description="Relevant history.")
     withdrawal: Withdrawal | None = Field(default=None, description="Withdrawal scales and timing.")
     dsm5_criteria_met: list[Dsm5Criterion] | None = Field(
-        default=None, max_length=11,
+        json_schema_extra=UNIQUE_ITEMS,
+        default=None,
+        max_length=11,
         description="DSM-5 criteria met in the past 12 months; [] = assessed, none met; "
         "omitted = not assessed.",
         examples=[["craving", "tolerance", "withdrawal"]],
@@ -976,7 +1150,9 @@ class AssessmentIn(ApiModel):
     screening: Screening | None = Field(default=None, description="Screening instruments.")
     social: Social | None = Field(default=None, description="Social context and preferences.")
     considering: list[ConsideredTreatment] = Field(
-        default_factory=list, max_length=6,
+        json_schema_extra=UNIQUE_ITEMS,
+        default_factory=list,
+        max_length=6,
         description="Treatments under consideration; the rules say whether each is safe now.",
         examples=[["buprenorphine"]],
     )

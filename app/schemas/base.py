@@ -8,6 +8,7 @@ is why the API validates bytes, see ``app.api.body``.)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -17,10 +18,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     ValidationError,
-    WithJsonSchema,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 
 
 class ApiModel(BaseModel):
@@ -46,29 +49,67 @@ UtcDateTime = Annotated[
 StrictBool = bool
 
 
-def allowed_scores(*values: int) -> Any:
-    """An integer restricted to a published set of item scores (e.g. COWS pulse: 0, 1, 2, 4)."""
-    allowed = frozenset(values)
+def _integral(value: Any) -> Any:
+    # JSON Schema counts 11.0 as an integer, so accept it; 11.5, "11" and true stay errors.
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
 
-    def check(value: int) -> int:
-        if value not in allowed:
-            raise ValueError(f"must be one of {sorted(allowed)}")
+
+@dataclass(frozen=True, slots=True)
+class Whole:
+    """``Annotated[int, Whole(...)]``: a strict integer with bounds or a published value set.
+
+    ``Literal[0, 1, 2, 4]`` would accept ``true`` as 1 (``True == 1`` in Python), and bounds
+    given with ``Field`` next to a before-validator are lost from the JSON Schema; building
+    the core schema here keeps both exact.
+    """
+
+    ge: int | None = None
+    le: int | None = None
+    one_of: tuple[int, ...] | None = None
+
+    def _check(self, value: int) -> int:
+        if self.one_of is not None and value not in self.one_of:
+            raise ValueError(f"must be one of {list(self.one_of)}")
         return value
 
-    return Annotated[
-        int, AfterValidator(check), WithJsonSchema({"type": "integer", "enum": sorted(allowed)})
-    ]
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        schema: core_schema.CoreSchema = core_schema.int_schema(ge=self.ge, le=self.le, strict=True)
+        if self.one_of is not None:
+            schema = core_schema.no_info_after_validator_function(self._check, schema)
+        return core_schema.no_info_before_validator_function(_integral, schema)
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        if self.one_of is not None:
+            json_schema["enum"] = list(self.one_of)
+        return json_schema
+
+
+CROSS_FIELD = "cross_field"
+
+
+def cross_field_error(message: str) -> PydanticCustomError:
+    """An error that depends on another field's value, which JSON Schema cannot express.
+
+    Its type is ``cross_field`` so clients (and our schema fuzzing) can tell it apart.
+    """
+    return PydanticCustomError(CROSS_FIELD, message)
 
 
 def field_error(loc: tuple[str | int, ...], message: str) -> ValidationError:
-    """A validation error at a precise location, for checks that span several fields.
+    """A cross-field error at a precise location.
 
     Raised from a model validator, Pydantic prefixes the enclosing path, so the client gets a
     JSON pointer to the exact field instead of to the whole object.
     """
     return ValidationError.from_exception_data(
-        "Assessment",
-        [InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=None)],
+        "Assessment", [InitErrorDetails(type=cross_field_error(message), loc=loc, input=None)]
     )
 
 
@@ -77,6 +118,6 @@ T = TypeVar("T")
 
 def unique_items(values: list[T] | None) -> list[T] | None:
     """Reject duplicates in a list that acts as a set (criteria, classes, analytes)."""
-    if values is not None and len(set(values)) != len(values):  # type: ignore[arg-type]
+    if values is not None and len(set(values)) != len(values):
         raise ValueError("items must be unique")
     return values

@@ -1,0 +1,97 @@
+"""Dependencies: the request's database session and the authenticated caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, Request, Security
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import Database
+from app.errors import Forbidden, RequestInvalid, Unauthorized
+from app.security import Principal, Scope
+from app.services.clients import principal_for_key
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key from `kratom-cds create-client`, sent as `Authorization: Bearer KEY`.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """What a handler works with: one session (it commits) and the caller."""
+
+    session: AsyncSession
+    principal: Principal
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def context(scope: Scope, *, write: bool = False) -> Any:
+    """Open the request's session, authenticate the API key and check its scope."""
+
+    async def dependency(
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Security(bearer),
+    ) -> AsyncIterator[RequestContext]:
+        if credentials is None or not credentials.credentials:
+            raise Unauthorized("Send an API key as 'Authorization: Bearer KEY'.")
+        async with database(request).session(write=write) as session:
+            principal = await principal_for_key(session, credentials.credentials)
+            if principal is None:
+                raise Unauthorized("The API key is not valid or has been revoked.")
+            if not principal.has(scope):
+                raise Forbidden(f"This operation needs the '{scope.value}' scope.")
+            request.state.principal = principal
+            yield RequestContext(session=session, principal=principal)
+
+    return Depends(dependency)
+
+
+_ALLOWED_QUERY: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _declared_query_params(route: APIRoute) -> frozenset[str]:
+    allowed = _ALLOWED_QUERY.get(id(route))
+    if allowed is None:
+        allowed = frozenset(_query_names(route.dependant))
+        _ALLOWED_QUERY[id(route)] = allowed
+    return allowed
+
+
+async def reject_unknown_query_params(request: Request) -> None:
+    """Unknown query parameters are 422, like unknown body fields: a typo ('limt=5') must not
+    silently fall back to a default."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not request.query_params:
+        return
+    allowed = _declared_query_params(route)
+    unknown = sorted({key for key in request.query_params if key not in allowed})
+    if unknown:
+        raise RequestInvalid(
+            [
+                {
+                    "pointer": f"query:{name}",
+                    "detail": "Unknown query parameter.",
+                    "type": "extra_forbidden",
+                }
+                for name in unknown
+            ]
+        )

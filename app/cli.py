@@ -1,0 +1,128 @@
+"""The ``kratom-cds`` command: serve, migrate, manage API clients, write the OpenAPI file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+
+from app.config import Settings, get_settings
+from app.migrations_state import PROJECT_ROOT, alembic_config
+from app.security import DEFAULT_CLIENT_SCOPES, Scope
+
+
+def migrate(settings: Settings, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(settings.database_url), revision)
+
+
+async def _create_client(settings: Settings, tenant: str, name: str, scopes: Sequence[str]) -> str:
+    from app.db import Database
+    from app.services.clients import create_client
+
+    db = Database(settings)
+    try:
+        async with db.session(write=True) as session:
+            issued = await create_client(session, tenant_name=tenant, name=name, scopes=scopes)
+            await session.commit()
+    finally:
+        await db.dispose()
+    return issued.key
+
+
+async def _bootstrap(settings: Settings) -> str | None:
+    from app.db import Database
+    from app.services.clients import bootstrap_development_key
+
+    db = Database(settings)
+    try:
+        async with db.session(write=True) as session:
+            issued = await bootstrap_development_key(session)
+            await session.commit()
+    finally:
+        await db.dispose()
+    return issued.key if issued else None
+
+
+def openapi_document() -> bytes:
+    from app.main import create_app
+
+    schema = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:")).openapi()
+    return orjson.dumps(schema, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    if args.migrate if args.migrate is not None else settings.migrate_on_start:
+        migrate(settings)
+    if settings.bootstrap_dev_key:
+        key = asyncio.run(_bootstrap(settings))
+        if key:
+            print("Created tenant 'default' and a development API key (shown only once):")
+            print(f"  {key}")
+            print("Use it as:  Authorization: Bearer <key>")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+        log_level="warning",
+        proxy_headers=False,
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kratom-cds", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="Run the API (migrates first unless --no-migrate).")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.add_argument("--migrate", action=argparse.BooleanOptionalAction, default=None)
+
+    sub.add_parser("migrate", help="Upgrade the database to the latest migration.")
+
+    create = sub.add_parser("create-client", help="Create an API client and print its key once.")
+    create.add_argument("--tenant", required=True, help="Tenant name (created if new).")
+    create.add_argument("--name", default="api-client", help="A label for the client.")
+    create.add_argument(
+        "--scopes",
+        nargs="+",
+        default=[s.value for s in DEFAULT_CLIENT_SCOPES],
+        choices=[s.value for s in Scope],
+        help="Scopes to grant (default: read/write assessments and plans, read knowledge).",
+    )
+
+    openapi = sub.add_parser("openapi", help="Write the OpenAPI document.")
+    openapi.add_argument("--output", type=Path, default=PROJECT_ROOT / "openapi.json")
+
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    if args.command == "serve":
+        return _serve(args, settings)
+    if args.command == "migrate":
+        migrate(settings)
+        return 0
+    if args.command == "create-client":
+        key = asyncio.run(_create_client(settings, args.tenant, args.name, args.scopes))
+        print(key)
+        return 0
+    if args.command == "openapi":
+        args.output.write_bytes(openapi_document())
+        print(f"wrote {args.output}")
+        return 0
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

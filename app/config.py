@@ -1,0 +1,51 @@
+"""Settings, read once from the environment (prefix ``KRATOM_CDS_``) or an optional ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads; the README lists them in a table."""
+
+    model_config = SettingsConfigDict(env_prefix="KRATOM_CDS_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./kratom_cds.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///PATH or postgresql+asyncpg://...",
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=100, description="Connections per worker.")
+    db_statement_timeout_ms: int = Field(
+        default=5000, ge=100, description="PostgreSQL statement timeout per query."
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=5000, ge=0, description="How long a SQLite writer waits for another process."
+    )
+    max_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="Largest request body accepted (413 above)."
+    )
+    migrate_on_start: bool = Field(
+        default=True, description="`kratom-cds serve` runs `alembic upgrade head` first."
+    )
+    bootstrap_dev_key: bool = Field(
+        default=True,
+        description="On a start with no tenants, create tenant `default` and print a dev key once.",
+    )
+    docs_enabled: bool = Field(default=True, description="Serve /docs and /redoc (offline assets).")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    host: str = Field(default="127.0.0.1", description="`kratom-cds serve` bind address.")
+    port: int = Field(default=8000, ge=1, le=65535, description="`kratom-cds serve` port.")
+    workers: int = Field(default=1, ge=1, le=64, description="`kratom-cds serve` worker processes.")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,161 @@
+"""Engine, session factory, ORM base and the column types shared by every table."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import JSON, DateTime, Dialect, MetaData, event, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.types import TypeDecorator
+
+from app.config import Settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend.
+
+    SQLite has no timezone type: values are stored as naive UTC and re-labelled UTC on load, so
+    ordering and keyset comparisons behave the same as on PostgreSQL's ``timestamptz``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self,
+        value: datetime | None,
+        dialect: Dialect,  # noqa: ARG002 (SQLAlchemy's signature)
+    ) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def make_engine(settings: Settings) -> AsyncEngine:
+    """The async engine for the configured database, with per-backend safety settings."""
+    kwargs: dict[str, Any] = {
+        "json_serializer": _json_dumps,
+        "json_deserializer": orjson.loads,
+        "pool_size": settings.db_pool_size,
+        "max_overflow": 0,
+    }
+    if settings.is_sqlite:
+        engine = create_async_engine(settings.database_url, **kwargs)
+        _configure_sqlite(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        return engine
+    kwargs["pool_pre_ping"] = True
+    kwargs["connect_args"] = {
+        "server_settings": {
+            "statement_timeout": str(settings.db_statement_timeout_ms),
+            "synchronous_commit": "on",
+        }
+    }
+    return create_async_engine(settings.database_url, **kwargs)
+
+
+def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        # SQLAlchemy's documented fix: let SQLAlchemy, not the driver, emit BEGIN, so that
+        # transactions (and savepoints) span reads as well as writes.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+async def verify_sqlite_pragmas(engine: AsyncEngine) -> None:
+    """Refuse to start when SQLite is not in the durable mode the service promises."""
+    async with engine.connect() as conn:
+        journal = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
+        synchronous = (await conn.execute(text("PRAGMA synchronous"))).scalar_one()
+        foreign_keys = (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one()
+    if str(journal).lower() != "wal" or int(synchronous) != 2 or int(foreign_keys) != 1:
+        raise RuntimeError(
+            f"SQLite is not durable: journal_mode={journal} synchronous={synchronous} "
+            f"foreign_keys={foreign_keys} (expected wal, 2=FULL, 1)"
+        )
+
+
+class Database:
+    """What the app keeps in its lifespan: the engine, the session factory, the writer lock."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.engine = make_engine(settings)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite allows one writer: serialising writers in the process avoids busy-wait
+        # storms (16 racing writers gave p99 near 1 s in the baseline). PostgreSQL needs none.
+        self.write_lock: asyncio.Lock | None = asyncio.Lock() if settings.is_sqlite else None
+        self.is_sqlite = settings.is_sqlite
+
+    @contextlib.asynccontextmanager
+    async def session(self, *, write: bool) -> AsyncIterator[AsyncSession]:
+        """One session; rolled back unless the caller committed; writers serialised on SQLite."""
+        lock = self.write_lock if write else None
+        if lock is not None:
+            await lock.acquire()
+        try:
+            async with self.sessions() as session:
+                try:
+                    yield session
+                except BaseException:
+                    await session.rollback()
+                    raise
+        finally:
+            if lock is not None:
+                lock.release()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

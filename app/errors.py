@@ -1,0 +1,286 @@
+"""RFC 9457 problem details: the one shape of every error this service returns."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from pydantic_core import ErrorDetails
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://kratom-cds.dev/problems/"
+
+
+class FieldError(BaseModel):
+    pointer: str = Field(
+        max_length=512,
+        description="JSON pointer (RFC 6901) into the request body; for a parameter, "
+        "`path:NAME`, `query:NAME` or `header:NAME`.",
+        examples=["/vitals/heart_rate_bpm"],
+    )
+    detail: str = Field(
+        max_length=500,
+        description="What is wrong with it.",
+        examples=["Input should be less than or equal to 300"],
+    )
+    type: str = Field(
+        max_length=64,
+        description="Stable machine-readable error type.",
+        examples=["less_than_equal"],
+    )
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(
+        max_length=200,
+        description="URI identifying the problem type.",
+        examples=[PROBLEM_BASE + "not-found"],
+    )
+    title: str = Field(
+        max_length=200,
+        description="Short, human-readable summary of the type.",
+        examples=["Resource not found"],
+    )
+    status: int = Field(ge=400, le=599, description="HTTP status code.", examples=[404])
+    detail: str = Field(
+        max_length=2000,
+        description="Explanation specific to this occurrence.",
+        examples=["No assessment with this id exists for your organisation."],
+    )
+    instance: str = Field(
+        max_length=2000,
+        description="The request path.",
+        examples=["/v1/assessments/0b0c6a1e-9a53-4d7e-9b65-1f0c0a7d2b11"],
+    )
+    request_id: str | None = Field(
+        default=None, max_length=64, description="Correlates with server logs."
+    )
+
+
+class ValidationProblem(Problem):
+    errors: list[FieldError] = Field(
+        max_length=1000, description="Every invalid field, each by JSON pointer."
+    )
+
+
+class DomainError(Exception):
+    """Base of the errors handlers raise; each subclass fixes status, type and title."""
+
+    status: ClassVar[int] = 400
+    slug: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+
+
+class NotFound(DomainError):
+    status, slug, title = 404, "not-found", "Resource not found"
+
+
+class Unauthorized(DomainError):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="kratom-cds"'})
+
+
+class Forbidden(DomainError):
+    status, slug, title = 403, "forbidden", "Not permitted"
+
+
+class MalformedBody(DomainError):
+    status, slug, title = 400, "malformed-body", "Malformed request body"
+
+
+class UnsupportedMediaType(DomainError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class BodyTooLarge(DomainError):
+    status, slug, title = 413, "body-too-large", "Request body too large"
+
+
+class InvalidCursor(DomainError):
+    status, slug, title = 400, "invalid-cursor", "Invalid pagination cursor"
+
+
+class RequestInvalid(DomainError):
+    """422 with every bad field named by JSON pointer."""
+
+    status, slug, title = 422, "validation-error", "The request is not valid"
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__(f"{len(errors)} invalid field(s); see errors.")
+        self.errors = errors
+
+
+_HTTP_TITLES = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Not permitted"),
+    404: ("not-found", "Resource not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    413: ("body-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+}
+
+
+def json_pointer(loc: Sequence[int | str]) -> str:
+    """RFC 6901 pointer for a Pydantic error location."""
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in loc]
+    return "/" + "/".join(parts) if parts else ""
+
+
+def field_errors(errors: Sequence[ErrorDetails], *, skip_prefix: int = 0) -> list[dict[str, str]]:
+    """Pydantic errors as pointer/detail/type, never echoing the submitted value."""
+    out = []
+    for err in errors:
+        loc = tuple(err["loc"])[skip_prefix:]
+        out.append({"pointer": json_pointer(loc), "detail": err["msg"][:500], "type": err["type"]})
+    return out
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    if extra:
+        body.update(extra)
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, DomainError):  # pragma: no cover - registered for DomainError only
+        raise exc
+    extra = {"errors": exc.errors} if isinstance(exc, RequestInvalid) else None
+    return problem_response(
+        request,
+        status=exc.status,
+        slug=exc.slug,
+        title=exc.title,
+        detail=exc.detail,
+        headers=exc.headers,
+        extra=extra,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, StarletteHTTPException):  # pragma: no cover
+        raise exc
+    slug, title = _HTTP_TITLES.get(exc.status_code, ("http-error", "HTTP error"))
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    if exc.status_code == 404:
+        detail = "No such resource."
+    return problem_response(
+        request,
+        status=exc.status_code,
+        slug=slug,
+        title=title,
+        detail=detail,
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, RequestValidationError):  # pragma: no cover
+        raise exc
+    errors = []
+    for err in exc.errors():
+        loc = tuple(err.get("loc", ()))
+        where, rest = (loc[0], loc[1:]) if loc else ("body", ())
+        pointer = json_pointer(rest) if where == "body" else f"{where}:{'.'.join(map(str, rest))}"
+        errors.append(
+            {
+                "pointer": pointer,
+                "detail": str(err.get("msg", ""))[:500],
+                "type": str(err.get("type", "invalid")),
+            }
+        )
+    return problem_response(
+        request,
+        status=422,
+        slug=RequestInvalid.slug,
+        title=RequestInvalid.title,
+        detail=f"{len(errors)} invalid field(s); see errors.",
+        extra={"errors": errors},
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    # Log the type and where, never the message: it may contain submitted values.
+    logger.error(
+        "unhandled %s on %s %s",
+        type(exc).__name__,
+        request.method,
+        getattr(request.scope.get("route"), "path", "?"),
+    )
+    return problem_response(
+        request,
+        status=500,
+        slug="internal-error",
+        title="Internal server error",
+        detail="The server could not complete the request. Nothing was stored.",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the given error statuses, as problem+json."""
+    descriptions = {
+        400: "Malformed request (body is not JSON, or a bad cursor).",
+        401: "Missing or invalid API key.",
+        403: "The API key lacks the scope this operation needs.",
+        404: "Not found (or belongs to another organisation).",
+        413: "Request body larger than the configured limit.",
+        415: "Content-Type is not application/json.",
+        422: "Validation failed; `errors` names every bad field by JSON pointer.",
+        500: "Unexpected server error; nothing was stored.",
+        503: "Not ready (database unreachable or migrations not at head).",
+    }
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        schema = "ValidationProblem" if status == 422 else "Problem"
+        out[status] = {
+            "description": descriptions[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+        }
+    return out

@@ -1,0 +1,73 @@
+"""The OpenAPI document: stable camelCase operationIds, problem schemas, body models."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from app.api.body import BODY_MODELS
+from app.errors import Problem, ValidationProblem
+
+DESCRIPTION = """\
+Clinical decision support for **kratom use disorder**. Send a structured assessment (vital
+signs, urine drug screen, labs, withdrawal scales, DSM-5 criteria, co-occurring conditions,
+use history, social context, preferences); get validated scores and, in later releases, a
+cited three-phase treatment plan.
+
+* Authentication: `Authorization: Bearer <API key>` (see the README for `kratom-cds create-client`).
+* Every error is `application/problem+json` (RFC 9457); 422 names every bad field by JSON pointer.
+* Units are in field names (`heart_rate_bpm`, `temperature_c`). Missing inputs are reported,
+  never defaulted. Timestamps are UTC ISO 8601; ids are opaque UUIDs; lists are cursor-paginated.
+
+This service supports clinicians' judgment; it never replaces it.
+"""
+
+TAGS = [
+    {"name": "assessments", "description": "Store and read structured assessments."},
+    {"name": "health", "description": "Liveness and readiness probes."},
+]
+
+
+def operation_id(route: APIRoute) -> str:
+    """``create_assessment`` becomes ``createAssessment``."""
+    head, *rest = route.name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+        servers=app.servers,
+        separate_input_output_schemas=False,
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    body_models: list[type[BaseModel]] = [Problem, ValidationProblem, *BODY_MODELS.values()]
+    models: list[tuple[type[BaseModel], Literal["validation"]]] = [
+        (m, "validation") for m in body_models
+    ]
+    _, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
+    for name, definition in defs.get("$defs", {}).items():
+        components.setdefault(name, definition)
+    # FastAPI's default validation schemas are unused: every 422 is a ValidationProblem.
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    schema["info"]["contact"] = {"name": "kratom-cds maintainers", "url": "https://kratom-cds.dev"}
+    return schema
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,66 @@
+"""Framework errors are problem+json too, and a crash reveals nothing."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.main import create_app
+
+PROBLEM = "application/problem+json"
+
+
+async def test_unknown_route_is_problem(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/nope")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["instance"] == "/v1/nope"
+
+
+async def test_wrong_method_is_405_problem(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/v1/assessments")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == PROBLEM
+
+
+async def test_bad_path_uuid_is_422_naming_the_parameter(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    response = await client.get("/v1/assessments/not-a-uuid", headers=auth)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "path:assessment_id"
+
+
+async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
+    given = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
+    made = await client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    assert made.headers["x-request-id"] != "bad id with spaces"
+    assert len(made.headers["x-request-id"]) == 32
+
+
+async def test_unexpected_error_is_500_without_internals(settings: Settings) -> None:
+    app: FastAPI = create_app(settings)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret detail: patient Jane Doe")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        response = await c.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == PROBLEM
+    assert "Jane" not in response.text
+    assert "Traceback" not in response.text
+
+
+async def test_unknown_query_parameter_is_422(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    response = await client.get("/v1/patients/p/assessments?limt=5", headers=auth)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"pointer": "query:limt", "detail": "Unknown query parameter.", "type": "extra_forbidden"}
+    ]
