@@ -68,6 +68,12 @@ class Problem(BaseModel):
     )
 
 
+class TransitionProblem(Problem):
+    allowed: list[str] = Field(
+        default_factory=list, max_length=10, description="Transitions allowed from here."
+    )
+
+
 class ValidationProblem(Problem):
     errors: list[FieldError] = Field(
         max_length=1000, description="Every invalid field, each by JSON pointer."
@@ -85,6 +91,10 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.headers = headers or {}
+
+    def extensions(self) -> dict[str, Any] | None:
+        """Extra members of the problem body (RFC 9457 extensions)."""
+        return None
 
 
 class NotFound(DomainError):
@@ -126,6 +136,9 @@ class RequestInvalid(DomainError):
     def __init__(self, errors: list[dict[str, str]]) -> None:
         super().__init__(f"{len(errors)} invalid field(s); see errors.")
         self.errors = errors
+
+    def extensions(self) -> dict[str, Any] | None:
+        return {"errors": self.errors}
 
 
 _HTTP_TITLES = {
@@ -185,7 +198,7 @@ def problem_response(
 async def _domain_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, DomainError):  # pragma: no cover - registered for DomainError only
         raise exc
-    extra = {"errors": exc.errors} if isinstance(exc, RequestInvalid) else None
+    extra = exc.extensions()
     return problem_response(
         request,
         status=exc.status,
@@ -270,15 +283,19 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "Missing or invalid API key.",
         403: "The API key lacks the scope this operation needs.",
         404: "Not found (or belongs to another organisation).",
+        409: "Conflict: a transition that is not allowed (`allowed` lists the legal ones), or "
+        "a request with the same Idempotency-Key still in progress.",
+        412: "If-Match does not carry the plan's current strong ETag.",
         413: "Request body larger than the configured limit.",
         415: "Content-Type is not application/json.",
         422: "Validation failed; `errors` names every bad field by JSON pointer.",
+        428: "If-Match is required for this change.",
         500: "Unexpected server error; nothing was stored.",
         503: "Not ready (database unreachable or migrations not at head).",
     }
     out: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
-        schema = "ValidationProblem" if status == 422 else "Problem"
+        schema = {422: "ValidationProblem", 409: "TransitionProblem"}.get(status, "Problem")
         out[status] = {
             "description": descriptions[status],
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{schema}"}}},

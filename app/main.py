@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from app import __version__
-from app.api import assessments, health
+from app.api import assessments, health, plans
 from app.api.deps import reject_unknown_query_params
 from app.config import Settings, get_settings
 from app.db import Database, verify_sqlite_pragmas
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(assessments.router)
+    app.include_router(plans.router)
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

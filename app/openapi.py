@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from app.api.body import BODY_MODELS
-from app.errors import Problem, ValidationProblem
+from app.errors import Problem, TransitionProblem, ValidationProblem
 
 DESCRIPTION = """\
 Clinical decision support for **kratom use disorder**. Send a structured assessment (vital
@@ -29,6 +29,7 @@ This service supports clinicians' judgment; it never replaces it.
 
 TAGS = [
     {"name": "assessments", "description": "Store and read structured assessments."},
+    {"name": "plans", "description": "Treatment plans: lifecycle, revisions, decisions."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
@@ -50,7 +51,12 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         separate_input_output_schemas=False,
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    body_models: list[type[BaseModel]] = [Problem, ValidationProblem, *BODY_MODELS.values()]
+    body_models: list[type[BaseModel]] = [
+        Problem,
+        TransitionProblem,
+        ValidationProblem,
+        *BODY_MODELS.values(),
+    ]
     models: list[tuple[type[BaseModel], Literal["validation"]]] = [
         (m, "validation") for m in body_models
     ]

@@ -35,16 +35,22 @@ async def test_readyz_is_503_when_schema_is_behind(client: httpx.AsyncClient, ap
     assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_sqlite_runs_durable(settings: Settings) -> None:
-    if not settings.is_sqlite:
-        pytest.skip("SQLite-specific: the suite is running on PostgreSQL")
+async def test_database_runs_durable(settings: Settings) -> None:
+    """An acknowledged write must survive a crash: WAL + synchronous=FULL on SQLite,
+    synchronous_commit=on and a statement timeout on PostgreSQL."""
     engine = make_engine(settings)
     try:
-        await verify_sqlite_pragmas(engine)
         async with engine.connect() as conn:
-            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
-            assert (await conn.execute(text("PRAGMA synchronous"))).scalar_one() == 2
-            assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
+            if settings.is_sqlite:
+                await verify_sqlite_pragmas(engine)
+                assert (await conn.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
+                assert (await conn.execute(text("PRAGMA synchronous"))).scalar_one() == 2
+                assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
+            else:
+                sync = (await conn.execute(text("SHOW synchronous_commit"))).scalar_one()
+                timeout = (await conn.execute(text("SHOW statement_timeout"))).scalar_one()
+                assert sync == "on"
+                assert timeout == "5s"
     finally:
         await engine.dispose()
 

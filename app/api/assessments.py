@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from app.api.body import json_body, request_body_openapi
-from app.api.deps import RequestContext, context
+from app.api.deps import IdempotencyKey, RequestContext, context
 from app.api.responses import json_response
 from app.errors import problem_responses
 from app.pagination import decode_cursor, encode_cursor
@@ -17,6 +17,7 @@ from app.schemas.assessment import AssessmentIn, PatientRef
 from app.schemas.records import AssessmentPage, AssessmentRead
 from app.security import Scope
 from app.services import assessments as service
+from app.services.idempotency import request_fingerprint, run_idempotent
 
 router = APIRouter(tags=["assessments"])
 
@@ -51,20 +52,29 @@ def _read_view(row: dict[str, Any]) -> dict[str, Any]:
                 }
             },
         },
-        **problem_responses(400, 401, 403, 413, 415, 422, 500),
+        **problem_responses(400, 401, 403, 409, 413, 415, 422, 500),
     },
     openapi_extra=request_body_openapi(AssessmentIn, description="The assessment to store."),
 )
 async def create_assessment(
-    ctx: _WRITE, payload: AssessmentIn = json_body(AssessmentIn)
+    request: Request,
+    ctx: _WRITE,
+    idempotency_key: IdempotencyKey = None,
+    payload: AssessmentIn = json_body(AssessmentIn),
 ) -> Response:
     """Validates the assessment, computes its scores and stores both. Assessments are
     immutable: a reassessment is a new assessment."""
-    row = await service.create_assessment(ctx.session, ctx.principal, payload)
-    await ctx.session.commit()
-    return json_response(
-        _read_view(row), status_code=201, headers={"Location": f"/v1/assessments/{row['id']}"}
-    )
+
+    async def create() -> Response:
+        row = await service.create_assessment(ctx.session, ctx.principal, payload)
+        return json_response(
+            _read_view(row),
+            status_code=201,
+            headers={"Location": f"/v1/assessments/{row['id']}"},
+        )
+
+    fingerprint = request_fingerprint("POST", request.url.path, await request.body())
+    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, fingerprint, create)
 
 
 @router.get(

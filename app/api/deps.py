@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Header, Request, Security
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -16,6 +16,18 @@ from app.db import Database
 from app.errors import Forbidden, RequestInvalid, Unauthorized
 from app.security import Principal, Scope
 from app.services.clients import principal_for_key
+from app.services.idempotency import KEY_PATTERN
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=KEY_PATTERN,
+        description="Retry-safe creation: the same key and body replay the first response "
+        "(with `Idempotent-Replayed: true`); the same key with another body is 422; a "
+        "duplicate still in progress is 409. Keys are per API client, kept at least 24 h.",
+    ),
+]
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -1,6 +1,16 @@
 """Every ORM model, imported here so ``Base.metadata`` is complete for Alembic."""
 
 from app.models.assessment import Assessment
+from app.models.plan import IdempotencyRecord, Plan, PlanDecision, PlanEvent, PlanRevision
 from app.models.tenant import ApiClient, Tenant
 
-__all__ = ["ApiClient", "Assessment", "Tenant"]
+__all__ = [
+    "ApiClient",
+    "Assessment",
+    "IdempotencyRecord",
+    "Plan",
+    "PlanDecision",
+    "PlanEvent",
+    "PlanRevision",
+    "Tenant",
+]

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from app.schemas.base import (
     ApiModel,
@@ -26,7 +27,7 @@ from app.schemas.base import (
     unique_items,
 )
 
-UNIQUE_ITEMS: dict[str, object] = {"uniqueItems": True}
+UNIQUE_ITEMS: JsonDict = {"uniqueItems": True}
 
 # --------------------------------------------------------------------------- vocabularies
 

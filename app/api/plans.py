@@ -1,0 +1,331 @@
+"""Treatment plans: create, read, list, lifecycle, reassessments, revisions, decisions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from pydantic import AwareDatetime
+from starlette.responses import Response
+
+from app.api.body import json_body, request_body_openapi
+from app.api.deps import IdempotencyKey, RequestContext, context
+from app.api.responses import json_response
+from app.errors import problem_responses
+from app.pagination import decode_cursor, encode_cursor
+from app.schemas.assessment import PatientRef
+from app.schemas.plan import (
+    DecisionIn,
+    DecisionRead,
+    HistoryPage,
+    PlanCreate,
+    PlanPage,
+    PlanRead,
+    PlanUpdate,
+    ReassessmentIn,
+    RelapsePreventionIn,
+    RevisionPage,
+    RevisionRead,
+)
+from app.schemas.plan_vocab import Phase, PlanStatus
+from app.security import Scope
+from app.services import plans as service
+from app.services.idempotency import request_fingerprint, run_idempotent
+
+router = APIRouter(tags=["plans"])
+
+_READ = Annotated[RequestContext, context(Scope.plans_read)]
+_WRITE = Annotated[RequestContext, context(Scope.plans_write, write=True)]
+_PLAN_ID = Annotated[uuid.UUID, Path(description="The plan id.")]
+_IF_MATCH = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=200,
+        description="Required: the plan's current strong ETag (428 without, 412 if stale).",
+    ),
+]
+_USER_ID = Annotated[
+    str | None,
+    Header(
+        alias="X-User-Id",
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:@/-]+$",
+        description="The end user acting through this client, for the plan's history.",
+    ),
+]
+
+_LOCATION_ETAG_HEADERS = {
+    "Location": {"description": "URL of the plan.", "schema": {"type": "string", "maxLength": 200}},
+    "ETag": {
+        "description": "Strong ETag of the plan.",
+        "schema": {"type": "string", "maxLength": 64},
+    },
+}
+_ETAG_HEADER = {"ETag": _LOCATION_ETAG_HEADERS["ETag"]}
+
+
+def _plan_response(row: dict[str, Any], *, status_code: int = 200) -> Response:
+    headers = {"ETag": service.etag(row["id"], row["version"])}
+    if status_code == 201:
+        headers["Location"] = f"/v1/plans/{row['id']}"
+    return json_response(service.plan_view(row), status_code=status_code, headers=headers)
+
+
+@router.post(
+    "/v1/plans",
+    status_code=201,
+    summary="Create a treatment plan",
+    response_model=PlanRead,
+    responses={
+        201: {"description": "Created.", "headers": _LOCATION_ETAG_HEADERS},
+        **problem_responses(400, 401, 403, 409, 413, 415, 422, 500),
+    },
+    openapi_extra=request_body_openapi(
+        PlanCreate, description="A stored assessment id, or an inline assessment."
+    ),
+)
+async def create_plan(
+    request: Request,
+    ctx: _WRITE,
+    idempotency_key: IdempotencyKey = None,
+    user_id: _USER_ID = None,
+    payload: PlanCreate = json_body(PlanCreate),
+) -> Response:
+    """Evaluates the assessment with the current ruleset and stores the plan as revision 1,
+    with the full evaluation, the ruleset version and hash, and current phase
+    `stabilization`. With an inline assessment, the assessment and the plan are stored in one
+    transaction."""
+
+    async def create() -> Response:
+        row = await service.create_plan(ctx.session, ctx.principal, payload, user_id=user_id)
+        return _plan_response(row, status_code=201)
+
+    fingerprint = request_fingerprint("POST", request.url.path, await request.body())
+    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, fingerprint, create)
+
+
+@router.get(
+    "/v1/plans",
+    summary="List treatment plans",
+    response_model=PlanPage,
+    responses=problem_responses(400, 401, 403, 422, 500),
+)
+async def list_plans(
+    ctx: _READ,
+    patient_ref: Annotated[PatientRef | None, Query(description="Only this patient's.")] = None,
+    status: Annotated[PlanStatus | None, Query(description="Only plans in this status.")] = None,
+    phase: Annotated[Phase | None, Query(description="Only plans in this phase.")] = None,
+    updated_since: Annotated[
+        AwareDatetime | None, Query(description="Only plans changed at or after this instant.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size (at most 100).")] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="`next_cursor` from the previous page.",
+        ),
+    ] = None,
+) -> Response:
+    """Most recently updated first; keyset pagination on (updated_at, id)."""
+    rows, more = await service.list_plans(
+        ctx.session,
+        ctx.principal,
+        patient_ref=patient_ref,
+        status=status,
+        phase=phase,
+        updated_since=updated_since,
+        limit=limit,
+        after=decode_cursor(cursor) if cursor else None,
+    )
+    next_cursor = encode_cursor(rows[-1]["updated_at"], rows[-1]["id"]) if more else None
+    return json_response(
+        {"items": [service.summary_view(r) for r in rows], "next_cursor": next_cursor}
+    )
+
+
+@router.get(
+    "/v1/plans/{plan_id}",
+    summary="Read a treatment plan",
+    response_model=PlanRead,
+    responses={
+        200: {"description": "The plan.", "headers": _ETAG_HEADER},
+        **problem_responses(401, 403, 404, 422, 500),
+    },
+)
+async def get_plan(ctx: _READ, plan_id: _PLAN_ID) -> Response:
+    """The plan as recorded: its evaluation is never recomputed on read, so an old plan shows
+    what was recommended then and by which ruleset version."""
+    return _plan_response(await service.get_plan(ctx.session, ctx.principal, plan_id))
+
+
+@router.patch(
+    "/v1/plans/{plan_id}",
+    summary="Change a plan's status or phase",
+    response_model=PlanRead,
+    responses={
+        200: {"description": "Changed.", "headers": _ETAG_HEADER},
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 500),
+    },
+    openapi_extra=request_body_openapi(PlanUpdate, description="The change."),
+)
+async def update_plan(
+    ctx: _WRITE,
+    plan_id: _PLAN_ID,
+    if_match: _IF_MATCH = None,
+    user_id: _USER_ID = None,
+    payload: PlanUpdate = json_body(PlanUpdate),
+) -> Response:
+    """Status changes follow FHIR CarePlan semantics: draft -> active | revoked; active ->
+    on_hold | completed | revoked; on_hold -> active | completed | revoked; any ->
+    entered_in_error. Phases move forward one at a time, or back to stabilization on relapse.
+    An illegal change is 409 and lists the allowed ones."""
+    row = await service.update_plan(
+        ctx.session, ctx.principal, plan_id, payload, if_match=if_match, user_id=user_id
+    )
+    await ctx.session.commit()
+    return _plan_response(row)
+
+
+@router.post(
+    "/v1/plans/{plan_id}/reassessments",
+    status_code=201,
+    summary="Reassess: new assessment, new revision",
+    response_model=RevisionRead,
+    responses={
+        201: {"description": "The new revision with its diff.", "headers": _LOCATION_ETAG_HEADERS},
+        **problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 500),
+    },
+    openapi_extra=request_body_openapi(ReassessmentIn, description="The new assessment."),
+)
+async def reassess_plan(
+    request: Request,
+    ctx: _WRITE,
+    plan_id: _PLAN_ID,
+    idempotency_key: IdempotencyKey = None,
+    user_id: _USER_ID = None,
+    payload: ReassessmentIn = json_body(ReassessmentIn),
+) -> Response:
+    """Stores the assessment, evaluates it with the current ruleset and appends a revision with
+    a structured diff against the previous one. Decisions carry forward while the same
+    recommendation (same code and status) persists."""
+
+    async def create() -> Response:
+        plan, revision = await service.reassess(
+            ctx.session, ctx.principal, plan_id, payload.assessment, user_id=user_id
+        )
+        return json_response(
+            revision,
+            status_code=201,
+            headers={
+                "Location": f"/v1/plans/{plan_id}/revisions/{revision['number']}",
+                "ETag": service.etag(plan_id, plan["version"]),
+            },
+        )
+
+    fingerprint = request_fingerprint("POST", request.url.path, await request.body())
+    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, fingerprint, create)
+
+
+@router.get(
+    "/v1/plans/{plan_id}/revisions",
+    summary="List a plan's revisions",
+    response_model=RevisionPage,
+    responses=problem_responses(401, 403, 404, 422, 500),
+)
+async def list_plan_revisions(ctx: _READ, plan_id: _PLAN_ID) -> Response:
+    """Every revision, oldest first, each with its evaluation and its diff to the previous."""
+    return json_response(
+        {"items": await service.list_revisions(ctx.session, ctx.principal, plan_id)}
+    )
+
+
+@router.get(
+    "/v1/plans/{plan_id}/revisions/{number}",
+    summary="Read one revision of a plan",
+    response_model=RevisionRead,
+    responses=problem_responses(401, 403, 404, 422, 500),
+)
+async def get_plan_revision(
+    ctx: _READ,
+    plan_id: _PLAN_ID,
+    number: Annotated[int, Path(ge=1, le=1_000_000, description="Revision number.")],
+) -> Response:
+    """One revision with its evaluation and diff."""
+    rows = await service.list_revisions(ctx.session, ctx.principal, plan_id, number)
+    return json_response(rows[0])
+
+
+@router.get(
+    "/v1/plans/{plan_id}/history",
+    summary="A plan's change history",
+    response_model=HistoryPage,
+    responses=problem_responses(401, 403, 404, 422, 500),
+)
+async def get_plan_history(ctx: _READ, plan_id: _PLAN_ID) -> Response:
+    """Every change (creation, status, phase, reassessment, decision, relapse-plan edit) with
+    who (client and end user) and when."""
+    return json_response({"items": await service.history(ctx.session, ctx.principal, plan_id)})
+
+
+@router.put(
+    "/v1/plans/{plan_id}/recommendations/{code}/decision",
+    summary="Record a clinician decision on a recommendation",
+    response_model=DecisionRead,
+    responses={
+        200: {"description": "Recorded.", "headers": _ETAG_HEADER},
+        **problem_responses(400, 401, 403, 404, 413, 415, 422, 500),
+    },
+    openapi_extra=request_body_openapi(DecisionIn, description="The decision."),
+)
+async def record_decision(
+    ctx: _WRITE,
+    plan_id: _PLAN_ID,
+    code: Annotated[
+        str,
+        Path(
+            max_length=64,
+            pattern=r"^[a-z0-9_]+$",
+            description="The recommendation code, e.g. `buprenorphine`.",
+        ),
+    ],
+    user_id: _USER_ID = None,
+    payload: DecisionIn = json_body(DecisionIn),
+) -> Response:
+    """Records `accepted`, `declined` or `modified` with a reason code from the published
+    `DecisionReason` list. Replaces an earlier decision on the same recommendation."""
+    decision = await service.record_decision(
+        ctx.session, ctx.principal, plan_id, code, payload, user_id=user_id
+    )
+    row = await service.get_plan_row(ctx.session, ctx.principal, plan_id)
+    await ctx.session.commit()
+    return json_response(decision, headers={"ETag": service.etag(plan_id, row["version"])})
+
+
+@router.put(
+    "/v1/plans/{plan_id}/relapse-prevention",
+    summary="Replace the plan's relapse-prevention plan",
+    response_model=PlanRead,
+    responses={
+        200: {"description": "Updated.", "headers": _ETAG_HEADER},
+        **problem_responses(400, 401, 403, 404, 412, 413, 415, 422, 428, 500),
+    },
+    openapi_extra=request_body_openapi(RelapsePreventionIn, description="The whole plan."),
+)
+async def replace_relapse_prevention(
+    ctx: _WRITE,
+    plan_id: _PLAN_ID,
+    if_match: _IF_MATCH = None,
+    user_id: _USER_ID = None,
+    payload: RelapsePreventionIn = json_body(RelapsePreventionIn),
+) -> Response:
+    """Triggers, coping strategies, warning signs, high-risk situations and support contacts,
+    written with the patient. Same ETag rules as PATCH."""
+    row = await service.replace_relapse_plan(
+        ctx.session, ctx.principal, plan_id, payload, if_match=if_match, user_id=user_id
+    )
+    await ctx.session.commit()
+    return _plan_response(row)

@@ -1,0 +1,148 @@
+"""Idempotency-Key handling for creating POSTs (design.md section 3).
+
+The same key with the same request replays the stored response (status, Location, ETag,
+body) without creating anything; the same key with a different request is 422; a duplicate
+that arrives while the first is still running is 409. Keys are scoped per API client.
+
+A key is claimed in its own committed transaction before the work starts, so a concurrent
+duplicate sees the claim at once instead of waiting on the database; the response is stored in
+the same transaction as the rows it describes, so a stored response always matches stored data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from app.db import utc_now
+from app.errors import DomainError, RequestInvalid
+from app.models import IdempotencyRecord
+from app.security import Principal
+
+REPLAYED_HEADERS = ("location", "etag", "content-type")
+# A claim with no response after this long belongs to a request that died; it may be retaken.
+ABANDONED_AFTER = timedelta(minutes=2)
+KEY_PATTERN = r"^[A-Za-z0-9._:-]{8,128}$"
+
+
+class IdempotencyInProgress(DomainError):
+    status, slug, title = 409, "idempotency-in-progress", "Request already in progress"
+
+
+def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    headers = dict(record.headers or {})
+    media_type = headers.pop("content-type", "application/json")
+    headers["Idempotent-Replayed"] = "true"
+    return Response(
+        record.body or b"",
+        status_code=record.status_code or 200,
+        headers=headers,
+        media_type=media_type,
+    )
+
+
+async def _claim(
+    session: AsyncSession, principal: Principal, key: str, fingerprint: str
+) -> Response | None:
+    """Claim the key (committed), or answer from an earlier request with it."""
+    try:
+        await session.execute(
+            insert(IdempotencyRecord).values(
+                id=uuid.uuid4(),
+                client_id=principal.client_id,
+                key=key,
+                request_hash=fingerprint,
+                created_at=utc_now(),
+            )
+        )
+        await session.commit()
+        return None
+    except IntegrityError:
+        await session.rollback()
+    record = (
+        await session.execute(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.client_id == principal.client_id, IdempotencyRecord.key == key
+            )
+        )
+    ).scalar_one()
+    if record.request_hash != fingerprint:
+        raise RequestInvalid(
+            [
+                {
+                    "pointer": "header:Idempotency-Key",
+                    "detail": "This key was already used with a different request.",
+                    "type": "idempotency_key_reused",
+                }
+            ]
+        )
+    if record.status_code is not None:
+        return _replay(record)
+    if utc_now() - record.created_at < ABANDONED_AFTER:
+        raise IdempotencyInProgress("A request with this Idempotency-Key is still in progress.")
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == record.id)
+        .values(created_at=utc_now())
+    )
+    await session.commit()
+    return None
+
+
+async def run_idempotent(
+    session: AsyncSession,
+    principal: Principal,
+    key: str | None,
+    fingerprint: str,
+    create: Callable[[], Awaitable[Response]],
+) -> Response:
+    """Run ``create`` (which must not commit) at most once per key; commit its work."""
+    if key is None:
+        response = await create()
+        await session.commit()
+        return response
+    replay = await _claim(session, principal, key, fingerprint)
+    if replay is not None:
+        return replay
+    try:
+        response = await create()
+        headers = {k: v for k, v in response.headers.items() if k in REPLAYED_HEADERS}
+        await session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.client_id == principal.client_id, IdempotencyRecord.key == key)
+            .values(status_code=response.status_code, headers=headers, body=bytes(response.body))
+        )
+        await session.commit()
+        return response
+    except BaseException:
+        await session.rollback()
+        # Release the claim so a corrected retry with the same key is possible.
+        await session.execute(
+            delete(IdempotencyRecord).where(
+                IdempotencyRecord.client_id == principal.client_id,
+                IdempotencyRecord.key == key,
+                IdempotencyRecord.status_code.is_(None),
+            )
+        )
+        await session.commit()
+        raise
+
+
+async def purge_expired(session: AsyncSession, *, older_than: timedelta) -> int:
+    """Delete records older than the retention period (at least 24 h by contract)."""
+    result = await session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utc_now() - older_than)
+    )
+    await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,637 @@
+"""Treatment plans: create, read, list, change status/phase, reassess, decide, edit the
+relapse-prevention plan. Every query is tenant-scoped; handlers commit."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import rules
+from app.db import utc_now
+from app.errors import DomainError, NotFound, RequestInvalid
+from app.models import Plan, PlanDecision, PlanEvent, PlanRevision
+from app.privacy import privacy_block
+from app.schemas.assessment import AssessmentIn
+from app.schemas.plan import DecisionIn, PlanCreate, PlanUpdate, RelapsePreventionIn
+from app.schemas.plan_vocab import Phase, PlanStatus
+from app.security import Principal
+from app.services import assessments
+from app.services.lifecycle import (
+    PHASE_CHANGE_STATUSES,
+    PHASE_TRANSITIONS,
+    STATUS_TRANSITIONS,
+    allowed_phases,
+    allowed_statuses,
+)
+from app.services.plan_diff import diff_evaluations
+
+EMPTY_RELAPSE_PLAN: dict[str, Any] = {
+    "triggers": [],
+    "coping_strategies": [],
+    "warning_signs": [],
+    "high_risk_situations": [],
+    "support_contacts": [],
+    "updated_at": None,
+}
+
+
+class TransitionNotAllowed(DomainError):
+    status, slug, title = 409, "transition-not-allowed", "Transition not allowed"
+
+    def __init__(self, detail: str, *, allowed: list[str]) -> None:
+        super().__init__(detail)
+        self.allowed = allowed
+
+    def extensions(self) -> dict[str, Any] | None:
+        return {"allowed": self.allowed}
+
+
+class PreconditionRequired(DomainError):
+    status, slug, title = 428, "precondition-required", "If-Match required"
+
+
+class PreconditionFailed(DomainError):
+    status, slug, title = 412, "precondition-failed", "The plan has changed"
+
+
+class RecommendationNotFound(DomainError):
+    status, slug, title = 404, "recommendation-not-found", "No such recommendation"
+
+
+def etag(plan_id: uuid.UUID, version: int) -> str:
+    """A strong ETag: opaque, changes with every write to the plan."""
+    return '"' + hashlib.sha256(f"{plan_id}:{version}".encode()).hexdigest()[:24] + '"'
+
+
+def check_if_match(if_match: str | None, plan_id: uuid.UUID, version: int) -> None:
+    if if_match is None or not if_match.strip() or if_match.strip() == "*":
+        raise PreconditionRequired("Send If-Match with the ETag from your last read of this plan.")
+    current = etag(plan_id, version)
+    # Strong comparison (RFC 9110 13.1.1): a weak validator never matches.
+    candidates = [tag.strip() for tag in if_match.split(",")]
+    if current not in candidates:
+        raise PreconditionFailed(
+            "The plan changed since you read it (or the ETag is weak); read it again."
+        )
+
+
+def _assessment_from_document(document: dict[str, Any]) -> AssessmentIn:
+    # Re-validate through the same strict JSON path the API uses.
+    return AssessmentIn.model_validate_json(orjson.dumps(document))
+
+
+def _evaluate(assessment: AssessmentIn) -> dict[str, Any]:
+    return rules.evaluate(assessment, as_of=assessment.assessed_at).model_dump(mode="json")
+
+
+def _suggestion(evaluation: dict[str, Any], phase: Phase, revision: int) -> dict[str, Any] | None:
+    found = rules.suggest_phase_transition(evaluation, current_phase=phase.value)
+    if found is None:
+        return None
+    return {"from_phase": phase.value, **found, "revision": revision}
+
+
+async def _load_assessment(
+    session: AsyncSession, principal: Principal, payload: PlanCreate
+) -> tuple[uuid.UUID, AssessmentIn]:
+    if payload.assessment is not None:
+        row = await assessments.create_assessment(session, principal, payload.assessment)
+        return row["id"], payload.assessment
+    assessment_id = payload.assessment_id or uuid.UUID(int=0)  # set: PlanCreate checks one
+    try:
+        row = await assessments.get_assessment(session, principal, assessment_id)
+    except NotFound:
+        raise RequestInvalid(
+            [
+                {
+                    "pointer": "/assessment_id",
+                    "detail": "No assessment with this id exists for your organisation.",
+                    "type": "not_found",
+                }
+            ]
+        ) from None
+    return row["id"], _assessment_from_document(row["document"])
+
+
+async def _event(
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    kind: str,
+    changes: dict[str, Any],
+    *,
+    user_id: str | None,
+    note: str | None = None,
+) -> None:
+    await session.execute(
+        insert(PlanEvent).values(
+            id=uuid.uuid4(),
+            tenant_id=principal.tenant_id,
+            plan_id=plan_id,
+            kind=kind,
+            changes=changes,
+            note=note,
+            client_id=principal.client_id,
+            user_id=user_id,
+            created_at=utc_now(),
+        )
+    )
+
+
+async def create_plan(
+    session: AsyncSession, principal: Principal, payload: PlanCreate, *, user_id: str | None
+) -> dict[str, Any]:
+    assessment_id, assessment = await _load_assessment(session, principal, payload)
+    evaluation = _evaluate(assessment)
+    now = utc_now()
+    plan_id = uuid.uuid4()
+    phase = Phase.stabilization
+    suggestion = _suggestion(evaluation, phase, 1)
+    ruleset = evaluation["ruleset"]
+    row = {
+        "id": plan_id,
+        "tenant_id": principal.tenant_id,
+        "patient_ref": assessment.patient.patient_ref,
+        "status": payload.status,
+        "current_phase": phase.value,
+        "revision": 1,
+        "version": 1,
+        "assessment_id": assessment_id,
+        "ruleset_version": ruleset["version"],
+        "ruleset_hash": ruleset["hash"],
+        "evaluation": evaluation,
+        "suggested_phase": suggestion,
+        "follow_up": rules.follow_up_schedule(evaluation, start=assessment.assessed_at.date()),
+        "relapse_prevention": EMPTY_RELAPSE_PLAN,
+        "created_at": now,
+        "updated_at": now,
+        "created_by_client_id": principal.client_id,
+    }
+    await session.execute(insert(Plan).values(row))
+    await session.execute(
+        insert(PlanRevision).values(
+            id=uuid.uuid4(),
+            tenant_id=principal.tenant_id,
+            plan_id=plan_id,
+            number=1,
+            assessment_id=assessment_id,
+            ruleset_version=ruleset["version"],
+            ruleset_hash=ruleset["hash"],
+            evaluation=evaluation,
+            diff=None,
+            suggested_phase=suggestion,
+            created_at=now,
+            created_by_client_id=principal.client_id,
+        )
+    )
+    await _event(
+        session,
+        principal,
+        plan_id,
+        "created",
+        {"status": payload.status, "revision": 1},
+        user_id=user_id,
+    )
+    return row | {"decisions": []}
+
+
+_PLAN_COLUMNS = tuple(Plan.__table__.columns)
+
+
+async def get_plan_row(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, *, for_update: bool = False
+) -> dict[str, Any]:
+    query = select(*_PLAN_COLUMNS).where(Plan.tenant_id == principal.tenant_id, Plan.id == plan_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await session.execute(query)).mappings().first()
+    if row is None:
+        raise NotFound("No plan with this id exists for your organisation.")
+    return dict(row)
+
+
+async def active_decisions(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(
+            PlanDecision.recommendation_code,
+            PlanDecision.recommendation_status,
+            PlanDecision.decision,
+            PlanDecision.reason_code,
+            PlanDecision.text,
+            PlanDecision.clinician_id,
+            PlanDecision.made_at_revision,
+            PlanDecision.decided_at,
+        )
+        .where(
+            PlanDecision.tenant_id == principal.tenant_id,
+            PlanDecision.plan_id == plan_id,
+            PlanDecision.ended_at_revision.is_(None),
+        )
+        .order_by(PlanDecision.decided_at, PlanDecision.id)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def get_plan(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID
+) -> dict[str, Any]:
+    row = await get_plan_row(session, principal, plan_id)
+    row["decisions"] = await active_decisions(session, principal, plan_id)
+    return row
+
+
+async def list_plans(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    patient_ref: str | None,
+    status: PlanStatus | None,
+    phase: Phase | None,
+    updated_since: datetime | None,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> tuple[list[dict[str, Any]], bool]:
+    columns = (
+        Plan.id,
+        Plan.patient_ref,
+        Plan.status,
+        Plan.current_phase,
+        Plan.revision,
+        Plan.ruleset_version,
+        Plan.evaluation["level_of_care"].label("level_of_care"),
+        Plan.evaluation["alerts"].label("alerts"),
+        Plan.created_at,
+        Plan.updated_at,
+    )
+    query = select(*columns).where(Plan.tenant_id == principal.tenant_id)
+    if patient_ref is not None:
+        query = query.where(Plan.patient_ref == patient_ref)
+    if status is not None:
+        query = query.where(Plan.status == status.value)
+    if phase is not None:
+        query = query.where(Plan.current_phase == phase.value)
+    if updated_since is not None:
+        query = query.where(Plan.updated_at >= updated_since)
+    if after is not None:
+        query = query.where(tuple_(Plan.updated_at, Plan.id) < tuple_(*after))
+    query = query.order_by(Plan.updated_at.desc(), Plan.id.desc()).limit(limit + 1)
+    rows = [dict(r) for r in (await session.execute(query)).mappings()]
+    return rows[:limit], len(rows) > limit
+
+
+async def update_plan(
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    payload: PlanUpdate,
+    *,
+    if_match: str | None,
+    user_id: str | None,
+) -> dict[str, Any]:
+    row = await get_plan_row(session, principal, plan_id, for_update=True)
+    check_if_match(if_match, plan_id, row["version"])
+    status, phase = PlanStatus(row["status"]), Phase(row["current_phase"])
+    changes: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    if payload.status is not None and payload.status != status:
+        if payload.status not in STATUS_TRANSITIONS[status]:
+            raise TransitionNotAllowed(
+                f"A plan in status '{status.value}' cannot become '{payload.status.value}'.",
+                allowed=allowed_statuses(status),
+            )
+        changes["status"] = {"from": status.value, "to": payload.status.value}
+        values["status"] = payload.status.value
+    if payload.current_phase is not None and payload.current_phase != phase:
+        effective_status = PlanStatus(values.get("status", status))
+        if effective_status not in PHASE_CHANGE_STATUSES:
+            raise TransitionNotAllowed(
+                f"The phase of a '{effective_status.value}' plan cannot change.", allowed=[]
+            )
+        if payload.current_phase not in PHASE_TRANSITIONS[phase]:
+            raise TransitionNotAllowed(
+                f"The phase cannot move from '{phase.value}' to '{payload.current_phase.value}'.",
+                allowed=allowed_phases(phase),
+            )
+        changes["current_phase"] = {"from": phase.value, "to": payload.current_phase.value}
+        values["current_phase"] = payload.current_phase.value
+        suggestion = row["suggested_phase"]
+        if suggestion and suggestion.get("to_phase") == payload.current_phase.value:
+            changes["confirmed_suggestion"] = suggestion
+            values["suggested_phase"] = None
+        elif suggestion:
+            values["suggested_phase"] = None  # the plan moved elsewhere; the suggestion is moot
+    if not changes:
+        return await get_plan(session, principal, plan_id)
+    values |= {"version": row["version"] + 1, "updated_at": utc_now()}
+    await session.execute(update(Plan).where(Plan.id == plan_id).values(values))
+    await _event(
+        session, principal, plan_id, "updated", changes, user_id=user_id, note=payload.note
+    )
+    return await get_plan(session, principal, plan_id)
+
+
+async def reassess(
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    assessment: AssessmentIn,
+    *,
+    user_id: str | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Store the new assessment, evaluate it, append a revision with its diff."""
+    row = await get_plan_row(session, principal, plan_id, for_update=True)
+    if assessment.patient.patient_ref != row["patient_ref"]:
+        raise RequestInvalid(
+            [
+                {
+                    "pointer": "/assessment/patient/patient_ref",
+                    "detail": "The reassessment is for a different patient than the plan.",
+                    "type": "cross_field",
+                }
+            ]
+        )
+    if PlanStatus(row["status"]) not in PHASE_CHANGE_STATUSES:
+        raise TransitionNotAllowed(f"A '{row['status']}' plan cannot be reassessed.", allowed=[])
+    stored = await assessments.create_assessment(session, principal, assessment)
+    evaluation = _evaluate(assessment)
+    number = row["revision"] + 1
+    diff = diff_evaluations(row["evaluation"], evaluation, previous_revision=row["revision"])
+    phase = Phase(row["current_phase"])
+    suggestion = _suggestion(evaluation, phase, number)
+    now = utc_now()
+    await session.execute(
+        insert(PlanRevision).values(
+            id=uuid.uuid4(),
+            tenant_id=principal.tenant_id,
+            plan_id=plan_id,
+            number=number,
+            assessment_id=stored["id"],
+            ruleset_version=evaluation["ruleset"]["version"],
+            ruleset_hash=evaluation["ruleset"]["hash"],
+            evaluation=evaluation,
+            diff=diff,
+            suggested_phase=suggestion,
+            created_at=now,
+            created_by_client_id=principal.client_id,
+        )
+    )
+    await session.execute(
+        update(Plan)
+        .where(Plan.id == plan_id)
+        .values(
+            revision=number,
+            version=row["version"] + 1,
+            assessment_id=stored["id"],
+            ruleset_version=evaluation["ruleset"]["version"],
+            ruleset_hash=evaluation["ruleset"]["hash"],
+            evaluation=evaluation,
+            suggested_phase=suggestion,
+            follow_up=rules.follow_up_schedule(evaluation, start=assessment.assessed_at.date()),
+            updated_at=now,
+        )
+    )
+    await _end_stale_decisions(session, principal, plan_id, evaluation, number)
+    await _event(session, principal, plan_id, "reassessed", {"revision": number}, user_id=user_id)
+    revision = {
+        "number": number,
+        "assessment_id": stored["id"],
+        "ruleset": evaluation["ruleset"],
+        "evaluation": evaluation,
+        "diff": diff,
+        "suggested_phase_transition": suggestion,
+        "created_at": now,
+    }
+    return await get_plan(session, principal, plan_id), revision
+
+
+def recommendation_statuses(evaluation: dict[str, Any]) -> dict[str, str]:
+    return {
+        rec["code"]: rec["status"]
+        for phase in evaluation.get("phases", [])
+        for rec in phase.get("recommendations", [])
+    }
+
+
+async def _end_stale_decisions(
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    evaluation: dict[str, Any],
+    revision: int,
+) -> None:
+    """A decision carries forward only while the same recommendation (code and status) stays."""
+    statuses = recommendation_statuses(evaluation)
+    for decision in await active_decisions(session, principal, plan_id):
+        if statuses.get(decision["recommendation_code"]) != decision["recommendation_status"]:
+            await session.execute(
+                update(PlanDecision)
+                .where(
+                    PlanDecision.plan_id == plan_id,
+                    PlanDecision.recommendation_code == decision["recommendation_code"],
+                    PlanDecision.ended_at_revision.is_(None),
+                )
+                .values(ended_at_revision=revision)
+            )
+
+
+async def record_decision(
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    code: str,
+    payload: DecisionIn,
+    *,
+    user_id: str | None,
+) -> dict[str, Any]:
+    row = await get_plan_row(session, principal, plan_id, for_update=True)
+    status = recommendation_statuses(row["evaluation"]).get(code)
+    if status is None:
+        raise RecommendationNotFound(
+            "The current revision of this plan has no recommendation with this code."
+        )
+    # A new decision replaces the previous one on the same recommendation.
+    await session.execute(
+        update(PlanDecision)
+        .where(
+            PlanDecision.plan_id == plan_id,
+            PlanDecision.recommendation_code == code,
+            PlanDecision.ended_at_revision.is_(None),
+        )
+        .values(ended_at_revision=row["revision"])
+    )
+    now = utc_now()
+    await session.execute(
+        insert(PlanDecision).values(
+            id=uuid.uuid4(),
+            tenant_id=principal.tenant_id,
+            plan_id=plan_id,
+            recommendation_code=code,
+            recommendation_status=status,
+            decision=payload.decision.value,
+            reason_code=payload.reason_code.value,
+            text=payload.text,
+            clinician_id=payload.clinician_id,
+            made_at_revision=row["revision"],
+            decided_at=now,
+            client_id=principal.client_id,
+        )
+    )
+    await session.execute(
+        update(Plan).where(Plan.id == plan_id).values(version=row["version"] + 1, updated_at=now)
+    )
+    await _event(
+        session,
+        principal,
+        plan_id,
+        "decision",
+        {
+            "recommendation_code": code,
+            "decision": payload.decision.value,
+            "reason_code": payload.reason_code.value,
+            "clinician_id": payload.clinician_id,
+        },
+        user_id=user_id,
+    )
+    return {
+        "recommendation_code": code,
+        "recommendation_status": status,
+        "decision": payload.decision.value,
+        "reason_code": payload.reason_code.value,
+        "text": payload.text,
+        "clinician_id": payload.clinician_id,
+        "made_at_revision": row["revision"],
+        "decided_at": now,
+    }
+
+
+async def replace_relapse_plan(
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    payload: RelapsePreventionIn,
+    *,
+    if_match: str | None,
+    user_id: str | None,
+) -> dict[str, Any]:
+    row = await get_plan_row(session, principal, plan_id, for_update=True)
+    check_if_match(if_match, plan_id, row["version"])
+    now = utc_now()
+    document = payload.model_dump(mode="json") | {"updated_at": now.isoformat()}
+    await session.execute(
+        update(Plan)
+        .where(Plan.id == plan_id)
+        .values(relapse_prevention=document, version=row["version"] + 1, updated_at=now)
+    )
+    await _event(
+        session,
+        principal,
+        plan_id,
+        "relapse_prevention_updated",
+        {"sections": sorted(k for k, v in payload.model_dump().items() if v)},
+        user_id=user_id,
+    )
+    return await get_plan(session, principal, plan_id)
+
+
+async def list_revisions(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, number: int | None = None
+) -> list[dict[str, Any]]:
+    await get_plan_row(session, principal, plan_id)  # 404 for another tenant's plan
+    query = select(
+        PlanRevision.number,
+        PlanRevision.assessment_id,
+        PlanRevision.ruleset_version,
+        PlanRevision.ruleset_hash,
+        PlanRevision.evaluation,
+        PlanRevision.diff,
+        PlanRevision.suggested_phase,
+        PlanRevision.created_at,
+    ).where(PlanRevision.tenant_id == principal.tenant_id, PlanRevision.plan_id == plan_id)
+    if number is not None:
+        query = query.where(PlanRevision.number == number)
+    rows = (await session.execute(query.order_by(PlanRevision.number))).mappings().all()
+    if number is not None and not rows:
+        raise NotFound("This plan has no revision with this number.")
+    return [
+        {
+            "number": r["number"],
+            "assessment_id": r["assessment_id"],
+            "ruleset": {"version": r["ruleset_version"], "hash": r["ruleset_hash"]},
+            "evaluation": r["evaluation"],
+            "diff": r["diff"],
+            "suggested_phase_transition": r["suggested_phase"],
+            "created_at": r["created_at"],
+        }
+        for r in rows
+    ]
+
+
+async def history(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    await get_plan_row(session, principal, plan_id)
+    rows = await session.execute(
+        select(
+            PlanEvent.kind,
+            PlanEvent.changes,
+            PlanEvent.note,
+            PlanEvent.client_id,
+            PlanEvent.user_id,
+            PlanEvent.created_at,
+        )
+        .where(PlanEvent.tenant_id == principal.tenant_id, PlanEvent.plan_id == plan_id)
+        .order_by(PlanEvent.created_at, PlanEvent.id)
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+async def count_plans(session: AsyncSession, principal: Principal) -> int:
+    query = select(func.count()).select_from(Plan).where(Plan.tenant_id == principal.tenant_id)
+    return int((await session.execute(query)).scalar_one())
+
+
+def plan_view(row: dict[str, Any]) -> dict[str, Any]:
+    relapse = row["relapse_prevention"] or EMPTY_RELAPSE_PLAN
+    return {
+        "id": row["id"],
+        "patient_ref": row["patient_ref"],
+        "status": row["status"],
+        "current_phase": row["current_phase"],
+        "revision": row["revision"],
+        "assessment_id": row["assessment_id"],
+        "ruleset": {"version": row["ruleset_version"], "hash": row["ruleset_hash"]},
+        "evaluation": row["evaluation"],
+        "suggested_phase_transition": row["suggested_phase"],
+        "decisions": row.get("decisions", []),
+        "follow_up": row["follow_up"],
+        "relapse_prevention": relapse,
+        "privacy": privacy_block(),
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
+def summary_view(row: dict[str, Any]) -> dict[str, Any]:
+    alerts = row.get("alerts") or []
+    level = row.get("level_of_care") or {}
+    return {
+        "id": row["id"],
+        "patient_ref": row["patient_ref"],
+        "status": row["status"],
+        "current_phase": row["current_phase"],
+        "revision": row["revision"],
+        "level_of_care": level.get("setting") if isinstance(level, dict) else None,
+        "critical_alerts": sum(1 for a in alerts if a.get("severity") == "critical"),
+        "ruleset_version": row["ruleset_version"],
+        "privacy": privacy_block(),
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }

@@ -1,0 +1,530 @@
+"""Treatment plans through the real app: creation, provenance, lifecycle, ETags, revisions,
+decisions, relapse prevention, idempotency and tenant isolation."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import uuid
+from collections import deque
+from typing import Any
+
+import httpx
+import pytest
+
+from app.schemas.assessment import ASSESSMENT_EXAMPLE
+from app.schemas.plan_vocab import Phase, PlanStatus
+from app.services.lifecycle import PHASE_TRANSITIONS, STATUS_TRANSITIONS
+from tests.conftest import KeyMaker
+
+PROBLEM = "application/problem+json"
+
+
+def assessment(patient_ref: str = "ehr-patient-4711", **withdrawal: Any) -> dict[str, Any]:
+    body = copy.deepcopy(ASSESSMENT_EXAMPLE)
+    body["patient"]["patient_ref"] = patient_ref
+    body["withdrawal"]["cows"].update(withdrawal)
+    return body
+
+
+async def create(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    *,
+    status: str = "draft",
+    patient_ref: str = "ehr-patient-4711",
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    response = await client.post(
+        "/v1/plans",
+        json={"assessment": assessment(patient_ref), "status": status},
+        headers=auth | (headers or {}),
+    )
+    assert response.status_code == 201, response.text
+    return response
+
+
+async def patch(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    plan: httpx.Response,
+    body: dict[str, Any],
+) -> httpx.Response:
+    return await client.patch(
+        f"/v1/plans/{plan.json()['id']}",
+        json=body,
+        headers=auth | {"If-Match": plan.headers["etag"]},
+    )
+
+
+def codes(evaluation: dict[str, Any]) -> dict[str, str]:
+    return {r["code"]: r["status"] for p in evaluation["phases"] for r in p["recommendations"]}
+
+
+# ----------------------------------------------------------------------------- create / read
+
+
+async def test_create_inline_stores_assessment_and_plan(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    response = await create(client, auth)
+    plan = response.json()
+    assert response.headers["location"] == f"/v1/plans/{plan['id']}"
+    assert response.headers["etag"].startswith('"')  # strong, not W/
+    assert plan["status"] == "draft"
+    assert plan["current_phase"] == "stabilization"
+    assert plan["revision"] == 1
+    assert [p["phase"] for p in plan["evaluation"]["phases"]] == [
+        "stabilization",
+        "behavioral_therapy",
+        "aftercare",
+    ]
+    assert plan["ruleset"] == plan["evaluation"]["ruleset"]
+    labels = {label["code"] for label in plan["privacy"]["security_labels"]}
+    assert labels == {"R", "SUD", "42CFRPart2", "NORDSCLCD"}
+    assert "42 CFR part 2" in plan["privacy"]["redisclosure_notice"]
+    # The inline assessment was stored in the same transaction and is readable.
+    stored = await client.get(f"/v1/assessments/{plan['assessment_id']}", headers=auth)
+    assert stored.status_code == 200
+    read = await client.get(response.headers["location"], headers=auth)
+    assert read.json() == plan
+    assert read.headers["etag"] == response.headers["etag"]
+
+
+async def test_create_from_stored_assessment(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    stored = await client.post("/v1/assessments", json=assessment(), headers=auth)
+    response = await client.post(
+        "/v1/plans", json={"assessment_id": stored.json()["id"], "status": "active"}, headers=auth
+    )
+    assert response.status_code == 201
+    assert response.json()["assessment_id"] == stored.json()["id"]
+    assert response.json()["status"] == "active"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({}, id="neither"),
+        pytest.param(
+            {"assessment_id": str(uuid.uuid4()), "assessment": ASSESSMENT_EXAMPLE}, id="both"
+        ),
+        pytest.param({"assessment_id": str(uuid.uuid4())}, id="unknown id"),
+        pytest.param({"assessment": ASSESSMENT_EXAMPLE, "status": "completed"}, id="bad status"),
+    ],
+)
+async def test_create_rejects_bad_requests(
+    client: httpx.AsyncClient, auth: dict[str, str], body: dict[str, Any]
+) -> None:
+    response = await client.post("/v1/plans", json=body, headers=auth)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+
+
+async def test_stored_evaluation_is_never_recomputed(
+    client: httpx.AsyncClient, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = (await create(client, auth)).json()
+    from app import rules
+
+    def changed_rules(*_: Any, **__: Any) -> Any:
+        raise AssertionError("reading a plan must not re-evaluate it")
+
+    monkeypatch.setattr(rules, "evaluate", changed_rules)
+    read = await client.get(f"/v1/plans/{plan['id']}", headers=auth)
+    assert read.json()["evaluation"] == plan["evaluation"]
+    assert read.json()["ruleset"] == plan["ruleset"]
+
+
+# ----------------------------------------------------------------------------- list
+
+
+async def test_list_filters_and_keyset_pages(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    ids = [(await create(client, auth, patient_ref="p-plans")).json()["id"] for _ in range(5)]
+    active = (await create(client, auth, patient_ref="p-plans", status="active")).json()["id"]
+    await create(client, auth, patient_ref="p-someone-else")
+
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params = {"patient_ref": "p-plans", "limit": "2"} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get("/v1/plans", params=params, headers=auth)).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [active, *reversed(ids)]
+
+    only_active = await client.get(
+        "/v1/plans", params={"patient_ref": "p-plans", "status": "active"}, headers=auth
+    )
+    assert [p["id"] for p in only_active.json()["items"]] == [active]
+    summary = only_active.json()["items"][0]
+    assert summary["current_phase"] == "stabilization"
+    assert summary["privacy"]["security_labels"]
+    in_therapy = await client.get(
+        "/v1/plans",
+        params={"patient_ref": "p-plans", "phase": "behavioral_therapy"},
+        headers=auth,
+    )
+    assert in_therapy.json()["items"] == []
+    future = await client.get(
+        "/v1/plans",
+        params={"patient_ref": "p-plans", "updated_since": "2999-01-01T00:00:00Z"},
+        headers=auth,
+    )
+    assert future.json()["items"] == []
+    assert (await client.get("/v1/plans?limit=101", headers=auth)).status_code == 422
+
+
+# ----------------------------------------------------------------------------- lifecycle
+
+
+def _path_to(target: PlanStatus) -> list[PlanStatus]:
+    """Shortest sequence of allowed status changes from draft to target."""
+    queue: deque[list[PlanStatus]] = deque([[PlanStatus.draft]])
+    while queue:
+        path = queue.popleft()
+        if path[-1] is target:
+            return path[1:]
+        queue.extend(path + [nxt] for nxt in STATUS_TRANSITIONS[path[-1]] if nxt not in path)
+    raise AssertionError(target)
+
+
+STATUS_CASES = [
+    pytest.param(src, dst, dst in STATUS_TRANSITIONS[src], id=f"{src.value}->{dst.value}")
+    for src in PlanStatus
+    for dst in PlanStatus
+    if src is not dst
+]
+
+
+@pytest.mark.parametrize(("source", "target", "allowed"), STATUS_CASES)
+async def test_status_transitions(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    source: PlanStatus,
+    target: PlanStatus,
+    allowed: bool,
+) -> None:
+    plan = await create(client, auth)
+    for step in _path_to(source):
+        plan = await patch(client, auth, plan, {"status": step.value})
+        assert plan.status_code == 200, plan.text
+    response = await patch(client, auth, plan, {"status": target.value})
+    if allowed:
+        assert response.status_code == 200
+        assert response.json()["status"] == target.value
+        assert response.headers["etag"] != plan.headers["etag"]
+    else:
+        assert response.status_code == 409
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["allowed"] == sorted(s.value for s in STATUS_TRANSITIONS[source])
+        unchanged = await client.get(f"/v1/plans/{plan.json()['id']}", headers=auth)
+        assert unchanged.json()["status"] == source.value
+
+
+PHASE_CASES = [
+    pytest.param(src, dst, dst in PHASE_TRANSITIONS[src], id=f"{src.value}->{dst.value}")
+    for src in Phase
+    for dst in Phase
+    if src is not dst
+]
+
+
+@pytest.mark.parametrize(("source", "target", "allowed"), PHASE_CASES)
+async def test_phase_transitions(
+    client: httpx.AsyncClient, auth: dict[str, str], source: Phase, target: Phase, allowed: bool
+) -> None:
+    plan = await create(client, auth, status="active")
+    walk = {
+        Phase.stabilization: [],
+        Phase.behavioral_therapy: [Phase.behavioral_therapy],
+        Phase.aftercare: [Phase.behavioral_therapy, Phase.aftercare],
+    }[source]
+    for step in walk:
+        plan = await patch(client, auth, plan, {"current_phase": step.value})
+        assert plan.status_code == 200, plan.text
+    response = await patch(client, auth, plan, {"current_phase": target.value})
+    assert response.status_code == (200 if allowed else 409)
+    if not allowed:
+        assert response.json()["allowed"] == sorted(p.value for p in PHASE_TRANSITIONS[source])
+
+
+async def test_phase_cannot_change_on_a_closed_plan(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    plan = await create(client, auth, status="active")
+    plan = await patch(client, auth, plan, {"status": "completed"})
+    response = await patch(client, auth, plan, {"current_phase": "behavioral_therapy"})
+    assert response.status_code == 409
+
+
+async def test_if_match_is_required_and_checked(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    plan = await create(client, auth)
+    url = f"/v1/plans/{plan.json()['id']}"
+    missing = await client.patch(url, json={"status": "active"}, headers=auth)
+    assert missing.status_code == 428
+    assert missing.headers["content-type"] == PROBLEM
+    star = await client.patch(url, json={"status": "active"}, headers=auth | {"If-Match": "*"})
+    assert star.status_code == 428
+    weak = await client.patch(
+        url, json={"status": "active"}, headers=auth | {"If-Match": "W/" + plan.headers["etag"]}
+    )
+    assert weak.status_code == 412
+    ok = await patch(client, auth, plan, {"status": "active"})
+    assert ok.status_code == 200
+    stale = await patch(client, auth, plan, {"status": "on_hold"})  # the old ETag
+    assert stale.status_code == 412
+    assert (await client.get(url, headers=auth)).json()["status"] == "active"
+
+
+async def test_history_records_who_and_when(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    plan = await create(client, auth, headers={"X-User-Id": "dr-ada"})
+    await client.patch(
+        f"/v1/plans/{plan.json()['id']}",
+        json={"status": "active", "note": "consented"},
+        headers=auth | {"If-Match": plan.headers["etag"], "X-User-Id": "dr-grace"},
+    )
+    events = (await client.get(f"/v1/plans/{plan.json()['id']}/history", headers=auth)).json()
+    kinds = [(e["kind"], e["user_id"]) for e in events["items"]]
+    assert kinds == [("created", "dr-ada"), ("updated", "dr-grace")]
+    assert events["items"][1]["changes"]["status"] == {"from": "draft", "to": "active"}
+    assert events["items"][1]["note"] == "consented"
+    assert events["items"][1]["created_at"].endswith("Z")
+
+
+# ----------------------------------------------------------------------------- revisions
+
+
+async def test_reassessment_makes_a_revision_with_a_diff(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    plan = await create(client, auth, status="active")
+    plan_id = plan.json()["id"]
+    worse = assessment(resting_pulse=4, gooseflesh=5, restlessness=5, gi_upset=5)
+    response = await client.post(
+        f"/v1/plans/{plan_id}/reassessments", json={"assessment": worse}, headers=auth
+    )
+    assert response.status_code == 201, response.text
+    revision = response.json()
+    assert revision["number"] == 2
+    assert response.headers["location"] == f"/v1/plans/{plan_id}/revisions/2"
+    cows = [s for s in revision["diff"]["scores"] if s["score"] == "cows"]
+    assert cows, revision["diff"]["scores"]
+    assert cows[0]["delta"] == (4 - 1) + (5 - 0) + (5 - 1) + (5 - 2)
+    assert revision["diff"]["previous_revision"] == 1
+
+    current = (await client.get(f"/v1/plans/{plan_id}", headers=auth)).json()
+    assert current["revision"] == 2
+    assert current["assessment_id"] == revision["assessment_id"]
+    listed = (await client.get(f"/v1/plans/{plan_id}/revisions", headers=auth)).json()
+    assert [r["number"] for r in listed["items"]] == [1, 2]
+    assert listed["items"][0]["diff"] is None
+    one = await client.get(f"/v1/plans/{plan_id}/revisions/2", headers=auth)
+    assert one.json() == listed["items"][1]
+    assert (await client.get(f"/v1/plans/{plan_id}/revisions/9", headers=auth)).status_code == 404
+
+
+async def test_reassessment_of_another_patient_is_refused(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    plan = await create(client, auth)
+    response = await client.post(
+        f"/v1/plans/{plan.json()['id']}/reassessments",
+        json={"assessment": assessment("someone-else")},
+        headers=auth,
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/assessment/patient/patient_ref"
+
+
+# ----------------------------------------------------------------------------- decisions
+
+
+async def test_decisions_are_recorded_and_carried_forward(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    plan = await create(client, auth, status="active")
+    plan_id = plan.json()["id"]
+    code = next(iter(codes(plan.json()["evaluation"])))
+    decision = {
+        "decision": "accepted",
+        "reason_code": "agree_with_recommendation",
+        "text": "discussed with patient",
+        "clinician_id": "npi:1234567893",
+    }
+    put = await client.put(
+        f"/v1/plans/{plan_id}/recommendations/{code}/decision", json=decision, headers=auth
+    )
+    assert put.status_code == 200, put.text
+    assert put.json()["made_at_revision"] == 1
+    assert put.headers["etag"] != plan.headers["etag"]
+    listed = (await client.get(f"/v1/plans/{plan_id}", headers=auth)).json()["decisions"]
+    assert [(d["recommendation_code"], d["decision"]) for d in listed] == [(code, "accepted")]
+
+    # The same assessment again: the recommendation persists, so the decision carries forward.
+    await client.post(
+        f"/v1/plans/{plan_id}/reassessments", json={"assessment": assessment()}, headers=auth
+    )
+    carried = (await client.get(f"/v1/plans/{plan_id}", headers=auth)).json()
+    assert carried["revision"] == 2
+    assert [d["recommendation_code"] for d in carried["decisions"]] == [code]
+
+
+async def test_decision_on_unknown_recommendation_is_404(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    plan = await create(client, auth)
+    response = await client.put(
+        f"/v1/plans/{plan.json()['id']}/recommendations/no_such_thing/decision",
+        json={"decision": "declined", "reason_code": "other", "clinician_id": "u1"},
+        headers=auth,
+    )
+    assert response.status_code == 404
+    bad_reason = await client.put(
+        f"/v1/plans/{plan.json()['id']}/recommendations/x/decision",
+        json={"decision": "declined", "reason_code": "because", "clinician_id": "u1"},
+        headers=auth,
+    )
+    assert bad_reason.status_code == 422
+
+
+# ----------------------------------------------------------------------------- relapse plan
+
+
+async def test_relapse_prevention_plan_is_edited_with_etags(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    plan = await create(client, auth)
+    url = f"/v1/plans/{plan.json()['id']}/relapse-prevention"
+    body = {
+        "triggers": ["work stress"],
+        "coping_strategies": ["call sponsor"],
+        "warning_signs": ["skipping meetings"],
+        "support_contacts": [{"name": "Sam", "relationship": "brother", "phone": "+1 555 0100"}],
+    }
+    assert (await client.put(url, json=body, headers=auth)).status_code == 428
+    ok = await client.put(url, json=body, headers=auth | {"If-Match": plan.headers["etag"]})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["relapse_prevention"]["triggers"] == ["work stress"]
+    assert ok.json()["relapse_prevention"]["updated_at"]
+    stale = await client.put(url, json=body, headers=auth | {"If-Match": plan.headers["etag"]})
+    assert stale.status_code == 412
+
+
+async def test_follow_up_schedule_is_derived_from_aftercare(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    plan = (await create(client, auth)).json()
+    assert plan["follow_up"], "aftercare recommendations must produce a schedule"
+    for item in plan["follow_up"]:
+        assert item["kind"] in {"visit", "lab", "reassessment"}
+        assert item["due_date"] > "2026-11-26"
+        assert item["recommendation_code"] in codes(plan["evaluation"])
+
+
+# ----------------------------------------------------------------------------- idempotency
+
+
+async def test_idempotent_replay_is_byte_for_byte(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    key = {"Idempotency-Key": f"key-{uuid.uuid4()}"}
+    body = {"assessment": assessment("p-idem")}
+    first = await client.post("/v1/plans", json=body, headers=auth | key)
+    again = await client.post("/v1/plans", json=body, headers=auth | key)
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    for header in ("location", "etag", "content-type"):
+        assert again.headers[header] == first.headers[header]
+    assert again.headers["idempotent-replayed"] == "true"
+    page = (await client.get("/v1/plans", params={"patient_ref": "p-idem"}, headers=auth)).json()
+    assert len(page["items"]) == 1
+
+    other = await client.post(
+        "/v1/plans", json={"assessment": assessment("p-idem-2")}, headers=auth | key
+    )
+    assert other.status_code == 422
+    assert other.json()["errors"][0]["pointer"] == "header:Idempotency-Key"
+
+
+async def test_idempotency_keys_are_scoped_per_client(
+    client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    first_client, second_client = await make_key(tenant), await make_key(tenant)
+    key = {"Idempotency-Key": f"shared-{uuid.uuid4()}"}
+    body = {"assessment": assessment("p-scope")}
+    a = await client.post("/v1/plans", json=body, headers=first_client | key)
+    b = await client.post("/v1/plans", json=body, headers=second_client | key)
+    assert a.status_code == b.status_code == 201
+    assert a.json()["id"] != b.json()["id"]
+
+
+async def test_concurrent_duplicates_create_exactly_one_plan(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    key = {"Idempotency-Key": f"burst-{uuid.uuid4()}"}
+    body = {"assessment": assessment("p-burst")}
+    responses = await asyncio.gather(
+        *(client.post("/v1/plans", json=body, headers=auth | key) for _ in range(20))
+    )
+    statuses = [r.status_code for r in responses]
+    assert set(statuses) <= {201, 409}, statuses
+    created = [r for r in responses if r.status_code == 201]
+    assert created
+    assert len({r.json()["id"] for r in created}) == 1
+    page = (await client.get("/v1/plans", params={"patient_ref": "p-burst"}, headers=auth)).json()
+    assert len(page["items"]) == 1
+
+
+async def test_failed_request_releases_its_key(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    key = {"Idempotency-Key": f"retry-{uuid.uuid4()}"}
+    missing = {"assessment_id": str(uuid.uuid4())}
+    assert (await client.post("/v1/plans", json=missing, headers=auth | key)).status_code == 422
+    again = await client.post("/v1/plans", json=missing, headers=auth | key)
+    assert again.status_code == 422  # re-run, not a replayed success nor a 409
+
+
+# ----------------------------------------------------------------------------- tenancy
+
+
+async def test_every_plan_route_hides_other_tenants(
+    client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    owner, intruder = await make_key(), await make_key()
+    plan = await create(client, owner)
+    plan_id, etag = plan.json()["id"], plan.headers["etag"]
+    code = next(iter(codes(plan.json()["evaluation"])))
+    calls = [
+        ("GET", f"/v1/plans/{plan_id}", None, {}),
+        ("PATCH", f"/v1/plans/{plan_id}", {"status": "active"}, {"If-Match": etag}),
+        ("POST", f"/v1/plans/{plan_id}/reassessments", {"assessment": assessment()}, {}),
+        ("GET", f"/v1/plans/{plan_id}/revisions", None, {}),
+        ("GET", f"/v1/plans/{plan_id}/revisions/1", None, {}),
+        ("GET", f"/v1/plans/{plan_id}/history", None, {}),
+        (
+            "PUT",
+            f"/v1/plans/{plan_id}/recommendations/{code}/decision",
+            {"decision": "accepted", "reason_code": "other", "clinician_id": "x"},
+            {},
+        ),
+        ("PUT", f"/v1/plans/{plan_id}/relapse-prevention", {"triggers": ["x"]}, {"If-Match": etag}),
+    ]
+    for method, url, body, extra in calls:
+        response = await client.request(method, url, json=body, headers=intruder | extra)
+        assert response.status_code == 404, (method, url, response.status_code)
+    assert (await client.get("/v1/plans", headers=intruder)).json()["items"] == []
+    after = await client.get(f"/v1/plans/{plan_id}", headers=owner)
+    assert after.headers["etag"] == etag
+    assert after.json() == plan.json()
