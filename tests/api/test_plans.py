@@ -190,7 +190,7 @@ def _path_to(target: PlanStatus) -> list[PlanStatus]:
         path = queue.popleft()
         if path[-1] is target:
             return path[1:]
-        queue.extend(path + [nxt] for nxt in STATUS_TRANSITIONS[path[-1]] if nxt not in path)
+        queue.extend([*path, nxt] for nxt in STATUS_TRANSITIONS[path[-1]] if nxt not in path)
     raise AssertionError(target)
 
 
