@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import orjson
@@ -215,16 +215,36 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         raise exc
     slug, title = _HTTP_TITLES.get(exc.status_code, ("http-error", "HTTP error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
         detail = "No such resource."
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     return problem_response(
-        request,
-        status=exc.status_code,
-        slug=slug,
-        title=title,
-        detail=detail,
-        headers=dict(exc.headers or {}),
+        request, status=exc.status_code, slug=slug, title=title, detail=detail, headers=headers
     )
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method any route serves at this path (Starlette names only the first route's)."""
+    path = request.url.path
+    methods: set[str] = set()
+    for route in _leaf_routes(request.app.router.routes):
+        regex = getattr(route, "path_regex", None)
+        route_methods = getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(path):
+            methods |= set(route_methods)
+    return ", ".join(sorted(methods))
+
+
+def _leaf_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    # Included routers may be wrapped (FastAPI keeps the original router on the wrapper).
+    for route in routes:
+        inner = getattr(route, "original_router", None) or getattr(route, "router", None)
+        if inner is not None and hasattr(inner, "routes") and not hasattr(route, "path_regex"):
+            yield from _leaf_routes(inner.routes)
+        else:
+            yield route
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

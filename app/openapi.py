@@ -66,8 +66,28 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     # FastAPI's default validation schemas are unused: every 422 is a ValidationProblem.
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+    _drop_null_from_optional_parameters(schema)
     schema["info"]["contact"] = {"name": "kratom-cds maintainers", "url": "https://kratom-cds.dev"}
     return schema
+
+
+def _drop_null_from_optional_parameters(schema: dict[str, Any]) -> None:
+    """An optional parameter is absent, never the string "null": document it as its plain type.
+
+    FastAPI renders ``str | None = Header(None)`` as ``anyOf: [string, null]``, which tells
+    clients (and fuzzers) that a header or query value may be JSON null.
+    """
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                param_schema = parameter.get("schema", {})
+                options = param_schema.get("anyOf")
+                if parameter.get("required") or not options:
+                    continue
+                non_null = [o for o in options if o.get("type") != "null"]
+                if len(non_null) == 1 and len(non_null) < len(options):
+                    extras = {k: v for k, v in param_schema.items() if k != "anyOf"}
+                    parameter["schema"] = {**non_null[0], **extras}
 
 
 def install_openapi(app: FastAPI) -> None:

@@ -64,3 +64,9 @@ async def test_unknown_query_parameter_is_422(
     assert response.json()["errors"] == [
         {"pointer": "query:limt", "detail": "Unknown query parameter.", "type": "extra_forbidden"}
     ]
+
+
+async def test_405_lists_every_method_at_the_path(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/v1/plans")
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == {"GET", "POST"}
