@@ -74,6 +74,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port or settings.port,
         workers=args.workers or settings.workers,
         log_level="warning",
+        access_log=False,  # raw paths hold patient references; the app logs route templates
         proxy_headers=False,
     )
     return 0

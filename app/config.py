@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     )
     docs_enabled: bool = Field(default=True, description="Serve /docs and /redoc (offline assets).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    cors_allow_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins allowed by CORS, as a JSON list; empty = CORS off.",
+    )
     host: str = Field(default="127.0.0.1", description="`kratom-cds serve` bind address.")
     port: int = Field(default=8000, ge=1, le=65535, description="`kratom-cds serve` port.")
     workers: int = Field(default=1, ge=1, le=64, description="`kratom-cds serve` worker processes.")

@@ -7,15 +7,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from app import __version__
-from app.api import assessments, health, plans
+from app.api import assessments, health, metrics, plans
 from app.api.deps import reject_unknown_query_params
 from app.config import Settings, get_settings
 from app.db import Database, verify_sqlite_pragmas
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from app.observability import Metrics, ObservabilityMiddleware, configure_logging
 from app.migrations_state import head_revision
 from app.openapi import DESCRIPTION, TAGS, install_openapi, operation_id
 
@@ -27,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings)
         db = Database(settings)
         if settings.is_sqlite:
             await verify_sqlite_pragmas(db.engine)
@@ -55,8 +58,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(assessments.router)
     app.include_router(plans.router)
+    app.include_router(metrics.router)
     install_error_handlers(app)
     install_openapi(app)
+    if settings.cors_allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "X-User-Id",
+                "X-Request-ID",
+            ],
+            expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed"],
+        )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.state.metrics = Metrics()
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -31,6 +31,7 @@ TAGS = [
     {"name": "assessments", "description": "Store and read structured assessments."},
     {"name": "plans", "description": "Treatment plans: lifecycle, revisions, decisions."},
     {"name": "health", "description": "Liveness and readiness probes."},
+    {"name": "operations", "description": "Metrics for operators (admin scope)."},
 ]
 
 

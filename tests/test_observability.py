@@ -1,0 +1,59 @@
+"""Security headers, metrics without patient data, and access logs without input values."""
+
+from __future__ import annotations
+
+import copy
+import logging
+
+import httpx
+import pytest
+
+from app.observability import JsonFormatter
+from app.schemas.assessment import ASSESSMENT_EXAMPLE
+from app.security import Scope
+from tests.conftest import KeyMaker
+
+
+async def test_security_headers(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    response = await client.get("/v1/patients/p/assessments", headers=auth)
+    assert response.headers["strict-transport-security"].startswith("max-age=")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+    docs = await client.get("/docs")
+    assert docs.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in docs.headers  # Swagger UI needs its inline script
+
+
+async def test_metrics_need_admin_and_use_route_templates(
+    client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    user = await make_key()
+    admin = await make_key(scopes=(Scope.admin,))
+    await client.get("/v1/patients/secret-patient-42/assessments", headers=user)
+    assert (await client.get("/metrics", headers=user)).status_code == 403
+    response = await client.get("/metrics", headers=admin)
+    assert response.status_code == 200
+    assert 'route="/v1/patients/{patient_ref}/assessments"' in response.text
+    assert "secret-patient-42" not in response.text
+
+
+async def test_access_log_has_no_input_values(
+    client: httpx.AsyncClient, auth: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    canary = "CANARY-patient-3f9c"
+    body = copy.deepcopy(ASSESSMENT_EXAMPLE)
+    body["patient"]["patient_ref"] = canary
+    body["encounter_ref"] = canary + "-enc"
+    with caplog.at_level(logging.INFO, logger="kratom_cds.access"):
+        created = await client.post("/v1/assessments", json=body, headers=auth)
+        await client.get(f"/v1/patients/{canary}/assessments", headers=auth)
+        body["vitals"]["heart_rate_bpm"] = 999
+        await client.post("/v1/assessments", json=body, headers=auth)
+    records = [r for r in caplog.records if r.name == "kratom_cds.access"]
+    assert len(records) == 3
+    assert records[0].route == "/v1/assessments"  # type: ignore[attr-defined]
+    assert records[0].status == 201  # type: ignore[attr-defined]
+    assert records[0].request_id == created.headers["x-request-id"]  # type: ignore[attr-defined]
+    text = "\n".join(JsonFormatter().format(r) for r in records)
+    assert canary not in text
+    assert "999" not in text
