@@ -17,8 +17,8 @@ from app.config import Settings, get_settings
 from app.db import Database, verify_sqlite_pragmas
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from app.observability import Metrics, ObservabilityMiddleware, configure_logging
 from app.migrations_state import head_revision
+from app.observability import Metrics, ObservabilityMiddleware, configure_logging
 from app.openapi import DESCRIPTION, TAGS, install_openapi, operation_id
 
 logger = logging.getLogger(__name__)
