@@ -32,6 +32,9 @@ class Plan(Base):
     ruleset_version: Mapped[str] = mapped_column(String(32))
     ruleset_hash: Mapped[str] = mapped_column(String(80))
     evaluation: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    # Copied out of the evaluation so list pages never read the large JSON document.
+    level_of_care: Mapped[str | None] = mapped_column(String(48), default=None)
+    critical_alerts: Mapped[int] = mapped_column(Integer, default=0)
     suggested_phase: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument, default=None)
     follow_up: Mapped[list[dict[str, Any]]] = mapped_column(JsonDocument)
     relapse_prevention: Mapped[dict[str, Any]] = mapped_column(JsonDocument)

@@ -166,6 +166,7 @@ async def create_plan(
         "ruleset_version": ruleset["version"],
         "ruleset_hash": ruleset["hash"],
         "evaluation": evaluation,
+        **evaluation_columns(evaluation),
         "suggested_phase": suggestion,
         "follow_up": rules.follow_up_schedule(evaluation, start=assessment.assessed_at.date()),
         "relapse_prevention": EMPTY_RELAPSE_PLAN,
@@ -266,8 +267,8 @@ async def list_plans(
         Plan.current_phase,
         Plan.revision,
         Plan.ruleset_version,
-        Plan.evaluation["level_of_care"].label("level_of_care"),
-        Plan.evaluation["alerts"].label("alerts"),
+        Plan.level_of_care,
+        Plan.critical_alerts,
         Plan.created_at,
         Plan.updated_at,
     )
@@ -393,6 +394,7 @@ async def reassess(
             ruleset_version=evaluation["ruleset"]["version"],
             ruleset_hash=evaluation["ruleset"]["hash"],
             evaluation=evaluation,
+            **evaluation_columns(evaluation),
             suggested_phase=suggestion,
             follow_up=rules.follow_up_schedule(evaluation, start=assessment.assessed_at.date()),
             updated_at=now,
@@ -619,17 +621,25 @@ def plan_view(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def evaluation_columns(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """The evaluation facts that list pages show, stored as plain columns."""
+    return {
+        "level_of_care": (evaluation.get("level_of_care") or {}).get("setting"),
+        "critical_alerts": sum(
+            1 for a in evaluation.get("alerts", []) if a.get("severity") == "critical"
+        ),
+    }
+
+
 def summary_view(row: dict[str, Any]) -> dict[str, Any]:
-    alerts = row.get("alerts") or []
-    level = row.get("level_of_care") or {}
     return {
         "id": row["id"],
         "patient_ref": row["patient_ref"],
         "status": row["status"],
         "current_phase": row["current_phase"],
         "revision": row["revision"],
-        "level_of_care": level.get("setting") if isinstance(level, dict) else None,
-        "critical_alerts": sum(1 for a in alerts if a.get("severity") == "critical"),
+        "level_of_care": row["level_of_care"],
+        "critical_alerts": row["critical_alerts"],
         "ruleset_version": row["ruleset_version"],
         "privacy": privacy_block(),
         "created_at": row["created_at"],

@@ -62,6 +62,8 @@ def upgrade() -> None:
             JSON_DOCUMENT,
             nullable=False,
         ),
+        sa.Column("level_of_care", sa.String(length=48), nullable=True),
+        sa.Column("critical_alerts", sa.Integer(), nullable=False),
         sa.Column(
             "suggested_phase",
             JSON_DOCUMENT,
