@@ -1,6 +1,6 @@
 """In-process cost of validating an assessment from JSON bytes (median of repeated runs).
 
-    .venv/bin/python bench/validation_bench.py
+.venv/bin/python bench/validation_bench.py
 """
 
 from __future__ import annotations
@@ -19,14 +19,32 @@ from app.schemas.assessment import ASSESSMENT_EXAMPLE, AssessmentIn  # noqa: E40
 MINIMAL = {
     "assessed_at": "2026-11-26T14:10:00Z",
     "patient": {"patient_ref": "p-1", "age_years": 40, "sex_at_birth": "female"},
-    "vitals": {"heart_rate_bpm": 88, "systolic_bp_mmhg": 128, "diastolic_bp_mmhg": 80,
-               "respiratory_rate_per_min": 16, "temperature_c": 36.9, "spo2_percent": 98,
-               "on_supplemental_oxygen": False, "consciousness": "alert"},
-    "withdrawal": {"cows": {"resting_pulse": 1, "sweating": 1, "restlessness": 1, "pupil_size": 1,
-                            "bone_joint_aches": 2, "runny_nose_tearing": 1, "gi_upset": 2,
-                            "tremor": 1, "yawning": 1, "anxiety_irritability": 2,
-                            "gooseflesh": 0},
-                   "hours_since_last_kratom_use": 14},
+    "vitals": {
+        "heart_rate_bpm": 88,
+        "systolic_bp_mmhg": 128,
+        "diastolic_bp_mmhg": 80,
+        "respiratory_rate_per_min": 16,
+        "temperature_c": 36.9,
+        "spo2_percent": 98,
+        "on_supplemental_oxygen": False,
+        "consciousness": "alert",
+    },
+    "withdrawal": {
+        "cows": {
+            "resting_pulse": 1,
+            "sweating": 1,
+            "restlessness": 1,
+            "pupil_size": 1,
+            "bone_joint_aches": 2,
+            "runny_nose_tearing": 1,
+            "gi_upset": 2,
+            "tremor": 1,
+            "yawning": 1,
+            "anxiety_irritability": 2,
+            "gooseflesh": 0,
+        },
+        "hours_since_last_kratom_use": 14,
+    },
 }
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import Select, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import rules
@@ -205,10 +205,14 @@ async def create_plan(
 _PLAN_COLUMNS = tuple(Plan.__table__.columns)
 
 
+def get_plan_query(tenant_id: uuid.UUID, plan_id: uuid.UUID) -> Select[Any]:
+    return select(*_PLAN_COLUMNS).where(Plan.tenant_id == tenant_id, Plan.id == plan_id)
+
+
 async def get_plan_row(
     session: AsyncSession, principal: Principal, plan_id: uuid.UUID, *, for_update: bool = False
 ) -> dict[str, Any]:
-    query = select(*_PLAN_COLUMNS).where(Plan.tenant_id == principal.tenant_id, Plan.id == plan_id)
+    query = get_plan_query(principal.tenant_id, plan_id)
     if for_update:
         query = query.with_for_update()
     row = (await session.execute(query)).mappings().first()
@@ -249,17 +253,17 @@ async def get_plan(
     return row
 
 
-async def list_plans(
-    session: AsyncSession,
-    principal: Principal,
+def list_plans_query(
+    tenant_id: uuid.UUID,
     *,
-    patient_ref: str | None,
-    status: PlanStatus | None,
-    phase: Phase | None,
-    updated_since: datetime | None,
+    patient_ref: str | None = None,
+    status: PlanStatus | None = None,
+    phase: Phase | None = None,
+    updated_since: datetime | None = None,
     limit: int,
-    after: tuple[datetime, uuid.UUID] | None,
-) -> tuple[list[dict[str, Any]], bool]:
+    after: tuple[datetime, uuid.UUID] | None = None,
+) -> Select[Any]:
+    """Newest-updated first, keyset on (updated_at, id); fetches limit + 1 to detect more."""
     columns = (
         Plan.id,
         Plan.patient_ref,
@@ -272,7 +276,7 @@ async def list_plans(
         Plan.created_at,
         Plan.updated_at,
     )
-    query = select(*columns).where(Plan.tenant_id == principal.tenant_id)
+    query = select(*columns).where(Plan.tenant_id == tenant_id)
     if patient_ref is not None:
         query = query.where(Plan.patient_ref == patient_ref)
     if status is not None:
@@ -283,7 +287,29 @@ async def list_plans(
         query = query.where(Plan.updated_at >= updated_since)
     if after is not None:
         query = query.where(tuple_(Plan.updated_at, Plan.id) < tuple_(*after))
-    query = query.order_by(Plan.updated_at.desc(), Plan.id.desc()).limit(limit + 1)
+    return query.order_by(Plan.updated_at.desc(), Plan.id.desc()).limit(limit + 1)
+
+
+async def list_plans(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    patient_ref: str | None,
+    status: PlanStatus | None,
+    phase: Phase | None,
+    updated_since: datetime | None,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> tuple[list[dict[str, Any]], bool]:
+    query = list_plans_query(
+        principal.tenant_id,
+        patient_ref=patient_ref,
+        status=status,
+        phase=phase,
+        updated_since=updated_since,
+        limit=limit,
+        after=after,
+    )
     rows = [dict(r) for r in (await session.execute(query)).mappings()]
     return rows[:limit], len(rows) > limit
 

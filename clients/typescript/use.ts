@@ -33,7 +33,7 @@ export async function store(baseUrl: string, key: string): Promise<Created | Pro
 }
 
 export function cowsTotals(page: Page): Array<number | null | undefined> {
-  return page.items.map((item) => item.scores.cows?.total);
+  return page.items.map((item) => item.scores.cows.value);
 }
 
 export function pointers(problem: Problem): string[] {

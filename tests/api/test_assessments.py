@@ -30,7 +30,7 @@ async def test_create_then_read_back(client: httpx.AsyncClient, auth: dict[str, 
     assert body["assessed_at"] == "2026-11-26T14:10:00Z"
     assert body["assessment"]["vitals"]["heart_rate_bpm"] == 96
     # The COWS total is computed from the items (1+1+1+1+2+1+2+1+1+2+0 = 13), never taken.
-    assert body["scores"]["cows"]["total"] == 13
+    assert body["scores"]["cows"]["value"] == 13
 
     read = await client.get(created.headers["location"], headers=auth)
     assert read.status_code == 200
