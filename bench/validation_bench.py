@@ -14,7 +14,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.schemas.assessment import ASSESSMENT_EXAMPLE, AssessmentIn  # noqa: E402
+from app.schemas.assessment import ASSESSMENT_EXAMPLE, AssessmentIn
 
 MINIMAL = {
     "assessed_at": "2026-11-26T14:10:00Z",
