@@ -91,7 +91,7 @@ UDS_CODES: Final[dict[str, Analyte]] = {
     "19550-3": Analyte.methadone,  # Methadone [Presence] in Urine by Screen method
     "93494-3": Analyte.buprenorphine,  # Buprenorphine [Presence] in Urine by Screen method
     "3414-0": Analyte.buprenorphine,  # Buprenorphine [Presence] in Urine
-    "58359-1": Analyte.buprenorphine,  # Buprenorphine+Norbuprenorphine [Presence] in Urine by Screen
+    "58359-1": Analyte.buprenorphine,  # Buprenorphine+Norbuprenorphine [Presence] in Urine, Screen
     "14316-4": Analyte.benzodiazepines,  # Benzodiazepines [Presence] in Urine by Screen method
     "19343-3": Analyte.amphetamines,  # Amphetamines [Presence] in Urine by Screen method
     "19359-9": Analyte.cocaine,  # Cocaine [Presence] in Urine by Screen method

@@ -1,0 +1,143 @@
+"""Small, total accessors over FHIR JSON (dicts): never raise on an odd shape."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from app.fhir.codes import LOINC, UCUM
+
+Json = dict[str, Any]
+
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+# FHIR dateTime: YYYY, YYYY-MM, YYYY-MM-DD or a full time, which must carry an offset.
+_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def obj(value: Any) -> Json:
+    return value if isinstance(value, dict) else {}
+
+
+def objs(value: Any) -> list[Json]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def number(value: Any) -> float | None:
+    # bool is an int in Python; FHIR never encodes a number as true/false.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def codings(concept: Any) -> list[tuple[str, str]]:
+    """(system, code) pairs of a CodeableConcept (or of a bare Coding)."""
+    concept = obj(concept)
+    items = objs(concept.get("coding")) if "coding" in concept else [concept]
+    return [
+        (c["system"], c["code"])
+        for c in items
+        if isinstance(c.get("system"), str) and isinstance(c.get("code"), str)
+    ]
+
+
+def codes_in(concept: Any, system: str) -> list[str]:
+    return [code for sys, code in codings(concept) if sys == system]
+
+
+def loinc_codes(concept: Any) -> list[str]:
+    return codes_in(concept, LOINC)
+
+
+def display(concept: Any) -> str | None:
+    concept = obj(concept)
+    found = text(concept.get("text"))
+    if found is None:
+        found = next((text(c.get("display")) for c in objs(concept.get("coding"))), None)
+    return found
+
+
+def ref_of(resource: Json, index: int) -> str:
+    kind = text(resource.get("resourceType")) or "Resource"
+    rid = text(resource.get("id"))
+    return f"{kind}/{rid}" if rid else f"{kind}/#{index}"
+
+
+def reference_target(reference: str) -> tuple[str | None, str]:
+    """(type, id) of a literal reference: ``Patient/1``, ``https://x/fhir/Patient/1/_history/2``
+    or ``urn:uuid:1`` (type unknown)."""
+    if reference.startswith(("urn:uuid:", "urn:oid:")):
+        return None, reference.rsplit(":", 1)[1]
+    parts = reference.split("/")
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
+    if len(parts) >= 2:
+        return parts[-2], parts[-1]
+    return None, reference
+
+
+@dataclass(frozen=True, slots=True)
+class When:
+    """A FHIR time: ``sort`` orders results; ``exact`` only when it is a full timestamp."""
+
+    sort: datetime
+    exact: datetime | None
+    text: str | None
+
+
+NEVER = When(_EPOCH, None, None)
+
+
+def parse_when(value: Any) -> When:
+    raw = text(value)
+    if raw is None:
+        return NEVER
+    partial = _PARTIAL.match(raw)
+    if partial:
+        year, month, day = (int(g) if g else 1 for g in partial.groups())
+        try:
+            return When(datetime(year, month, day, tzinfo=UTC), None, raw)
+        except ValueError:
+            return NEVER
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return NEVER
+    if parsed.tzinfo is None:  # invalid FHIR; the offset cannot be assumed
+        return When(parsed.replace(tzinfo=UTC), None, raw)
+    return When(parsed.astimezone(UTC), parsed.astimezone(UTC), raw)
+
+
+def effective(resource: Json) -> When:
+    """Clinically relevant time: Observation.effective[x], QuestionnaireResponse.authored."""
+    for key in ("effectiveDateTime", "effectiveInstant", "authored"):
+        if key in resource:
+            return parse_when(resource[key])
+    period = obj(resource.get("effectivePeriod"))
+    return parse_when(period.get("end") or period.get("start"))
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    value: float | None
+    unit: str | None  # the UCUM code, only when system is UCUM
+    shown: str | None  # unit or code as sent, for reports
+
+
+def quantity(value: Any) -> Quantity:
+    q = obj(value)
+    code = text(q.get("code"))
+    ucum = code if q.get("system") == UCUM else None
+    return Quantity(number(q.get("value")), ucum, code or text(q.get("unit")))
+
+
+def extension_value(element: Json, url: str) -> Any:
+    for ext in objs(element.get("extension")):
+        if ext.get("url") == url:
+            return next((v for k, v in ext.items() if k.startswith("value")), None)
+    return None

@@ -1,0 +1,57 @@
+"""Flatten Bundles and CDS Hooks prefetch objects into one list of resources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from app.fhir.access import Json, obj, objs, text
+
+MAX_RESOURCES = 5000  # a prefetch of a few hundred is normal; more is a misuse
+
+
+def resources_from_bundle(bundle: Json) -> list[Json]:
+    """The entry resources of a Bundle (nested Bundles flattened), in entry order."""
+    if bundle.get("resourceType") != "Bundle":
+        raise ValueError("not a Bundle")
+    return _dedupe(_walk(bundle, depth=0))
+
+
+def resources_from_prefetch(prefetch: Mapping[str, Any] | None) -> list[Json]:
+    """Resources from a CDS Hooks ``prefetch`` object.
+
+    Values may be a resource, a (searchset) Bundle, ``null`` (queried, nothing found) or a
+    non-resource such as a string; only resources are returned. A resource that two
+    prefetch queries both returned is kept once.
+    """
+    found: list[Json] = []
+    for value in (prefetch or {}).values():
+        if isinstance(value, dict) and text(value.get("resourceType")):
+            found.extend(_walk(value, depth=0))
+    return _dedupe(found)
+
+
+def _walk(resource: Json, depth: int) -> Iterable[Json]:
+    if resource.get("resourceType") != "Bundle":
+        yield resource
+        return
+    if depth > 2:
+        raise ValueError("Bundles nested too deeply")
+    for entry in objs(resource.get("entry")):
+        inner = obj(entry.get("resource"))
+        if text(inner.get("resourceType")):
+            yield from _walk(inner, depth + 1)
+
+
+def _dedupe(resources: Iterable[Json]) -> list[Json]:
+    seen: set[tuple[str, str]] = set()
+    out: list[Json] = []
+    for resource in resources:
+        key = (str(resource.get("resourceType")), str(resource.get("id")))
+        if resource.get("id") is not None and key in seen:
+            continue
+        seen.add(key)
+        out.append(resource)
+        if len(out) > MAX_RESOURCES:
+            raise ValueError(f"more than {MAX_RESOURCES} resources")
+    return out

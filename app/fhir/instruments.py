@@ -1,0 +1,216 @@
+"""Screening instruments from QuestionnaireResponses and Observation panels.
+
+Item scores come from, in order: ``valueInteger``; a Coding's ``ordinalValue`` or
+``itemWeight`` extension; a LOINC answer code of the instrument's published answer list;
+an integral ``valueDecimal``/``valueQuantity``. Anything else is reported, not guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from app.fhir.access import Json, codings, extension_value, number, obj, objs, text
+from app.fhir.codes import ITEM_WEIGHT, LOCAL_QUESTIONNAIRE_BASE, LOINC, ORDINAL_VALUE
+from app.schemas.assessment import CowsItems
+
+# LOINC answer list LL358-3 (PHQ-9 / GAD-7 frequency): Not at all, Several days,
+# More than half the days, Nearly every day.
+FREQUENCY_ANSWERS: Final = {"LA6568-5": 0, "LA6569-3": 1, "LA6570-1": 2, "LA6571-9": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    key: str
+    pointer: str  # where it goes in the assessment
+    items: tuple[str, ...]  # LOINC item codes or local linkIds, in published order
+    questionnaires: tuple[str, ...]  # canonical URLs that identify it
+    panel: str | None = None  # LOINC panel code
+    total: str | None = None  # LOINC total-score code
+    answers: dict[str, int] = field(default_factory=dict)
+    named_items: bool = False  # COWS: an object of named items, not a list
+
+
+PHQ9: Final = Instrument(
+    key="phq9",
+    pointer="/screening/phq9",
+    # PHQ-9 items in order (LOINC panel 44249-1 "PHQ-9 quick depression assessment panel"):
+    # little interest, feeling down, sleep, tired, appetite, feeling bad about yourself,
+    # concentration, moving slowly/restless, thoughts of death or self-harm (44260-8).
+    items=(
+        "44250-9",
+        "44255-8",
+        "44259-0",
+        "44254-1",
+        "44251-7",
+        "44258-2",
+        "44252-5",
+        "44253-3",
+        "44260-8",
+    ),
+    questionnaires=("http://loinc.org/q/44249-1",),
+    panel="44249-1",
+    total="44261-6",  # Patient Health Questionnaire 9 item (PHQ-9) total score
+    answers=FREQUENCY_ANSWERS,
+)
+PHQ9_ITEM9: Final = "44260-8"
+
+GAD7: Final = Instrument(
+    key="gad7",
+    pointer="/screening/gad7",
+    # GAD-7 items in order (LOINC panel 69737-5 "Generalized anxiety disorder 7 item"):
+    # nervous, not able to stop worrying, worrying too much, trouble relaxing, restless,
+    # easily annoyed, afraid. Item codes need review against loinc.org.
+    items=("69725-0", "68509-3", "69733-4", "69734-2", "69735-9", "69689-8", "69736-7"),
+    questionnaires=("http://loinc.org/q/69737-5",),
+    panel="69737-5",
+    total="70274-6",  # Generalized anxiety disorder 7 item (GAD-7) total score
+    answers=FREQUENCY_ANSWERS,
+)
+
+AUDIT_C: Final = Instrument(
+    key="audit_c",
+    pointer="/screening/audit_c",
+    # AUDIT-C items (LOINC panel 72109-2): how often a drink, drinks on a typical day, how
+    # often six or more. Item codes need review; answers need ordinalValue or valueInteger.
+    items=("68518-0", "68519-8", "68520-6"),
+    questionnaires=("http://loinc.org/q/72109-2",),
+    panel="72109-2",
+    total="75626-2",  # Total score [AUDIT-C]
+)
+
+# No LOINC panel could be confirmed for PCL-5 or COWS: our own Questionnaires, linkIds
+# "1".."20" (PCL-5 in published order) and the CowsItems field names (COWS).
+PCL5: Final = Instrument(
+    key="pcl5",
+    pointer="/screening/pcl5",
+    items=tuple(str(n) for n in range(1, 21)),
+    questionnaires=(LOCAL_QUESTIONNAIRE_BASE + "pcl-5",),
+)
+COWS: Final = Instrument(
+    key="cows",
+    pointer="/withdrawal/cows",
+    items=tuple(CowsItems.model_fields),
+    questionnaires=(LOCAL_QUESTIONNAIRE_BASE + "cows",),
+    named_items=True,
+)
+
+INSTRUMENTS: Final = (PHQ9, GAD7, AUDIT_C, PCL5, COWS)
+BY_PANEL: Final = {i.panel: i for i in INSTRUMENTS if i.panel}
+BY_TOTAL: Final = {i.total: i for i in INSTRUMENTS if i.total}
+ITEM_CODES: Final = frozenset(c for i in INSTRUMENTS if i.panel for c in i.items)
+
+
+def by_questionnaire(canonical: Any) -> Instrument | None:
+    url = (text(canonical) or "").split("|", 1)[0]
+    for instrument in INSTRUMENTS:
+        if url in instrument.questionnaires:
+            return instrument
+        if instrument.panel and url.rstrip("/").rsplit("/", 1)[-1] == instrument.panel:
+            return instrument
+    return None
+
+
+@dataclass
+class Scores:
+    """Item scores and total of one instrument instance, plus what could not be scored."""
+
+    items: dict[str, int] = field(default_factory=dict)
+    total: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def as_input(self, instrument: Instrument) -> dict[str, Any] | None:
+        if instrument.named_items:
+            complete = all(i in self.items for i in instrument.items)
+            return {i: self.items[i] for i in instrument.items} if complete else None
+        out: dict[str, Any] = {}
+        if all(i in self.items for i in instrument.items):
+            out["items"] = [self.items[i] for i in instrument.items]
+        if self.total is not None:
+            out["total"] = self.total
+            if instrument is PHQ9 and "items" not in out and PHQ9_ITEM9 in self.items:
+                out["item9"] = self.items[PHQ9_ITEM9]
+        return out or None
+
+
+def score(value_holder: Json, instrument: Instrument) -> int | None:
+    """The score of an answer (QR answer or Observation), or None if not determinable."""
+    if "valueInteger" in value_holder:
+        return _whole(value_holder["valueInteger"])
+    for key in ("valueCoding", "valueCodeableConcept"):
+        if key not in value_holder:
+            continue
+        concept = obj(value_holder[key])
+        for coding in [concept, *objs(concept.get("coding"))]:
+            for url in (ORDINAL_VALUE, ITEM_WEIGHT):
+                weight = _whole(extension_value(coding, url))
+                if weight is not None:
+                    return weight
+        for system, code in codings(concept):
+            if system == LOINC and code in instrument.answers:
+                return instrument.answers[code]
+        return None
+    if "valueDecimal" in value_holder:
+        return _whole(value_holder["valueDecimal"])
+    if "valueQuantity" in value_holder:
+        return _whole(obj(value_holder["valueQuantity"]).get("value"))
+    return None
+
+
+def _whole(value: Any) -> int | None:
+    num = number(value)
+    return int(num) if num is not None and num.is_integer() else None
+
+
+def _keys(item: Json) -> set[str]:
+    link = text(item.get("linkId")) or ""
+    keys = {link, link.lstrip("/"), link.rsplit("/", 1)[-1]}
+    keys.update(code for system, code in codings({"coding": item.get("code")}) if system == LOINC)
+    return keys
+
+
+def from_questionnaire_response(qr: Json, instrument: Instrument) -> Scores:
+    scores = Scores()
+    wanted = set(instrument.items)
+    for item in _walk_items(objs(qr.get("item"))):
+        keys = _keys(item)
+        answer = next(iter(objs(item.get("answer"))), None)
+        if answer is None:
+            continue
+        if instrument.total and instrument.total in keys:
+            scores.total = score(answer, instrument)
+            continue
+        match = keys & wanted
+        if match:
+            key = match.pop()
+            value = score(answer, instrument)
+            if value is None:
+                scores.problems.append(f"item {key}: answer has no score")
+            else:
+                scores.items[key] = value
+    return scores
+
+
+def _walk_items(items: list[Json]) -> list[Json]:
+    out: list[Json] = []
+    for item in items:
+        out.append(item)
+        out.extend(_walk_items(objs(item.get("item"))))
+        for answer in objs(item.get("answer")):
+            out.extend(_walk_items(objs(answer.get("item"))))
+    return out
+
+
+def from_observations(parts: list[tuple[str, Json]], instrument: Instrument) -> Scores:
+    """Scores from (LOINC code, Observation or component) pairs of one panel."""
+    scores = Scores()
+    for code, part in parts:
+        value = score(part, instrument)
+        if code == instrument.total:
+            scores.total = value
+        elif code in instrument.items:
+            if value is None:
+                scores.problems.append(f"item {code}: value has no score")
+            else:
+                scores.items[code] = value
+    return scores

@@ -1,0 +1,867 @@
+"""FHIR R4 -> AssessmentIn: published examples (tests/fhir/data, see README) and edge cases."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from app.fhir import (
+    FhirMapping,
+    Reason,
+    assessment_from_fhir,
+    resources_from_bundle,
+    resources_from_prefetch,
+    warm_up,
+)
+
+DATA = Path(__file__).parent / "data"
+NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+PT = "pt-42"
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+SNOMED = "http://snomed.info/sct"
+MEANING = "http://terminology.hl7.org/CodeSystem/referencerange-meaning"
+SYNTHEA_PATIENT = "da2c7b0a-791a-4b8f-9a30-dc3d8cf1ec75"
+
+
+def load(name: str) -> Any:
+    return json.loads((DATA / name).read_text())
+
+
+def run(resources: list[Any], patient_ref: str = PT) -> FhirMapping:
+    return assessment_from_fhir(resources, patient_ref=patient_ref, assessed_at=NOW)
+
+
+def dump(mapping: FhirMapping) -> dict[str, Any]:
+    return mapping.assessment.model_dump(mode="json", exclude_none=True)
+
+
+def reasons(mapping: FhirMapping) -> dict[str, set[Reason]]:
+    out: dict[str, set[Reason]] = {}
+    for issue in [*mapping.unsupported, *mapping.ignored]:
+        out.setdefault(issue.ref, set()).add(issue.reason)
+    return out
+
+
+def obs(
+    oid: str,
+    code: str,
+    *,
+    value: float | None = None,
+    unit: str | None = None,
+    when: str = "2026-01-10T09:00:00Z",
+    status: str = "final",
+    subject: str = f"Patient/{PT}",
+    **extra: Any,
+) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": oid,
+        "status": status,
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "subject": {"reference": subject},
+        "effectiveDateTime": when,
+    }
+    if value is not None:
+        resource["valueQuantity"] = {"value": value, "system": UCUM, "code": unit, "unit": unit}
+    resource.update(extra)
+    return resource
+
+
+def qualitative(oid: str, code: str, answer: str, **extra: Any) -> dict[str, Any]:
+    concept = {"coding": [{"system": SNOMED, "code": answer}]}
+    return obs(oid, code, valueCodeableConcept=concept, **extra)
+
+
+def high(value: float, unit: str | None = None) -> list[dict[str, Any]]:
+    bound: dict[str, Any] = {"value": value}
+    if unit:
+        bound |= {"system": UCUM, "code": unit}
+    return [{"low": {"value": 0}, "high": bound}]
+
+
+# ---------------------------------------------------------------------------- HL7 R4 examples
+
+
+@pytest.mark.parametrize(
+    ("file", "group", "field", "expected"),
+    [
+        ("fhir-r4-observation-heart-rate.json", "vitals", "heart_rate_bpm", 44),
+        ("fhir-r4-observation-respiratory-rate.json", "vitals", "respiratory_rate_per_min", 26),
+        ("fhir-r4-observation-body-temperature.json", "vitals", "temperature_c", 36.5),
+        ("fhir-r4-observation-oxygen-saturation.json", "vitals", "spo2_percent", 95),
+        ("fhir-r4-observation-blood-pressure.json", "vitals", "systolic_bp_mmhg", 107),
+        ("fhir-r4-observation-blood-pressure.json", "vitals", "diastolic_bp_mmhg", 60),
+        # 185 [lb_av] x 0.45359237 kg
+        ("fhir-r4-observation-body-weight.json", "patient", "weight_kg", 83.91),
+    ],
+)
+def test_hl7_vital_sign_examples(file: str, group: str, field: str, expected: float) -> None:
+    resource = load(file)
+    mapping = run([resource], patient_ref="example")
+    assert dump(mapping)[group][field] == expected
+    assert mapping.used == [f"Observation/{resource['id']}"]
+    assert not [i for i in mapping.unsupported if i.reason is not Reason.effective_time_imprecise]
+
+
+def test_hl7_vitals_together_with_the_panel() -> None:
+    files = [
+        "fhir-r4-observation-vital-signs-panel.json",
+        "fhir-r4-observation-heart-rate.json",
+        "fhir-r4-observation-blood-pressure.json",
+        "fhir-r4-observation-respiratory-rate.json",
+        "fhir-r4-observation-body-temperature.json",
+    ]
+    mapping = run([load(f) for f in files], patient_ref="example")
+    vitals = dump(mapping)["vitals"]
+    assert vitals == {
+        "heart_rate_bpm": 44,
+        "systolic_bp_mmhg": 107,
+        "diastolic_bp_mmhg": 60,
+        "respiratory_rate_per_min": 26,
+        "temperature_c": 36.5,
+    }
+    found = reasons(mapping)
+    assert found["Observation/vitals-panel"] == {Reason.panel_not_used}
+    # effectiveDateTime "1999-07-02" is a date: no measured_at is invented from it.
+    assert Reason.effective_time_imprecise in found["Observation/heart-rate"]
+    bp_input = next(i for i in mapping.inputs if i.field == "/vitals/systolic_bp_mmhg")
+    assert (bp_input.code, bp_input.source_value, bp_input.source_unit) == ("8480-6", 107, "mm[Hg]")
+
+
+def test_hl7_lab_examples_are_reported_not_guessed() -> None:
+    creatinine = load("fhir-r4-observation-lab-creatinine-local-code.json")  # local code
+    mapping = run([creatinine], patient_ref="f201")
+    assert "labs" not in dump(mapping)
+    assert reasons(mapping) == {"Observation/f204": {Reason.unrecognised_code}}
+    glucose = load("fhir-r4-observation-lab-glucose.json")  # LOINC, but not an input we use
+    assert reasons(run([glucose], patient_ref="f001")) == {
+        "Observation/f001": {Reason.unrecognised_code}
+    }
+    # ...and about another patient than the one asked for:
+    assert reasons(run([glucose])) == {"Observation/f001": {Reason.subject_mismatch}}
+
+
+def test_hl7_condition_example() -> None:
+    mapping = run([load("fhir-r4-condition.json")], patient_ref="example")
+    assert dump(mapping)["co_occurring_conditions"]["coded"] == [
+        {"system": "snomedct", "code": "39065001", "display": "Burnt Ear"}
+    ]
+
+
+def test_hl7_questionnaire_responses() -> None:
+    gcs = load("fhir-r4-questionnaireresponse-glasgow-coma-score.json")
+    mapping = run([gcs], patient_ref="example")
+    assert reasons(mapping) == {"QuestionnaireResponse/gcs": {Reason.unrecognised_code}}
+    assert "screening" not in dump(mapping)
+    # Its subject is a contained Patient ("#patsub"): identity cannot be confirmed.
+    generic = load("fhir-r4-questionnaireresponse.json")
+    mapping = run([generic])
+    assert reasons(mapping) == {"QuestionnaireResponse/3141": {Reason.subject_mismatch}}
+
+
+# ---------------------------------------------------------------------------- Synthea bundle
+
+
+def test_synthea_bundle() -> None:
+    resources = resources_from_bundle(load("synthea-r4-patient-bundle-tom-goodwin.json"))
+    mapping = run(resources, patient_ref=SYNTHEA_PATIENT)
+    data = dump(mapping)
+    assert data["patient"] == {
+        "patient_ref": SYNTHEA_PATIENT,
+        "birth_date": "1968-04-30",
+        "sex_at_birth": "male",  # from the US Core birthsex extension, not Patient.gender
+        "weight_kg": 86.78,  # the most recent of six weights
+    }
+    # BP panel coded 55284-4 (not 85354-9), most recent of six.
+    assert data["vitals"] == {
+        "measured_at": "2020-05-12T23:55:41Z",
+        "systolic_bp_mmhg": 127,
+        "diastolic_bp_mmhg": 72,
+    }
+    assert data["labs"]["alt_u_per_l"] == pytest.approx(23.278)
+    assert set(data["labs"]) == {
+        "collected_at",
+        "alt_u_per_l",
+        "ast_u_per_l",
+        "alp_u_per_l",
+        "total_bilirubin_mg_per_dl",
+    }
+    assert [c["code"] for c in data["co_occurring_conditions"]["coded"]] == [
+        "162864005",
+        "15777000",
+        "271737000",
+        "55822004",
+    ]
+    assert data["use_history"]["current_medications"] == [
+        {"name": "Simvistatin 10 MG", "rxnorm_code": "316672", "classes": []}
+    ]
+    by_reason: dict[Reason, list[str]] = {}
+    for issue in [*mapping.unsupported, *mapping.ignored]:
+        by_reason.setdefault(issue.reason, []).append(issue.detail)
+    assert len(by_reason[Reason.uln_missing]) == 4  # Synthea sends no reference ranges
+    assert by_reason[Reason.unit_not_supported] == ["33914-3: UCUM unit 'mL/min' not supported"]
+    assert by_reason[Reason.medication_class_unknown] == ["RxNorm 316672 is not in the class table"]
+    assert len(by_reason[Reason.superseded]) == 10
+    assert "Claim is not read" in by_reason[Reason.resource_type_not_used]
+    assert f"Patient/{SYNTHEA_PATIENT}" in mapping.used
+    # Whole-blood potassium and creatinine are not serum values: reported, not mapped.
+    assert any("6298-4" in d for d in by_reason[Reason.unrecognised_code])
+
+
+# ---------------------------------------------------------------------------- CDS Hooks
+
+
+def test_cds_hooks_patient_view_prefetch() -> None:
+    request = load("cds-hooks-patient-view-request.json")
+    resources = resources_from_prefetch(request["prefetch"])
+    mapping = run(resources, patient_ref=request["context"]["patientId"])
+    assert dump(mapping)["patient"] == {"patient_ref": "1288992", "birth_date": "1925-12-23"}
+    assert reasons(mapping) == {"Patient/1288992": {Reason.administrative_gender_not_used}}
+
+
+def test_cds_hooks_prefetch_with_snipped_placeholders_is_reported_invalid() -> None:
+    resources = resources_from_prefetch(load("cds-hooks-prefetch-data-example.json")["prefetch"])
+    assert [r["resourceType"] for r in resources] == ["Patient", "Observation"]  # "user" skipped
+    mapping = run(resources)
+    assert {i.reason for i in mapping.unsupported} == {Reason.invalid_resource}
+    assert mapping.used == []
+
+
+def test_order_sign_draft_orders_are_not_current_medications() -> None:
+    context = load("cds-hooks-order-sign-context-r4.json")["context"]
+    resources = resources_from_bundle(context["draftOrders"])
+    mapping = run(resources, patient_ref=context["patientId"])
+    assert "use_history" not in dump(mapping)
+    kinds = {ref.split("/")[0]: r for ref, r in reasons(mapping).items()}
+    # The published example puts doseQuantity directly in Dosage (the STU3 shape); R4 moved
+    # it to Dosage.doseAndRate, so R4B validation reports it.
+    assert kinds["MedicationRequest"] == {Reason.invalid_resource}
+    assert kinds["NutritionOrder"] == {Reason.resource_type_not_used}
+    unvalidated = assessment_from_fhir(
+        resources, patient_ref=context["patientId"], assessed_at=NOW, validate=False
+    )
+    kinds = {ref.split("/")[0]: r for ref, r in reasons(unvalidated).items()}
+    assert kinds["MedicationRequest"] == {Reason.not_active}  # status "draft"
+
+
+def test_prefetch_nulls_bundles_and_duplicates() -> None:
+    hr = obs("hr-1", "8867-4", value=112, unit="/min")
+    prefetch = {
+        "patient": {"resourceType": "Patient", "id": PT, "birthDate": "1990-04-02"},
+        "vitals": {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": hr}]},
+        "again": {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": hr}]},
+        "conditions": None,
+        "user": "123",
+    }
+    resources = resources_from_prefetch(prefetch)
+    assert [r["id"] for r in resources] == [PT, "hr-1"]
+    assert dump(run(resources))["vitals"] == {
+        "measured_at": "2026-01-10T09:00:00Z",
+        "heart_rate_bpm": 112,
+    }
+    assert resources_from_prefetch(None) == []
+    with pytest.raises(ValueError, match="not a Bundle"):
+        resources_from_bundle({"resourceType": "Patient"})
+
+
+# ---------------------------------------------------------------------------- units
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "unit", "field", "expected"),
+    [
+        ("8310-5", 98.6, "[degF]", "temperature_c", 37.0),
+        ("8310-5", 104, "[degF]", "temperature_c", 40.0),
+        ("29463-7", 72500, "g", "weight_kg", 72.5),
+        ("29463-7", 160, "[lb_av]", "weight_kg", 72.57),
+        ("8867-4", 71.5, "{beats}/min", "heart_rate_bpm", 72),
+        ("59408-5", 96.4, "%", "spo2_percent", 96),
+    ],
+)
+def test_unit_conversion(code: str, value: float, unit: str, field: str, expected: float) -> None:
+    data = dump(run([obs("o1", code, value=value, unit=unit)]))
+    group = "patient" if field == "weight_kg" else "vitals"
+    assert data[group][field] == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "unit", "field", "expected"),
+    [
+        ("2601-3", 0.85, "mmol/L", "magnesium_mmol_per_l", 0.85),
+        ("19123-9", 2.0, "mg/dL", "magnesium_mmol_per_l", 0.823),  # 2.0 x 10 / 24.305
+        ("19123-9", 2.0, "mg/dl", "magnesium_mmol_per_l", 0.823),  # UCUM: l is also litre
+        ("2601-3", 1.7, "meq/L", "magnesium_mmol_per_l", 0.85),
+        ("2823-3", 4.1, "meq/L", "potassium_mmol_per_l", 4.1),
+        ("2160-0", 88.42, "umol/L", "creatinine_mg_per_dl", 1.0),
+        ("14682-9", 0.9, "mg/dL", "creatinine_mg_per_dl", 0.9),
+        ("62238-1", 96, "mL/min/{1.73_m2}", "egfr_ml_min_1_73m2", 96),
+        ("98979-8", 61, "mL/min/1.73m2", "egfr_ml_min_1_73m2", 61),
+        ("8636-3", 0.452, "s", "qtc_ms", 452),
+        ("44974-4", 428, "ms", "qtc_ms", 428),
+        ("6301-6", 1.1, "{INR}", "inr", 1.1),
+        ("34714-6", 2.5, "1", "inr", 2.5),
+    ],
+)
+def test_lab_units(code: str, value: float, unit: str, field: str, expected: float) -> None:
+    mapping = run([obs("lab", code, value=value, unit=unit)])
+    assert dump(mapping)["labs"][field] == pytest.approx(expected)
+    assert mapping.unsupported == []
+
+
+def test_inr_without_a_unit_is_a_ratio() -> None:
+    resource = obs("inr", "6301-6", valueQuantity={"value": 1.3})
+    assert dump(run([resource]))["labs"]["inr"] == 1.3
+
+
+@pytest.mark.parametrize(
+    ("resource", "detail"),
+    [
+        (obs("t", "8310-5", value=310, unit="K"), "8310-5: UCUM unit 'K' not supported"),
+        (
+            obs("t", "8867-4", valueQuantity={"value": 80, "unit": "bpm"}),
+            "8867-4: unit 'bpm' is not a UCUM code",
+        ),
+        (
+            obs(
+                "t", "2823-3", valueQuantity={"value": 4, "system": "http://acme", "code": "mmol/L"}
+            ),
+            "2823-3: unit 'mmol/L' is not a UCUM code",
+        ),
+        (obs("t", "33914-3", value=72, unit="mL/min"), "33914-3: UCUM unit 'mL/min' not supported"),
+        (obs("t", "19123-9", value=2, unit="mg"), "19123-9: UCUM unit 'mg' not supported"),
+    ],
+)
+def test_unknown_units_are_reported(resource: dict[str, Any], detail: str) -> None:
+    mapping = run([resource])
+    assert [(i.reason, i.detail, i.pointer) for i in mapping.unsupported] == [
+        (Reason.unit_not_supported, detail, "/valueQuantity")
+    ]
+    assert mapping.used == []
+    assert "vitals" not in dump(mapping)
+    assert "labs" not in dump(mapping)
+
+
+def test_missing_value_is_reported() -> None:
+    mapping = run([obs("hr", "8867-4", valueString="fast")])
+    assert [i.reason for i in mapping.unsupported] == [Reason.value_missing]
+
+
+# ---------------------------------------------------------------------------- reference ranges
+
+
+def test_reference_range_high_is_the_uln() -> None:
+    resources = [
+        obs("alt", "1742-6", value=120, unit="U/L", referenceRange=high(40, "U/L")),
+        obs("ast", "1920-8", value=2, unit="ukat/L", referenceRange=high(0.6)),  # range unitless
+        obs("bili", "1975-2", value=34.2, unit="umol/L", referenceRange=high(20.5, "umol/L")),
+        obs("alp", "6768-6", value=96, unit="U/L"),  # no range
+    ]
+    mapping = run(resources)
+    labs = dump(mapping)["labs"]
+    assert labs["alt_u_per_l"] == 120
+    assert labs["alt_uln_u_per_l"] == 40
+    assert labs["ast_u_per_l"] == 120  # 2 ukat/L x 60
+    assert labs["ast_uln_u_per_l"] == 36
+    assert labs["total_bilirubin_mg_per_dl"] == pytest.approx(2.0)
+    assert labs["total_bilirubin_uln_mg_per_dl"] == pytest.approx(1.199)
+    assert labs["alp_u_per_l"] == 96
+    assert "alp_uln_u_per_l" not in labs
+    assert [(i.ref, i.reason) for i in mapping.unsupported] == [
+        ("Observation/alp", Reason.uln_missing)
+    ]
+
+
+def test_age_specific_or_non_normal_ranges_are_not_a_uln() -> None:
+    ranges = [
+        {"high": {"value": 50}, "appliesTo": [{"text": "pregnant"}]},
+        {"high": {"value": 300}, "type": {"coding": [{"system": MEANING, "code": "treatment"}]}},
+    ]
+    mapping = run([obs("alt", "1742-6", value=30, unit="U/L", referenceRange=ranges)])
+    assert "alt_uln_u_per_l" not in dump(mapping)["labs"]
+    assert [i.reason for i in mapping.unsupported] == [Reason.uln_missing]
+
+
+# ---------------------------------------------------------------------------- status and recency
+
+
+@pytest.mark.parametrize("status", ["entered-in-error", "preliminary", "cancelled", "registered"])
+def test_unusable_observation_status_is_ignored(status: str) -> None:
+    mapping = run([obs("hr", "8867-4", value=80, unit="/min", status=status)])
+    assert "vitals" not in dump(mapping)
+    assert [(i.reason, i.pointer) for i in mapping.ignored] == [
+        (Reason.status_not_usable, "/status")
+    ]
+
+
+def test_entered_in_error_does_not_hide_a_valid_result() -> None:
+    resources = [
+        obs("old", "8867-4", value=80, unit="/min", when="2026-01-10T08:00:00Z"),
+        obs("err", "8867-4", value=150, unit="/min", status="entered-in-error"),
+    ]
+    assert dump(run(resources))["vitals"]["heart_rate_bpm"] == 80
+
+
+def test_most_recent_wins_and_older_are_superseded() -> None:
+    resources = [
+        obs("hr-old", "8867-4", value=70, unit="/min", when="2026-01-09T09:00:00Z"),
+        obs("hr-new", "8867-4", value=110, unit="/min", when="2026-01-10T08:00:00+01:00"),
+        obs("hr-mid", "8867-4", value=90, unit="/min", when="2026-01-09T23:00:00Z"),
+    ]
+    mapping = run(resources)
+    assert dump(mapping)["vitals"] == {"measured_at": "2026-01-10T07:00:00Z", "heart_rate_bpm": 110}
+    assert {i.ref for i in mapping.ignored if i.reason is Reason.superseded} == {
+        "Observation/hr-old",
+        "Observation/hr-mid",
+    }
+
+
+def test_unusable_most_recent_result_is_not_replaced_by_an_older_one() -> None:
+    resources = [
+        obs("t-old", "8310-5", value=37.0, unit="Cel", when="2026-01-09T09:00:00Z"),
+        obs("t-new", "8310-5", value=310, unit="K", when="2026-01-10T09:00:00Z"),
+    ]
+    mapping = run(resources)
+    assert "vitals" not in dump(mapping)
+    assert reasons(mapping) == {
+        "Observation/t-old": {Reason.superseded},
+        "Observation/t-new": {Reason.unit_not_supported},
+    }
+
+
+def test_group_time_is_the_oldest_result_used() -> None:
+    resources = [
+        obs("hr", "8867-4", value=80, unit="/min", when="2026-01-10T09:00:00Z"),
+        obs("rr", "9279-1", value=16, unit="/min", when="2026-01-10T07:30:00Z"),
+    ]
+    assert dump(run(resources))["vitals"]["measured_at"] == "2026-01-10T07:30:00Z"
+
+
+# ---------------------------------------------------------------------------- vitals details
+
+
+def test_bp_panel_and_lone_components() -> None:
+    def comp(code: str, value: float) -> dict[str, Any]:
+        return {
+            "code": {"coding": [{"system": LOINC, "code": code}]},
+            "valueQuantity": {"value": value, "system": UCUM, "code": "mm[Hg]"},
+        }
+
+    panel = obs("bp", "85354-9", component=[comp("8480-6", 148), comp("8462-4", 94)])
+    lone = obs("sys", "8480-6", value=150, unit="mm[Hg]")
+    mapping = run([panel, lone])
+    vitals = dump(mapping)["vitals"]
+    assert (vitals["systolic_bp_mmhg"], vitals["diastolic_bp_mmhg"]) == (148, 94)
+    assert reasons(mapping) == {"Observation/sys": {Reason.bp_outside_panel}}
+
+
+def test_supplemental_oxygen_from_pulse_oximetry_components() -> None:
+    flow = {
+        "code": {"coding": [{"system": LOINC, "code": "3151-8"}]},
+        "valueQuantity": {"value": 2, "system": UCUM, "code": "L/min"},
+    }
+    spo2 = obs("ox", "59408-5", value=94, unit="%", component=[flow])
+    vitals = dump(run([spo2]))["vitals"]
+    assert (vitals["spo2_percent"], vitals["on_supplemental_oxygen"]) == (94, True)
+
+
+def test_implausible_values_are_dropped_with_their_resource_only() -> None:
+    def comp(code: str, value: float) -> dict[str, Any]:
+        return {
+            "code": {"coding": [{"system": LOINC, "code": code}]},
+            "valueQuantity": {"value": value, "system": UCUM, "code": "mm[Hg]"},
+        }
+
+    resources = [
+        obs("hr", "8867-4", value=400, unit="/min"),
+        obs("bp", "85354-9", component=[comp("8480-6", 90), comp("8462-4", 95)]),
+        obs("rr", "9279-1", value=18, unit="/min"),
+    ]
+    mapping = run(resources)
+    assert dump(mapping)["vitals"] == {
+        "measured_at": "2026-01-10T09:00:00Z",
+        "respiratory_rate_per_min": 18,
+    }
+    assert {(i.ref, i.reason) for i in mapping.unsupported} == {
+        ("Observation/hr", Reason.implausible_value),
+        ("Observation/bp", Reason.implausible_value),  # diastolic >= systolic: both dropped
+    }
+    assert mapping.used == ["Observation/rr"]
+    assert [i.field for i in mapping.inputs] == ["/vitals/respiratory_rate_per_min"]
+
+
+# ---------------------------------------------------------------------------- patient
+
+
+def test_patient_birthsex_extension_and_partial_birth_date() -> None:
+    patient = {
+        "resourceType": "Patient",
+        "id": PT,
+        "gender": "female",
+        "birthDate": "1990-04",
+        "extension": [
+            {
+                "url": "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
+                "valueCode": "F",
+            }
+        ],
+    }
+    mapping = run([patient])
+    assert dump(mapping)["patient"] == {"patient_ref": PT, "sex_at_birth": "female"}
+    assert reasons(mapping) == {f"Patient/{PT}": {Reason.partial_date}}
+
+
+def test_administrative_gender_is_not_sex_at_birth() -> None:
+    mapping = run([{"resourceType": "Patient", "id": PT, "gender": "male"}])
+    assert "sex_at_birth" not in dump(mapping)["patient"]
+    assert [(i.reason, i.pointer) for i in mapping.ignored] == [
+        (Reason.administrative_gender_not_used, "/gender")
+    ]
+
+
+def test_other_patients_and_their_data_are_ignored() -> None:
+    resources = [
+        {"resourceType": "Patient", "id": "someone-else", "birthDate": "1950-01-01"},
+        obs("hr", "8867-4", value=80, unit="/min", subject="Patient/someone-else"),
+        obs("rr", "9279-1", value=16, unit="/min", subject=f"urn:uuid:{PT}"),
+        obs("t", "8310-5", value=37, unit="Cel", subject=f"Group/{PT}"),
+    ]
+    mapping = run(resources)
+    assert dump(mapping)["patient"] == {"patient_ref": PT}
+    assert dump(mapping)["vitals"]["respiratory_rate_per_min"] == 16
+    assert {i.ref for i in mapping.ignored if i.reason is Reason.subject_mismatch} == {
+        "Patient/someone-else",
+        "Observation/hr",
+        "Observation/t",
+    }
+
+
+def test_pregnancy_status_and_test() -> None:
+    resources = [
+        qualitative("ps", "82810-3", "60001007"),
+        qualitative("hcg", "2106-3", "260385009"),
+    ]
+    data = dump(run(resources))
+    assert data["patient"]["pregnancy_status"] == "not_pregnant"
+    assert data["labs"]["pregnancy_test"] == "negative"
+
+
+# ---------------------------------------------------------------------------- urine drug screen
+
+
+def test_urine_drug_screen() -> None:
+    v3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+    resources = [
+        qualitative("opi", "19295-5", "260385009"),  # Negative
+        obs("fen", "59673-4", valueString="Positive"),
+        qualitative("bup", "93494-3", "10828004"),
+        obs(
+            "coc",
+            "19359-9",
+            value=320,
+            unit="ng/mL",
+            interpretation=[{"coding": [{"system": v3, "code": "POS"}]}],
+        ),
+        obs("thc", "18282-4", value=12, unit="ng/mL"),  # no cut-off, no flag
+    ]
+    mapping = run(resources)
+    uds = dump(mapping)["urine_drug_screen"]
+    assert uds == {
+        "collected_at": "2026-01-10T09:00:00Z",
+        "opiates": "negative",
+        "fentanyl": "positive",
+        "buprenorphine": "positive",
+        "cocaine": "positive",
+        "prescribed_analytes": [],
+    }
+    assert reasons(mapping) == {"Observation/thc": {Reason.result_not_interpretable}}
+
+
+def test_mitragynine_confirmation_outranks_screen() -> None:
+    screen = qualitative("scr", "75649-4", "260385009")
+    confirmation = qualitative("lcms", "72732-1", "10828004")
+    uds = dump(run([confirmation, screen]))["urine_drug_screen"]
+    assert (uds["mitragynine"], uds["mitragynine_method"]) == ("positive", "lc_ms_ms")
+    only_screen = dump(run([screen]))["urine_drug_screen"]
+    assert (only_screen["mitragynine"], only_screen["mitragynine_method"]) == (
+        "negative",
+        "immunoassay",
+    )
+
+
+# ---------------------------------------------------------------------------- conditions
+
+
+def condition(
+    cid: str, system: str, code: str, clinical: str = "active", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": cid,
+        "clinicalStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": clinical,
+                }
+            ]
+        },
+        "code": {"coding": [{"system": system, "code": code, "display": f"dx {code}"}]},
+        "subject": {"reference": f"Patient/{PT}"},
+        **extra,
+    }
+
+
+def test_conditions() -> None:
+    icd = "http://hl7.org/fhir/sid/icd-10-cm"
+    error = {
+        "coding": [
+            {
+                "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                "code": "entered-in-error",
+            }
+        ]
+    }
+    resources = [
+        condition("dep", icd, "F32.1"),
+        condition("gad", SNOMED, "21897009"),
+        condition("old", icd, "F41.1", clinical="resolved"),
+        condition("err", icd, "F11.20", verificationStatus=error),
+        condition("bad", icd, "not-a-code"),
+        condition("loc", "http://acme.org/dx", "123"),
+        condition("dup", icd, "F32.1"),
+    ]
+    mapping = run(resources)
+    assert dump(mapping)["co_occurring_conditions"]["coded"] == [
+        {"system": "icd10cm", "code": "F32.1", "display": "dx F32.1"},
+        {"system": "snomedct", "code": "21897009", "display": "dx 21897009"},
+    ]
+    found = reasons(mapping)
+    assert found["Condition/old"] == {Reason.not_active}
+    assert found["Condition/err"] == {Reason.status_not_usable}
+    assert found["Condition/bad"] == {Reason.unrecognised_code}
+    assert found["Condition/loc"] == {Reason.unrecognised_code}
+    assert "Condition/dup" not in found
+
+
+# ---------------------------------------------------------------------------- medications
+
+
+def test_medications_and_the_rxnorm_class_table() -> None:
+    rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm"
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "ms-1",
+        "status": "active",
+        "subject": {"reference": f"Patient/{PT}"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": rxnorm, "code": "6813", "display": "methadone"}]
+        },
+    }
+    stopped = {**statement, "id": "ms-2", "status": "stopped"}
+    request = {
+        "resourceType": "MedicationRequest",
+        "id": "mr-1",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": f"Patient/{PT}"},
+        "contained": [
+            {
+                "resourceType": "Medication",
+                "id": "med",
+                "code": {"coding": [{"system": rxnorm, "code": "1819"}], "text": "buprenorphine"},
+            }
+        ],
+        "medicationReference": {"reference": "#med"},
+    }
+    unknown = {
+        **request,
+        "id": "mr-2",
+        "contained": [],
+        "medicationReference": {"reference": "Medication/m9"},
+    }
+    medication = {
+        "resourceType": "Medication",
+        "id": "m9",
+        "code": {"coding": [{"system": rxnorm, "code": "1049221", "display": "Oxycodone 5 MG"}]},
+    }
+    mapping = run([statement, stopped, request, unknown, medication])
+    assert dump(mapping)["use_history"]["current_medications"] == [
+        {"name": "methadone", "rxnorm_code": "6813", "classes": ["methadone", "qt_prolonging"]},
+        {"name": "buprenorphine", "rxnorm_code": "1819", "classes": ["buprenorphine"]},
+        {"name": "Oxycodone 5 MG", "rxnorm_code": "1049221", "classes": []},
+    ]
+    found = reasons(mapping)
+    assert found["MedicationStatement/ms-2"] == {Reason.not_active}
+    assert found["MedicationRequest/mr-2"] == {Reason.medication_class_unknown}
+
+
+# ---------------------------------------------------------------------------- instruments
+
+
+def qr(
+    url: str, answers: dict[str, dict[str, Any]], qid: str = "qr-1", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": qid,
+        "questionnaire": url,
+        "status": "completed",
+        "subject": {"reference": f"Patient/{PT}"},
+        "authored": "2026-01-10T08:00:00Z",
+        "item": [{"linkId": k, "answer": [v]} for k, v in answers.items()],
+        **extra,
+    }
+
+
+PHQ9_ITEMS = [
+    "44250-9",
+    "44255-8",
+    "44259-0",
+    "44254-1",
+    "44251-7",
+    "44258-2",
+    "44252-5",
+    "44253-3",
+    "44260-8",
+]
+LA = ["LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9"]
+
+
+def test_phq9_questionnaire_response_with_loinc_answers() -> None:
+    scores = [2, 2, 1, 2, 1, 1, 1, 0, 1]
+    answers = {
+        f"/{code}": {"valueCoding": {"system": LOINC, "code": LA[s]}}
+        for code, s in zip(PHQ9_ITEMS, scores, strict=True)
+    }
+    answers["/44261-6"] = {"valueInteger": 11}
+    mapping = run([qr("http://loinc.org/q/44249-1|2.72", answers)])
+    assert dump(mapping)["screening"]["phq9"] == {"items": scores, "total": 11}
+    assert mapping.used == ["QuestionnaireResponse/qr-1"]
+
+
+def test_phq9_inconsistent_total_is_dropped() -> None:
+    answers = {code: {"valueInteger": 1} for code in PHQ9_ITEMS} | {"44261-6": {"valueInteger": 20}}
+    mapping = run([qr("http://loinc.org/q/44249-1", answers)])
+    assert "screening" not in dump(mapping)
+    assert [i.reason for i in mapping.unsupported] == [Reason.implausible_value]
+
+
+def test_gad7_ordinal_values_and_unscorable_answers() -> None:
+    codes = ["69725-0", "68509-3", "69733-4", "69734-2", "69735-9", "69689-8", "69736-7"]
+    ordinal = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+    answers = {
+        c: {
+            "valueCoding": {
+                "system": LOINC,
+                "code": "LA-x",
+                "extension": [{"url": ordinal, "valueDecimal": 2}],
+            }
+        }
+        for c in codes
+    }
+    assert dump(run([qr("http://loinc.org/q/69737-5", answers)]))["screening"]["gad7"] == {
+        "items": [2] * 7
+    }
+    answers[codes[0]] = {"valueCoding": {"system": LOINC, "code": "LA-unknown"}}
+    mapping = run([qr("http://loinc.org/q/69737-5", answers)])
+    assert "screening" not in dump(mapping)
+    assert {i.reason for i in mapping.unsupported} == {
+        Reason.answer_score_unknown,
+        Reason.instrument_incomplete,
+    }
+
+
+def test_totals_as_observations_and_phq9_item9() -> None:
+    resources = [
+        obs("phq-total", "44261-6", valueInteger=14),
+        obs(
+            "phq-9", "44260-8", valueCodeableConcept={"coding": [{"system": LOINC, "code": LA[2]}]}
+        ),
+        obs("audit", "75626-2", valueInteger=5),
+        obs("gad", "70274-6", valueQuantity={"value": 9, "system": UCUM, "code": "{score}"}),
+    ]
+    mapping = run(resources)
+    assert dump(mapping)["screening"] == {
+        "phq9": {"total": 14, "item9": 2},
+        "audit_c": {"total": 5},
+        "gad7": {"total": 9},
+    }
+    assert "Observation/phq-9" in mapping.used
+
+
+def test_panel_observation_with_members() -> None:
+    codes = ["68518-0", "68519-8", "68520-6"]
+    members = [obs(f"a{n}", code, valueInteger=n) for n, code in enumerate(codes)]
+    panel = obs(
+        "auditc", "72109-2", hasMember=[{"reference": f"Observation/a{n}"} for n in range(3)]
+    )
+    mapping = run([panel, *members])
+    assert dump(mapping)["screening"]["audit_c"] == {"items": [0, 1, 2]}
+    loose = run(members)
+    assert {i.reason for i in loose.unsupported} == {Reason.instrument_incomplete}
+
+
+def test_cows_questionnaire_response() -> None:
+    items = {
+        "resting_pulse": 1, "sweating": 1, "restlessness": 1, "pupil_size": 1,
+        "bone_joint_aches": 2, "runny_nose_tearing": 1, "gi_upset": 2, "tremor": 1,
+        "yawning": 1, "anxiety_irritability": 2, "gooseflesh": 0,
+    }  # fmt: skip
+    url = "https://kratom-cds.dev/fhir/Questionnaire/cows"
+    answers = {k: {"valueInteger": v} for k, v in items.items()}
+    withdrawal = dump(run([qr(url, answers)]))["withdrawal"]
+    assert withdrawal == {"assessed_at": "2026-01-10T08:00:00Z", "cows": items}
+    del answers["gooseflesh"]
+    mapping = run([qr(url, answers)])
+    assert "withdrawal" not in dump(mapping)
+    assert [i.reason for i in mapping.unsupported] == [Reason.instrument_incomplete]
+    answers["gooseflesh"] = {"valueInteger": 2}  # COWS gooseflesh allows 0, 3, 5
+    assert [i.reason for i in run([qr(url, answers)]).unsupported] == [Reason.implausible_value]
+
+
+def test_in_progress_questionnaire_is_ignored() -> None:
+    mapping = run([qr("http://loinc.org/q/44249-1", {}, status="in-progress")])
+    assert [i.reason for i in mapping.ignored] == [Reason.status_not_usable]
+
+
+# ---------------------------------------------------------------------------- robustness
+
+
+def test_invalid_resources_are_reported() -> None:
+    bad = obs("hr", "8867-4", valueQuantity={"value": "fast", "system": UCUM, "code": "/min"})
+    mapping = run([bad, "not an object", {"resourceType": "Observation", "status": "final"}])
+    assert [i.reason for i in mapping.unsupported] == [Reason.invalid_resource] * 3
+    assert "fast" not in mapping.model_dump_json()
+
+
+def test_validation_can_be_turned_off_and_warm_up() -> None:
+    warm_up()
+    hr = obs("hr", "8867-4", value=80, unit="/min")
+    fast = assessment_from_fhir([hr], patient_ref=PT, assessed_at=NOW, validate=False)
+    assert fast.assessment == run([hr]).assessment
+
+
+def test_input_list_is_not_modified() -> None:
+    resources = [obs("hr", "8867-4", value=98.6, unit="[degF]")]
+    before = copy.deepcopy(resources)
+    run(resources)
+    assert resources == before
+
+
+def test_caller_errors() -> None:
+    with pytest.raises(ValueError, match="UTC offset"):
+        assessment_from_fhir([], patient_ref=PT, assessed_at=datetime(2026, 1, 1))
+    with pytest.raises(ValidationError):
+        run([], patient_ref="not a valid ref!")
+    assert dump(run([])) == {
+        "assessed_at": "2026-01-10T12:00:00Z",
+        "patient": {"patient_ref": PT},
+        "considering": [],
+    }
