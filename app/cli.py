@@ -49,6 +49,33 @@ async def _bootstrap(settings: Settings) -> str | None:
     return issued.key if issued else None
 
 
+async def _register_ehr(settings: Settings, args: argparse.Namespace) -> str:
+    # EHR integration (issue 5): `kratom-cds register-ehr`.
+    from app.cdshooks.config import CdsSettings
+    from app.cdshooks.registration import register_issuer
+    from app.db import Database
+
+    jwks = orjson.loads(args.jwks_file.read_bytes()) if args.jwks_file else None
+    db = Database(settings)
+    try:
+        async with db.session(write=True) as session:
+            done = await register_issuer(
+                session,
+                issuer=args.issuer,
+                tenant_name=args.tenant,
+                jwks=jwks,
+                jwks_url=args.jwks_url,
+                algs=args.allow_alg or (),
+                ehr_tenants=args.ehr_tenant,
+                insecure_allowed=frozenset(CdsSettings().fhir_allowed_urls),
+            )
+            await session.commit()
+    finally:
+        await db.dispose()
+    verb = "Registered" if done.created else "Updated"
+    return f"{verb} issuer {done.issuer} for tenant '{done.tenant_name}' ({done.tenant_id})."
+
+
 def openapi_document() -> bytes:
     from app.main import create_app
 
@@ -103,6 +130,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="Scopes to grant (default: read/write assessments and plans, read knowledge).",
     )
 
+    # EHR integration (issue 5)
+    ehr = sub.add_parser("register-ehr", help="Register (or update) a CDS Hooks client issuer.")
+    ehr.add_argument("--issuer", required=True, help="The JWT `iss` the EHR sends.")
+    ehr.add_argument("--tenant", required=True, help="Tenant name (created if new).")
+    keys = ehr.add_mutually_exclusive_group(required=True)
+    keys.add_argument("--jwks-file", type=Path, help="A JSON Web Key Set with public keys.")
+    keys.add_argument("--jwks-url", help="HTTPS URL of the EHR's JWKS (fetched and cached).")
+    ehr.add_argument(
+        "--allow-alg",
+        action="append",
+        choices=["RS384", "ES384", "RS256", "ES256"],
+        help="Allowed signing algorithm (repeat; default RS384 and ES384).",
+    )
+    ehr.add_argument(
+        "--ehr-tenant",
+        action="append",
+        help="Allowed value of the JWT `tenant` claim (repeat; default: any).",
+    )
+
     openapi = sub.add_parser("openapi", help="Write the OpenAPI document.")
     openapi.add_argument("--output", type=Path, default=PROJECT_ROOT / "openapi.json")
 
@@ -116,6 +162,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "create-client":
         key = asyncio.run(_create_client(settings, args.tenant, args.name, args.scopes))
         print(key)
+        return 0
+    if args.command == "register-ehr":
+        try:
+            print(asyncio.run(_register_ehr(settings, args)))
+        except ValueError as exc:
+            parser.error(str(exc))
         return 0
     if args.command == "openapi":
         args.output.write_bytes(openapi_document())

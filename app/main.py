@@ -11,11 +11,22 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from app import __version__
-from app.api import assessments, health, metrics, plans
+from app.api import (  # EHR integration (issue 5)
+    analytics,
+    assessments,
+    cds_hooks,
+    fhir,
+    health,
+    metrics,
+    plans,
+)
 from app.api.deps import reject_unknown_query_params
+from app.cdshooks.config import CdsSettings  # EHR integration (issue 5)
+from app.cdshooks.runtime import CdsRuntime  # EHR integration (issue 5)
 from app.config import Settings, get_settings
 from app.db import Database, verify_sqlite_pragmas
 from app.errors import install_error_handlers
+from app.fhir import warm_up as warm_up_fhir  # EHR integration (issue 5)
 from app.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from app.migrations_state import head_revision
 from app.observability import Metrics, ObservabilityMiddleware, configure_logging
@@ -24,7 +35,9 @@ from app.openapi import DESCRIPTION, TAGS, install_openapi, operation_id
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, cds_settings: CdsSettings | None = None
+) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -35,9 +48,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await verify_sqlite_pragmas(db.engine)
         app.state.db = db
         app.state.migration_head = head_revision()
+        # EHR integration (issue 5): CDS Hooks runtime; FHIR validators built before traffic.
+        app.state.cds = CdsRuntime.create(cds_settings or CdsSettings())
+        warm_up_fhir()
         try:
             yield
         finally:
+            await app.state.cds.close()
             await db.dispose()
 
     docs = "/docs" if settings.docs_enabled else None
@@ -59,6 +76,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assessments.router)
     app.include_router(plans.router)
     app.include_router(metrics.router)
+    # EHR integration (issue 5)
+    app.include_router(cds_hooks.router)
+    app.include_router(fhir.router)
+    app.include_router(analytics.router)
     install_error_handlers(app)
     install_openapi(app)
     if settings.cors_allow_origins:

@@ -32,6 +32,14 @@ TAGS = [
     {"name": "plans", "description": "Treatment plans: lifecycle, revisions, decisions."},
     {"name": "health", "description": "Liveness and readiness probes."},
     {"name": "operations", "description": "Metrics for operators (admin scope)."},
+    # EHR integration (issue 5)
+    {
+        "name": "cds-hooks",
+        "description": "CDS Hooks 2.0 services (patient-view, order-sign) and feedback; "
+        "authenticated with the EHR's signed client JWT.",
+    },
+    {"name": "fhir", "description": "FHIR R4 in (Bundle evaluation) and out (plan as FHIR)."},
+    {"name": "analytics", "description": "How clinicians answer each rule's cards."},
 ]
 
 

@@ -1,0 +1,128 @@
+"""CDS Hooks 2.0: discovery, service calls and feedback (client JWT on every call but
+discovery). Errors are RFC 9457 problem+json; a refused JWT is a 401 that never says why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.security import HTTPBearer
+from starlette.responses import Response
+
+from app.api.body import json_body, request_body_openapi
+from app.api.deps import database
+from app.api.responses import json_response
+from app.cdshooks.jwt_auth import VerifiedClient
+from app.cdshooks.runtime import runtime
+from app.cdshooks.schemas import CdsResponse, Discovery, FeedbackRequest, HookRequest
+from app.cdshooks.services import SERVICES
+from app.errors import problem_responses
+from app.security import Principal
+from app.services import cds, feedback
+
+router = APIRouter(tags=["cds-hooks"])
+
+cds_jwt = HTTPBearer(
+    auto_error=False,
+    scheme_name="CdsHooksJwt",
+    bearerFormat="JWT",
+    description="CDS Hooks client JWT signed by a registered EHR issuer (RS384/ES384; "
+    "`aud` = the URL called, `jti` used once, lifetime at most 1 h). See "
+    "`kratom-cds register-ehr`.",
+)
+_SERVICE_ID = Annotated[
+    str,
+    Path(max_length=64, pattern=r"^[a-z0-9-]+$", description="A service id from discovery."),
+]
+_DISCOVERY = {"services": [service.discovery() for service in SERVICES.values()]}
+
+
+@dataclass(frozen=True, slots=True)
+class CdsCaller:
+    client: VerifiedClient
+    principal: Principal
+
+
+async def cds_caller(request: Request, _bearer: Any = Depends(cds_jwt)) -> CdsCaller:
+    """Verify the client JWT first (before the body is read), in its own short transaction:
+    the jti is burned even if the call fails later."""
+    async with database(request).session(write=True) as session:
+        client, principal = await runtime(request).authenticate(request, session)
+    return CdsCaller(client=client, principal=principal)
+
+
+_CALLER = Annotated[CdsCaller, Depends(cds_caller)]
+
+
+@router.get(
+    "/cds-services",
+    summary="CDS Hooks discovery",
+    response_model=Discovery,
+    responses=problem_responses(500),
+)
+async def discover_cds_services() -> Response:
+    """The CDS services offered (patient-view, order-sign) with their prefetch templates.
+    No authentication, as in the CDS Hooks specification."""
+    return json_response(_DISCOVERY)
+
+
+@router.post(
+    "/cds-services/{service_id}",
+    summary="Call a CDS service",
+    response_model=CdsResponse,
+    responses=problem_responses(400, 401, 404, 412, 413, 415, 422, 500),
+    openapi_extra=request_body_openapi(
+        HookRequest, description="A CDS Hooks 2.0 request (hook, hookInstance, context, prefetch)."
+    ),
+)
+async def call_cds_service(
+    request: Request,
+    service_id: _SERVICE_ID,
+    caller: _CALLER,
+    payload: HookRequest = json_body(HookRequest),
+) -> Response:
+    """Maps the prefetch (or, when keys are missing, what `fhirServer` returns for our
+    templates) into an assessment, evaluates it and answers with cards. patient-view stores a
+    draft plan and links it; order-sign checks draft buprenorphine, lofexidine, clonidine and
+    naltrexone orders. The same `hookInstance` from the same issuer replays the first answer.
+    412 when the data cannot be obtained."""
+    service = cds.service_or_404(service_id)
+    rt = runtime(request)
+    body = await cds.call_service(
+        database(request),
+        rt,
+        service,
+        payload,
+        client=caller.client,
+        principal=caller.principal,
+        base_url=rt.base_url(request),
+    )
+    return Response(body, media_type="application/json")
+
+
+@router.post(
+    "/cds-services/{service_id}/feedback",
+    summary="Report card outcomes",
+    responses={
+        200: {"description": "Stored."},
+        **problem_responses(400, 401, 404, 413, 415, 422, 500),
+    },
+    openapi_extra=request_body_openapi(
+        FeedbackRequest, description="CDS Hooks feedback: accepted or overridden, per card."
+    ),
+)
+async def send_cds_feedback(
+    request: Request,
+    service_id: _SERVICE_ID,
+    caller: _CALLER,
+    payload: FeedbackRequest = json_body(FeedbackRequest),
+) -> Response:
+    """Stores accepted/overridden outcomes (with override reasons) of cards this service
+    returned; repeated reports of the same outcome are stored once. Feeds
+    `GET /v1/analytics/feedback`."""
+    cds.service_or_404(service_id)
+    async with database(request).session(write=True) as session:
+        stored = await feedback.store_feedback(session, caller.principal, service_id, payload)
+        await session.commit()
+    return json_response({"stored": stored})

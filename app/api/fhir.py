@@ -1,0 +1,203 @@
+"""FHIR R4 in and out: evaluate a Bundle; read a plan as CarePlan/RequestGroup/DetectedIssue/
+Provenance."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from starlette.responses import Response
+
+from app import rules
+from app.api.body import json_body, request_body_openapi
+from app.api.deps import RequestContext, context
+from app.api.responses import json_response
+from app.db import utc_now
+from app.errors import RequestInvalid, field_errors, problem_responses
+from app.fhir import assessment_from_fhir, resources_from_bundle
+from app.fhir.outbound import plan_bundle
+from app.fhir.result import MappingIssue, UsedInput
+from app.schemas.assessment import AssessmentIn, PatientRef
+from app.schemas.evaluation import Evaluation
+from app.security import Scope
+from app.services import plans as plan_service
+
+router = APIRouter(tags=["fhir"])
+FHIR_JSON = "application/fhir+json"
+
+_READ = Annotated[RequestContext, context(Scope.plans_read)]
+
+
+class BundleEntry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    resource: dict[str, Any] | None = Field(default=None, description="The resource.")
+
+
+class FhirBundleIn(BaseModel):
+    """A FHIR R4 Bundle (any type) of Patient, Observation, Condition, MedicationStatement,
+    MedicationRequest, Medication and QuestionnaireResponse resources; others are ignored
+    and reported."""
+
+    model_config = ConfigDict(extra="allow")
+
+    resourceType: Literal["Bundle"] = Field(description="Always `Bundle`.")
+    type: str = Field(max_length=32, description="Bundle type.", examples=["collection"])
+    entry: list[BundleEntry] = Field(
+        default_factory=list, max_length=5000, description="The resources."
+    )
+
+
+class MappingReport(BaseModel):
+    used: list[str] = Field(description="Resources that contributed at least one field.")
+    inputs: list[UsedInput] = Field(description="Each assessment field and its source.")
+    unsupported: list[MappingIssue] = Field(
+        description="Relevant data that could not be mapped without guessing (code or unit "
+        "not understood, incomplete instrument...): absent from the assessment, so the rules "
+        "report what it would have changed in `evaluation.missing_inputs`."
+    )
+    ignored: list[MappingIssue] = Field(description="Understood and deliberately not used.")
+
+
+class FhirEvaluation(BaseModel):
+    patient_ref: str = Field(description="Patient the evaluation is about.")
+    patient_ref_source: Literal["bundle", "query"] = Field(
+        description="`bundle`: the Bundle's Patient.id; `query`: the `patient_ref` parameter."
+    )
+    assessed_at: datetime = Field(description="The assessment time used.")
+    assessed_at_source: Literal["query", "server_time"] = Field(
+        description="`query`: the `assessed_at` parameter; `server_time`: the time of the call."
+    )
+    assessment: AssessmentIn = Field(description="The assessment mapped from the Bundle.")
+    mapping: MappingReport = Field(description="What was used, unsupported and ignored.")
+    evaluation: Evaluation = Field(description="The evaluation (nothing is stored).")
+
+
+@router.post(
+    "/v1/fhir/evaluate",
+    summary="Evaluate a FHIR Bundle",
+    response_model=FhirEvaluation,
+    responses=problem_responses(400, 401, 403, 413, 415, 422, 500),
+    openapi_extra=request_body_openapi(FhirBundleIn, description="A FHIR R4 Bundle."),
+)
+async def evaluate_fhir_bundle(
+    ctx: _READ,
+    patient_ref: Annotated[
+        PatientRef | None,
+        Query(description="The patient (FHIR Patient.id); default: the Bundle's Patient.id."),
+    ] = None,
+    assessed_at: Annotated[
+        AwareDatetime | None,
+        Query(description="Assessment time (UTC offset required); default: now."),
+    ] = None,
+    strict: Annotated[
+        bool, Query(description="422 instead of a report when any data is unsupported.")
+    ] = False,
+    bundle: FhirBundleIn = json_body(FhirBundleIn),
+) -> Response:
+    """Maps the Bundle (LOINC vital signs, labs and drug screens with UCUM units, SNOMED/ICD-10
+    conditions, RxNorm medications, PHQ-9/GAD-7/PCL-5/COWS) into an assessment and evaluates
+    it. Nothing is guessed: what cannot be mapped is listed under `mapping.unsupported` (or is
+    a 422 with `strict=true`). The response says where `patient_ref` and `assessed_at` came
+    from. Nothing is stored."""
+    del ctx  # authentication and scope only
+    document = bundle.model_dump(mode="json", exclude_unset=True)
+    try:
+        resources = resources_from_bundle(document)
+    except ValueError as exc:
+        raise RequestInvalid(
+            [{"pointer": "/entry", "detail": f"Unusable Bundle: {exc}.", "type": "value_error"}]
+        ) from None
+    patient_ids = sorted(
+        {
+            str(r["id"])
+            for r in resources
+            if r.get("resourceType") == "Patient" and isinstance(r.get("id"), str)
+        }
+    )
+    if len(patient_ids) > 1:
+        raise RequestInvalid(
+            [{"pointer": "/entry", "detail": "The Bundle holds more than one Patient.",
+              "type": "multiple_patients"}]
+        )  # fmt: skip
+    if patient_ref is not None:
+        if patient_ids and patient_ids[0] != patient_ref:
+            raise RequestInvalid(
+                [{"pointer": "query:patient_ref",
+                  "detail": "Differs from the id of the Patient in the Bundle.",
+                  "type": "patient_mismatch"}]
+            )  # fmt: skip
+        ref, ref_source = patient_ref, "query"
+    elif patient_ids:
+        ref, ref_source = patient_ids[0], "bundle"
+    else:
+        raise RequestInvalid(
+            [{"pointer": "query:patient_ref",
+              "detail": "Give patient_ref, or include the Patient resource in the Bundle.",
+              "type": "missing"}]
+        )  # fmt: skip
+    when = assessed_at or utc_now()
+    try:
+        mapping = assessment_from_fhir(resources, patient_ref=ref, assessed_at=when)
+    except ValidationError as exc:
+        errors = field_errors(exc.errors(include_url=False, include_input=False))
+        for err in errors:
+            err["pointer"] = "query:patient_ref" if ref_source == "query" else "/entry"
+        raise RequestInvalid(errors) from None
+    if strict and mapping.unsupported:
+        raise RequestInvalid(
+            [
+                {
+                    "pointer": f"/entry ({issue.ref}{issue.pointer or ''})"[:512],
+                    "detail": f"{issue.reason.value}: {issue.detail}"[:500],
+                    "type": issue.reason.value,
+                }
+                for issue in mapping.unsupported
+            ]
+        )
+    evaluation = rules.evaluate(mapping.assessment, as_of=when)
+    return json_response(
+        {
+            "patient_ref": ref,
+            "patient_ref_source": ref_source,
+            "assessed_at": when,
+            "assessed_at_source": "query" if assessed_at is not None else "server_time",
+            "assessment": mapping.assessment.model_dump(mode="json", exclude_none=True),
+            "mapping": {
+                "used": mapping.used,
+                "inputs": [i.model_dump(mode="json", exclude_none=True) for i in mapping.inputs],
+                "unsupported": [
+                    i.model_dump(mode="json", exclude_none=True) for i in mapping.unsupported
+                ],
+                "ignored": [i.model_dump(mode="json", exclude_none=True) for i in mapping.ignored],
+            },
+            "evaluation": evaluation.model_dump(mode="json"),
+        }
+    )
+
+
+@router.get(
+    "/v1/plans/{plan_id}/fhir",
+    summary="Read a plan as FHIR",
+    responses={
+        200: {
+            "description": "A FHIR R4 `collection` Bundle.",
+            "content": {FHIR_JSON: {"schema": {"type": "object"}}},
+        },
+        **problem_responses(401, 403, 404, 422, 500),
+    },
+)
+async def get_plan_fhir(
+    ctx: _READ, plan_id: Annotated[uuid.UUID, Path(description="The plan id.")]
+) -> Response:
+    """The plan's current revision as a FHIR R4 Bundle: a CarePlan (status and intent from
+    the plan; one activity per recommendation), a RequestGroup of the actions by phase, one
+    DetectedIssue per alert and a Provenance naming the ruleset version and hash. Every
+    resource carries the 42 CFR Part 2 labels in `meta.security`."""
+    row = await plan_service.get_plan_row(ctx.session, ctx.principal, plan_id)
+    response = json_response(plan_bundle(plan_service.plan_view(row)))
+    response.headers["content-type"] = FHIR_JSON
+    return response

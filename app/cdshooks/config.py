@@ -1,0 +1,27 @@
+"""Settings of the EHR integration (same ``KRATOM_CDS_`` environment prefix as the app)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CdsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KRATOM_CDS_", env_file=".env", extra="ignore")
+
+    public_base_url: str | None = Field(
+        default=None,
+        description="Our public base URL (e.g. https://cds.example.org). CDS Hooks JWTs must "
+        "carry `aud` = this + the path called; unset = the URL of the request as received.",
+    )
+    fhir_allowed_urls: list[str] = Field(
+        default_factory=list,
+        description="Non-HTTPS `fhirServer` base URLs (and JWKS URLs) allowed anyway, as a JSON "
+        "list (development and tests only). Everything else must be https://.",
+    )
+    fhir_fetch_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=10, description="Per-request timeout for fhirServer queries."
+    )
+    fhir_fetch_max_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1024, description="Largest fhirServer response read."
+    )

@@ -1,0 +1,78 @@
+"""Draft orders of the order-sign hook: which of the drugs our rules check they are.
+
+A MedicationRequest is matched by RxNorm *ingredient* code (app.fhir.codes) or, failing that,
+by generic or brand name in its coding displays or text. Lofexidine has no RxCUI in our
+confirmed table yet, so it is matched by name only; an unmatched order is simply not checked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+from app.fhir import codes as c
+from app.fhir.access import codings, obj, objs, text
+
+CHECKED: Final = ("buprenorphine", "lofexidine", "clonidine", "naltrexone")
+# Ingredient RxCUIs, taken from the reviewed class table in app.fhir.codes.
+RXNORM: Final = {
+    code: name for code, (name, _classes) in c.RXNORM_CLASSES.items() if name in CHECKED
+}
+NAMES: Final = {
+    "buprenorphine": ("buprenorphine", "suboxone", "subutex", "zubsolv", "sublocade", "brixadi"),
+    "lofexidine": ("lofexidine", "lucemyra"),
+    "clonidine": ("clonidine", "catapres", "kapvay"),
+    "naltrexone": ("naltrexone", "vivitrol", "revia"),
+}
+_WORD = re.compile(r"[a-z]+")
+
+
+@dataclass(frozen=True, slots=True)
+class DraftDrug:
+    drug: str  # one of CHECKED
+    label: str  # how it was identified (RxNorm code or name); never patient data
+    resource_id: str | None  # MedicationRequest/{id}, for a delete suggestion
+
+
+def draft_drugs(draft_orders: Any) -> list[DraftDrug]:
+    """The checked drugs among the MedicationRequests of a draftOrders Bundle."""
+    found: list[DraftDrug] = []
+    for entry in objs(obj(draft_orders).get("entry")):
+        resource = obj(entry.get("resource"))
+        if resource.get("resourceType") != "MedicationRequest":
+            continue
+        concept = _concept(resource)
+        rid = text(resource.get("id"))
+        for drug, label in _identify(concept):
+            if all(d.drug != drug for d in found):
+                found.append(DraftDrug(drug, label, f"MedicationRequest/{rid}" if rid else None))
+    return found
+
+
+def _concept(resource: dict[str, Any]) -> Any:
+    if "medicationCodeableConcept" in resource:
+        return resource["medicationCodeableConcept"]
+    reference = text(obj(resource.get("medicationReference")).get("reference")) or ""
+    if reference.startswith("#"):
+        for contained in objs(resource.get("contained")):
+            if contained.get("id") == reference[1:]:
+                return contained.get("code")
+    return {"text": text(obj(resource.get("medicationReference")).get("display"))}
+
+
+def _identify(concept: Any) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for system, code in codings(concept):
+        if system == c.RXNORM and code in RXNORM:
+            out.append((RXNORM[code], f"RxNorm {code}"))
+    words: set[str] = set()
+    for part in [text(obj(concept).get("text"))] + [
+        text(coding.get("display")) for coding in objs(obj(concept).get("coding"))
+    ]:
+        words |= set(_WORD.findall((part or "").lower()))
+    for drug, names in NAMES.items():
+        hit = next((n for n in names if n in words), None)
+        if hit and all(d != drug for d, _ in out):
+            out.append((drug, f"name '{hit}'"))
+    return out

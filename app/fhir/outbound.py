@@ -1,0 +1,276 @@
+"""Plans as FHIR R4: CarePlan, RequestGroup, DetectedIssue(s) and Provenance in one Bundle.
+
+Every resource carries the plan's privacy labels in ``meta.security`` (42 CFR Part 2). Ids are
+derived from the plan id and revision (uuid5), so the same plan revision always gives the same
+resources. Empty elements are never emitted (FHIR forbids them).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Any, Final
+
+from app.privacy import REDISCLOSURE_NOTICE, SECURITY_LABELS
+
+Json = dict[str, Any]
+
+BASE: Final = "https://kratom-cds.dev/fhir"
+RECOMMENDATION_SYSTEM: Final = f"{BASE}/CodeSystem/recommendation"
+RECOMMENDATION_STATUS_SYSTEM: Final = f"{BASE}/CodeSystem/recommendation-status"
+ALERT_SYSTEM: Final = f"{BASE}/CodeSystem/alert"
+PHASE_SYSTEM: Final = f"{BASE}/CodeSystem/treatment-phase"
+LEVEL_OF_CARE_SYSTEM: Final = f"{BASE}/CodeSystem/level-of-care"
+RULESET_SYSTEM: Final = "https://kratom-cds.dev/ruleset"
+PATIENT_REF_SYSTEM: Final = "https://kratom-cds.dev/patient-ref"
+RULE_URL: Final = "https://kratom-cds.dev/v1/rules/"
+
+# Plan status -> CarePlan.status / RequestGroup.status (both use request-status).
+STATUS: Final = {
+    "draft": "draft",
+    "active": "active",
+    "on_hold": "on-hold",
+    "completed": "completed",
+    "revoked": "revoked",
+    "entered_in_error": "entered-in-error",
+}
+# Recommendation category -> CarePlan.activity.detail.kind (R4 CarePlanActivityKind).
+KIND: Final = {
+    "medication": "MedicationRequest",
+    "lab": "ServiceRequest",
+    "monitoring": "ServiceRequest",
+    "therapy": "ServiceRequest",
+    "referral": "ServiceRequest",
+    "education": "CommunicationRequest",
+    "nutrition": "NutritionOrder",
+}
+SEVERITY: Final = {"critical": "high", "warning": "moderate", "info": "low"}
+PRIORITY: Final = {"critical": "stat", "warning": "urgent", "info": "routine"}
+_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+_NS = uuid.UUID("6f1c9c4e-2f0a-4d8e-9a43-0c9b7d7e5a10")
+
+
+def security_meta() -> Json:
+    return {"security": [dict(label) for label in SECURITY_LABELS]}
+
+
+def patient_reference(patient_ref: str) -> Json:
+    """``Patient/{id}`` when the reference is a valid FHIR id; otherwise a logical reference."""
+    if _FHIR_ID.match(patient_ref):
+        return {"reference": f"Patient/{patient_ref}"}
+    return {"identifier": {"system": PATIENT_REF_SYSTEM, "value": patient_ref}}
+
+
+def resource_id(plan_id: Any, revision: int, kind: str, n: int = 0) -> str:
+    return str(uuid.uuid5(_NS, f"{plan_id}:{revision}:{kind}:{n}"))
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+def _concept(system: str, code: str, display: str | None = None) -> Json:
+    coding: Json = {"system": system, "code": code}
+    if display:
+        coding["display"] = display
+    concept: Json = {"coding": [coding]}
+    if display:
+        concept["text"] = display
+    return concept
+
+
+def _citations(evidence: list[Json]) -> list[Json]:
+    out = []
+    for item in evidence:
+        artifact: Json = {"type": "citation", "citation": item["citation"]}
+        if item.get("url"):
+            artifact["url"] = item["url"]
+        elif item.get("doi"):
+            artifact["url"] = f"https://doi.org/{item['doi']}"
+        out.append(artifact)
+    return out
+
+
+def _recommendations(evaluation: Json) -> list[tuple[str, Json]]:
+    return [
+        (phase["phase"], rec)
+        for phase in evaluation.get("phases", [])
+        for rec in phase.get("recommendations", [])
+    ]
+
+
+def _describe(rec: Json) -> str:
+    return f"{rec['title']} ({rec['status']}). {rec['detail']}"
+
+
+def care_plan(plan: Json, *, rg_ref: str | None = None, issue_refs: tuple[str, ...] = ()) -> Json:
+    """The plan as a CarePlan: one activity per recommendation, in phase order.
+
+    ``plan`` is the JSON view of a plan (``app.services.plans.plan_view``) or an unsaved one
+    with the same keys (``id`` may be None for a suggestion the EHR will store itself).
+    """
+    evaluation = plan["evaluation"]
+    status = STATUS.get(plan.get("status") or "draft", "draft")
+    level = evaluation.get("level_of_care") or {}
+    description = level.get("rationale") or "Kratom use disorder treatment plan."
+    resource: Json = {
+        "resourceType": "CarePlan",
+        "meta": security_meta(),
+        "status": status,
+        "intent": "proposal" if status == "draft" else "plan",
+        "category": [_concept(f"{BASE}/CodeSystem/care-plan-category", "kratom-use-disorder",
+                              "Kratom use disorder treatment")],
+        "title": "Kratom use disorder treatment plan",
+        "description": description,
+        "subject": patient_reference(plan["patient_ref"]),
+        "created": _iso(plan.get("created_at") or evaluation["evaluated_at"]),
+        "note": [{"text": f"{evaluation.get('disclaimer', '')} {REDISCLOSURE_NOTICE}".strip()}],
+    }  # fmt: skip
+    if plan.get("id") is not None:
+        resource["id"] = str(plan["id"])
+        resource["identifier"] = [{"system": f"{BASE}/plan", "value": str(plan["id"])}]
+    activities = []
+    for phase, rec in _recommendations(evaluation):
+        not_advised = rec["status"] in ("avoid", "contraindicated")
+        detail: Json = {
+            "code": {
+                "coding": [
+                    {"system": RECOMMENDATION_SYSTEM, "code": rec["code"], "display": rec["title"]},
+                    {"system": RECOMMENDATION_STATUS_SYSTEM, "code": rec["status"]},
+                    {"system": PHASE_SYSTEM, "code": phase},
+                ],
+                "text": rec["title"],
+            },
+            "status": "not-started",
+            "description": _describe(rec),
+        }
+        if rec["category"] in KIND:
+            detail["kind"] = KIND[rec["category"]]
+        if not_advised:
+            detail["doNotPerform"] = True
+        activities.append({"detail": detail})
+    if activities:
+        resource["activity"] = activities
+    supporting = [ref for ref in (rg_ref, *issue_refs) if ref]
+    if supporting:
+        resource["supportingInfo"] = [{"reference": ref} for ref in supporting]
+    return resource
+
+
+def request_group(plan: Json, rg_id: str) -> Json:
+    evaluation = plan["evaluation"]
+    status = STATUS.get(plan["status"], "draft")
+    phases = []
+    for phase in evaluation.get("phases", []):
+        actions = []
+        for rec in phase.get("recommendations", []):
+            action: Json = {
+                "title": rec["title"],
+                "description": _describe(rec),
+                "code": [
+                    _concept(RECOMMENDATION_SYSTEM, rec["code"], rec["title"]),
+                    _concept(RECOMMENDATION_STATUS_SYSTEM, rec["status"]),
+                ],
+            }
+            if rec.get("rationale"):
+                action["textEquivalent"] = rec["rationale"]
+            documentation = _citations(rec.get("evidence", []))
+            if documentation:
+                action["documentation"] = documentation
+            actions.append(action)
+        group: Json = {
+            "title": phase.get("title") or phase["phase"],
+            "code": [_concept(PHASE_SYSTEM, phase["phase"])],
+        }
+        if actions:
+            group["action"] = actions
+        phases.append(group)
+    resource: Json = {
+        "resourceType": "RequestGroup",
+        "id": rg_id,
+        "meta": security_meta(),
+        "status": status,
+        "intent": "proposal" if status == "draft" else "plan",
+        "subject": patient_reference(plan["patient_ref"]),
+        "authoredOn": _iso(evaluation["evaluated_at"]),
+    }
+    if phases:
+        resource["action"] = phases
+    return resource
+
+
+def detected_issue(plan: Json, alert: Json, issue_id: str) -> Json:
+    evaluation = plan["evaluation"]
+    resource: Json = {
+        "resourceType": "DetectedIssue",
+        "id": issue_id,
+        "meta": security_meta(),
+        "status": "final" if plan["status"] != "draft" else "preliminary",
+        "code": _concept(ALERT_SYSTEM, alert["code"], alert["title"]),
+        "severity": SEVERITY[alert["severity"]],
+        "patient": patient_reference(plan["patient_ref"]),
+        "identifiedDateTime": _iso(evaluation["evaluated_at"]),
+        "detail": alert["detail"],
+        "reference": RULE_URL + alert["rule_id"],
+    }
+    return resource
+
+
+def provenance(plan: Json, targets: list[str], provenance_id: str) -> Json:
+    ruleset = plan["ruleset"]
+    return {
+        "resourceType": "Provenance",
+        "id": provenance_id,
+        "meta": security_meta(),
+        "target": [{"reference": ref} for ref in targets],
+        "recorded": _iso(plan.get("updated_at") or plan["evaluation"]["evaluated_at"]),
+        "policy": [f"{RULESET_SYSTEM}/{ruleset['version']}"],
+        "activity": _concept(
+            "http://terminology.hl7.org/CodeSystem/v3-DataOperation", "CREATE", "create"
+        ),
+        "agent": [
+            {
+                "type": _concept(
+                    "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                    "assembler",
+                    "Assembler",
+                ),
+                "who": {
+                    "identifier": {"system": RULESET_SYSTEM, "value": ruleset["version"]},
+                    "display": f"kratom-cds ruleset {ruleset['version']} "
+                    f"(sha256 {ruleset['hash'][:16]})",
+                },
+            }
+        ],
+    }
+
+
+def plan_bundle(plan: Json) -> Json:
+    """A ``collection`` Bundle: CarePlan, RequestGroup, one DetectedIssue per alert, Provenance."""
+    plan_id, revision = plan["id"], plan["revision"]
+    rg_id = resource_id(plan_id, revision, "RequestGroup")
+    alerts = plan["evaluation"].get("alerts", [])
+    issues = [
+        detected_issue(plan, alert, resource_id(plan_id, revision, "DetectedIssue", n))
+        for n, alert in enumerate(alerts)
+    ]
+    rg_ref = f"RequestGroup/{rg_id}"
+    issue_refs = tuple(f"DetectedIssue/{i['id']}" for i in issues)
+    plan_resource = care_plan(plan, rg_ref=rg_ref, issue_refs=issue_refs)
+    resources = [plan_resource, request_group(plan, rg_id), *issues]
+    targets = [f"{r['resourceType']}/{r['id']}" for r in resources]
+    prov = provenance(plan, targets, resource_id(plan_id, revision, "Provenance"))
+    resources.append(prov)
+    return {
+        "resourceType": "Bundle",
+        "id": resource_id(plan_id, revision, "Bundle"),
+        "meta": security_meta(),
+        "type": "collection",
+        "timestamp": _iso(plan.get("updated_at") or plan["evaluation"]["evaluated_at"]),
+        "entry": [
+            {"fullUrl": f"{BASE}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources
+        ],
+    }

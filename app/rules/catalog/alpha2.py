@@ -1,0 +1,529 @@
+"""Lofexidine and clonidine for withdrawal symptoms, with their hold parameters (LOF, CLO)."""
+
+from __future__ import annotations
+
+from app.rules import thresholds as th
+from app.rules.define import (
+    AVOID,
+    CONSIDER,
+    CRITICAL,
+    MEDICATION,
+    NO_KRATOM_GUIDELINE,
+    RECOMMENDED,
+    STABILIZATION,
+    WARNING,
+    Cite,
+    Family,
+    rule,
+)
+from app.rules.facts import Facts
+from app.rules.findings import Findings
+
+_LOF = "lofexidine"
+_LOF_TITLE = "Lofexidine"
+_CLO = "clonidine"
+_CLO_TITLE = "Clonidine"
+_VITALS = ("/vitals/heart_rate_bpm", "/vitals/systolic_bp_mmhg", "/vitals/diastolic_bp_mmhg")
+_LABEL = Cite("LUCEMYRA-PI", "Lofexidine label: dosing, warnings, hepatic and renal dosing")
+_OFF_LABEL = (
+    NO_KRATOM_GUIDELINE,
+    "Lofexidine is approved for opioid withdrawal (up to 14 days); no kratom-specific data "
+    "exist, so use for kratom is off-label.",
+)
+_BP_LOWERING = frozenset({"bp_lowering", "hr_lowering", "alpha2_agonist"})
+
+
+def _vitals_gap(f: Facts, out: Findings, drug: str) -> list[str]:
+    v = f.a.vitals
+    values = (
+        (None, None, None)
+        if v is None
+        else (v.heart_rate_bpm, v.systolic_bp_mmhg, v.diastolic_bp_mmhg)
+    )
+    gaps = [p for p, x in zip(_VITALS, values, strict=True) if x is None]
+    for pointer in gaps:
+        out.missing(
+            pointer,
+            f"Heart rate and blood pressure must be checked before each "
+            f"{drug} dose (hold parameters).",
+        )
+    return gaps
+
+
+def _lof_01(f: Facts, out: Findings) -> bool:
+    considered = "lofexidine" in f.a.considering
+    status = RECOMMENDED if considered and f.withdrawal_present else CONSIDER
+    caps = []
+    h = f.a.medical_history
+    child = h.hepatic_impairment_child_pugh if h is not None else None
+    if child == "A":
+        caps.append("Child-Pugh A: max 3 tablets four times daily (2.16 mg/day)")
+    elif child == "B":
+        caps.append("Child-Pugh B: max 2 tablets four times daily (1.44 mg/day)")
+    elif child == "C":
+        caps.append("Child-Pugh C: max 1 tablet four times daily (0.72 mg/day)")
+    labs = f.a.labs
+    egfr = labs.egfr_ml_min_1_73m2 if labs is not None else None
+    if egfr is not None and egfr < th.LOF_RENAL_SEVERE_EGFR.value:
+        caps.append(f"eGFR {egfr:g}: 1 tablet four times daily")
+    elif egfr is not None and egfr < th.LOF_RENAL_MILD_EGFR.value:
+        caps.append(f"eGFR {egfr:g}: 2 tablets four times daily")
+    elif egfr is None:
+        out.missing("/labs/egfr_ml_min_1_73m2", "Renal function sets the lofexidine dose.")
+    low = []
+    k = labs.potassium_mmol_per_l if labs is not None else None
+    mg = labs.magnesium_mmol_per_l if labs is not None else None
+    if k is not None and k < th.POTASSIUM_LOW.value:
+        low.append(f"potassium {k:g} mmol/L")
+    if mg is not None and mg < th.MAGNESIUM_LOW.value:
+        low.append(f"magnesium {mg:g} mmol/L")
+    if low:
+        status = CONSIDER
+        caps.append(f"correct {' and '.join(low)} before the first dose")
+    detail = (
+        "Off-label for kratom. 0.54 mg (3 tablets) four times daily, 5-6 h apart, for the "
+        f"peak days; max {th.LOF_MAX_DOSE_MG.value:g} mg per dose and "
+        f"{th.LOF_MAX_DAILY_MG.value:g} mg/day, up to {th.LOF_MAX_DAYS.value:g} days; taper "
+        "over 2-4 days. Buprenorphine is more effective for opioid withdrawal."
+    )
+    if caps:
+        detail += " " + "; ".join(caps).capitalize() + "."
+    out.recommend(STABILIZATION, _LOF, MEDICATION, _LOF_TITLE, status, detail)
+    return status is RECOMMENDED
+
+
+LOF_01 = rule(
+    "LOF-01",
+    family=Family.stabilization,
+    title="Lofexidine for withdrawal symptoms",
+    summary="Offers lofexidine (recommended when it is being considered and withdrawal is "
+    "present) with label dose limits, hepatic and renal caps and electrolyte correction.",
+    rationale="Lofexidine mitigates opioid withdrawal symptoms; the label caps doses, reduces "
+    "them for hepatic and renal impairment and asks to correct electrolytes first. "
+    "Buprenorphine outperforms alpha-2 agonists for opioid withdrawal.",
+    reads=(
+        "/considering",
+        "derived.withdrawal_present",
+        "/medical_history/hepatic_impairment_child_pugh",
+        "/labs/egfr_ml_min_1_73m2",
+        "/labs/potassium_mmol_per_l",
+        "/labs/magnesium_mmol_per_l",
+    ),
+    cites=(_LABEL, Cite("ASAMNPG", "Buprenorphine more effective than alpha-2 agonists")),
+    limitations=_OFF_LABEL,
+    thresholds=(
+        th.LOF_MAX_DOSE_MG,
+        th.LOF_MAX_DAILY_MG,
+        th.LOF_MAX_DAYS,
+        th.LOF_RENAL_MILD_EGFR,
+        th.LOF_RENAL_SEVERE_EGFR,
+        th.POTASSIUM_LOW,
+        th.MAGNESIUM_LOW,
+    ),
+    apply=_lof_01,
+)
+
+
+def _lof_02(f: Facts, out: Findings) -> bool:
+    if _vitals_gap(f, out, "lofexidine"):
+        out.recommend(
+            STABILIZATION,
+            _LOF,
+            MEDICATION,
+            _LOF_TITLE,
+            CONSIDER,
+            "Vital signs missing: check heart rate and blood pressure before any dose.",
+        )
+        return True
+    v = f.a.vitals
+    if v is None:  # pragma: no cover - excluded by _vitals_gap
+        return False
+    hr, sbp, dbp = v.heart_rate_bpm or 0, v.systolic_bp_mmhg or 0, v.diastolic_bp_mmhg or 0
+    hold = [
+        text
+        for text, bad in (
+            (f"heart rate {hr}", hr < th.LOF_HOLD_HR.value),
+            (f"systolic {sbp}", sbp < th.LOF_HOLD_SBP.value),
+            (f"diastolic {dbp}", dbp < th.LOF_HOLD_DBP.value),
+        )
+        if bad
+    ]
+    if hold:
+        text = ", ".join(hold)
+        out.alert(
+            "lofexidine_hold",
+            CRITICAL,
+            "Hold lofexidine",
+            f"{text}: below the hold limits (HR < 50, SBP < 90, DBP < 50). Do not give "
+            "lofexidine now; reassess.",
+            (_LOF,),
+        )
+        out.recommend(
+            STABILIZATION,
+            _LOF,
+            MEDICATION,
+            _LOF_TITLE,
+            AVOID,
+            f"Hold: {text}.",
+        )
+        return True
+    caution = [
+        text
+        for text, bad in (
+            (f"heart rate {hr}", hr < th.LOF_CAUTION_HR.value),
+            (f"systolic {sbp}", sbp < th.LOF_CAUTION_SBP.value),
+        )
+        if bad
+    ]
+    if not caution:
+        return False
+    text = ", ".join(caution)
+    out.alert(
+        "lofexidine_caution",
+        WARNING,
+        "Lofexidine: low-normal heart rate or blood pressure",
+        f"{text}: recheck before each dose and consider a lower dose.",
+    )
+    out.recommend(
+        STABILIZATION,
+        _LOF,
+        MEDICATION,
+        _LOF_TITLE,
+        CONSIDER,
+        f"Caution ({text}): recheck before each dose; lower dose.",
+    )
+    return True
+
+
+LOF_02 = rule(
+    "LOF-02",
+    family=Family.stabilization,
+    title="Lofexidine hold parameters",
+    summary="HR < 50, SBP < 90 or DBP < 50: hold (critical, avoid); HR < 60 or SBP < 100: "
+    "caution (consider); vitals missing: at most consider.",
+    rationale="The label says to check vital signs before dosing and to reduce, delay or skip "
+    "a dose for clinically significant hypotension or bradycardia (42% orthostatic "
+    "hypotension, 32% bradycardia at 2.88 mg/day); the phase 3 trial defined these events as "
+    "SBP < 90, DBP < 50 or pulse < 50.",
+    reads=_VITALS,
+    cites=(_LABEL, Cite("FISHMAN19", "Vital-sign adverse-event definitions")),
+    limitations=(
+        *_OFF_LABEL,
+        "A > 20% fall from baseline and orthostatic criteria are not checked (no baseline input).",
+    ),
+    thresholds=(
+        th.LOF_HOLD_HR,
+        th.LOF_HOLD_SBP,
+        th.LOF_HOLD_DBP,
+        th.LOF_CAUTION_HR,
+        th.LOF_CAUTION_SBP,
+    ),
+    apply=_lof_02,
+)
+
+
+def _lof_03(f: Facts, out: Findings) -> bool:
+    h = f.a.medical_history
+    if h is None or h.congenital_long_qt is None:
+        out.missing(
+            "/medical_history/congenital_long_qt", "Congenital long QT rules out lofexidine."
+        )
+        return False
+    if not h.congenital_long_qt:
+        return False
+    out.recommend(
+        STABILIZATION,
+        _LOF,
+        MEDICATION,
+        _LOF_TITLE,
+        AVOID,
+        "Congenital long QT syndrome: avoid lofexidine (label).",
+    )
+    return True
+
+
+LOF_03 = rule(
+    "LOF-03",
+    family=Family.stabilization,
+    title="Lofexidine and congenital long QT",
+    summary="Congenital long QT syndrome: avoid lofexidine.",
+    rationale="The label says to avoid lofexidine in congenital long QT syndrome (QT "
+    "prolongation; one post-marketing torsades case).",
+    reads=("/medical_history/congenital_long_qt",),
+    cites=(_LABEL,),
+    limitations=_OFF_LABEL,
+    apply=_lof_03,
+)
+
+
+def _lof_04(f: Facts, out: Findings) -> bool:
+    qtc = f.scores.qtc
+    if qtc.value is None:
+        out.recommend(
+            STABILIZATION,
+            _LOF,
+            MEDICATION,
+            _LOF_TITLE,
+            CONSIDER,
+            "No QTc on file: ECG before the first dose.",
+        )
+        return True
+    if qtc.band == "high_risk":
+        out.recommend(
+            STABILIZATION,
+            _LOF,
+            MEDICATION,
+            _LOF_TITLE,
+            AVOID,
+            f"QTc {qtc.value:g} ms (>= 500): avoid; cardiology input.",
+        )
+        return True
+    if qtc.band == "prolonged":
+        out.recommend(
+            STABILIZATION,
+            _LOF,
+            MEDICATION,
+            _LOF_TITLE,
+            CONSIDER,
+            f"QTc {qtc.value:g} ms (prolonged): ECG monitoring if used.",
+        )
+        return True
+    return False
+
+
+LOF_04 = rule(
+    "LOF-04",
+    family=Family.stabilization,
+    title="Lofexidine and QTc",
+    summary="QTc >= 500 ms: avoid; prolonged QTc or no ECG: at most consider.",
+    rationale="Lofexidine prolongs QTcF by about 7-9 ms at therapeutic doses, with QT cases "
+    "reported alongside methadone; kratom itself prolongs QTc.",
+    reads=("scores.qtc.category", "/labs/qtc_ms", "scores.qtc.threshold_ms"),
+    cites=(
+        _LABEL,
+        Cite("RAUTAHARJU09", "Prolonged QTc >= 450 ms men, >= 460 ms women"),
+        Cite("KRANTZ09", "QTc > 500 ms high risk"),
+    ),
+    limitations=_OFF_LABEL,
+    thresholds=(th.QTC_PROLONGED_MALE, th.QTC_PROLONGED_FEMALE, th.QTC_HIGH_RISK),
+    apply=_lof_04,
+)
+
+
+def _lof_05(f: Facts, out: Findings) -> bool:
+    h = f.a.medical_history
+    if h is None:
+        out.missing(
+            "/medical_history",
+            "Cardiac, cerebrovascular and renal history decide whether lofexidine must be avoided.",
+        )
+        out.recommend(
+            STABILIZATION,
+            _LOF,
+            MEDICATION,
+            _LOF_TITLE,
+            CONSIDER,
+            "Medical history not recorded: check the label's avoid list first.",
+        )
+        return True
+    conditions = [
+        text
+        for text, flag in (
+            ("severe coronary insufficiency", h.severe_coronary_insufficiency),
+            ("recent myocardial infarction", h.recent_myocardial_infarction),
+            ("cerebrovascular disease", h.cerebrovascular_disease),
+            ("chronic kidney disease", h.chronic_kidney_disease),
+            ("bradyarrhythmia", h.bradyarrhythmia),
+        )
+        if flag
+    ]
+    classes = f.med_classes or frozenset()
+    if classes & _BP_LOWERING:
+        conditions.append("a drug that lowers heart rate or blood pressure")
+    if not conditions:
+        return False
+    text = ", ".join(conditions)
+    out.alert(
+        "lofexidine_avoid",
+        WARNING,
+        "Avoid lofexidine",
+        f"{text.capitalize()}: the lofexidine label says to avoid it.",
+        (_LOF,),
+    )
+    out.recommend(
+        STABILIZATION,
+        _LOF,
+        MEDICATION,
+        _LOF_TITLE,
+        AVOID,
+        f"Avoid: {text}.",
+    )
+    return True
+
+
+LOF_05 = rule(
+    "LOF-05",
+    family=Family.stabilization,
+    title="Lofexidine avoid list",
+    summary="Severe coronary insufficiency, recent MI, cerebrovascular disease, chronic kidney "
+    "disease, bradyarrhythmia or a pulse/BP-lowering drug: avoid lofexidine.",
+    rationale="The label advises avoiding lofexidine in these conditions and with other drugs "
+    "that lower pulse or blood pressure.",
+    reads=(
+        "/medical_history/severe_coronary_insufficiency",
+        "/medical_history/recent_myocardial_infarction",
+        "/medical_history/cerebrovascular_disease",
+        "/medical_history/chronic_kidney_disease",
+        "/medical_history/bradyarrhythmia",
+        "derived.medication_classes",
+    ),
+    cites=(_LABEL,),
+    limitations=(
+        *_OFF_LABEL,
+        "Any recorded chronic kidney disease is read as the label's 'chronic renal failure' "
+        "(conservative).",
+    ),
+    apply=_lof_05,
+)
+
+
+def _clo_01(f: Facts, out: Findings) -> bool:
+    considered = "clonidine" in f.a.considering
+    status = RECOMMENDED if considered and f.withdrawal_present else CONSIDER
+    out.recommend(
+        STABILIZATION,
+        _CLO,
+        MEDICATION,
+        _CLO_TITLE,
+        status,
+        "Off-label. 0.1-0.2 mg every 4-6 h as needed, titrated to symptoms and blood pressure; "
+        "helps sweating, runny nose and GI symptoms more than anxiety, insomnia or aches. "
+        "Taper over 2-4 days. Never with lofexidine.",
+    )
+    return status is RECOMMENDED
+
+
+CLO_01 = rule(
+    "CLO-01",
+    family=Family.stabilization,
+    title="Clonidine for withdrawal symptoms",
+    summary="Offers clonidine for autonomic withdrawal symptoms (recommended when considered "
+    "and withdrawal is present), tapered over 2-4 days.",
+    rationale="Symptom-triggered clonidine succeeded in a severe kratom withdrawal case after "
+    "two outpatient failures; it is used off-label for opioid withdrawal; its label asks for a "
+    "gradual taper to avoid rebound hypertension.",
+    reads=(
+        "/considering",
+        "derived.withdrawal_present",
+    ),
+    cites=(
+        Cite("GALBIS16", "Clonidine in severe kratom withdrawal"),
+        Cite("CLON-LABEL", "Taper over 2-4 days"),
+        Cite("ASAMNPG", "Buprenorphine more effective than alpha-2 agonists"),
+    ),
+    limitations=(NO_KRATOM_GUIDELINE, "Dosing comes from secondary protocol summaries [M]."),
+    apply=_clo_01,
+)
+
+
+def _clo_02(f: Facts, out: Findings) -> bool:
+    if _vitals_gap(f, out, "clonidine"):
+        out.recommend(
+            STABILIZATION,
+            _CLO,
+            MEDICATION,
+            _CLO_TITLE,
+            CONSIDER,
+            "Vital signs missing: check heart rate and blood pressure before any dose.",
+        )
+        return True
+    v = f.a.vitals
+    if v is None:  # pragma: no cover - excluded by _vitals_gap
+        return False
+    hr, sbp, dbp = v.heart_rate_bpm or 0, v.systolic_bp_mmhg or 0, v.diastolic_bp_mmhg or 0
+    hold = [
+        text
+        for text, bad in (
+            (f"heart rate {hr}", hr < th.CLO_HOLD_HR.value),
+            (f"systolic {sbp}", sbp < th.CLO_HOLD_SBP.value),
+            (f"diastolic {dbp}", dbp < th.CLO_HOLD_DBP.value),
+        )
+        if bad
+    ]
+    if not hold:
+        return False
+    text = ", ".join(hold)
+    out.alert(
+        "clonidine_hold",
+        WARNING,
+        "Hold clonidine",
+        f"{text}: below the hold limits (SBP < 90, DBP < 60, HR < 50). Do not give clonidine "
+        "now; reassess.",
+        (_CLO,),
+    )
+    out.recommend(
+        STABILIZATION,
+        _CLO,
+        MEDICATION,
+        _CLO_TITLE,
+        AVOID,
+        f"Hold: {text}.",
+    )
+    return True
+
+
+CLO_02 = rule(
+    "CLO-02",
+    family=Family.stabilization,
+    title="Clonidine hold parameters",
+    summary="SBP < 90, DBP < 60 or HR < 50: hold clonidine; vitals missing: at most consider.",
+    rationale="Clonidine lowers blood pressure and heart rate; withdrawal protocols hold doses "
+    "for hypotension and bradycardia.",
+    reads=_VITALS,
+    cites=(
+        Cite("CLON-LABEL", "Hold parameters from withdrawal protocols (secondary)"),
+        Cite("FISHMAN19", "Bradycardia definition borrowed from the lofexidine trial"),
+    ),
+    limitations=(NO_KRATOM_GUIDELINE,),
+    thresholds=(th.CLO_HOLD_SBP, th.CLO_HOLD_DBP, th.CLO_HOLD_HR),
+    apply=_clo_02,
+)
+
+
+def _clo_03(f: Facts, out: Findings) -> bool:
+    considering = f.a.considering
+    both = "lofexidine" in considering and "clonidine" in considering
+    if not both:
+        return False
+    out.alert(
+        "alpha2_combination",
+        WARNING,
+        "Do not combine lofexidine and clonidine",
+        "Both are being considered: choose one (additive hypotension and bradycardia).",
+    )
+    for code, title in ((_LOF, _LOF_TITLE), (_CLO, _CLO_TITLE)):
+        out.recommend(
+            STABILIZATION,
+            code,
+            MEDICATION,
+            title,
+            CONSIDER,
+            "Choose lofexidine or clonidine, never both.",
+        )
+    return True
+
+
+CLO_03 = rule(
+    "CLO-03",
+    family=Family.stabilization,
+    title="No lofexidine with clonidine",
+    summary="Both alpha-2 agonists considered: warn, and neither is more than `consider`.",
+    rationale="The lofexidine label advises avoiding other drugs that lower pulse or blood "
+    "pressure; the two alpha-2 agonists add up.",
+    reads=("/considering",),
+    cites=(_LABEL,),
+    limitations=(NO_KRATOM_GUIDELINE,),
+    apply=_clo_03,
+)
+
+RULES = (LOF_01, LOF_02, LOF_03, LOF_04, LOF_05, CLO_01, CLO_02, CLO_03)

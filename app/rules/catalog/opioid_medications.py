@@ -1,0 +1,653 @@
+"""Buprenorphine, naloxone, naltrexone and methadone (BUP, NAL, NTX, MTD)."""
+
+from __future__ import annotations
+
+from app.rules import thresholds as th
+from app.rules.define import (
+    AVOID,
+    BEHAVIORAL_THERAPY,
+    CONSIDER,
+    CONTRAINDICATED,
+    CRITICAL,
+    MEDICATION,
+    NO_KRATOM_GUIDELINE,
+    RECOMMENDED,
+    STABILIZATION,
+    WARNING,
+    Cite,
+    Family,
+    rule,
+)
+from app.rules.facts import Facts
+from app.rules.findings import Findings
+
+_BUP = "buprenorphine"
+_BUP_TITLE = "Buprenorphine (buprenorphine/naloxone)"
+_KRATOM_SERIES = (
+    NO_KRATOM_GUIDELINE,
+    "Buprenorphine is approved for opioid use disorder; use for kratom use disorder is "
+    "off-label and rests on case series (no controlled trials).",
+)
+_AGONIST_CLASSES = frozenset({"buprenorphine", "methadone", "opioid_agonist"})
+_OPIOID_ANALYTES = frozenset(
+    {
+        "mitragynine",
+        "seven_hydroxymitragynine",
+        "opiates",
+        "fentanyl",
+        "oxycodone",
+        "methadone",
+        "buprenorphine",
+    }
+)
+
+
+def _declines_medication(f: Facts) -> bool:
+    return bool(f.flat["/social/preferences/declines_medication"])
+
+
+def _dose_hint(f: Facts) -> str:
+    grams = f.a.use_history.grams_per_day if f.a.use_history is not None else None
+    if grams is None:
+        return ""
+    if grams < th.KRATOM_DOSE_LOW_G.value:
+        rng = "4-8"
+    elif grams <= th.KRATOM_DOSE_HIGH_G.value:
+        rng = "8-12"
+    else:
+        rng = "12-16"
+    return (
+        f" Starting-range hint for {grams:g} g/day: {rng} mg/day buprenorphine (soft hint: "
+        "stabilising doses vary, commonly 8-16 mg)."
+    )
+
+
+def _bup_01(f: Facts, out: Findings) -> bool:
+    count = f.scores.dsm5.value
+    band = f.scores.dsm5.band
+    if _declines_medication(f):
+        status = CONSIDER
+        why = "The patient declines medication: offer again with information; do not pressure."
+    elif count is None:
+        status = CONSIDER
+        why = "DSM-5 criteria not assessed, so the indication is unconfirmed."
+    elif count >= 4 or (f.pregnant and (count >= 2 or f.withdrawal_present)):
+        status = RECOMMENDED
+        why = (
+            f"DSM-5 {band} ({count:g} criteria)"
+            + (", pregnant" if f.pregnant else "")
+            + (": buprenorphine maintenance is the usual first choice for kratom use disorder.")
+        )
+    elif count >= 2:
+        status = CONSIDER
+        why = (
+            f"DSM-5 mild ({count:g} criteria): buprenorphine is an "
+            "option through shared decision-making."
+        )
+    else:
+        status = CONSIDER
+        why = f"DSM-5 criteria not met ({count:g}): maintenance is not indicated on this basis" + (
+            "; it may still treat withdrawal." if f.withdrawal_present else "."
+        )
+    out.recommend(
+        STABILIZATION,
+        _BUP,
+        MEDICATION,
+        _BUP_TITLE,
+        status,
+        why + _dose_hint(f),
+    )
+    return status is RECOMMENDED
+
+
+BUP_01 = rule(
+    "BUP-01",
+    family=Family.stabilization,
+    title="Buprenorphine for kratom use disorder",
+    summary="Recommends buprenorphine for moderate-severe kratom use disorder (or pregnancy "
+    "with dependence); offers it for mild disorder or withdrawal; gives a dose hint from "
+    "grams per day.",
+    rationale="Buprenorphine is the option most clinicians choose for kratom use disorder: in "
+    "a 28-patient series most stabilised on 8-16 mg and 20 of 28 stayed in treatment (mean 11 "
+    "months); home and early inductions are reported without adverse events.",
+    reads=(
+        "scores.dsm5.count",
+        "scores.dsm5.severity",
+        "/social/preferences/declines_medication",
+        "/use_history/grams_per_day",
+        "derived.pregnant",
+        "derived.withdrawal_present",
+    ),
+    cites=(
+        Cite("SMITH24", "Buprenorphine most often chosen; no controlled trials"),
+        Cite("BROYAN22", "28-patient long-term series"),
+        Cite("WEISS21", "Dose ranges by grams per day (8 patients)"),
+        Cite("KIYO23", "Home induction case reports"),
+    ),
+    limitations=(
+        *_KRATOM_SERIES,
+        "The grams-per-day dose hint comes from 8 patients; a larger series found no dose "
+        "correlation.",
+    ),
+    thresholds=(th.KRATOM_DOSE_LOW_G, th.KRATOM_DOSE_HIGH_G),
+    apply=_bup_01,
+)
+
+
+def _bup_02(f: Facts, out: Findings) -> bool:
+    cows = f.scores.cows.value
+    w = f.a.withdrawal
+    min_cows = (th.BUP_MIN_COWS_LONG_ACTING if f.long_acting_opioid else th.BUP_MIN_COWS).value
+    problems: list[str] = []
+    gaps: list[str] = []
+    if cows is None:
+        gaps.append("COWS not scored")
+        out.missing(
+            "/withdrawal/cows",
+            "Standard buprenorphine induction needs objective "
+            "withdrawal (COWS) to avoid precipitated withdrawal.",
+        )
+    elif cows < min_cows:
+        problems.append(f"COWS {cows:g} < {min_cows:g}")
+    hours_k = w.hours_since_last_kratom_use if w is not None else None
+    need_k = (th.BUP_MIN_HOURS_SHORT_ACTING if f.seven_oh else th.BUP_MIN_HOURS_KRATOM).value
+    if hours_k is None:
+        gaps.append("time since last kratom use unknown")
+        out.missing(
+            "/withdrawal/hours_since_last_kratom_use",
+            "Time since last use decides when standard induction is safe.",
+        )
+    elif hours_k < need_k:
+        problems.append(f"{hours_k:g} h since last kratom (< {need_k:g} h)")
+    if f.opioid_coexposure:
+        hours_o = w.hours_since_last_other_opioid_use if w is not None else None
+        need_o = (
+            th.BUP_MIN_HOURS_METHADONE if f.long_acting_opioid else th.BUP_MIN_HOURS_SHORT_ACTING
+        ).value
+        if hours_o is None:
+            gaps.append("time since last other opioid unknown")
+            out.missing(
+                "/withdrawal/hours_since_last_other_opioid_use",
+                "Other opioids need their own wait before standard induction.",
+            )
+        elif hours_o < need_o:
+            problems.append(f"{hours_o:g} h since last other opioid (< {need_o:g} h)")
+    if problems:
+        text = "; ".join(problems)
+        out.alert(
+            "precipitated_withdrawal_risk",
+            WARNING,
+            "Too early for standard buprenorphine induction",
+            f"{text}. Defer the first dose and reassess COWS, or consider low-dose "
+            "(micro-) initiation, which needs no withdrawal period.",
+        )
+        out.recommend(
+            STABILIZATION,
+            _BUP,
+            MEDICATION,
+            _BUP_TITLE,
+            CONSIDER,
+            f"Defer standard induction ({text}); or low-dose initiation.",
+        )
+        return True
+    if gaps:
+        out.recommend(
+            STABILIZATION,
+            _BUP,
+            MEDICATION,
+            _BUP_TITLE,
+            CONSIDER,
+            f"Induction timing cannot be confirmed ({'; '.join(gaps)}): score COWS and confirm "
+            f"the last dose before a standard first dose (needs COWS >= {min_cows:g}).",
+        )
+        return True
+    out.recommend(
+        STABILIZATION,
+        _BUP,
+        MEDICATION,
+        _BUP_TITLE,
+        None,
+        f"Induction criteria met (COWS {cows:g} >= {min_cows:g}, last kratom {hours_k:g} h "
+        "ago): first dose 2-4 mg, reassess COWS at 30-60 minutes and about 2 hours.",
+    )
+    return False
+
+
+BUP_02 = rule(
+    "BUP-02",
+    family=Family.stabilization,
+    title="Buprenorphine induction timing",
+    summary="Standard induction needs COWS >= 8 (>= 13 after methadone) and >= 8 h since last "
+    "kratom (12 h after 7-OH or short-acting opioids, 72 h after methadone); otherwise defer "
+    "or use low-dose initiation.",
+    rationale="Starting buprenorphine before objective withdrawal risks precipitated "
+    "withdrawal; ED protocols use COWS >= 8 (ACEP >= 13 after long-acting opioids). Induction "
+    "as early as 8 h after last kratom use was safe in a VA series.",
+    reads=(
+        "scores.cows.total",
+        "/withdrawal/hours_since_last_kratom_use",
+        "/withdrawal/hours_since_last_other_opioid_use",
+        "/use_history/product_types",
+        "derived.opioid_coexposure",
+        "derived.long_acting_opioid",
+    ),
+    cites=(
+        Cite("ACEP-BUPE", "COWS >= 8; >= 13 after methadone or long-acting opioids"),
+        Cite("GUO21", "87% of ED protocols use COWS 8"),
+        Cite("LEI21", "Induction from 8 h after last kratom use"),
+        Cite("BUPLABEL", "Label: start with clear withdrawal; >= 4 h / >= 24 h floors"),
+        Cite("MARWAH20", "Low-dose initiation without a withdrawal period"),
+    ),
+    limitations=(
+        *_KRATOM_SERIES,
+        "COWS is not validated for kratom; low-dose initiation is not studied in kratom use "
+        "disorder.",
+    ),
+    thresholds=(
+        th.BUP_MIN_COWS,
+        th.BUP_MIN_COWS_LONG_ACTING,
+        th.BUP_MIN_HOURS_KRATOM,
+        th.BUP_MIN_HOURS_SHORT_ACTING,
+        th.BUP_MIN_HOURS_METHADONE,
+    ),
+    apply=_bup_02,
+)
+
+
+def _bup_03(f: Facts, out: Findings) -> bool:
+    if not (f.benzodiazepine or f.sedative_other or f.alcohol):
+        return False
+    out.alert(
+        "respiratory_depression_risk",
+        WARNING,
+        "Buprenorphine with CNS depressants",
+        "Benzodiazepines, alcohol or other sedatives with buprenorphine risk respiratory "
+        "depression. Do not simply withhold buprenorphine: counsel, coordinate with the "
+        "sedative prescriber, taper sedatives where possible, prescribe naloxone.",
+    )
+    out.recommend(
+        STABILIZATION,
+        _BUP,
+        MEDICATION,
+        _BUP_TITLE,
+        None,
+        "CNS depressant co-use: counsel and coordinate; do not withhold.",
+    )
+    return True
+
+
+BUP_03 = rule(
+    "BUP-03",
+    family=Family.stabilization,
+    title="Buprenorphine with CNS depressants",
+    summary="Benzodiazepine, sedative or alcohol use with buprenorphine: manage, do not withhold.",
+    rationale="The label warns of respiratory depression with CNS depressants; FDA (2017) "
+    "advised against withholding buprenorphine from patients taking benzodiazepines because "
+    "untreated opioid use disorder carries greater risk.",
+    reads=(
+        "derived.benzodiazepine",
+        "derived.sedative_other",
+        "derived.alcohol",
+    ),
+    cites=(
+        Cite("BUPLABEL", "Respiratory depression with CNS depressants"),
+        Cite("FDADSC17", "Do not withhold; manage the combination carefully"),
+    ),
+    limitations=_KRATOM_SERIES,
+    apply=_bup_03,
+)
+
+
+def _bup_04(f: Facts, out: Findings) -> bool:
+    h = f.a.medical_history
+    child = h.hepatic_impairment_child_pugh if h is not None else None
+    liver = f.scores.liver
+    injured = bool(liver.hys_law_range) or (
+        liver.alt_x_uln is not None and liver.alt_x_uln > th.LIVER_ALT_WARN_X.value
+    )
+    if child is None:
+        out.missing(
+            "/medical_history/hepatic_impairment_child_pugh",
+            "Hepatic impairment changes the buprenorphine product and dose.",
+        )
+    if child == "C":
+        out.alert(
+            "hepatic_impairment_buprenorphine",
+            CRITICAL,
+            "Severe hepatic impairment: no buprenorphine/naloxone",
+            "Child-Pugh C: avoid the combination product (naloxone exposure rises sharply). "
+            "If buprenorphine is used, use buprenorphine alone at half the starting and "
+            "titration doses, and monitor.",
+        )
+        detail = "Child-Pugh C: buprenorphine alone, half doses; no combination product."
+    elif child == "B":
+        out.alert(
+            "hepatic_impairment_buprenorphine",
+            WARNING,
+            "Moderate hepatic impairment: induce with buprenorphine alone",
+            "Child-Pugh B: buprenorphine/naloxone may not be appropriate, especially for "
+            "induction; induce with buprenorphine alone and monitor for toxicity.",
+        )
+        detail = "Child-Pugh B: induce with buprenorphine alone; monitor."
+    elif injured:
+        detail = (
+            "Significant liver injury: hepatitis is reported with buprenorphine; monitor "
+            "liver tests closely."
+        )
+    else:
+        return False
+    out.recommend(STABILIZATION, _BUP, MEDICATION, _BUP_TITLE, CONSIDER, detail)
+    return True
+
+
+BUP_04 = rule(
+    "BUP-04",
+    family=Family.stabilization,
+    title="Buprenorphine and the liver",
+    summary="Child-Pugh C (critical) or B (warning), or significant liver injury: buprenorphine "
+    "at most `consider`, with the product and dose change.",
+    rationale="Buprenorphine/naloxone should be avoided in severe and may be inappropriate in "
+    "moderate hepatic impairment (naloxone exposure rises more than buprenorphine); "
+    "buprenorphine alone at half dose in severe impairment; hepatitis is reported.",
+    reads=(
+        "/medical_history/hepatic_impairment_child_pugh",
+        "scores.liver.alt_x_uln",
+        "scores.liver.hys_law_range",
+    ),
+    cites=(Cite("BUPLABEL", "Hepatic impairment, section 8.6; baseline and periodic LFTs"),),
+    limitations=(*_KRATOM_SERIES, "Child-Pugh class is taken as given."),
+    thresholds=(th.LIVER_ALT_WARN_X,),
+    apply=_bup_04,
+)
+
+
+def _nal_01(f: Facts, out: Findings) -> bool:
+    h = f.a.medical_history
+    prior = h.prior_overdose if h is not None else None
+    if prior is None:
+        out.missing("/medical_history/prior_overdose", "A prior overdose makes naloxone essential.")
+    classes = f.med_classes or frozenset()
+    considering = f.a.considering
+    risks = [
+        text
+        for text, present in (
+            ("concentrated 7-OH or extract", f.concentrated),
+            ("other opioids", f.opioid_coexposure),
+            ("CNS depressants", f.benzodiazepine or f.sedative_other or f.alcohol),
+            ("prior overdose", bool(prior)),
+            (
+                "opioid agonist treatment",
+                bool(classes & _AGONIST_CLASSES)
+                or "buprenorphine" in considering
+                or "methadone" in considering,
+            ),
+            (
+                "withdrawal-only plan (lost tolerance)",
+                "withdrawal_only" in considering,
+            ),
+        )
+        if present
+    ]
+    if risks:
+        out.recommend(
+            STABILIZATION,
+            "naloxone",
+            MEDICATION,
+            "Naloxone kit",
+            RECOMMENDED,
+            f"Overdose risk ({', '.join(risks)}): prescribe naloxone and train the patient "
+            "and family.",
+        )
+        return True
+    out.recommend(
+        STABILIZATION,
+        "naloxone",
+        MEDICATION,
+        "Naloxone kit",
+        CONSIDER,
+        "Kratom is an opioid-like product and tolerance falls after withdrawal: offer a "
+        "naloxone kit.",
+    )
+    return False
+
+
+NAL_01 = rule(
+    "NAL-01",
+    family=Family.stabilization,
+    title="Naloxone for overdose risk",
+    summary="Naloxone is recommended with any overdose risk factor (7-OH or extract, opioid or "
+    "depressant co-use, prior overdose, agonist treatment, withdrawal-only plan), otherwise "
+    "offered.",
+    rationale="CDC recommends offering naloxone when overdose risk is elevated, including "
+    "with benzodiazepines or opioid use disorder; most kratom-associated overdose deaths "
+    "involved other opioids, and lost tolerance after withdrawal raises risk.",
+    reads=(
+        "/medical_history/prior_overdose",
+        "derived.concentrated_product",
+        "derived.opioid_coexposure",
+        "derived.benzodiazepine",
+        "derived.sedative_other",
+        "derived.alcohol",
+        "derived.medication_classes",
+        "/considering",
+    ),
+    cites=(
+        Cite("CDC22", "Recommendation 8: offer naloxone when overdose risk is increased"),
+        Cite("OLSEN19", "Kratom-detected overdose deaths"),
+        Cite("BCCSU17", "Overdose risk after withdrawal management"),
+    ),
+    limitations=("Naloxone reverses opioid effects only; not sedative or alcohol toxicity.",),
+    apply=_nal_01,
+)
+
+
+def _ntx_01(f: Facts, out: Findings) -> bool:
+    classes = f.med_classes or frozenset()
+    on_agonist = bool(classes & _AGONIST_CLASSES)
+    days_needed = (
+        th.NTX_AFTER_AGONIST_DAYS
+        if (on_agonist or f.seven_oh or f.long_acting_opioid)
+        else th.NTX_OPIOID_FREE_DAYS
+    ).value
+    hours = f.hours_since_last_use()
+    positives = sorted(f.uds_positive & _OPIOID_ANALYTES)
+    cows = f.scores.cows.value
+    if on_agonist:
+        status = CONTRAINDICATED
+        why = "taking an opioid agonist (would precipitate withdrawal)"
+    elif f.withdrawal_present:
+        status, why = CONTRAINDICATED, f"in acute withdrawal (COWS {cows:g})"
+    elif positives:
+        status, why = CONTRAINDICATED, f"urine positive for {', '.join(positives)}"
+    elif hours is None:
+        status, why = CONSIDER, "time since last kratom or opioid use unknown"
+        out.missing(
+            "/withdrawal/hours_since_last_kratom_use",
+            "Naltrexone needs a confirmed opioid-free interval, including kratom.",
+        )
+    elif hours < days_needed * 24:
+        status, why = (
+            AVOID,
+            (
+                f"only {hours / 24:.1f} days since last use (needs >= {days_needed:g} opioid-free "
+                "days)"
+            ),
+        )
+    else:
+        status, why = CONSIDER, f"opioid-free for {hours / 24:.1f} days"
+    if status is CONSIDER and hours is not None:
+        detail = (
+            f"Naltrexone is an option for relapse prevention ({why}). Confirm with a negative "
+            "kratom-specific test (standard screens cannot) and consider a naloxone challenge."
+        )
+    else:
+        detail = f"Not now: {why}. Ask explicitly about kratom and 7-OH before any naltrexone."
+    out.recommend(
+        BEHAVIORAL_THERAPY,
+        "naltrexone",
+        MEDICATION,
+        "Naltrexone",
+        status,
+        detail,
+    )
+    if status in (AVOID, CONTRAINDICATED) and ("naltrexone" in f.a.considering):
+        out.alert(
+            "naltrexone_precipitated_withdrawal",
+            CRITICAL,
+            "Naltrexone now would precipitate withdrawal",
+            f"Naltrexone is being considered but the patient is {why}. Precipitated withdrawal "
+            "after naltrexone is reported with undisclosed kratom use.",
+            ("naltrexone",),
+        )
+    return status in (AVOID, CONTRAINDICATED)
+
+
+NTX_01 = rule(
+    "NTX-01",
+    family=Family.behavioral_therapy,
+    title="Naltrexone timing",
+    summary="Naltrexone only after >= 10 opioid-free days (14 after agonists or 7-OH); "
+    "contraindicated on an agonist, in withdrawal or with a positive opioid or kratom screen.",
+    rationale="The naltrexone label requires 7-10 opioid-free days (up to 2 weeks after "
+    "buprenorphine or methadone) to avoid precipitated withdrawal severe enough to need "
+    "hospitalisation; this happened with undisclosed kratom use.",
+    reads=(
+        "derived.hours_since_last_use",
+        "derived.medication_classes",
+        "derived.withdrawal_present",
+        "derived.uds_positive",
+        "/use_history/product_types",
+        "derived.long_acting_opioid",
+        "/considering",
+    ),
+    cites=(
+        Cite("VIVITROL-PI", "Opioid-free 7-10 days; up to 2 weeks after agonists"),
+        Cite("JARKA23", "Precipitated withdrawal after naltrexone with kratom use"),
+        Cite("LEVOUNIS", "Naltrexone among options reported as effective"),
+    ),
+    limitations=(NO_KRATOM_GUIDELINE, "No kratom-specific naltrexone data."),
+    thresholds=(th.NTX_OPIOID_FREE_DAYS, th.NTX_AFTER_AGONIST_DAYS),
+    apply=_ntx_01,
+)
+
+
+def _ntx_02(f: Facts, out: Findings) -> bool:
+    if not f.pregnant:
+        return False
+    hours = f.hours_since_last_use()
+    active = (
+        f.withdrawal_present
+        or bool(f.uds_positive & _OPIOID_ANALYTES)
+        or hours is None
+        or hours < th.NTX_OPIOID_FREE_DAYS.value * 24
+    )
+    if not active:
+        return False
+    out.recommend(
+        BEHAVIORAL_THERAPY,
+        "naltrexone",
+        MEDICATION,
+        "Naltrexone",
+        CONTRAINDICATED,
+        "Pregnant with active (or unconfirmed absence of) opioid-like use: do not initiate "
+        "naltrexone; buprenorphine or methadone is preferred.",
+    )
+    if "naltrexone" in f.a.considering:
+        out.alert(
+            "naltrexone_in_pregnancy",
+            CRITICAL,
+            "Do not start naltrexone in pregnancy during active use",
+            "Pregnant and actively using (or not confirmed abstinent): naltrexone should not "
+            "be initiated.",
+            ("naltrexone",),
+        )
+    return True
+
+
+NTX_02 = rule(
+    "NTX-02",
+    family=Family.behavioral_therapy,
+    title="Naltrexone in pregnancy",
+    summary="Pregnant with active use (or abstinence unconfirmed): naltrexone contraindicated.",
+    rationale="Guidance for opioid use disorder in pregnancy says not to initiate naltrexone "
+    "in a patient actively using opioids; agonist treatment is preferred.",
+    reads=(
+        "derived.pregnant",
+        "derived.hours_since_last_use",
+        "derived.withdrawal_present",
+        "derived.uds_positive",
+        "/considering",
+    ),
+    cites=(Cite("NYSPREG", "Do not initiate naltrexone during active opioid use"),),
+    limitations=("Extrapolated from opioid use disorder in pregnancy [L].",),
+    thresholds=(th.NTX_OPIOID_FREE_DAYS,),
+    apply=_ntx_02,
+)
+
+
+def _mtd_01(f: Facts, out: Findings) -> bool:
+    classes = f.med_classes or frozenset()
+    if "methadone" not in f.a.considering and "methadone" not in classes:
+        return False
+    qtc = f.scores.qtc
+    if qtc.value is None:
+        status = CONSIDER
+        detail = "No QTc on file: ECG before starting, within 30 days and yearly."
+        out.missing("/labs/qtc_ms", "Methadone needs a baseline ECG.")
+    elif qtc.value >= th.QTC_HIGH_RISK.value:
+        status = AVOID
+        detail = (
+            f"QTc {qtc.value:g} ms (>= 500): consider reducing or stopping methadone, remove "
+            "contributors (hypokalaemia, interacting drugs) or switch therapy."
+        )
+        out.alert(
+            "methadone_qtc",
+            CRITICAL,
+            "Methadone with QTc >= 500 ms",
+            detail,
+            ("methadone",),
+        )
+    elif qtc.value > th.QTC_PROLONGED_MALE.value:
+        status = CONSIDER
+        detail = (
+            f"QTc {qtc.value:g} ms (450-500): discuss risks and benefits and monitor ECG more "
+            "often."
+        )
+    else:
+        status = CONSIDER
+        detail = f"QTc {qtc.value:g} ms: ECG again within 30 days, yearly, and above 100 mg/day."
+    out.recommend(
+        STABILIZATION,
+        "methadone",
+        MEDICATION,
+        "Methadone",
+        status,
+        "Dispensed only through an opioid treatment programme for opioid use disorder. " + detail,
+    )
+    return True
+
+
+MTD_01 = rule(
+    "MTD-01",
+    family=Family.stabilization,
+    title="Methadone and QTc",
+    summary="When methadone is considered or taken: QTc >= 500 ms avoid (critical); 450-500 "
+    "discuss and monitor; no ECG, get one.",
+    rationale="Methadone prolongs QTc; an expert panel recommends ECG before treatment, within "
+    "30 days and yearly, discussion at 450-500 ms and action above 500 ms.",
+    reads=("scores.qtc.category", "/labs/qtc_ms", "/considering", "derived.medication_classes"),
+    cites=(
+        Cite("KRANTZ09", "QTc screening in methadone treatment"),
+        Cite("SAMHSAQT", "Cardiac risk management plan"),
+        Cite("LEVOUNIS", "Methadone mentioned as potentially effective for kratom use disorder"),
+    ),
+    limitations=(
+        NO_KRATOM_GUIDELINE,
+        "Exactly 500 ms is treated as >= 500 (the panel text leaves it uncovered).",
+        "Methadone thresholds are sex-neutral.",
+    ),
+    thresholds=(th.QTC_HIGH_RISK,),
+    apply=_mtd_01,
+)
+
+RULES = (BUP_01, BUP_02, BUP_03, BUP_04, NAL_01, NTX_01, NTX_02, MTD_01)

@@ -1,0 +1,392 @@
+"""Liver injury, QTc and baseline tests (LIV, QT, LAB)."""
+
+from __future__ import annotations
+
+from app.rules import thresholds as th
+from app.rules.define import (
+    CRITICAL,
+    EMERGENCY,
+    INFO,
+    LAB,
+    MANAGED,
+    MONITORING,
+    RECOMMENDED,
+    STABILIZATION,
+    WARNING,
+    Cite,
+    Family,
+    rule,
+)
+from app.rules.facts import Facts
+from app.rules.findings import Findings
+
+_LIVER_READS = (
+    "scores.liver.alt_x_uln",
+    "scores.liver.ast_x_uln",
+    "scores.liver.alp_x_uln",
+    "scores.liver.bilirubin_x_uln",
+)
+_LIVER_LIMIT = (
+    "The engine cannot exclude other causes of liver injury (viral, alcohol, other drugs).",
+)
+QT_DRUGS = ("lofexidine", "methadone", "ondansetron", "hydroxyzine")
+
+
+def _liv_01(f: Facts, out: Findings) -> bool:
+    liver = f.scores.liver
+    if liver.pattern is None or liver.hys_law_range:
+        return False
+    out.alert(
+        "liver_injury_pattern",
+        INFO,
+        f"Liver enzymes raised: {liver.pattern} pattern",
+        f"R ratio {liver.r_ratio:g} ({liver.pattern}; >=5 hepatocellular, <=2 cholestatic). "
+        "Kratom liver injury is usually cholestatic or mixed, 1-8 weeks after starting.",
+    )
+    return True
+
+
+LIV_01 = rule(
+    "LIV-01",
+    family=Family.alert,
+    title="Liver injury pattern",
+    summary="With ALT or ALP above normal, reports the R ratio and pattern.",
+    rationale="The R ratio classifies drug-induced liver injury; kratom injury is typically "
+    "cholestatic or mixed (DILIN median R 3.0).",
+    reads=(*_LIVER_READS, "scores.liver.r_ratio", "scores.liver.pattern"),
+    cites=(
+        Cite("ACG14", "R ratio classification"),
+        Cite("LIVERTOX", "Kratom: likely rare cause; cholestatic or mixed; latency 1-8 weeks"),
+    ),
+    limitations=("R should be computed at injury onset; later values can shift the pattern.",),
+    thresholds=(th.R_HEPATOCELLULAR, th.R_CHOLESTATIC),
+    apply=_liv_01,
+)
+
+
+def _liv_02(f: Facts, out: Findings) -> bool:
+    liver = f.scores.liver
+    for pointer in liver.missing:
+        if pointer.startswith("/labs/total_bilirubin") and liver.hys_law_range is None:
+            out.missing(pointer, "Needed with ALT/AST to check Hy's-law-range injury.")
+    if not liver.hys_law_range:
+        return False
+    out.alert(
+        "hys_law",
+        CRITICAL,
+        "Hy's-law-range liver injury",
+        f"Aminotransferase {max(liver.alt_x_uln or 0, liver.ast_x_uln or 0):g}x ULN with "
+        f"bilirubin {liver.bilirubin_x_uln:g}x ULN: about 10% risk of liver failure, "
+        "transplant or death. Stop kratom, same-day hepatology or emergency evaluation, avoid "
+        "hepatotoxic drugs.",
+    )
+    out.level(EMERGENCY, "Hy's-law-range liver injury.")
+    return True
+
+
+LIV_02 = rule(
+    "LIV-02",
+    family=Family.alert,
+    title="Hy's law range",
+    summary="ALT or AST >= 3x ULN with bilirubin >= 2x ULN: critical, emergency evaluation.",
+    rationale="Hy's law identifies hepatocellular injury with impaired function, carrying about "
+    "a 10% risk of liver failure or death; kratom cases with bilirubin up to 41 mg/dL are "
+    "reported.",
+    reads=_LIVER_READS,
+    cites=(
+        Cite("HYS-FDA09", "Hy's law definition and prognosis"),
+        Cite("LIVERTOX", "Severe kratom cholestatic injury"),
+    ),
+    limitations=(
+        *_LIVER_LIMIT,
+        "FDA's definition also requires no initial cholestasis; the engine does not apply "
+        "that exclusion, so it alerts more often (conservative).",
+    ),
+    thresholds=(th.HYS_AMINOTRANSFERASE_X, th.HYS_BILIRUBIN_X),
+    apply=_liv_02,
+)
+
+
+def _liv_03(f: Facts, out: Findings) -> bool:
+    labs = f.a.labs
+    inr = labs.inr if labs is not None else None
+    liver = f.scores.liver
+    abnormal = any(
+        x is not None and x > 1 for x in (liver.alt_x_uln, liver.ast_x_uln, liver.bilirubin_x_uln)
+    )
+    v = f.a.vitals
+    confused = v is not None and v.consciousness is not None and v.consciousness != "alert"
+    high_inr = inr is not None and inr >= th.INR_FAILURE.value
+    if not (high_inr or (abnormal and confused)):
+        return False
+    why = f"INR {inr:g}" if high_inr else "abnormal liver tests with altered consciousness"
+    out.alert(
+        "acute_liver_failure",
+        CRITICAL,
+        "Possible acute liver failure",
+        f"{why.capitalize()}: emergency evaluation for acute liver failure.",
+    )
+    out.level(EMERGENCY, f"Possible acute liver failure ({why}).")
+    return True
+
+
+LIV_03 = rule(
+    "LIV-03",
+    family=Family.alert,
+    title="Possible acute liver failure",
+    summary="INR >= 1.5, or abnormal liver tests with altered consciousness: emergency.",
+    rationale="A raised INR or encephalopathy with liver injury marks DILIN moderate-to-severe "
+    "injury and possible hepatic failure.",
+    reads=(
+        "/labs/inr",
+        "scores.liver.alt_x_uln",
+        "scores.liver.bilirubin_x_uln",
+        "/vitals/consciousness",
+    ),
+    cites=(Cite("HYS-FDA09", "DILIN severity grades: INR >= 1.5, encephalopathy"),),
+    limitations=(
+        *_LIVER_LIMIT,
+        "Anticoagulants raise the INR without liver failure; the engine does not know them.",
+    ),
+    thresholds=(th.INR_FAILURE,),
+    apply=_liv_03,
+)
+
+
+def _liv_04(f: Facts, out: Findings) -> bool:
+    liver = f.scores.liver
+    if liver.hys_law_range:
+        return False
+    alt, alp = liver.alt_x_uln, liver.alp_x_uln
+    raised_alt = alt is not None and alt > th.LIVER_ALT_WARN_X.value
+    raised_alp = alp is not None and alp > th.LIVER_ALP_WARN_X.value
+    if not (raised_alt or raised_alp):
+        return False
+    what = " and ".join(
+        x for x, y in ((f"ALT {alt}x ULN", raised_alt), (f"ALP {alp}x ULN", raised_alp)) if y
+    )
+    out.alert(
+        "liver_injury",
+        WARNING,
+        "Significant liver enzyme rise",
+        f"{what}: stop kratom, repeat liver tests within days, hepatology if rising; apply "
+        "hepatic dose adjustments.",
+    )
+    out.recommend(
+        STABILIZATION,
+        "liver_panel_repeat",
+        LAB,
+        "Repeat liver tests within days",
+        RECOMMENDED,
+        f"{what}: repeat ALT, AST, ALP, bilirubin and INR within days.",
+    )
+    return True
+
+
+LIV_04 = rule(
+    "LIV-04",
+    family=Family.alert,
+    title="Significant liver enzyme rise",
+    summary="ALT > 3x ULN or ALP > 2x ULN without Hy's-law range: warning, repeat tests.",
+    rationale="These are the drug-induced liver injury signal levels; kratom injury usually "
+    "resolves after stopping, but can progress.",
+    reads=("scores.liver.alt_x_uln", "scores.liver.alp_x_uln", "scores.liver.hys_law_range"),
+    cites=(
+        Cite("LIVERTOX", "Most recover after stopping kratom"),
+        Cite("HYS-FDA09", "Signal thresholds"),
+    ),
+    limitations=_LIVER_LIMIT,
+    thresholds=(th.LIVER_ALT_WARN_X, th.LIVER_ALP_WARN_X),
+    apply=_liv_04,
+)
+
+
+def _liv_05(f: Facts, out: Findings) -> bool:
+    h = f.a.medical_history
+    if h is None or not h.liver_injury_symptoms:
+        return False
+    if f.scores.liver.alt_x_uln is not None:
+        return False
+    out.missing("/labs/alt_u_per_l", "Jaundice, dark urine or pruritus need liver tests.")
+    out.alert(
+        "liver_symptoms_no_labs",
+        WARNING,
+        "Liver symptoms without liver tests",
+        "Jaundice, dark urine or pruritus reported: order liver tests, bilirubin and INR now.",
+    )
+    out.recommend(
+        STABILIZATION,
+        "liver_panel",
+        LAB,
+        "Liver tests (ALT, AST, ALP, bilirubin, INR)",
+        RECOMMENDED,
+        "Liver symptoms reported and no liver tests on file.",
+    )
+    return True
+
+
+LIV_05 = rule(
+    "LIV-05",
+    family=Family.alert,
+    title="Liver symptoms, no liver tests",
+    summary="Jaundice, dark urine or pruritus without liver tests: order them.",
+    rationale="Kratom cholestatic injury presents with jaundice and pruritus, 1-8 weeks after "
+    "starting.",
+    reads=("/medical_history/liver_injury_symptoms", "scores.liver.alt_x_uln"),
+    cites=(Cite("LIVERTOX", "Presentation and latency of kratom liver injury"),),
+    limitations=_LIVER_LIMIT,
+    apply=_liv_05,
+)
+
+
+def _qt_01(f: Facts, out: Findings) -> bool:
+    qtc = f.scores.qtc
+    h = f.a.medical_history
+    congenital = bool(h is not None and h.congenital_long_qt)
+    classes = f.med_classes or frozenset()
+    considering = f.a.considering
+    qt_drug = (
+        "qt_prolonging" in classes
+        or "methadone" in classes
+        or "methadone" in considering
+        or "lofexidine" in considering
+    )
+    if qtc.band in (None, "normal") and not congenital:
+        return False
+    if congenital or qtc.band == "high_risk":
+        severity = CRITICAL
+        why = "Congenital long QT syndrome" if congenital else f"QTc {qtc.value:g} ms (>= 500)"
+    elif qt_drug:
+        severity = CRITICAL
+        why = f"QTc {qtc.value:g} ms (prolonged) with a QT-prolonging drug"
+    else:
+        severity = WARNING
+        why = f"QTc {qtc.value:g} ms (prolonged, >= {qtc.prolonged_threshold_ms} ms)"
+    against = QT_DRUGS if severity is CRITICAL else ()
+    out.alert(
+        "qtc_prolongation",
+        severity,
+        "QTc prolongation",
+        f"{why}. Avoid adding QT-prolonging drugs (lofexidine, methadone, ondansetron, "
+        "hydroxyzine, citalopram); correct potassium and magnesium; repeat ECG"
+        + ("; cardiology input." if severity is CRITICAL else "."),
+        against,
+    )
+    if qtc.band == "high_risk":
+        out.level(
+            MANAGED,
+            f"QTc {qtc.value:g} ms: withdrawal with cardiac monitoring.",
+        )
+    return True
+
+
+QT_01 = rule(
+    "QT-01",
+    family=Family.alert,
+    title="QTc prolongation",
+    summary="QTc >= 500 ms or congenital long QT (critical; >= 500 also needs 4-WM), or "
+    "prolonged QTc (>= 450 ms male, >= 460 ms female) with a QT drug (critical) or alone "
+    "(warning).",
+    rationale="Mitragynine blocks hERG channels with dose-related QTc prolongation; "
+    "ventricular fibrillation at QTc 500-530 ms is reported with kratom. QTc > 500 ms is "
+    "highly abnormal, and QT-prolonging drugs stack.",
+    reads=(
+        "scores.qtc.category",
+        "scores.qtc.threshold_ms",
+        "/medical_history/congenital_long_qt",
+        "derived.medication_classes",
+        "/considering",
+    ),
+    cites=(
+        Cite("RAUTAHARJU09", "Prolonged QTc >= 450 ms men, >= 460 ms women"),
+        Cite("KRANTZ09", "QTc > 500 ms: act; 450-500: discuss and monitor"),
+        Cite("LEONG21A", "Dose-related QTc prolongation in kratom users"),
+    ),
+    limitations=(
+        "Bazett correction over-corrects at heart rates above about 85/min, common in "
+        "withdrawal; Fridericia is preferred.",
+        "Sending QTc >= 500 ms to 4-WM is an engine mapping of ASAM dimension 2 [L].",
+    ),
+    thresholds=(th.QTC_PROLONGED_MALE, th.QTC_PROLONGED_FEMALE, th.QTC_HIGH_RISK),
+    apply=_qt_01,
+)
+
+
+def _lab_01(f: Facts, out: Findings) -> bool:
+    labs = f.a.labs
+    fired = False
+    age = f.flat["derived.lab_age_days"]
+    if f.scores.liver.alt_x_uln is None or (age is not None and age > th.LFT_MAX_AGE_DAYS.value):
+        out.missing(
+            "/labs/alt_u_per_l",
+            "Baseline liver tests before buprenorphine and because kratom can injure the liver.",
+        )
+        out.recommend(
+            STABILIZATION,
+            "liver_panel",
+            LAB,
+            "Liver tests (ALT, AST, ALP, bilirubin, INR)",
+            RECOMMENDED,
+            "No current liver tests"
+            + (f" (last {age:g} days ago)" if age is not None else "")
+            + ": baseline before buprenorphine; kratom can cause liver injury.",
+        )
+        fired = True
+    if labs is None or labs.qtc_ms is None:
+        out.missing(
+            "/labs/qtc_ms",
+            "QTc decides whether lofexidine, methadone and other QT-prolonging drugs are safe.",
+        )
+        out.recommend(
+            STABILIZATION,
+            "ecg",
+            MONITORING,
+            "12-lead ECG",
+            RECOMMENDED,
+            "No QTc on file: ECG before lofexidine, methadone, ondansetron or hydroxyzine.",
+        )
+        fired = True
+    if labs is None or labs.potassium_mmol_per_l is None or labs.magnesium_mmol_per_l is None:
+        out.missing(
+            "/labs/potassium_mmol_per_l",
+            "Electrolytes must be corrected before lofexidine and other QT-prolonging drugs.",
+        )
+        out.recommend(
+            STABILIZATION,
+            "electrolytes",
+            LAB,
+            "Potassium and magnesium",
+            RECOMMENDED,
+            "Check and correct before lofexidine or other QT-prolonging drugs.",
+        )
+        fired = True
+    return fired
+
+
+LAB_01 = rule(
+    "LAB-01",
+    family=Family.stabilization,
+    title="Baseline tests",
+    summary="Orders missing or stale liver tests, ECG and electrolytes.",
+    rationale="Buprenorphine labelling asks for baseline liver tests; kratom can injure the "
+    "liver and prolong QTc; lofexidine labelling asks to correct electrolytes first and to "
+    "monitor ECG in at-risk patients.",
+    reads=(
+        "scores.liver.alt_x_uln",
+        "derived.lab_age_days",
+        "/labs/qtc_ms",
+        "/labs/potassium_mmol_per_l",
+        "/labs/magnesium_mmol_per_l",
+    ),
+    cites=(
+        Cite("BUPLABEL", "Baseline and periodic liver tests"),
+        Cite("LIVERTOX", "Kratom liver injury"),
+        Cite("LUCEMYRA-PI", "Correct electrolytes; ECG monitoring"),
+        Cite("LEONG21A", "QTc effects of kratom"),
+    ),
+    limitations=("Test intervals are conventions, not trial-derived.",),
+    thresholds=(th.LFT_MAX_AGE_DAYS,),
+    apply=_lab_01,
+)
+
+RULES = (LIV_01, LIV_02, LIV_03, LIV_04, LIV_05, QT_01, LAB_01)

@@ -1,0 +1,283 @@
+"""Symptomatic non-addictive care, nutrition, supportive care and monitoring (SYM, NUT,
+MON)."""
+
+from __future__ import annotations
+
+from app.rules import thresholds as th
+from app.rules.define import (
+    AVOID,
+    CONSIDER,
+    MEDICATION,
+    MONITORING,
+    NUTRITION,
+    RECOMMENDED,
+    STABILIZATION,
+    SUPPORT,
+    Cite,
+    Family,
+    rule,
+)
+from app.rules.facts import Facts
+from app.rules.findings import Findings
+
+_SYMPTOM_LIMIT = (
+    "Symptomatic drugs come from opioid-withdrawal protocols; no kratom-specific trials.",
+)
+_WHO = Cite("WHO09", "Standard withdrawal care: symptomatic relief, rest, hydration")
+
+
+def _qt_note(f: Facts) -> str:
+    qtc = f.scores.qtc
+    if qtc.value is None:
+        return " Check QTc first (QT-prolonging)."
+    if qtc.band != "normal":
+        return f" QTc {qtc.value:g} ms: QT-prolonging, avoid adding."
+    return " QT-prolonging: mind other QT drugs."
+
+
+def _sym_01(f: Facts, out: Findings) -> bool:
+    gi = f.flat["/withdrawal/cows/gi_upset"]
+    if not gi:
+        return False
+    out.recommend(
+        STABILIZATION,
+        "loperamide",
+        MEDICATION,
+        "Loperamide for diarrhoea",
+        CONSIDER,
+        f"COWS GI item {gi}: loperamide for diarrhoea, at labelled doses.",
+    )
+    out.recommend(
+        STABILIZATION,
+        "ondansetron",
+        MEDICATION,
+        "Ondansetron for nausea",
+        CONSIDER,
+        f"COWS GI item {gi}: antiemetic for nausea or vomiting." + _qt_note(f),
+    )
+    return True
+
+
+SYM_01 = rule(
+    "SYM-01",
+    family=Family.stabilization,
+    title="GI symptoms",
+    summary="COWS GI item >= 1: loperamide and an antiemetic, with a QTc check.",
+    rationale="Diarrhoea, nausea and cramps are part of kratom withdrawal; opioid-withdrawal "
+    "protocols treat them symptomatically. Ondansetron prolongs QT, which stacks with kratom "
+    "and lofexidine.",
+    reads=("/withdrawal/cows/gi_upset", "scores.qtc.category"),
+    cites=(
+        _WHO,
+        Cite("SINGH14", "Kratom withdrawal symptoms include diarrhoea"),
+        Cite("LUCEMYRA-PI", "QT stacking with other QT-prolonging drugs"),
+    ),
+    limitations=_SYMPTOM_LIMIT,
+    apply=_sym_01,
+)
+
+
+def _sym_02(f: Facts, out: Findings) -> bool:
+    aches = f.flat["/withdrawal/cows/bone_joint_aches"]
+    pain = f.flat["/co_occurring_conditions/chronic_pain"]
+    if not (aches or pain):
+        return False
+    why = f"COWS aches item {aches}" if aches else "chronic pain"
+    liver = f.scores.liver
+    h = f.a.medical_history
+    child = h.hepatic_impairment_child_pugh if h is not None else None
+    hepatic = (
+        bool(liver.hys_law_range)
+        or child in ("B", "C")
+        or (liver.alt_x_uln is not None and liver.alt_x_uln > th.LIVER_ALT_WARN_X.value)
+    )
+    out.recommend(
+        STABILIZATION,
+        "acetaminophen",
+        MEDICATION,
+        "Acetaminophen",
+        CONSIDER,
+        f"{why.capitalize()}: acetaminophen for aches."
+        + (
+            " Liver injury or impairment: lower the maximum daily dose with hepatology advice."
+            if hepatic
+            else ""
+        ),
+    )
+    out.recommend(
+        STABILIZATION,
+        "nsaid",
+        MEDICATION,
+        "NSAID (e.g. ibuprofen)",
+        CONSIDER,
+        f"{why.capitalize()}: an NSAID for aches, with the usual renal, gastrointestinal and "
+        "bleeding precautions"
+        + ("; in pregnancy only on obstetric advice." if f.pregnant else "."),
+    )
+    return True
+
+
+SYM_02 = rule(
+    "SYM-02",
+    family=Family.stabilization,
+    title="Aches and pain",
+    summary="Aches (COWS item >= 1) or chronic pain: acetaminophen (liver-adjusted) or an NSAID.",
+    rationale="Muscle and joint pain dominate kratom withdrawal; non-opioid analgesics are the "
+    "protocol choice; acetaminophen needs dose limits when the liver is injured.",
+    reads=(
+        "/withdrawal/cows/bone_joint_aches",
+        "/co_occurring_conditions/chronic_pain",
+        "scores.liver.hys_law_range",
+        "scores.liver.alt_x_uln",
+        "/medical_history/hepatic_impairment_child_pugh",
+        "derived.pregnant",
+    ),
+    cites=(
+        _WHO,
+        Cite("SINGH14", "Muscle pain in kratom withdrawal"),
+        Cite("LIVERTOX", "Kratom liver injury"),
+    ),
+    limitations=(*_SYMPTOM_LIMIT, "Renal function and bleeding risk are not checked."),
+    thresholds=(th.LIVER_ALT_WARN_X,),
+    apply=_sym_02,
+)
+
+
+def _sym_03(f: Facts, out: Findings) -> bool:
+    anxiety = f.flat["/withdrawal/cows/anxiety_irritability"]
+    disorder = f.flat["/co_occurring_conditions/anxiety"]
+    if not (anxiety or disorder or f.scores.gad7.positive):
+        return False
+    out.recommend(
+        STABILIZATION,
+        "hydroxyzine",
+        MEDICATION,
+        "Hydroxyzine for anxiety or insomnia",
+        CONSIDER,
+        "Non-benzodiazepine option for withdrawal anxiety and sleep, with sleep hygiene."
+        + _qt_note(f),
+    )
+    out.recommend(
+        STABILIZATION,
+        "benzodiazepine",
+        MEDICATION,
+        "Benzodiazepines",
+        AVOID,
+        "Avoid for withdrawal anxiety or insomnia: respiratory depression with kratom or "
+        "buprenorphine, and dependence.",
+    )
+    return True
+
+
+SYM_03 = rule(
+    "SYM-03",
+    family=Family.stabilization,
+    title="Anxiety and insomnia",
+    summary="Withdrawal anxiety, anxiety disorder or GAD-7 >= 10: hydroxyzine (QTc check); "
+    "benzodiazepines avoided.",
+    rationale="Non-addictive options are preferred (seed treatment model); labelling warns of "
+    "respiratory depression with benzodiazepines and opioids; hydroxyzine prolongs QT.",
+    reads=(
+        "/withdrawal/cows/anxiety_irritability",
+        "/co_occurring_conditions/anxiety",
+        "scores.gad7.total",
+        "scores.qtc.category",
+    ),
+    cites=(
+        _WHO,
+        Cite("BUPLABEL", "Benzodiazepines with buprenorphine: respiratory depression"),
+        Cite("GALBIS16", "Scheduled hydroxyzine in severe kratom withdrawal"),
+    ),
+    limitations=_SYMPTOM_LIMIT,
+    apply=_sym_03,
+)
+
+
+def _nut_01(f: Facts, out: Findings) -> bool:
+    gi = f.flat["/withdrawal/cows/gi_upset"] or 0
+    weight = f.flat["/patient/weight_kg"]
+    if weight is None:
+        out.missing(
+            "/patient/weight_kg", "Kratom suppresses appetite; weight tracks nutritional recovery."
+        )
+    out.recommend(
+        STABILIZATION,
+        "nutrition_hydration",
+        NUTRITION,
+        "Nutrition and hydration",
+        RECOMMENDED,
+        "Regular meals and fluids; weigh at baseline and during treatment (kratom suppresses "
+        "appetite)."
+        + (" Vomiting or diarrhoea: oral rehydration and check electrolytes." if gi >= 3 else ""),
+    )
+    out.recommend(
+        STABILIZATION,
+        "supportive_environment",
+        SUPPORT,
+        "Quiet, supportive environment",
+        RECOMMENDED,
+        "Quiet surroundings, rest, clear information and reassurance; no forced exercise.",
+    )
+    return True
+
+
+NUT_01 = rule(
+    "NUT-01",
+    family=Family.stabilization,
+    title="Nutrition, hydration and supportive care",
+    summary="Everyone: nutrition, hydration, weight check and a quiet supportive environment.",
+    rationale="WHO standard withdrawal care includes a quiet environment, rest, hydration, "
+    "information and empathy (not forced exercise); weight loss is reported with kratom.",
+    reads=("/withdrawal/cows/gi_upset", "/patient/weight_kg"),
+    cites=(_WHO, Cite("GALBIS16", "Appetite suppression and weight loss")),
+    limitations=("Deficiency states are not assessed (no nutrition labs in the input).",),
+    apply=_nut_01,
+)
+
+
+def _mon_01(f: Facts, out: Findings) -> bool:
+    news2 = f.scores.news2
+    total = news2.value
+    if total is None:
+        cadence = "Record vital signs and COWS now; the monitoring frequency depends on them."
+    elif total >= th.NEWS2_HIGH.value:
+        cadence = "NEWS2 >= 7: continuous monitoring."
+    elif total >= th.NEWS2_MEDIUM.value or news2.red_flags:
+        cadence = "NEWS2 medium or red flag: observations at least hourly."
+    elif total >= 1:
+        cadence = "NEWS2 1-4: observations at least every 4-6 hours."
+    else:
+        cadence = "NEWS2 0: observations at least every 12 hours."
+    out.recommend(
+        STABILIZATION,
+        "withdrawal_monitoring",
+        MONITORING,
+        "Withdrawal and vital-sign monitoring",
+        RECOMMENDED,
+        f"{cadence} Score COWS with each review and at 30 minutes and about 2 hours after the "
+        "first buprenorphine dose; track SOWS as a trend.",
+    )
+    return True
+
+
+MON_01 = rule(
+    "MON-01",
+    family=Family.stabilization,
+    title="Monitoring schedule",
+    summary="Observation frequency by NEWS2 tier; COWS at each review and after induction doses.",
+    rationale="NEWS2 sets observation frequency (12-hourly at 0 to continuous at >= 7); the COWS "
+    "form suggests scoring before and about 30 minutes and 2 hours after the first dose.",
+    reads=(
+        "scores.news2.total",
+        "scores.news2.band",
+        "scores.news2.red_flags",
+    ),
+    cites=(
+        Cite("NEWS2", "Observation frequency by score"),
+        Cite("COWS", "Scoring schedule around induction"),
+    ),
+    limitations=("COWS is not validated for kratom; SOWS may capture subjective symptoms.",),
+    apply=_mon_01,
+)
+
+RULES = (SYM_01, SYM_02, SYM_03, NUT_01, MON_01)

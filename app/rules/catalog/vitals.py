@@ -1,0 +1,379 @@
+"""Physiological instability, opioid toxicity, seizures and cardiac symptoms (VS, SZ)."""
+
+from __future__ import annotations
+
+from app.rules import thresholds as th
+from app.rules.define import (
+    CRITICAL,
+    EMERGENCY,
+    MANAGED,
+    MEDICATION,
+    MONITORED,
+    MONITORING,
+    RECOMMENDED,
+    STABILIZATION,
+    WARNING,
+    Cite,
+    Family,
+    rule,
+)
+from app.rules.facts import Facts
+from app.rules.findings import Findings
+
+_NEWS2_READS = (
+    "scores.news2.total",
+    "scores.news2.band",
+    "scores.news2.red_flags",
+    "scores.news2.complete",
+)
+_NEWS2_LIMIT = (
+    "NEWS2 was validated for acute illness in hospital, not for withdrawal management; the "
+    "mapping of its response tiers to withdrawal-management settings is an engine design "
+    "choice [L].",
+)
+
+
+def _vs_01(f: Facts, out: Findings) -> bool:
+    news2 = f.scores.news2
+    for pointer in news2.missing:
+        out.missing(
+            pointer,
+            "Needed for NEWS2; with it missing, physiological instability "
+            "cannot be excluded and the NEWS2 total is only a lower bound.",
+        )
+    total = news2.value
+    if total is None or total < th.NEWS2_HIGH.value:
+        return False
+    out.alert(
+        "physiological_instability",
+        CRITICAL,
+        f"NEWS2 {total:g}: emergency assessment",
+        f"NEWS2 {total:g} (>=7, high). Emergency assessment within 30 minutes by a team with "
+        "critical-care skills and continuous monitoring; not suitable for ambulatory or "
+        "residential withdrawal management.",
+    )
+    out.level(EMERGENCY, f"NEWS2 {total:g} (>=7): emergency response.")
+    return True
+
+
+VS_01 = rule(
+    "VS-01",
+    family=Family.alert,
+    title="NEWS2 high: emergency response",
+    summary="NEWS2 >= 7 raises a critical alert and sends the patient to emergency assessment.",
+    rationale="NEWS2 >= 7 is the RCP's high-risk tier: emergency assessment within 30 minutes "
+    "and continuous monitoring; no withdrawal-management setting outside acute care fits it.",
+    reads=_NEWS2_READS,
+    cites=(Cite("NEWS2", "Aggregate >= 7 triggers an emergency response"),),
+    limitations=_NEWS2_LIMIT,
+    thresholds=(th.NEWS2_HIGH,),
+    apply=_vs_01,
+)
+
+
+def _vs_02(f: Facts, out: Findings) -> bool:
+    news2 = f.scores.news2
+    total = news2.value
+    if total is None or total >= th.NEWS2_HIGH.value:
+        return False
+    if total < th.NEWS2_MEDIUM.value and not news2.red_flags:
+        return False
+    why = (
+        f"NEWS2 {total:g} (5-6, medium)"
+        if total >= th.NEWS2_MEDIUM.value
+        else f"single red parameter ({', '.join(news2.red_flags)} scored 3)"
+    )
+    out.alert(
+        "physiological_instability",
+        CRITICAL,
+        "NEWS2 red flag: urgent clinical review within 1 hour",
+        f"{why}. Urgent review within 1 hour by a clinician competent in acute illness, at "
+        "least hourly observations; ambulatory withdrawal management is unsafe until resolved.",
+    )
+    out.level(
+        MONITORED,
+        f"{why}: needs a monitored setting with 24-hour nursing until reviewed.",
+    )
+    return True
+
+
+VS_02 = rule(
+    "VS-02",
+    family=Family.alert,
+    title="NEWS2 medium or single red parameter",
+    summary="NEWS2 5-6, or any single parameter scoring 3, raises a critical alert and requires "
+    "at least medically monitored inpatient withdrawal management.",
+    rationale="The RCP treats NEWS2 5-6 as the key threshold for urgent review and a single "
+    "parameter scoring 3 like a score of 5-6; ASAM dimension 2 (biomedical instability) moves "
+    "such a patient out of ambulatory care.",
+    reads=_NEWS2_READS,
+    cites=(
+        Cite("NEWS2", "5-6 or a single 3: urgent review within 1 hour"),
+        Cite("ASAM3", "Biomedical instability raises the level of care"),
+    ),
+    limitations=_NEWS2_LIMIT,
+    thresholds=(th.NEWS2_MEDIUM, th.NEWS2_RED),
+    apply=_vs_02,
+)
+
+
+def _vs_03(f: Facts, out: Findings) -> bool:
+    v = f.a.vitals
+    if v is None:
+        return False
+    signs = []
+    if (
+        v.respiratory_rate_per_min is not None
+        and v.respiratory_rate_per_min <= th.OPIOID_TOX_RR.value
+    ):
+        signs.append(f"respiratory rate {v.respiratory_rate_per_min}/min")
+    if v.spo2_percent is not None and v.spo2_percent <= th.OPIOID_TOX_SPO2.value:
+        signs.append(f"SpO2 {v.spo2_percent}%")
+    if v.consciousness is not None and v.consciousness != "alert":
+        signs.append(f"consciousness {v.consciousness.value}")
+    if not signs:
+        return False
+    found = ", ".join(signs)
+    out.alert(
+        "opioid_toxicity",
+        CRITICAL,
+        "Possible opioid toxicity",
+        f"{found} in a person exposed to kratom (a mu-opioid agonist). Treat as an emergency: "
+        "airway and breathing support, naloxone per protocol.",
+    )
+    out.level(EMERGENCY, f"Possible opioid toxicity ({found}).")
+    out.recommend(
+        STABILIZATION,
+        "naloxone",
+        MEDICATION,
+        "Naloxone",
+        RECOMMENDED,
+        f"Give naloxone per emergency protocol now for suspected opioid toxicity ({found}).",
+    )
+    return True
+
+
+VS_03 = rule(
+    "VS-03",
+    family=Family.alert,
+    title="Opioid toxicity pattern",
+    summary="Respiratory rate <= 8, SpO2 <= 91% or reduced consciousness: emergency and naloxone.",
+    rationale="Kratom alkaloids are mu-opioid agonists (7-OH far more potent); respiratory "
+    "depression and coma are reported in kratom-only exposures, and the risk multiplies with "
+    "other depressants. These are the NEWS2 score-3 values for breathing and oxygenation.",
+    reads=(
+        "/vitals/respiratory_rate_per_min",
+        "/vitals/spo2_percent",
+        "/vitals/consciousness",
+    ),
+    cites=(
+        Cite("NEWS2", "RR <= 8 and SpO2 <= 91% score 3; any CVPU scores 3"),
+        Cite("EGGLESTON19", "Respiratory depression 2.8%, coma 2.3% of kratom-only exposures"),
+        Cite("BUPLABEL", "Respiratory depression with CNS depressants"),
+    ),
+    limitations=(
+        "Low SpO2 or confusion have other causes (pneumonia, hypoglycaemia, head injury); the "
+        "rule sends to emergency assessment, it does not diagnose.",
+    ),
+    thresholds=(th.OPIOID_TOX_RR, th.OPIOID_TOX_SPO2),
+    apply=_vs_03,
+)
+
+
+def _vs_04(f: Facts, out: Findings) -> bool:
+    v = f.a.vitals
+    if v is None or v.temperature_c is None or v.heart_rate_bpm is None:
+        return False
+    if v.temperature_c < th.FEVER_EVAL_C.value or v.heart_rate_bpm < th.FEVER_EVAL_HR.value:
+        return False
+    out.alert(
+        "fever_with_tachycardia",
+        WARNING,
+        "Fever with tachycardia: look for another cause",
+        f"Temperature {v.temperature_c:g} C with heart rate {v.heart_rate_bpm}/min. Evaluate "
+        "for infection or another toxidrome before attributing it to withdrawal.",
+    )
+    return True
+
+
+VS_04 = rule(
+    "VS-04",
+    family=Family.alert,
+    title="Fever with tachycardia",
+    summary="Temperature >= 39.1 C with heart rate >= 111/min prompts a search for infection or "
+    "another toxidrome.",
+    rationale="Fever is reported in kratom withdrawal, but high fever with tachycardia (NEWS2 "
+    "scores 2 for each) is more often infection or another toxidrome; missing it is the harm.",
+    reads=("/vitals/temperature_c", "/vitals/heart_rate_bpm"),
+    cites=(
+        Cite("NEWS2", "Temperature >= 39.1 and pulse 111-130 each score 2"),
+        Cite("SINGH14", "Fever among kratom withdrawal symptoms"),
+    ),
+    limitations=(
+        "Attributing this combination to a cause other than withdrawal is expert convention [L].",
+    ),
+    thresholds=(th.FEVER_EVAL_C, th.FEVER_EVAL_HR),
+    apply=_vs_04,
+)
+
+
+def _vs_05(f: Facts, out: Findings) -> bool:
+    h = f.a.medical_history
+    if h is None:
+        out.missing("/medical_history/syncope", "Syncope or palpitations would call for an ECG.")
+        return False
+    found = [
+        label
+        for label, flag in (
+            ("syncope", h.syncope),
+            ("chest pain or palpitations", h.chest_pain_or_palpitations),
+        )
+        if flag
+    ]
+    if not found:
+        return False
+    out.alert(
+        "cardiac_symptoms",
+        WARNING,
+        "Cardiac symptoms: ECG and urgent medical evaluation",
+        f"{' and '.join(found).capitalize()} reported. Obtain an ECG (QTc, Brugada pattern) and "
+        "an urgent medical evaluation before QT-prolonging or bradycardic treatment.",
+    )
+    out.recommend(
+        STABILIZATION,
+        "ecg",
+        MONITORING,
+        "12-lead ECG",
+        RECOMMENDED,
+        f"ECG now: {' and '.join(found)} reported.",
+    )
+    return True
+
+
+VS_05 = rule(
+    "VS-05",
+    family=Family.alert,
+    title="Syncope, chest pain or palpitations",
+    summary="Syncope, chest pain or palpitations call for an ECG and urgent medical evaluation.",
+    rationale="Mitragynine blocks hERG channels; QTc prolongation, ventricular fibrillation and "
+    "an acquired Brugada pattern with syncope are reported in heavy kratom users.",
+    reads=("/medical_history/syncope", "/medical_history/chest_pain_or_palpitations"),
+    cites=(
+        Cite("LEONG21B", "hERG blockade and cardiotoxicity review"),
+        Cite("HOLTON24", "Acquired type 1 Brugada pattern with syncope at ~100 g/day"),
+    ),
+    limitations=("Evidence is case reports and small series.",),
+    apply=_vs_05,
+)
+
+_SEDATIVE_EXPOSURE = "alcohol, benzodiazepine or other sedative use"
+
+
+def _sz_01(f: Facts, out: Findings) -> bool:
+    h = f.a.medical_history
+    if h is None or h.seizure_in_last_24h is None:
+        out.missing(
+            "/medical_history/seizure_in_last_24h",
+            "A seizure in the last 24 hours requires emergency evaluation.",
+        )
+        return False
+    if not h.seizure_in_last_24h:
+        return False
+    out.alert(
+        "seizure_active",
+        CRITICAL,
+        "Seizure in the last 24 hours",
+        "Emergency evaluation: kratom toxicity, alcohol or sedative withdrawal and structural "
+        "causes must be excluded.",
+    )
+    out.level(EMERGENCY, "Seizure in the last 24 hours.")
+    return True
+
+
+SZ_01 = rule(
+    "SZ-01",
+    family=Family.alert,
+    title="Recent seizure",
+    summary="A seizure in the last 24 hours is an emergency.",
+    rationale="Seizures occur in 6.1% of kratom-only poison-centre exposures, and alcohol or "
+    "sedative withdrawal seizures can progress; a recent seizure needs emergency evaluation.",
+    reads=("/medical_history/seizure_in_last_24h",),
+    cites=(
+        Cite("EGGLESTON19", "Seizure in 6.1% of kratom-only exposures"),
+        Cite("ASAMAWM", "Withdrawal seizures need medically managed care"),
+    ),
+    limitations=("The seizure's cause is not known to the engine.",),
+    apply=_sz_01,
+)
+
+
+def _sz_02(f: Facts, out: Findings) -> bool:
+    h = f.a.medical_history
+    use = f.a.use_history
+    withdrawal_seizure = bool(
+        (h is not None and h.withdrawal_seizures)
+        or (use is not None and "seizure" in use.prior_withdrawal_complications)
+    )
+    conditions = f.a.co_occurring_conditions
+    disorder = bool(
+        (h is not None and h.seizure_disorder)
+        or (conditions is not None and conditions.seizure_disorder)
+    )
+    if h is None:
+        out.missing(
+            "/medical_history/withdrawal_seizures",
+            "Withdrawal-seizure history raises the level of care.",
+        )
+    if not (withdrawal_seizure or disorder):
+        return False
+    depressant = f.alcohol or f.benzodiazepine or f.sedative_other
+    what = "withdrawal seizures" if withdrawal_seizure else "a seizure disorder"
+    out.alert(
+        "seizure_history",
+        CRITICAL if withdrawal_seizure else WARNING,
+        f"History of {what}",
+        f"History of {what}"
+        + (f" with {_SEDATIVE_EXPOSURE}: medically managed withdrawal." if depressant else ".")
+        + " Seizure precautions; review drugs that lower the seizure threshold.",
+    )
+    if depressant:
+        out.level(
+            MANAGED,
+            f"History of {what} with {_SEDATIVE_EXPOSURE}.",
+        )
+    elif withdrawal_seizure:
+        out.level(MONITORED, "History of withdrawal seizures.")
+    return True
+
+
+SZ_02 = rule(
+    "SZ-02",
+    family=Family.alert,
+    title="Seizure history",
+    summary="Withdrawal seizures (critical) or a seizure disorder (warning); with alcohol or "
+    "sedative co-use, medically managed inpatient withdrawal (4-WM).",
+    rationale="Alcohol and sedative withdrawal, unlike opioid withdrawal, carry seizure risk; "
+    "with a seizure history ASAM places withdrawal in a medically managed setting. A history "
+    "of complicated withdrawal raises ASAM dimension 1 risk.",
+    reads=(
+        "/medical_history/withdrawal_seizures",
+        "/medical_history/seizure_disorder",
+        "/use_history/prior_withdrawal_complications",
+        "/co_occurring_conditions/seizure_disorder",
+        "derived.alcohol",
+        "derived.benzodiazepine",
+        "derived.sedative_other",
+    ),
+    cites=(
+        Cite("ASAMAWM", "Seizure history with alcohol withdrawal: medically managed setting"),
+        Cite("ASAM3", "Complicated-withdrawal history raises dimension 1 risk"),
+        Cite("EGGLESTON19", "Seizures in kratom exposures"),
+    ),
+    limitations=(
+        "Kratom withdrawal itself is not known to cause seizures; the escalation rests on "
+        "alcohol/sedative guidance [M].",
+    ),
+    apply=_sz_02,
+)
+
+RULES = (VS_01, VS_02, VS_03, VS_04, VS_05, SZ_01, SZ_02)

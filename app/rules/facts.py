@@ -1,0 +1,348 @@
+"""What the rules read: the assessment flattened to JSON pointers, its scores, and the few
+derived exposures several rules share (computed once per evaluation)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from app.rules import thresholds as th
+from app.schemas.assessment import (
+    AssessmentIn,
+    CoOccurringConditions,
+    CowsItems,
+    Labs,
+    MedicalHistory,
+    Patient,
+    Preferences,
+    ScreenResult,
+    Social,
+    UrineDrugScreen,
+    UseHistory,
+    Vitals,
+    Withdrawal,
+)
+from app.schemas.evaluation import Scores
+
+
+def _keys(prefix: str, model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(f"{prefix}/{name}" for name in model.model_fields)
+
+
+_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("vitals", _keys("/vitals", Vitals)),
+    ("urine_drug_screen", _keys("/urine_drug_screen", UrineDrugScreen)),
+    ("labs", _keys("/labs", Labs)),
+    ("medical_history", _keys("/medical_history", MedicalHistory)),
+    ("withdrawal", _keys("/withdrawal", Withdrawal)),
+    ("use_history", _keys("/use_history", UseHistory)),
+    ("co_occurring_conditions", _keys("/co_occurring_conditions", CoOccurringConditions)),
+    ("social", _keys("/social", Social)),
+)
+_PATIENT = _keys("/patient", Patient)
+_PREFERENCES = _keys("/social/preferences", Preferences)
+_COWS = _keys("/withdrawal/cows", CowsItems)
+_NO_COWS = dict.fromkeys(_COWS)
+_NONE = {name: dict.fromkeys(keys) for name, keys in _GROUPS}
+_NO_PREFERENCES = dict.fromkeys(_PREFERENCES)
+
+#: Every key a rule may read: JSON pointers into the assessment plus `scores.*` values.
+SCORE_KEYS = (
+    "scores.cows.total",
+    "scores.cows.band",
+    "scores.sows.total",
+    "scores.dsm5.count",
+    "scores.dsm5.severity",
+    "scores.dsm5.pharmacological_only",
+    "scores.news2.total",
+    "scores.news2.band",
+    "scores.news2.red_flags",
+    "scores.news2.complete",
+    "scores.liver.alt_x_uln",
+    "scores.liver.ast_x_uln",
+    "scores.liver.alp_x_uln",
+    "scores.liver.bilirubin_x_uln",
+    "scores.liver.r_ratio",
+    "scores.liver.pattern",
+    "scores.liver.hys_law_range",
+    "scores.qtc.category",
+    "scores.qtc.threshold_ms",
+    "scores.phq9.total",
+    "scores.phq9.item9",
+    "scores.gad7.total",
+    "scores.pcl5.total",
+    "scores.cssrs.risk",
+    "scores.cssrs.complete",
+    "scores.audit_c.positive",
+)
+#: Derived values several rules share, and the assessment inputs each one depends on.
+DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
+    "derived.medication_classes": ("/use_history/current_medications",),
+    "derived.lab_age_days": ("/labs/collected_at", "/assessed_at"),
+    "derived.uds_positive": ("/urine_drug_screen",),
+    "derived.concentrated_product": ("/use_history/product_types",),
+    "derived.opioid_coexposure": (
+        "/use_history/other_substances",
+        "/use_history/current_medications",
+        "/urine_drug_screen",
+        "/co_occurring_conditions/opioid_use_disorder",
+    ),
+    "derived.fentanyl": ("/use_history/other_substances", "/urine_drug_screen/fentanyl"),
+    "derived.long_acting_opioid": (
+        "/use_history/other_substances",
+        "/use_history/current_medications",
+        "/urine_drug_screen/methadone",
+    ),
+    "derived.benzodiazepine": (
+        "/use_history/other_substances",
+        "/use_history/current_medications",
+        "/urine_drug_screen/benzodiazepines",
+    ),
+    "derived.sedative_other": (
+        "/use_history/other_substances",
+        "/use_history/current_medications",
+        "/urine_drug_screen/barbiturates",
+        "/urine_drug_screen/xylazine",
+        "/co_occurring_conditions/sedative_use_disorder",
+    ),
+    "derived.alcohol": (
+        "/use_history/other_substances",
+        "/urine_drug_screen/alcohol_etg",
+        "scores.audit_c.positive",
+        "/co_occurring_conditions/alcohol_use_disorder",
+    ),
+    "derived.pregnant": ("/patient/pregnancy_status", "/labs/pregnancy_test"),
+    "derived.pregnancy_unknown": (
+        "/patient/pregnancy_status",
+        "/patient/sex_at_birth",
+        "/labs/pregnancy_test",
+    ),
+    "derived.withdrawal_present": ("scores.cows.total",),
+    "derived.hours_since_last_use": (
+        "/withdrawal/hours_since_last_kratom_use",
+        "/withdrawal/hours_since_last_other_opioid_use",
+    ),
+}
+DERIVED_KEYS = tuple(DERIVED_INPUTS)
+KNOWN_KEYS: frozenset[str] = frozenset(
+    {
+        *(k for _, keys in _GROUPS for k in keys),
+        *_PATIENT,
+        *_PREFERENCES,
+        *_COWS,
+        "/assessed_at",
+        "/dsm5_criteria_met",
+        "/considering",
+        "/screening/cssrs",
+        *SCORE_KEYS,
+        *DERIVED_KEYS,
+    }
+)
+
+_OPIOID_SUBSTANCES = frozenset(
+    {"heroin", "fentanyl", "prescription_opioids", "methadone", "buprenorphine"}
+)
+_OPIOID_ANALYTES = frozenset({"opiates", "fentanyl", "oxycodone", "methadone", "buprenorphine"})
+_SEDATIVE_SUBSTANCES = frozenset({"other_sedatives", "gabapentinoids", "xylazine"})
+_ANALYTES = (
+    "mitragynine",
+    "seven_hydroxymitragynine",
+    "opiates",
+    "fentanyl",
+    "oxycodone",
+    "methadone",
+    "buprenorphine",
+    "benzodiazepines",
+    "amphetamines",
+    "cocaine",
+    "cannabinoids",
+    "alcohol_etg",
+    "barbiturates",
+    "xylazine",
+)
+
+
+_ANALYTE_KEYS = tuple((n, f"/urine_drug_screen/{n}") for n in _ANALYTES)
+
+
+def _flatten(a: AssessmentIn, s: Scores, as_of: datetime) -> dict[str, Any]:
+    flat: dict[str, Any] = dict(zip(_PATIENT, a.patient.__dict__.values(), strict=True))
+    for name, keys in _GROUPS:
+        group = getattr(a, name)
+        if group is None:
+            flat.update(_NONE[name])
+        else:
+            flat.update(zip(keys, group.__dict__.values(), strict=True))
+    prefs = a.social.preferences if a.social is not None else None
+    if prefs is None:
+        flat.update(_NO_PREFERENCES)
+    else:
+        flat.update(zip(_PREFERENCES, prefs.__dict__.values(), strict=True))
+    cows_items = a.withdrawal.cows if a.withdrawal is not None else None
+    if cows_items is None:
+        flat.update(_NO_COWS)
+    else:
+        flat.update(zip(_COWS, cows_items.__dict__.values(), strict=True))
+    flat["/assessed_at"] = a.assessed_at
+    flat["/dsm5_criteria_met"] = a.dsm5_criteria_met
+    flat["/considering"] = a.considering
+    flat["/screening/cssrs"] = a.screening.cssrs if a.screening is not None else None
+    cows, news2, liver, qtc = s.cows, s.news2, s.liver, s.qtc
+    flat.update(
+        {
+            "scores.cows.total": cows.value,
+            "scores.cows.band": cows.band,
+            "scores.sows.total": s.sows.value,
+            "scores.dsm5.count": s.dsm5.value,
+            "scores.dsm5.severity": s.dsm5.band,
+            "scores.dsm5.pharmacological_only": s.dsm5.pharmacological_only,
+            "scores.news2.total": news2.value,
+            "scores.news2.band": news2.band,
+            "scores.news2.red_flags": news2.red_flags,
+            "scores.news2.complete": news2.complete,
+            "scores.liver.alt_x_uln": liver.alt_x_uln,
+            "scores.liver.ast_x_uln": liver.ast_x_uln,
+            "scores.liver.alp_x_uln": liver.alp_x_uln,
+            "scores.liver.bilirubin_x_uln": liver.bilirubin_x_uln,
+            "scores.liver.r_ratio": liver.r_ratio,
+            "scores.liver.pattern": liver.pattern,
+            "scores.liver.hys_law_range": liver.hys_law_range,
+            "scores.qtc.category": qtc.band,
+            "scores.qtc.threshold_ms": qtc.prolonged_threshold_ms,
+            "scores.phq9.total": s.phq9.value,
+            "scores.phq9.item9": s.phq9.item9,
+            "scores.gad7.total": s.gad7.value,
+            "scores.pcl5.total": s.pcl5.value,
+            "scores.cssrs.risk": s.cssrs.band,
+            "scores.cssrs.complete": s.cssrs.complete,
+            "scores.audit_c.positive": s.audit_c.positive,
+        }
+    )
+    meds = a.use_history.current_medications if a.use_history is not None else None
+    flat["derived.medication_classes"] = (
+        None if meds is None else sorted({c.value for m in meds for c in m.classes}) if meds else []
+    )
+    collected = a.labs.collected_at if a.labs is not None else None
+    flat["derived.lab_age_days"] = (
+        None if collected is None else round((as_of - collected).total_seconds() / 86400, 1)
+    )
+    return flat
+
+
+class Facts:
+    """The assessment as the rules see it. Attributes are plain values; `flat` maps every
+    readable key to its value (None = not given)."""
+
+    __slots__ = (
+        "a",
+        "alcohol",
+        "as_of",
+        "benzodiazepine",
+        "concentrated",
+        "fentanyl",
+        "flat",
+        "long_acting_opioid",
+        "med_classes",
+        "opioid_coexposure",
+        "pregnancy_unknown",
+        "pregnant",
+        "scores",
+        "sedative_other",
+        "seven_oh",
+        "substances",
+        "uds_positive",
+        "withdrawal_present",
+    )
+
+    def __init__(self, a: AssessmentIn, scores: Scores, as_of: datetime) -> None:
+        self.a = a
+        self.as_of = as_of
+        self.scores = scores
+        flat = self.flat = _flatten(a, scores, as_of)
+        use = a.use_history
+        subs = self.substances = (
+            None if use is None or use.other_substances is None else frozenset(use.other_substances)
+        )
+        classes = flat["derived.medication_classes"]
+        med = self.med_classes = frozenset(classes) if classes is not None else None
+        uds = a.urine_drug_screen
+        positive: frozenset[str] = frozenset()
+        if uds is not None:
+            positive = frozenset(n for n, k in _ANALYTE_KEYS if flat[k] == "positive")
+        self.uds_positive = positive
+        s = subs or frozenset()
+        m = med or frozenset()
+        products = use.product_types if use is not None else ()
+        self.seven_oh = "concentrated_7oh" in products
+        self.concentrated = self.seven_oh or "extract" in products
+        conditions = a.co_occurring_conditions
+        self.fentanyl = "fentanyl" in s or "fentanyl" in positive
+        self.opioid_coexposure = bool(
+            s & _OPIOID_SUBSTANCES
+            or "opioid_agonist" in m
+            or not positive.isdisjoint(_OPIOID_ANALYTES)
+            or (conditions is not None and conditions.opioid_use_disorder)
+        )
+        self.long_acting_opioid = "methadone" in s or "methadone" in m or "methadone" in positive
+        self.benzodiazepine = (
+            "benzodiazepines" in s or "benzodiazepine" in m or "benzodiazepines" in positive
+        )
+        self.sedative_other = bool(
+            s & _SEDATIVE_SUBSTANCES
+            or "other_cns_depressant" in m
+            or "barbiturates" in positive
+            or "xylazine" in positive
+            or (conditions is not None and conditions.sedative_use_disorder)
+        )
+        self.alcohol = bool(
+            "alcohol" in s
+            or "alcohol_etg" in positive
+            or scores.audit_c.positive
+            or (conditions is not None and conditions.alcohol_use_disorder)
+        )
+        status = a.patient.pregnancy_status
+        test = a.labs.pregnancy_test if a.labs is not None else None
+        self.pregnant = status == "pregnant" or test == "positive"
+        self.pregnancy_unknown = (
+            not self.pregnant
+            and a.patient.sex_at_birth != "male"
+            and (status is None or status == "unknown")
+            and test != "negative"
+        )
+        cows = scores.cows.value
+        self.withdrawal_present = cows is not None and cows >= th.COWS_MILD.value
+        flat.update(
+            {
+                "derived.uds_positive": sorted(positive) if positive else [],
+                "derived.concentrated_product": self.concentrated,
+                "derived.opioid_coexposure": self.opioid_coexposure,
+                "derived.fentanyl": self.fentanyl,
+                "derived.long_acting_opioid": self.long_acting_opioid,
+                "derived.benzodiazepine": self.benzodiazepine,
+                "derived.sedative_other": self.sedative_other,
+                "derived.alcohol": self.alcohol,
+                "derived.pregnant": self.pregnant,
+                "derived.pregnancy_unknown": self.pregnancy_unknown,
+                "derived.withdrawal_present": self.withdrawal_present,
+                "derived.hours_since_last_use": self.hours_since_last_use(),
+            }
+        )
+
+    def hours_since_last_use(self) -> float | None:
+        """Hours since the last kratom or other opioid, whichever is more recent."""
+        w = self.a.withdrawal
+        if w is None:
+            return None
+        given = [
+            h
+            for h in (w.hours_since_last_kratom_use, w.hours_since_last_other_opioid_use)
+            if h is not None
+        ]
+        return min(given) if given else None
+
+    def screen(self, analyte: str) -> ScreenResult | None:
+        """A urine drug screen result, or None when no screen or not reported."""
+        value: ScreenResult | None = self.flat.get(f"/urine_drug_screen/{analyte}")
+        return value

@@ -1,0 +1,231 @@
+"""CDS Hooks service calls: prefetch (or fetch) -> assessment -> evaluation -> cards.
+
+patient-view stores a draft plan (assessment + plan + revision, as ``POST /v1/plans``) so the
+cards can link to it; order-sign evaluates the draft drugs without storing a plan. Every
+answer is stored in ``cds_hook_calls`` under (issuer, hookInstance): a repeated hookInstance
+from the same issuer replays the stored body and stores nothing new.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import rules
+from app.cdshooks.cards import CardBuilder
+from app.cdshooks.fetch import DataUnavailable, fetch_missing
+from app.cdshooks.jwt_auth import VerifiedClient
+from app.cdshooks.orders import DraftDrug, draft_drugs
+from app.cdshooks.runtime import CdsRuntime
+from app.cdshooks.schemas import HookRequest
+from app.cdshooks.services import SERVICES, CdsService
+from app.db import Database, utc_now
+from app.errors import DomainError, NotFound, RequestInvalid
+from app.fhir import FhirMapping, assessment_from_fhir, resources_from_prefetch
+from app.models import CdsCard, CdsHookCall
+from app.schemas.assessment import ConsideredTreatment
+from app.schemas.plan import PlanCreate
+from app.security import Principal
+from app.services import plans
+
+_PATIENT_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # FHIR id
+_USER_ID = re.compile(r"^[A-Za-z0-9._:@/-]{1,128}$")
+
+
+class DataUnavailableProblem(DomainError):
+    status, slug, title = 412, "data-unavailable", "Required data unavailable"
+
+
+def service_or_404(service_id: str) -> CdsService:
+    service = SERVICES.get(service_id)
+    if service is None:
+        raise NotFound("No CDS service with this id.")
+    return service
+
+
+def _invalid(pointer: str, detail: str, kind: str = "value_error") -> RequestInvalid:
+    return RequestInvalid([{"pointer": pointer, "detail": detail, "type": kind}])
+
+
+async def stored_response(session: AsyncSession, issuer: str, hook_instance: str) -> bytes | None:
+    row = (
+        await session.execute(
+            select(CdsHookCall.response).where(
+                CdsHookCall.issuer == issuer, CdsHookCall.hook_instance == hook_instance
+            )
+        )
+    ).first()
+    return bytes(row.response) if row is not None else None
+
+
+async def resolve_prefetch(
+    runtime: CdsRuntime, service: CdsService, call: HookRequest
+) -> dict[str, Any]:
+    """Prefetch as sent, completed from fhirServer when keys are missing; else 412."""
+    prefetch = dict(call.prefetch or {})
+    missing = {k: t for k, t in service.prefetch.items() if k not in prefetch}
+    if not missing:
+        return prefetch
+    if call.fhirServer is None or call.fhirAuthorization is None:
+        raise DataUnavailableProblem(
+            "Prefetch is missing "
+            + ", ".join(sorted(missing))
+            + " and no fhirServer with fhirAuthorization was given to fetch it."
+        )
+    try:
+        fetched = await fetch_missing(
+            runtime.http,
+            runtime.settings,
+            server=call.fhirServer,
+            token=call.fhirAuthorization.access_token,
+            templates=missing,
+            context=call.context,
+        )
+    except DataUnavailable as exc:
+        raise DataUnavailableProblem(
+            f"Could not fetch {', '.join(exc.keys) or 'the data'}: {exc.why}."
+        ) from None
+    return prefetch | fetched
+
+
+def map_prefetch(prefetch: dict[str, Any], patient_id: str) -> FhirMapping:
+    try:
+        resources = resources_from_prefetch(prefetch)
+    except ValueError as exc:
+        raise _invalid("/prefetch", f"Unusable prefetch: {exc}.") from None
+    return assessment_from_fhir(resources, patient_ref=patient_id, assessed_at=utc_now())
+
+
+async def call_service(
+    db: Database,
+    runtime: CdsRuntime,
+    service: CdsService,
+    call: HookRequest,
+    *,
+    client: VerifiedClient,
+    principal: Principal,
+    base_url: str,
+) -> bytes:
+    """The cards for one call (the JSON body). No session is held while fhirServer is queried."""
+    if any(key not in (call.prefetch or {}) for key in service.prefetch):
+        # A fetch would be needed: look for a stored answer first, so a replay fetches nothing.
+        async with db.session(write=False) as session:
+            stored = await stored_response(session, client.issuer, call.hookInstance)
+        if stored is not None:
+            return stored
+    if call.hook != service.hook:
+        raise _invalid("/hook", f"This service answers the '{service.hook}' hook.")
+    patient_id = call.context.get("patientId")
+    if not isinstance(patient_id, str) or not _PATIENT_ID.match(patient_id):
+        raise _invalid("/context/patientId", "A FHIR Patient id is required.")
+    drugs: list[DraftDrug] = []
+    if service.hook == "order-sign":
+        orders = call.context.get("draftOrders")
+        if not isinstance(orders, dict) or orders.get("resourceType") != "Bundle":
+            raise _invalid("/context/draftOrders", "order-sign needs draftOrders as a Bundle.")
+        drugs = draft_drugs(orders)
+    prefetch = await resolve_prefetch(runtime, service, call)
+    mapping = map_prefetch(prefetch, patient_id)
+    async with db.session(write=True) as session:
+        return await _answer(
+            session, service, call, mapping, drugs,
+            client=client, principal=principal, base_url=base_url, patient_id=patient_id,
+        )  # fmt: skip
+
+
+async def _answer(
+    session: AsyncSession,
+    service: CdsService,
+    call: HookRequest,
+    mapping: FhirMapping,
+    drugs: list[DraftDrug],
+    *,
+    client: VerifiedClient,
+    principal: Principal,
+    base_url: str,
+    patient_id: str,
+) -> bytes:
+    stored = await stored_response(session, client.issuer, call.hookInstance)
+    if stored is not None:
+        return stored
+    assessment = mapping.assessment
+    plan_id: uuid.UUID | None = None
+    if service.hook == "order-sign":
+        considering = list(
+            dict.fromkeys([*assessment.considering, *(ConsideredTreatment(d.drug) for d in drugs)])
+        )
+        assessment = assessment.model_copy(update={"considering": considering})
+        evaluation = rules.evaluate(assessment, as_of=assessment.assessed_at).model_dump(
+            mode="json"
+        )
+    else:
+        user = call.context.get("userId")
+        row = await plans.create_plan(
+            session,
+            principal,
+            PlanCreate(assessment=assessment, status="draft"),
+            user_id=user if isinstance(user, str) and _USER_ID.match(user) else None,
+        )
+        plan_id = row["id"]
+        evaluation = row["evaluation"]
+    builder = CardBuilder(
+        evaluation, mapping, base_url=base_url, patient_ref=patient_id, plan_id=plan_id
+    )
+    if service.hook == "order-sign":
+        builder.order_cards(drugs)
+    else:
+        builder.alert_cards()
+        uds = assessment.urine_drug_screen
+        builder.assay_card(uds.model_dump(mode="json") if uds is not None else None)
+        builder.plan_card()
+    response = orjson.dumps({"cards": builder.cards})
+    call_id = uuid.uuid4()
+    now = utc_now()
+    version = evaluation["ruleset"]["version"]
+    try:
+        await session.execute(
+            insert(CdsHookCall).values(
+                id=call_id,
+                tenant_id=principal.tenant_id,
+                issuer=client.issuer,
+                hook_instance=call.hookInstance,
+                service_id=service.id,
+                hook=service.hook,
+                plan_id=plan_id,
+                ruleset_version=version,
+                response=response,
+                created_at=now,
+            )
+        )
+        if builder.meta:
+            await session.execute(
+                insert(CdsCard),
+                [
+                    {
+                        "id": meta.uuid,
+                        "tenant_id": principal.tenant_id,
+                        "hook_call_id": call_id,
+                        "service_id": service.id,
+                        "rule_id": meta.rule_id[:64],
+                        "ruleset_version": version,
+                        "indicator": meta.indicator,
+                        "created_at": now,
+                    }
+                    for meta in builder.meta
+                ],
+            )
+        await session.commit()
+    except IntegrityError:
+        # The same hookInstance was answered concurrently (another worker): replay that one.
+        await session.rollback()
+        stored = await stored_response(session, client.issuer, call.hookInstance)
+        if stored is None:
+            raise
+        return stored
+    return response

@@ -1,0 +1,602 @@
+"""CDS Hooks 2.0 endpoints end to end: discovery, cards, 412, replay, JWT, feedback, analytics."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt as pyjwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from fastapi import FastAPI
+from fhir.resources.R4B import get_fhir_model_class
+
+from app.cdshooks.config import CdsSettings
+from app.cdshooks.runtime import CdsRuntime
+from app.cdshooks.services import PREFETCH
+from app.config import Settings
+from app.main import create_app
+from app.security import Scope
+from tests.cdshooks.support import (
+    BASE,
+    OS,
+    PT,
+    PV,
+    RSA_KEY,
+    Ehr,
+    check_cards_response,
+    draft_orders,
+    empties,
+    full_prefetch,
+    hook_request,
+    public_jwk,
+    register,
+)
+from tests.conftest import KeyMaker
+
+DATA = Path(__file__).parents[1] / "fhir" / "data"
+PV_PATH = f"/cds-services/{PV}"
+OS_PATH = f"/cds-services/{OS}"
+
+
+async def post(
+    client: httpx.AsyncClient, ehr: Ehr, path: str, body: dict[str, Any], **claims: Any
+) -> httpx.Response:
+    return await client.post(path, json=body, headers=ehr.headers(path, **claims))
+
+
+@pytest.fixture
+async def ehr(app: FastAPI) -> Ehr:
+    return await register(app)
+
+
+class FhirServer:
+    """A fake EHR FHIR server (httpx.MockTransport) that records requests."""
+
+    def __init__(self, prefetch: dict[str, Any], status: int = 200) -> None:
+        self.prefetch = prefetch
+        self.status = status
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path = request.url.path.split("/fhir/", 1)[1]
+        key = "patient" if path.startswith("Patient/") else None
+        if key is None:
+            query = request.url.query.decode()
+            key = next(
+                k for k, t in PREFETCH.items() if t.split("?", 1)[0] == path and _same(t, query)
+            )
+        body = self.prefetch.get(key) or {"resourceType": "Bundle", "type": "searchset"}
+        return httpx.Response(self.status, json=body)
+
+
+def _same(template: str, query: str) -> bool:
+    wanted = template.split("?", 1)[1].replace("{{context.patientId}}", PT)
+    return httpx.QueryParams(wanted) == httpx.QueryParams(query)
+
+
+@pytest.fixture
+def fhir_server(app: FastAPI) -> Iterator[FhirServer]:
+    server = FhirServer(full_prefetch())
+    saved = app.state.cds
+    http = httpx.AsyncClient(transport=httpx.MockTransport(server))
+    app.state.cds = CdsRuntime.create(
+        CdsSettings(fhir_allowed_urls=["http://ehr.test/fhir"]), http=http
+    )
+    yield server
+    app.state.cds = saved
+
+
+# ---------------------------------------------------------------------------- discovery
+
+
+async def test_discovery_lists_both_services_without_auth(client: httpx.AsyncClient) -> None:
+    response = await client.get("/cds-services")
+    assert response.status_code == 200
+    body = response.json()
+    assert empties(body) == []
+    services = {s["id"]: s for s in body["services"]}
+    assert {s["hook"] for s in services.values()} == {"patient-view", "order-sign"}
+    for service in services.values():
+        assert service["title"]
+        assert service["description"]
+        prefetch = service["prefetch"]
+        assert prefetch["patient"] == "Patient/{{context.patientId}}"
+        assert "category=vital-signs" in prefetch["vitals"]
+        for key in ("labs", "drugScreen", "pregnancy", "instrumentScores", "conditions"):
+            assert "{{context.patientId}}" in prefetch[key]
+        assert "http://loinc.org|1742-6" in prefetch["labs"]  # ALT
+        assert "http://loinc.org|8636-3" in prefetch["labs"]  # QTc
+        assert "http://loinc.org|75649-4" in prefetch["drugScreen"]  # mitragynine screen
+        assert "http://loinc.org|44261-6" in prefetch["instrumentScores"]  # PHQ-9 total
+        assert prefetch["questionnaireResponses"].startswith("QuestionnaireResponse?")
+        assert prefetch["medicationStatements"].startswith("MedicationStatement?")
+        assert prefetch["medicationRequests"].startswith("MedicationRequest?")
+        assert "clinical-status=active" in prefetch["conditions"]
+
+
+# ---------------------------------------------------------------------------- patient-view
+
+
+async def test_patient_view_cards(client: httpx.AsyncClient, ehr: Ehr, make_key: KeyMaker) -> None:
+    body = hook_request()
+    response = await post(client, ehr, PV_PATH, body)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    cards = response.json()["cards"]
+    check_cards_response(response.json())
+    plan_card = next(c for c in cards if "suggestions" in c and any(
+        a.get("resource", {}).get("resourceType") == "CarePlan"
+        for s in c["suggestions"] for a in s["actions"]))  # fmt: skip
+    care_plan = plan_card["suggestions"][0]["actions"][0]["resource"]
+    assert care_plan["status"] == "draft"
+    assert care_plan["intent"] == "proposal"
+    assert care_plan["subject"] == {"reference": f"Patient/{PT}"}
+    assert {s["code"] for s in care_plan["meta"]["security"]} >= {"R", "42CFRPart2"}
+    for card in cards:  # every suggested resource is valid FHIR (R4B models)
+        for suggestion in card.get("suggestions", []):
+            for action in suggestion["actions"]:
+                if "resource" in action:
+                    resource = action["resource"]
+                    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    plan_link = next(link for link in plan_card["links"] if "/v1/plans/" in link["url"])
+    assert plan_link["url"].startswith(BASE + "/v1/plans/")
+    for card in cards:
+        assert card["source"]["url"].startswith(BASE + "/v1/rules/")
+        assert card["source"]["topic"]["code"]
+        explanation = card["extension"]["kratom-cds.explanation"]
+        assert explanation["rulesetVersion"]
+        assert explanation["ruleId"]
+        assert "**Basis:**" in card["detail"]
+    # The stored plan is readable with an API key of the same organisation.
+    key = await make_key(tenant=ehr.tenant)
+    plan = await client.get(plan_link["url"].removeprefix(BASE), headers=key)
+    assert plan.status_code == 200
+    assert plan.json()["status"] == "draft"
+    assert plan.json()["patient_ref"] == PT
+
+
+async def test_inputs_used_name_their_fhir_source(client: httpx.AsyncClient, ehr: Ehr) -> None:
+    body = hook_request(prefetch=full_prefetch(heart_rate=38))
+    response = await post(client, ehr, PV_PATH, body)
+    assert response.status_code == 200
+    sources = [
+        item
+        for card in response.json()["cards"]
+        for item in card["extension"]["kratom-cds.explanation"].get("inputs", [])
+        if item["pointer"] == "/vitals/heart_rate_bpm"
+    ]
+    assert sources, "a heart rate of 38 must drive at least one card"
+    assert sources[0]["value"] == 38
+    assert sources[0]["from"] == "Observation/hr-1"
+    assert sources[0]["code"] == "8867-4"
+    assert any(c["indicator"] in ("warning", "critical") for c in response.json()["cards"])
+
+
+async def test_unit_conversion_reaches_the_rules(client: httpx.AsyncClient, ehr: Ehr) -> None:
+    response = await post(client, ehr, PV_PATH, hook_request())
+    plan_url = next(
+        link["url"] for c in response.json()["cards"] for link in c.get("links", [])
+        if "/v1/plans/" in link["url"]
+    )  # fmt: skip
+    assert plan_url  # the mapping (99.5 degF -> 37.5 Cel) is covered by tests/fhir
+
+
+async def test_anchor_vector_with_partial_prefetch_and_no_token_is_412(
+    client: httpx.AsyncClient, ehr: Ehr
+) -> None:
+    """anchors.md (d): prefetch partly filled, fhirServer without fhirAuthorization."""
+    vector = {
+        "hook": "patient-view",
+        "hookInstance": "0f7c7a3e-2b8e-4a55-9b7e-3d2f6f0c9a11",
+        "fhirServer": "https://ehr.example.org/fhir",
+        "context": {"userId": "Practitioner/pr-1", "patientId": "pt-42"},
+        "prefetch": {
+            "patient": {"resourceType": "Patient", "id": "pt-42", "birthDate": "1990-04-02"},
+            "vitals": full_prefetch()["vitals"],
+            "conditions": None,
+        },
+    }
+    response = await post(client, ehr, PV_PATH, vector)
+    assert response.status_code == 412
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 412
+    assert problem["type"].endswith("/data-unavailable")
+    assert "labs" in problem["detail"]
+    assert "pt-42" not in problem["detail"]
+
+
+async def test_no_prefetch_and_no_fhir_server_is_412(client: httpx.AsyncClient, ehr: Ehr) -> None:
+    body = hook_request()
+    del body["prefetch"]
+    response = await post(client, ehr, PV_PATH, body)
+    assert response.status_code == 412
+
+
+async def test_missing_prefetch_is_fetched_from_fhir_server(
+    client: httpx.AsyncClient, ehr: Ehr, fhir_server: FhirServer
+) -> None:
+    body = hook_request(
+        prefetch={"patient": full_prefetch()["patient"]},
+        fhirServer="http://ehr.test/fhir",
+        fhirAuthorization={
+            "access_token": "secret-token",
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "patient/*.read",
+            "subject": "kratom-cds",
+        },
+    )
+    response = await post(client, ehr, PV_PATH, body)
+    assert response.status_code == 200, response.text
+    check_cards_response(response.json())
+    assert len(fhir_server.requests) == len(PREFETCH) - 1  # all but the patient
+    for request in fhir_server.requests:
+        assert request.headers["authorization"] == "Bearer secret-token"
+        assert request.url.params.get("patient") == PT
+
+
+async def test_fhir_server_must_be_https_or_allow_listed(
+    client: httpx.AsyncClient, ehr: Ehr, fhir_server: FhirServer
+) -> None:
+    auth = {"access_token": "t", "token_type": "Bearer", "expires_in": 300, "scope": "s",
+            "subject": "kratom-cds"}  # fmt: skip
+    body = hook_request(prefetch={}, fhirServer="http://169.254.169.254/fhir",
+                        fhirAuthorization=auth)  # fmt: skip
+    response = await post(client, ehr, PV_PATH, body)
+    assert response.status_code == 412
+    assert fhir_server.requests == []
+
+
+async def test_fhir_server_failure_is_412(
+    client: httpx.AsyncClient, ehr: Ehr, fhir_server: FhirServer
+) -> None:
+    fhir_server.status = 503
+    auth = {"access_token": "t", "token_type": "Bearer", "expires_in": 300, "scope": "s",
+            "subject": "kratom-cds"}  # fmt: skip
+    body = hook_request(prefetch={}, fhirServer="http://ehr.test/fhir", fhirAuthorization=auth)
+    response = await post(client, ehr, PV_PATH, body)
+    assert response.status_code == 412
+    assert response.json()["type"].endswith("/data-unavailable")
+
+
+async def test_repeated_hook_instance_replays_without_a_new_plan(
+    client: httpx.AsyncClient, ehr: Ehr, make_key: KeyMaker
+) -> None:
+    key = await make_key(tenant=ehr.tenant)
+    body = hook_request()
+    first = await post(client, ehr, PV_PATH, body)
+    assert first.status_code == 200
+    plans = (await client.get("/v1/plans", headers=key)).json()["items"]
+    second = await post(client, ehr, PV_PATH, body)  # new JWT (new jti), same hookInstance
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert (await client.get("/v1/plans", headers=key)).json()["items"] == plans
+    assert len(plans) == 1
+
+
+async def test_same_hook_instance_from_another_issuer_is_a_new_call(
+    client: httpx.AsyncClient, ehr: Ehr, app: FastAPI
+) -> None:
+    body = hook_request()
+    first = await post(client, ehr, PV_PATH, body)
+    other = await register(app)
+    second = await post(client, other, PV_PATH, body)
+    assert second.status_code == 200
+    assert first.json()["cards"][0]["uuid"] != second.json()["cards"][0]["uuid"]
+
+
+async def test_invalid_requests_are_problems(client: httpx.AsyncClient, ehr: Ehr) -> None:
+    response = await post(client, ehr, PV_PATH, hook_request(hook="order-sign"))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/hook"
+    body = hook_request()
+    body["context"]["patientId"] = "not a fhir id!"
+    response = await post(client, ehr, PV_PATH, body)
+    assert response.status_code == 422
+    assert "not a fhir id" not in response.text
+    response = await post(client, ehr, PV_PATH, {"hook": "patient-view"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    response = await post(client, ehr, "/cds-services/nope", hook_request())
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+# ---------------------------------------------------------------------------- order-sign
+
+
+async def test_order_sign_lofexidine_with_bradycardia_and_long_qtc_is_critical(
+    client: httpx.AsyncClient, ehr: Ehr
+) -> None:
+    body = hook_request(hook="order-sign", prefetch=full_prefetch(heart_rate=48, qtc=520))
+    body["context"]["draftOrders"] = draft_orders(("mr-1", None, "Lofexidine 0.18 MG Oral Tablet"))
+    response = await post(client, ehr, OS_PATH, body)
+    assert response.status_code == 200, response.text
+    check_cards_response(response.json())
+    cards = response.json()["cards"]
+    assert cards, "lofexidine with HR 48 and QTc 520 must be flagged"
+    card = cards[0]
+    assert card["indicator"] == "critical"
+    assert card["summary"].startswith("Lofexidine")
+    action = card["suggestions"][0]["actions"][0]
+    assert action == {
+        "type": "delete",
+        "description": "Remove the draft lofexidine order.",
+        "resourceId": "MedicationRequest/mr-1",
+    }
+
+
+async def test_order_sign_by_rxnorm_ingredient(client: httpx.AsyncClient, ehr: Ehr) -> None:
+    body = hook_request(hook="order-sign", prefetch=full_prefetch(heart_rate=44))
+    body["context"]["draftOrders"] = draft_orders(("mr-2", "2599", "clonidine"))
+    response = await post(client, ehr, OS_PATH, body)
+    assert response.status_code == 200
+    check_cards_response(response.json())
+    cards = response.json()["cards"]
+    assert cards
+    assert cards[0]["summary"].startswith("Clonidine")
+    assert cards[0]["indicator"] in ("warning", "critical")
+
+
+async def test_order_sign_published_example_has_no_checked_drug(
+    client: httpx.AsyncClient, ehr: Ehr
+) -> None:
+    example = json.loads((DATA / "cds-hooks-order-sign-context-r4.json").read_text())
+    body = hook_request(hook="order-sign")
+    body["context"] = {**example["context"], "patientId": PT}
+    response = await post(client, ehr, OS_PATH, body)
+    assert response.status_code == 200
+    assert response.json() == {"cards": []}
+
+
+async def test_order_sign_needs_draft_orders(client: httpx.AsyncClient, ehr: Ehr) -> None:
+    response = await post(client, ehr, OS_PATH, hook_request(hook="order-sign"))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/context/draftOrders"
+
+
+# ---------------------------------------------------------------------------- JWT
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _forged(header: dict[str, Any], payload: dict[str, Any], secret: bytes | None) -> str:
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(payload).encode())}"
+    if secret is None:
+        return signing_input + "."
+    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(mac)}"
+
+
+def _claims(ehr: Ehr, path: str) -> dict[str, Any]:
+    now = int(time.time())
+    return {"iss": ehr.issuer, "aud": BASE + path, "iat": now, "exp": now + 300,
+            "jti": str(uuid.uuid4())}  # fmt: skip
+
+
+async def _refused(client: httpx.AsyncClient, path: str, token: str | None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await client.post(path, json=hook_request(), headers=headers)
+    assert response.status_code == 401, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    return response
+
+
+async def test_jwt_failures_are_401_without_saying_why(client: httpx.AsyncClient, ehr: Ehr) -> None:
+    now = int(time.time())
+    public_pem = RSA_KEY.public_key().public_bytes(
+        encoding=serialization.Encoding.PEM,
+        format=serialization.PublicFormat.SubjectPublicKeyInfo,
+    )
+    cases = {
+        "missing": None,
+        "expired": ehr.token(PV_PATH, iat=now - 600, exp=now - 120),
+        "future iat": ehr.token(PV_PATH, iat=now + 300, exp=now + 600),
+        "wrong aud": ehr.token(PV_PATH, aud=BASE + OS_PATH),
+        "aud of another host": ehr.token(PV_PATH, aud="https://evil.example" + PV_PATH),
+        "unknown issuer": ehr.token(PV_PATH, iss="https://unknown.example.org"),
+        "alg none": _forged({"alg": "none", "typ": "JWT", "kid": "k1"}, _claims(ehr, PV_PATH),
+                            None),
+        "HS256 with the public key": _forged(
+            {"alg": "HS256", "typ": "JWT", "kid": "k1"}, _claims(ehr, PV_PATH), public_pem
+        ),
+        "garbage": "not.a.jwt",
+    }  # fmt: skip
+    bodies = set()
+    for name, token in cases.items():
+        response = await _refused(client, PV_PATH, token)
+        bodies.add(response.json()["detail"])
+        assert name not in response.text
+    assert len(bodies) == 1  # the same answer whatever failed
+
+
+async def test_unknown_kid_is_401(client: httpx.AsyncClient, ehr: Ehr) -> None:
+    token = pyjwt.encode(_claims(ehr, PV_PATH), RSA_KEY, algorithm="RS384",
+                         headers={"kid": "other", "typ": "JWT"})  # fmt: skip
+    await _refused(client, PV_PATH, token)
+
+
+async def test_unregistered_jku_makes_no_outbound_request(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    requests: list[httpx.Request] = []
+    saved = app.state.cds
+    http = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda r: requests.append(r) or httpx.Response(500))
+    )
+    app.state.cds = CdsRuntime.create(CdsSettings(), http=http)
+    try:
+        ehr = await register(app, jwks=None, jwks_url="https://ehr.example.org/jwks.json")
+        token = pyjwt.encode(
+            _claims(ehr, PV_PATH),
+            RSA_KEY,
+            algorithm="RS384",
+            headers={"kid": "k1", "typ": "JWT", "jku": "https://attacker.example/jwks.json"},
+        )
+        await _refused(client, PV_PATH, token)
+        assert requests == []
+    finally:
+        app.state.cds = saved
+
+
+async def test_jwks_url_is_fetched_and_cached(client: httpx.AsyncClient, app: FastAPI) -> None:
+    requests: list[httpx.Request] = []
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(200, json={"keys": [public_jwk()]})
+
+    saved = app.state.cds
+    app.state.cds = CdsRuntime.create(
+        CdsSettings(), http=httpx.AsyncClient(transport=httpx.MockTransport(serve))
+    )
+    try:
+        ehr = await register(app, jwks=None, jwks_url="https://ehr.example.org/jwks.json")
+        for _ in range(2):
+            response = await post(client, ehr, PV_PATH, hook_request())
+            assert response.status_code == 200
+        assert len(requests) == 1
+    finally:
+        app.state.cds = saved
+
+
+async def test_replayed_jti_is_refused_across_two_app_instances(
+    client: httpx.AsyncClient, ehr: Ehr, settings: Settings
+) -> None:
+    token = ehr.token(PV_PATH)
+    headers = {"Authorization": f"Bearer {token}"}
+    other_app = create_app(settings)
+    async with other_app.router.lifespan_context(other_app):
+        transport = httpx.ASGITransport(app=other_app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as other:
+            first = await client.post(PV_PATH, json=hook_request(), headers=headers)
+            assert first.status_code == 200
+            second = await other.post(PV_PATH, json=hook_request(), headers=headers)
+            assert second.status_code == 401
+            fresh = await post(other, ehr, PV_PATH, hook_request())
+            assert fresh.status_code == 200
+
+
+async def test_public_base_url_sets_the_audience(
+    client: httpx.AsyncClient, ehr: Ehr, app: FastAPI
+) -> None:
+    saved = app.state.cds
+    app.state.cds = CdsRuntime.create(CdsSettings(public_base_url="https://cds.example.org"))
+    try:
+        ok = await client.post(
+            PV_PATH,
+            json=hook_request(),
+            headers=ehr.headers(PV_PATH, aud="https://cds.example.org" + PV_PATH),
+        )
+        assert ok.status_code == 200
+        assert "https://cds.example.org/v1/plans/" in ok.text
+        await _refused(client, PV_PATH, ehr.token(PV_PATH))  # aud = http://testserver/...
+    finally:
+        await app.state.cds.close()
+        app.state.cds = saved
+
+
+# ---------------------------------------------------------------------------- feedback
+
+
+async def test_feedback_and_analytics(
+    client: httpx.AsyncClient, ehr: Ehr, make_key: KeyMaker
+) -> None:
+    response = await post(client, ehr, PV_PATH, hook_request(prefetch=full_prefetch(heart_rate=38)))
+    cards = response.json()["cards"]
+    plan_card = next(c for c in cards if "suggestions" in c)
+    alert_card = next(c for c in cards if c["indicator"] != "info")
+    path = f"{PV_PATH}/feedback"
+    feedback = {
+        "feedback": [
+            {
+                "card": plan_card["uuid"],
+                "outcome": "accepted",
+                "acceptedSuggestions": [{"id": plan_card["suggestions"][0]["uuid"]}],
+                "outcomeTimestamp": "2026-01-10T09:05:00Z",
+            },
+            {
+                "card": alert_card["uuid"],
+                "outcome": "overridden",
+                "overrideReason": {
+                    "reason": copy.deepcopy(alert_card["overrideReasons"][0]),
+                    "userComment": "Rechecked at 09:10",
+                },
+                "outcomeTimestamp": "2026-01-10T09:06:00Z",
+            },
+        ]
+    }
+    stored = await client.post(path, json=feedback, headers=ehr.headers(path))
+    assert stored.status_code == 200, stored.text
+    again = await client.post(path, json=feedback, headers=ehr.headers(path))  # EHR retry
+    assert again.status_code == 200
+
+    key = await make_key(tenant=ehr.tenant, scopes=(Scope.knowledge_read,))
+    report = await client.get("/v1/analytics/feedback", headers=key)
+    assert report.status_code == 200
+    items = {i["rule_id"]: i for i in report.json()["items"]}
+    alert_rule = alert_card["extension"]["kratom-cds.explanation"]["ruleId"]
+    plan_rule = plan_card["extension"]["kratom-cds.explanation"]["ruleId"]
+    overridden = items[alert_rule]
+    assert overridden["overridden"] == 1
+    assert overridden["override_rate"] == 1.0
+    assert overridden["override_reasons"][0]["code"] == alert_card["overrideReasons"][0]["code"]
+    assert overridden["override_reasons"][0]["count"] == 1
+    assert (
+        overridden["ruleset_version"]
+        == alert_card["extension"]["kratom-cds.explanation"]["rulesetVersion"]
+    )
+    assert items[plan_rule]["accepted"] >= 1
+    assert items[plan_rule]["acceptance_rate"] > 0
+    assert all(i["cards_shown"] >= 1 for i in items.values())
+    assert "Rechecked" not in report.text  # comments are kept, not reported
+
+    other = await make_key(scopes=(Scope.knowledge_read,))
+    assert (await client.get("/v1/analytics/feedback", headers=other)).json()["items"] == []
+    no_scope = await make_key(tenant=ehr.tenant, scopes=(Scope.plans_read,))
+    assert (await client.get("/v1/analytics/feedback", headers=no_scope)).status_code == 403
+
+
+async def test_feedback_for_unknown_cards_is_422(client: httpx.AsyncClient, ehr: Ehr) -> None:
+    path = f"{PV_PATH}/feedback"
+    body = {"feedback": [{"card": str(uuid.uuid4()), "outcome": "overridden",
+                          "outcomeTimestamp": "2026-01-10T09:05:00Z"}]}  # fmt: skip
+    response = await client.post(path, json=body, headers=ehr.headers(path))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/feedback/0/card"
+    accepted = {"feedback": [{"card": str(uuid.uuid4()), "outcome": "accepted",
+                              "outcomeTimestamp": "2026-01-10T09:05:00Z"}]}  # fmt: skip
+    response = await client.post(path, json=accepted, headers=ehr.headers(path))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/feedback/0/acceptedSuggestions"
+
+
+async def test_feedback_is_tenant_scoped(client: httpx.AsyncClient, ehr: Ehr, app: FastAPI) -> None:
+    response = await post(client, ehr, PV_PATH, hook_request())
+    card = response.json()["cards"][0]
+    other = await register(app)
+    path = f"{PV_PATH}/feedback"
+    body = {"feedback": [{"card": card["uuid"], "outcome": "overridden",
+                          "outcomeTimestamp": "2026-01-10T09:05:00Z"}]}  # fmt: skip
+    response = await client.post(path, json=body, headers=other.headers(path))
+    assert response.status_code == 422
+
+
+async def test_feedback_needs_a_jwt(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{PV_PATH}/feedback", json={"feedback": []})
+    assert response.status_code == 401

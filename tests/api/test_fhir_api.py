@@ -1,0 +1,267 @@
+"""FHIR in (POST /v1/fhir/evaluate) and out (GET /v1/plans/{id}/fhir), validated with R4B."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fhir.resources.R4B import get_fhir_model_class
+
+from app.config import Settings
+from app.main import create_app
+from app.schemas.assessment import ASSESSMENT_EXAMPLE
+from app.security import Scope
+from tests.cdshooks.support import PT, full_prefetch
+from tests.conftest import KeyMaker
+
+DATA = Path(__file__).parents[1] / "fhir" / "data"
+LABELS = {"R", "SUD", "42CFRPart2", "NORDSCLCD"}
+SYNTHEA_PATIENT = "da2c7b0a-791a-4b8f-9a30-dc3d8cf1ec75"
+
+
+def load(name: str) -> Any:
+    return json.loads((DATA / name).read_text())
+
+
+def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": r} for r in resources],
+    }
+
+
+def prefetch_resources() -> list[dict[str, Any]]:
+    out = []
+    for value in full_prefetch().values():
+        if value is None:
+            continue
+        if value["resourceType"] == "Bundle":
+            out += [e["resource"] for e in value["entry"]]
+        else:
+            out.append(value)
+    return out
+
+
+# ---------------------------------------------------------------------------- FHIR in
+
+
+async def test_evaluate_bundle_with_patient(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    response = await client.post(
+        "/v1/fhir/evaluate",
+        json=bundle(*prefetch_resources()),
+        headers=auth,
+        params={"assessed_at": "2026-01-10T12:00:00Z"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["patient_ref"] == PT
+    assert body["patient_ref_source"] == "bundle"
+    assert body["assessed_at_source"] == "query"
+    assert body["assessed_at"].startswith("2026-01-10T12:00:00")
+    assert body["assessment"]["vitals"]["heart_rate_bpm"] == 112
+    assert body["assessment"]["vitals"]["temperature_c"] == 37.5  # 99.5 [degF]
+    assert "Observation/hr-1" in body["mapping"]["used"]
+    evaluation = body["evaluation"]
+    assert [p["phase"] for p in evaluation["phases"]] == [
+        "stabilization",
+        "behavioral_therapy",
+        "aftercare",
+    ]
+    assert evaluation["ruleset"]["version"]
+
+
+async def test_evaluate_hl7_vital_sign_examples(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    files = [
+        "fhir-r4-observation-heart-rate.json",
+        "fhir-r4-observation-blood-pressure.json",
+        "fhir-r4-observation-respiratory-rate.json",
+        "fhir-r4-observation-body-temperature.json",
+        "fhir-r4-observation-oxygen-saturation.json",
+        "fhir-r4-observation-body-weight.json",
+    ]
+    creatinine = load("fhir-r4-observation-lab-creatinine-local-code.json")
+    creatinine["subject"] = {"reference": "Patient/example"}  # published for Patient/f201
+    resources = [*(load(f) for f in files), creatinine]
+    response = await client.post(
+        "/v1/fhir/evaluate",
+        json=bundle(*resources),
+        headers=auth,
+        params={"patient_ref": "example"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["patient_ref_source"] == "query"
+    assert body["assessed_at_source"] == "server_time"
+    vitals = body["assessment"]["vitals"]
+    assert vitals["heart_rate_bpm"] == 44
+    assert vitals["systolic_bp_mmhg"] == 107
+    assert vitals["diastolic_bp_mmhg"] == 60
+    assert vitals["respiratory_rate_per_min"] == 26
+    assert vitals["temperature_c"] == 36.5
+    assert vitals["spo2_percent"] == 95
+    assert body["assessment"]["patient"]["weight_kg"] == pytest.approx(83.9, abs=0.1)
+    # The local-code creatinine is reported, not guessed.
+    assert any("f204" in i["ref"] for i in body["mapping"]["unsupported"])
+    strict = await client.post(
+        "/v1/fhir/evaluate",
+        json=bundle(*resources),
+        headers=auth,
+        params={"patient_ref": "example", "strict": "true"},
+    )
+    assert strict.status_code == 422
+    assert strict.json()["errors"][0]["type"] == "unrecognised_code"
+
+
+async def test_evaluate_synthea_bundle(settings: Settings, make_key: KeyMaker) -> None:
+    big = create_app(settings.model_copy(update={"max_body_bytes": 2_000_000}))
+    async with big.router.lifespan_context(big):
+        transport = httpx.ASGITransport(app=big)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            response = await c.post(
+                "/v1/fhir/evaluate",
+                content=(DATA / "synthea-r4-patient-bundle-tom-goodwin.json").read_bytes(),
+                headers=await make_key() | {"Content-Type": "application/fhir+json"},
+            )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["patient_ref"] == SYNTHEA_PATIENT
+    assert body["patient_ref_source"] == "bundle"
+    assert body["assessment"]["vitals"]["systolic_bp_mmhg"] == 127  # 55284-4 panel
+    assert body["assessment"]["patient"]["sex_at_birth"] == "male"
+    assert body["mapping"]["ignored"]  # encounters, claims... are reported, not silently dropped
+
+
+async def test_evaluate_errors(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    url = "/v1/fhir/evaluate"
+    hr = load("fhir-r4-observation-heart-rate.json")
+    no_patient = await client.post(url, json=bundle(hr), headers=auth)
+    assert no_patient.status_code == 422
+    assert no_patient.json()["errors"][0]["pointer"] == "query:patient_ref"
+    two = bundle({"resourceType": "Patient", "id": "a"}, {"resourceType": "Patient", "id": "b"})
+    assert (await client.post(url, json=two, headers=auth)).status_code == 422
+    mismatch = await client.post(
+        url,
+        json=bundle({"resourceType": "Patient", "id": "a"}),
+        headers=auth,
+        params={"patient_ref": "b"},
+    )
+    assert mismatch.status_code == 422
+    not_bundle = await client.post(url, json={"resourceType": "Patient"}, headers=auth)
+    assert not_bundle.status_code == 422
+    naive = await client.post(
+        url, json=bundle(hr), headers=auth, params={"patient_ref": "x", "assessed_at": "2026-01-01"}
+    )
+    assert naive.status_code == 422
+    for response in (no_patient, mismatch, not_bundle, naive):
+        assert response.headers["content-type"] == "application/problem+json"
+    assert (await client.post(url, json=bundle(hr))).status_code == 401
+
+
+async def test_evaluate_needs_plans_read(client: httpx.AsyncClient, make_key: KeyMaker) -> None:
+    key = await make_key(scopes=(Scope.knowledge_read,))
+    response = await client.post(
+        "/v1/fhir/evaluate", json=bundle(), headers=key, params={"patient_ref": "x"}
+    )
+    assert response.status_code == 403
+
+
+# ---------------------------------------------------------------------------- FHIR out
+
+
+def validate(resource: dict[str, Any]) -> None:
+    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+async def create_plan(
+    client: httpx.AsyncClient, auth: dict[str, str], status: str = "active"
+) -> dict[str, Any]:
+    assessment = copy.deepcopy(ASSESSMENT_EXAMPLE)
+    response = await client.post(
+        "/v1/plans", json={"assessment": assessment, "status": status}, headers=auth
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_plan_as_fhir_bundle(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    plan = await create_plan(client, auth)
+    response = await client.get(f"/v1/plans/{plan['id']}/fhir", headers=auth)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/fhir+json"
+    fhir_bundle = response.json()
+    validate(fhir_bundle)
+    resources = [e["resource"] for e in fhir_bundle["entry"]]
+    for resource in resources:
+        validate(resource)
+        assert {s["code"] for s in resource["meta"]["security"]} == LABELS
+    assert {s["code"] for s in fhir_bundle["meta"]["security"]} == LABELS
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for resource in resources:
+        by_type.setdefault(resource["resourceType"], []).append(resource)
+    care_plan = by_type["CarePlan"][0]
+    assert care_plan["id"] == plan["id"]
+    assert care_plan["status"] == "active"
+    assert care_plan["intent"] == "plan"
+    recommendations = [r for p in plan["evaluation"]["phases"] for r in p["recommendations"]]
+    assert len(care_plan["activity"]) == len(recommendations)
+    for activity, rec in zip(care_plan["activity"], recommendations, strict=True):
+        assert activity["detail"]["code"]["coding"][0]["code"] == rec["code"]
+        assert activity["detail"].get("doNotPerform", False) == (
+            rec["status"] in ("avoid", "contraindicated")
+        )
+    group = by_type["RequestGroup"][0]
+    assert [a["code"][0]["coding"][0]["code"] for a in group["action"]] == [
+        "stabilization",
+        "behavioral_therapy",
+        "aftercare",
+    ]
+    assert sum(len(a.get("action", [])) for a in group["action"]) == len(recommendations)
+    alerts = plan["evaluation"]["alerts"]
+    assert len(by_type.get("DetectedIssue", [])) == len(alerts)
+    provenance = by_type["Provenance"][0]
+    version = plan["ruleset"]["version"]
+    assert provenance["agent"][0]["who"]["identifier"]["value"] == version
+    assert version in provenance["agent"][0]["who"]["display"]
+    targets = {t["reference"] for t in provenance["target"]}
+    assert f"CarePlan/{plan['id']}" in targets
+    assert len(targets) == len(resources) - 1
+    for entry in fhir_bundle["entry"]:
+        resource = entry["resource"]
+        assert entry["fullUrl"].endswith(f"{resource['resourceType']}/{resource['id']}")
+    # The same revision always gives the same resources.
+    again = await client.get(f"/v1/plans/{plan['id']}/fhir", headers=auth)
+    assert again.json() == fhir_bundle
+
+
+async def test_draft_plan_is_a_proposal(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    plan = await create_plan(client, auth, status="draft")
+    fhir_bundle = (await client.get(f"/v1/plans/{plan['id']}/fhir", headers=auth)).json()
+    care_plan = fhir_bundle["entry"][0]["resource"]
+    assert care_plan["status"] == "draft"
+    assert care_plan["intent"] == "proposal"
+    for entry in fhir_bundle["entry"]:
+        validate(entry["resource"])
+
+
+async def test_plan_fhir_is_tenant_scoped(
+    client: httpx.AsyncClient, auth: dict[str, str], make_key: KeyMaker
+) -> None:
+    plan = await create_plan(client, auth)
+    other = await make_key()
+    response = await client.get(f"/v1/plans/{plan['id']}/fhir", headers=other)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert plan["patient_ref"] not in response.text
+    no_scope = await make_key(scopes=(Scope.knowledge_read,))
+    assert (await client.get(f"/v1/plans/{plan['id']}/fhir", headers=no_scope)).status_code == 403
+    assert (await client.get(f"/v1/plans/{plan['id']}/fhir")).status_code == 401

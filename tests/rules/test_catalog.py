@@ -1,0 +1,118 @@
+"""The rule table: ids, metadata completeness, version and hash, knowledge base, HTI-1."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from app.rules import (
+    RULES,
+    RULESET_HASH,
+    RULESET_VERSION,
+    get_rule,
+    knowledge_base_markdown,
+    knowledge_sources,
+)
+from app.rules.define import RULE_ID
+from app.rules.facts import KNOWN_KEYS
+from app.rules.knowledge import expanded_inputs
+from app.rules.sources import SOURCES
+
+#: The content hash each released version had. Changing any rule metadata changes the hash:
+#: bump RULESET_VERSION (and the rule's revision), review the hazard log, record it here.
+RELEASED = {
+    "1.0.0": "sha256:f48ac9718ae217c14f0d3278fd381b09f783224880b0653b6118c040e51e51b1",
+}
+
+
+def test_rule_ids_are_unique_and_match_the_pattern() -> None:
+    ids = [r.id for r in RULES]
+    assert len(ids) == len(set(ids))
+    assert all(RULE_ID.fullmatch(i) for i in ids)
+    assert RULE_ID.pattern == r"^[A-Z]{2,4}-\d{2}$"
+
+
+def test_every_rule_is_complete() -> None:
+    for r in RULES:
+        assert r.revision >= 1, r.id
+        assert all((r.title, r.summary, r.rationale, r.cites, r.limitations, r.evidence)), r.id
+        assert all(c.key in SOURCES for c in r.cites), r.id
+        assert set(r.reads) <= KNOWN_KEYS, r.id
+        for t in r.thresholds:
+            assert all(s in SOURCES for s in t.sources), (r.id, t.name)
+
+
+def test_unsigned_thresholds_are_flagged_in_limitations() -> None:
+    for r in RULES:
+        for t in r.thresholds:
+            if not t.signed_off:
+                assert any(t.name in x and "sign-off" in x for x in r.limitations), (r.id, t.name)
+
+
+def test_version_is_semver_and_hash_is_pinned() -> None:
+    assert re.fullmatch(r"\d+\.\d+\.\d+", RULESET_VERSION)
+    assert RULESET_HASH.startswith("sha256:")
+    assert len(RULESET_HASH) == 71
+    assert RELEASED[RULESET_VERSION] == RULESET_HASH
+
+
+def test_get_rule() -> None:
+    rule = get_rule("LOF-02")
+    assert rule is not None
+    assert rule.id == "LOF-02"
+    assert get_rule("NOPE-01") is None
+
+
+def test_knowledge_base_lists_every_rule_with_citations_and_limitations() -> None:
+    doc = knowledge_base_markdown()
+    assert RULESET_VERSION in doc
+    assert RULESET_HASH in doc
+    for r in RULES:
+        section = doc.split(f"### {r.id} ")[1].split("\n### ")[0]
+        assert "**Why.**" in section
+        assert "**Citations.**" in section
+        assert "**Limitations.**" in section
+
+
+def test_knowledge_base_document_is_current_when_present() -> None:
+    path = Path(__file__).resolve().parents[2] / "docs" / "knowledge-base.md"
+    if path.exists():
+        assert path.read_text() == knowledge_base_markdown(), "run `kratom-cds rules doc`"
+
+
+def test_hti1_source_attributes_for_every_intervention() -> None:
+    data = knowledge_sources()
+    assert data["ruleset_version"] == RULESET_VERSION
+    assert len(data["interventions"]) == len(RULES)
+    keys = {
+        "citations",
+        "developer",
+        "funding_source",
+        "release_date",
+        "revision_date",
+        "uses_race",
+        "uses_ethnicity",
+        "uses_language",
+        "uses_sexual_orientation",
+        "uses_gender_identity",
+        "uses_sex",
+        "uses_date_of_birth",
+        "uses_social_determinants_of_health",
+        "uses_health_status_assessments",
+    }
+    for item in data["interventions"]:
+        assert keys <= set(item)
+        assert item["citations"]
+        assert item["developer"]
+        assert item["uses_race"] is item["uses_ethnicity"] is item["uses_language"] is False
+
+
+def test_hti1_attributes_follow_declared_inputs() -> None:
+    by_id = {i["id"]: i for i in knowledge_sources()["interventions"]}
+    assert by_id["QT-01"]["uses_sex"] is True  # sex-specific QTc threshold
+    assert by_id["MH-06"]["uses_sex"] is True  # AUDIT-C threshold by sex
+    assert by_id["LOC-04"]["uses_social_determinants_of_health"] is True  # housing, support
+    assert by_id["VS-01"]["uses_sex"] is False
+    assert by_id["VS-01"]["uses_social_determinants_of_health"] is False
+    assert by_id["MH-04"]["uses_health_status_assessments"] is True  # PHQ-9, GAD-7
+    assert "/patient/sex_at_birth" in expanded_inputs(get_rule("OD-03"))  # via AUDIT-C

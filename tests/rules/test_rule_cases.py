@@ -1,0 +1,1030 @@
+"""One case table per rule id: each row says whether the rule fires at, or just past, the
+threshold its source gives (the citation is in the row's comment or the table's heading).
+
+`fired` is the rule's own trace flag; `check` asserts the effect a clinician would see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import pytest
+
+from app.rules import RULES
+from app.schemas.evaluation import Evaluation
+from tests.factories import cows_items
+from tests.rules.support import alerts, fired, missing, run, setting, status
+
+
+class Case(NamedTuple):
+    rule_id: str
+    name: str
+    overrides: dict[str, Any]
+    fires: bool
+    check: Callable[[Evaluation], bool] | None = None
+
+
+C = Case
+#: Rules that apply to everyone (no non-firing row exists).
+ALWAYS = {"NUT-01", "MON-01", "TH-01", "TH-03", "AC-01", "AC-02", "AC-04", "AC-05", "AC-07"}
+
+# NEWS2 chart [NEWS2]: RR 22 = 2, HR 115 = 2, T 38.5 = 1, SpO2 95 = 1, SBP 105 = 1.
+NEWS2_7 = {
+    "respiratory_rate_per_min": 22,
+    "heart_rate_bpm": 115,
+    "temperature_c": 38.5,
+    "spo2_percent": 95,
+    "systolic_bp_mmhg": 105,
+}
+NEWS2_6 = NEWS2_7 | {"systolic_bp_mmhg": 128}
+NEWS2_4 = {"respiratory_rate_per_min": 22, "heart_rate_bpm": 115}
+FEMALE = {"sex_at_birth": "female", "pregnancy_status": "not_pregnant"}
+PREGNANT = {"sex_at_birth": "female", "pregnancy_status": "pregnant"}
+Q2_YES = {"suicidal_thoughts": True, "wish_to_be_dead": True}
+NO_RECENT_USE = {"cows": cows_items(0), "hours_since_last_kratom_use": 264}
+UDS_MITRA_NEG = {"urine_drug_screen": {"mitragynine": "negative"}}
+
+
+def cows(total: int, **fixed: int) -> dict[str, Any]:
+    return {"withdrawal": {"cows": cows_items(total, **fixed)}}
+
+
+def sev(code: str, severity: str) -> Callable[[Evaluation], bool]:
+    return lambda ev: alerts(ev).get(code) == severity
+
+
+def at(code: str, value: str) -> Callable[[Evaluation], bool]:
+    return lambda ev: status(ev, code) == value
+
+
+def loc(value: str) -> Callable[[Evaluation], bool]:
+    return lambda ev: setting(ev) == value
+
+
+CASES: list[Case] = [
+    # ---- VS-01 NEWS2 >= 7 emergency [NEWS2]
+    C("VS-01", "NEWS2 7 fires, emergency", {"vitals": NEWS2_7}, True, loc("emergency_department")),
+    C("VS-01", "NEWS2 6 silent", {"vitals": NEWS2_6}, False),
+    # ---- VS-02 NEWS2 5-6 or single 3 [NEWS2]
+    C(
+        "VS-02",
+        "NEWS2 6 fires, 3.7-WM",
+        {"vitals": NEWS2_6},
+        True,
+        loc("inpatient_medically_monitored"),
+    ),
+    C("VS-02", "NEWS2 4 silent", {"vitals": NEWS2_4}, False),
+    C("VS-02", "RR 25 alone (single 3) fires", {"vitals": {"respiratory_rate_per_min": 25}}, True),
+    C("VS-02", "RR 24 (scores 2) silent", {"vitals": {"respiratory_rate_per_min": 24}}, False),
+    C("VS-02", "HR 131 (single 3) fires", {"vitals": {"heart_rate_bpm": 131}}, True),
+    C("VS-02", "NEWS2 7 belongs to VS-01", {"vitals": NEWS2_7}, False),
+    # ---- VS-03 opioid toxicity: RR <= 8, SpO2 <= 91, not alert [NEWS2][EGGLESTON19]
+    C(
+        "VS-03",
+        "RR 8 fires, naloxone",
+        {"vitals": {"respiratory_rate_per_min": 8}},
+        True,
+        lambda ev: (
+            status(ev, "naloxone") == "recommended" and setting(ev) == "emergency_department"
+        ),
+    ),
+    C("VS-03", "RR 9 silent", {"vitals": {"respiratory_rate_per_min": 9}}, False),
+    C("VS-03", "SpO2 91 fires", {"vitals": {"spo2_percent": 91}}, True),
+    C("VS-03", "SpO2 92 silent", {"vitals": {"spo2_percent": 92}}, False),
+    C("VS-03", "responds to voice fires", {"vitals": {"consciousness": "voice"}}, True),
+    C("VS-03", "new confusion fires", {"vitals": {"consciousness": "new_confusion"}}, True),
+    # ---- VS-04 T >= 39.1 with HR >= 111 [NEWS2]
+    C(
+        "VS-04",
+        "39.1 C and HR 111 fires",
+        {"vitals": {"temperature_c": 39.1, "heart_rate_bpm": 111}},
+        True,
+        sev("fever_with_tachycardia", "warning"),
+    ),
+    C("VS-04", "39.0 C silent", {"vitals": {"temperature_c": 39.0, "heart_rate_bpm": 111}}, False),
+    C("VS-04", "HR 110 silent", {"vitals": {"temperature_c": 39.1, "heart_rate_bpm": 110}}, False),
+    # ---- VS-05 syncope / chest pain [LEONG21B][HOLTON24]
+    C(
+        "VS-05",
+        "syncope fires, ECG",
+        {"medical_history": {"syncope": True}},
+        True,
+        at("ecg", "recommended"),
+    ),
+    C(
+        "VS-05",
+        "palpitations fires",
+        {"medical_history": {"chest_pain_or_palpitations": True}},
+        True,
+    ),
+    C("VS-05", "neither silent", {}, False),
+    # ---- SZ-01 seizure in 24 h [EGGLESTON19]
+    C(
+        "SZ-01",
+        "recent seizure fires, emergency",
+        {"medical_history": {"seizure_in_last_24h": True}},
+        True,
+        loc("emergency_department"),
+    ),
+    C("SZ-01", "no recent seizure silent", {}, False),
+    # ---- SZ-02 seizure history [ASAMAWM]
+    C(
+        "SZ-02",
+        "withdrawal seizures fire critical, 3.7-WM",
+        {"medical_history": {"withdrawal_seizures": True}},
+        True,
+        lambda ev: (
+            alerts(ev)["seizure_history"] == "critical"
+            and setting(ev) == "inpatient_medically_monitored"
+        ),
+    ),
+    C(
+        "SZ-02",
+        "with alcohol: 4-WM",
+        {
+            "medical_history": {"withdrawal_seizures": True},
+            "use_history": {"other_substances": ["alcohol"]},
+        },
+        True,
+        loc("inpatient_medically_managed"),
+    ),
+    C(
+        "SZ-02",
+        "seizure disorder alone is a warning",
+        {"medical_history": {"seizure_disorder": True}},
+        True,
+        sev("seizure_history", "warning"),
+    ),
+    C("SZ-02", "no history silent", {}, False),
+    # ---- MH-01 C-SSRS high risk [CSSRS][ASAMAWM III.2]
+    C(
+        "MH-01",
+        "Q4 intent fires, emergency",
+        {
+            "screening": {
+                "cssrs": Q2_YES
+                | {"thoughts_with_method": True, "intent": True, "plan_with_intent": False}
+            }
+        },
+        True,
+        lambda ev: (
+            setting(ev) == "emergency_department" and alerts(ev)["suicide_risk_high"] == "critical"
+        ),
+    ),
+    C(
+        "MH-01",
+        "behaviour in past 3 months fires",
+        {
+            "screening": {
+                "cssrs": {
+                    "suicidal_behavior_lifetime": True,
+                    "suicidal_behavior_past_3_months": True,
+                }
+            }
+        },
+        True,
+    ),
+    C(
+        "MH-01",
+        "behaviour with unknown recency fires (conservative)",
+        {"screening": {"cssrs": {"suicidal_behavior_lifetime": True}}},
+        True,
+        lambda ev: "/screening/cssrs/suicidal_behavior_past_3_months" in missing(ev),
+    ),
+    C(
+        "MH-01",
+        "behaviour > 3 months ago silent",
+        {
+            "screening": {
+                "cssrs": {
+                    "suicidal_behavior_lifetime": True,
+                    "suicidal_behavior_past_3_months": False,
+                }
+            }
+        },
+        False,
+    ),
+    C("MH-01", "no risk silent", {}, False),
+    # ---- MH-02 moderate / incomplete [CSSRS]
+    C(
+        "MH-02",
+        "Q3 method fires moderate",
+        {
+            "screening": {
+                "cssrs": Q2_YES
+                | {"thoughts_with_method": True, "intent": False, "plan_with_intent": False}
+            }
+        },
+        True,
+        lambda ev: (
+            alerts(ev)["suicide_risk_moderate"] == "warning"
+            and status(ev, "safety_plan") == "recommended"
+        ),
+    ),
+    C(
+        "MH-02",
+        "Q2 yes without Q3-Q5 fires critical",
+        {"screening": {"cssrs": Q2_YES}},
+        True,
+        sev("cssrs_incomplete", "critical"),
+    ),
+    C("MH-02", "Q1 only silent", {"screening": {"cssrs": {"wish_to_be_dead": True}}}, False),
+    # ---- MH-03 PHQ-9 item 9 [PHQ9]
+    C(
+        "MH-03",
+        "item 9 = 1 fires",
+        {"screening": {"phq9": {"items": [1, 1, 0, 1, 0, 0, 0, 0, 1]}}},
+        True,
+    ),
+    C("MH-03", "item 9 = 0 silent", {}, False),
+    # ---- MH-04 PHQ-9 / GAD-7 >= 10 [PHQ9][GAD7]
+    C(
+        "MH-04",
+        "PHQ-9 10 fires",
+        {"screening": {"phq9": {"items": [2, 2, 1, 1, 1, 1, 1, 1, 0]}}},
+        True,
+        at("depression_treatment", "recommended"),
+    ),
+    C(
+        "MH-04",
+        "PHQ-9 9 silent",
+        {"screening": {"phq9": {"items": [2, 2, 1, 1, 1, 1, 1, 0, 0]}}},
+        False,
+    ),
+    C(
+        "MH-04",
+        "GAD-7 10 fires",
+        {"screening": {"gad7": {"items": [2, 2, 2, 1, 1, 1, 1]}}},
+        True,
+        at("anxiety_treatment", "recommended"),
+    ),
+    C("MH-04", "GAD-7 9 silent", {"screening": {"gad7": {"items": [2, 2, 1, 1, 1, 1, 1]}}}, False),
+    # ---- MH-05 PCL-5 >= 31 or trauma [PCL5][SAMHSA14]
+    C(
+        "MH-05",
+        "PCL-5 31 fires",
+        {"screening": {"pcl5": {"total": 31}}},
+        True,
+        at("trauma_focused_therapy", "recommended"),
+    ),
+    C("MH-05", "PCL-5 30 silent", {"screening": {"pcl5": {"total": 30}}}, False),
+    C("MH-05", "trauma history fires", {"social": {"trauma_history": True}}, True),
+    # ---- MH-06 AUDIT-C >= 4 men, >= 3 women [AUDITC]
+    C("MH-06", "man 4 fires", {"screening": {"audit_c": {"items": [2, 1, 1]}}}, True),
+    C("MH-06", "man 3 silent", {"screening": {"audit_c": {"items": [1, 1, 1]}}}, False),
+    C(
+        "MH-06",
+        "woman 3 fires",
+        {"patient": FEMALE, "screening": {"audit_c": {"items": [1, 1, 1]}}},
+        True,
+    ),
+    C(
+        "MH-06",
+        "woman 2 silent",
+        {"patient": FEMALE, "screening": {"audit_c": {"items": [1, 1, 0]}}},
+        False,
+    ),
+    # ---- OD-01 7-OH / extract [FDA7OH]
+    C(
+        "OD-01",
+        "7-OH critical",
+        {"use_history": {"product_types": ["concentrated_7oh"]}},
+        True,
+        sev("overdose_risk_7oh", "critical"),
+    ),
+    C(
+        "OD-01",
+        "extract warning",
+        {"use_history": {"product_types": ["extract"]}},
+        True,
+        sev("overdose_risk_extract", "warning"),
+    ),
+    C("OD-01", "leaf silent", {}, False),
+    # ---- OD-02 opioid co-use [OLSEN19][POST19]
+    C(
+        "OD-02",
+        "fentanyl use fires",
+        {"use_history": {"other_substances": ["fentanyl"]}},
+        True,
+        sev("overdose_risk_opioids", "critical"),
+    ),
+    C("OD-02", "fentanyl on screen fires", {"urine_drug_screen": {"fentanyl": "positive"}}, True),
+    C("OD-02", "none silent", {}, False),
+    # ---- OD-03 depressants [POST19][BUPLABEL]
+    C(
+        "OD-03",
+        "benzodiazepines critical",
+        {"use_history": {"other_substances": ["benzodiazepines"]}},
+        True,
+        sev("overdose_risk_depressants", "critical"),
+    ),
+    C(
+        "OD-03",
+        "alcohol warning",
+        {"use_history": {"other_substances": ["alcohol"]}},
+        True,
+        sev("overdose_risk_depressants", "warning"),
+    ),
+    C("OD-03", "none silent", {}, False),
+    # ---- PRG-01 pregnancy [ACOG711][NYSPREG]
+    C(
+        "PRG-01",
+        "pregnant fires",
+        {"patient": PREGNANT},
+        True,
+        lambda ev: (
+            alerts(ev)["pregnancy"] == "critical"
+            and status(ev, "obstetric_addiction_consult") == "recommended"
+        ),
+    ),
+    C(
+        "PRG-01",
+        "pregnant, withdrawal only: 4-WM",
+        {"patient": PREGNANT, "considering": ["withdrawal_only"]},
+        True,
+        loc("inpatient_medically_managed"),
+    ),
+    C(
+        "PRG-01",
+        "positive test fires",
+        {"patient": FEMALE, "labs": {"pregnancy_test": "positive"}},
+        True,
+    ),
+    C("PRG-01", "not pregnant silent", {"patient": FEMALE}, False),
+    # ---- PRG-02 unknown pregnancy status [ACOG711]
+    C(
+        "PRG-02",
+        "female, status unknown fires",
+        {"patient": {"sex_at_birth": "female", "pregnancy_status": "unknown"}},
+        True,
+        at("pregnancy_test", "recommended"),
+    ),
+    C(
+        "PRG-02",
+        "female, negative test silent",
+        {
+            "patient": {"sex_at_birth": "female", "pregnancy_status": "unknown"},
+            "labs": {"pregnancy_test": "negative"},
+        },
+        False,
+    ),
+    C("PRG-02", "male silent", {}, False),
+    # ---- UDS-01 kratom-specific assay [LABCORP][ARUP]
+    C(
+        "UDS-01",
+        "not tested fires",
+        {"urine_drug_screen": {"mitragynine": "not_tested"}},
+        True,
+        lambda ev: (
+            status(ev, "mitragynine_assay") == "recommended"
+            and "kratom_not_detected_by_standard_panel" in alerts(ev)
+        ),
+    ),
+    C("UDS-01", "no screen fires", {"urine_drug_screen": None}, True),
+    C(
+        "UDS-01",
+        "immunoassay positive: confirm",
+        {"urine_drug_screen": {"mitragynine_method": "immunoassay"}},
+        True,
+        at("mitragynine_assay", "consider"),
+    ),
+    C("UDS-01", "LC-MS/MS positive silent", {}, False),
+    # ---- UDS-02 unexpected screen [CDC22 rec 10]
+    C(
+        "UDS-02",
+        "unreported cocaine fires",
+        {"urine_drug_screen": {"cocaine": "positive"}},
+        True,
+        sev("unexpected_drug_screen", "warning"),
+    ),
+    C(
+        "UDS-02",
+        "reported cocaine silent",
+        {
+            "urine_drug_screen": {"cocaine": "positive"},
+            "use_history": {"other_substances": ["cocaine"]},
+        },
+        False,
+    ),
+    C(
+        "UDS-02",
+        "prescribed buprenorphine not detected fires",
+        {"urine_drug_screen": {"prescribed_analytes": ["buprenorphine"]}},
+        True,
+    ),
+    # ---- DX-01 DSM-5 >= 2 criteria [DSM5]
+    C("DX-01", "1 criterion fires", {"dsm5_criteria_met": ["craving"]}, True),
+    C("DX-01", "2 criteria silent", {"dsm5_criteria_met": ["craving", "time_spent"]}, False),
+    # ---- DX-02 pharmacological only [SMITH24]
+    C(
+        "DX-02",
+        "tolerance + withdrawal fires",
+        {"dsm5_criteria_met": ["tolerance", "withdrawal"]},
+        True,
+    ),
+    C(
+        "DX-02",
+        "tolerance + craving silent",
+        {"dsm5_criteria_met": ["tolerance", "craving"]},
+        False,
+    ),
+    C(
+        "DX-02",
+        "supervised opioid: excluded, silent",
+        {
+            "dsm5_criteria_met": ["tolerance", "withdrawal", "craving"],
+            "use_history": {"prescribed_opioid_under_supervision": True},
+        },
+        False,
+    ),
+    # ---- TX-01 withdrawal only [BCCSU17 rec 6][CDC22 rec 12]
+    C(
+        "TX-01",
+        "withdrawal only fires",
+        {"considering": ["withdrawal_only"]},
+        True,
+        at("withdrawal_only", "avoid"),
+    ),
+    C("TX-01", "not considered silent", {}, False),
+    # ---- LIV-01 R ratio [ACG14]: ALT 2.5x, ALP 0.83x -> R 3.0 mixed
+    C(
+        "LIV-01",
+        "raised ALT fires",
+        {"labs": {"alt_u_per_l": 100, "alp_u_per_l": 100}},
+        True,
+        lambda ev: ev.scores.liver.pattern == "mixed",
+    ),
+    C("LIV-01", "normal silent", {}, False),
+    # ---- LIV-02 Hy's law ALT >= 3x and bilirubin >= 2x [HYS-FDA09]
+    C(
+        "LIV-02",
+        "3x and 2x fires, emergency",
+        {"labs": {"alt_u_per_l": 120, "total_bilirubin_mg_per_dl": 2.4}},
+        True,
+        loc("emergency_department"),
+    ),
+    C(
+        "LIV-02",
+        "ALT 2.975x silent",
+        {"labs": {"alt_u_per_l": 119, "total_bilirubin_mg_per_dl": 2.4}},
+        False,
+    ),
+    C(
+        "LIV-02",
+        "bilirubin 1.92x silent",
+        {"labs": {"alt_u_per_l": 120, "total_bilirubin_mg_per_dl": 2.3}},
+        False,
+    ),
+    # ---- LIV-03 INR >= 1.5 [HYS-FDA09 DILIN grades]
+    C("LIV-03", "INR 1.5 fires", {"labs": {"inr": 1.5}}, True, loc("emergency_department")),
+    C("LIV-03", "INR 1.4 silent", {"labs": {"inr": 1.4}}, False),
+    C(
+        "LIV-03",
+        "raised ALT with confusion fires",
+        {"labs": {"alt_u_per_l": 80}, "vitals": {"consciousness": "new_confusion"}},
+        True,
+    ),
+    # ---- LIV-04 ALT > 3x or ALP > 2x [LIVERTOX]
+    C(
+        "LIV-04",
+        "ALT 3.02x fires",
+        {"labs": {"alt_u_per_l": 121}},
+        True,
+        at("liver_panel_repeat", "recommended"),
+    ),
+    C("LIV-04", "ALT 3.0x silent", {"labs": {"alt_u_per_l": 120}}, False),
+    C("LIV-04", "ALP 2.01x fires", {"labs": {"alp_u_per_l": 241}}, True),
+    C("LIV-04", "ALP 2.0x silent", {"labs": {"alp_u_per_l": 240}}, False),
+    # ---- LIV-05 symptoms without tests [LIVERTOX]
+    C(
+        "LIV-05",
+        "symptoms, no labs fires",
+        {"medical_history": {"liver_injury_symptoms": True}, "labs": None},
+        True,
+    ),
+    C(
+        "LIV-05",
+        "symptoms with labs silent",
+        {"medical_history": {"liver_injury_symptoms": True}},
+        False,
+    ),
+    # ---- QT-01 QTc >= 450 men, >= 460 women, >= 500 [RAUTAHARJU09][KRANTZ09]
+    C(
+        "QT-01",
+        "man 450 warning",
+        {"labs": {"qtc_ms": 450}, "considering": []},
+        True,
+        sev("qtc_prolongation", "warning"),
+    ),
+    C("QT-01", "man 449 silent", {"labs": {"qtc_ms": 449}}, False),
+    C("QT-01", "woman 460 fires", {"patient": FEMALE, "labs": {"qtc_ms": 460}}, True),
+    C("QT-01", "woman 459 silent", {"patient": FEMALE, "labs": {"qtc_ms": 459}}, False),
+    C(
+        "QT-01",
+        "450 with lofexidine considered is critical",
+        {"labs": {"qtc_ms": 450}, "considering": ["lofexidine"]},
+        True,
+        sev("qtc_prolongation", "critical"),
+    ),
+    C(
+        "QT-01",
+        "500 critical, 4-WM",
+        {"labs": {"qtc_ms": 500}},
+        True,
+        lambda ev: (
+            alerts(ev)["qtc_prolongation"] == "critical"
+            and setting(ev) == "inpatient_medically_managed"
+        ),
+    ),
+    C(
+        "QT-01",
+        "congenital long QT critical",
+        {"medical_history": {"congenital_long_qt": True}},
+        True,
+        sev("qtc_prolongation", "critical"),
+    ),
+    # ---- LAB-01 baseline tests [BUPLABEL][LUCEMYRA-PI]
+    C(
+        "LAB-01",
+        "no labs fires",
+        {"labs": None},
+        True,
+        lambda ev: all(
+            status(ev, c) == "recommended" for c in ("liver_panel", "ecg", "electrolytes")
+        ),
+    ),
+    C(
+        "LAB-01",
+        "labs 31 days old fires",
+        {"labs": {"collected_at": "2026-10-26T13:45:00Z"}},
+        True,
+        at("liver_panel", "recommended"),
+    ),
+    C(
+        "LAB-01",
+        "labs 30 days old silent",
+        {"labs": {"collected_at": "2026-10-27T14:30:00Z"}},
+        False,
+    ),
+    # ---- LOC-01 COWS >= 25 [ASAM3][COWS]
+    C("LOC-01", "COWS 25 fires, 3.7-WM", cows(25), True, loc("inpatient_medically_monitored")),
+    C("LOC-01", "COWS 24 silent", cows(24), False),
+    # ---- LOC-02 complicated / failed withdrawal [ASAM3][GALBIS16]
+    C(
+        "LOC-02",
+        "complicated withdrawal fires",
+        {"medical_history": {"complicated_withdrawal": True}},
+        True,
+        loc("inpatient_medically_monitored"),
+    ),
+    C(
+        "LOC-02",
+        "failed outpatient fires",
+        {"medical_history": {"failed_outpatient_withdrawal_management": True}},
+        True,
+    ),
+    C("LOC-02", "neither silent", {}, False),
+    # ---- LOC-03 alcohol / sedative use disorder [ASAMAWM]
+    C(
+        "LOC-03",
+        "alcohol use disorder fires",
+        {"co_occurring_conditions": {"alcohol_use_disorder": True}},
+        True,
+        loc("inpatient_medically_monitored"),
+    ),
+    C("LOC-03", "none silent", {}, False),
+    # ---- LOC-04 COWS 13-24 [ASAM3]
+    C(
+        "LOC-04",
+        "COWS 13 with support: 2-WM",
+        cows(13),
+        True,
+        loc("outpatient_extended_monitoring"),
+    ),
+    C(
+        "LOC-04",
+        "COWS 13 homeless: 3.2-WM",
+        cows(13) | {"social": {"housing": "homeless"}},
+        True,
+        loc("residential_clinically_managed"),
+    ),
+    C("LOC-04", "COWS 24 fires", cows(24), True),
+    C("LOC-04", "COWS 12 silent", cows(12), False),
+    C("LOC-04", "COWS 25 silent", cows(25), False),
+    # ---- LOC-05 COWS <= 12 [ASAM3]
+    C("LOC-05", "COWS 12 with support: 1-WM", cows(12), True, loc("outpatient")),
+    C(
+        "LOC-05",
+        "COWS 4 without support: 2-WM",
+        cows(4) | {"social": {"support_person_available": False}},
+        True,
+        loc("outpatient_extended_monitoring"),
+    ),
+    C("LOC-05", "COWS 13 silent", cows(13), False),
+    # ---- BUP-01 indication [SMITH24][BROYAN22]
+    C(
+        "BUP-01",
+        "4 criteria: recommended",
+        {"dsm5_criteria_met": ["craving", "tolerance", "withdrawal", "time_spent"]},
+        True,
+        at("buprenorphine", "recommended"),
+    ),
+    C(
+        "BUP-01",
+        "3 criteria (mild): consider",
+        {"dsm5_criteria_met": ["craving", "tolerance", "withdrawal"]},
+        False,
+        at("buprenorphine", "consider"),
+    ),
+    C(
+        "BUP-01",
+        "declines medication: consider",
+        {"social": {"preferences": {"declines_medication": True}}},
+        False,
+        at("buprenorphine", "consider"),
+    ),
+    # ---- BUP-02 induction timing: COWS >= 8, >= 8 h [ACEP-BUPE][LEI21]
+    C(
+        "BUP-02",
+        "COWS 7 defers",
+        cows(7),
+        True,
+        lambda ev: (
+            status(ev, "buprenorphine") == "consider"
+            and "precipitated_withdrawal_risk" in alerts(ev)
+        ),
+    ),
+    C("BUP-02", "COWS 8 silent", cows(8), False, at("buprenorphine", "recommended")),
+    C(
+        "BUP-02",
+        "7.5 h since kratom defers",
+        {"withdrawal": {"hours_since_last_kratom_use": 7.5}},
+        True,
+    ),
+    C("BUP-02", "8 h silent", {"withdrawal": {"hours_since_last_kratom_use": 8}}, False),
+    C(
+        "BUP-02",
+        "7-OH 10 h defers (12 h)",
+        {
+            "use_history": {"product_types": ["concentrated_7oh"]},
+            "withdrawal": {"hours_since_last_kratom_use": 10},
+        },
+        True,
+    ),
+    C(
+        "BUP-02",
+        "after methadone COWS 12 defers (13)",
+        {
+            "use_history": {"other_substances": ["methadone"]},
+            "withdrawal": {"cows": cows_items(12), "hours_since_last_other_opioid_use": 96},
+        },
+        True,
+    ),
+    C(
+        "BUP-02",
+        "after methadone COWS 13 at 72 h silent",
+        {
+            "use_history": {"other_substances": ["methadone"]},
+            "withdrawal": {"cows": cows_items(13), "hours_since_last_other_opioid_use": 72},
+        },
+        False,
+    ),
+    C(
+        "BUP-02",
+        "no COWS caps at consider",
+        {"withdrawal": {"cows": None}},
+        True,
+        at("buprenorphine", "consider"),
+    ),
+    # ---- BUP-03 CNS depressants [BUPLABEL][FDADSC17]
+    C(
+        "BUP-03",
+        "benzodiazepines fire, not withheld",
+        {"use_history": {"other_substances": ["benzodiazepines"]}},
+        True,
+        lambda ev: (
+            "respiratory_depression_risk" in alerts(ev)
+            and status(ev, "buprenorphine") == "recommended"
+        ),
+    ),
+    C("BUP-03", "none silent", {}, False),
+    # ---- BUP-04 hepatic impairment [BUPLABEL 8.6]
+    C(
+        "BUP-04",
+        "Child-Pugh C critical",
+        {"medical_history": {"hepatic_impairment_child_pugh": "C"}},
+        True,
+        lambda ev: (
+            alerts(ev)["hepatic_impairment_buprenorphine"] == "critical"
+            and status(ev, "buprenorphine") == "consider"
+        ),
+    ),
+    C(
+        "BUP-04",
+        "Child-Pugh B warning",
+        {"medical_history": {"hepatic_impairment_child_pugh": "B"}},
+        True,
+        sev("hepatic_impairment_buprenorphine", "warning"),
+    ),
+    C(
+        "BUP-04",
+        "Child-Pugh A silent",
+        {"medical_history": {"hepatic_impairment_child_pugh": "A"}},
+        False,
+    ),
+    # ---- NAL-01 naloxone [CDC22 rec 8]
+    C(
+        "NAL-01",
+        "prior overdose: recommended",
+        {"medical_history": {"prior_overdose": True}, "considering": []},
+        True,
+        at("naloxone", "recommended"),
+    ),
+    C("NAL-01", "no risk: consider", {"considering": []}, False, at("naloxone", "consider")),
+    # ---- NTX-01 opioid-free interval [VIVITROL-PI][JARKA23]
+    C("NTX-01", "in withdrawal: contraindicated", {}, True, at("naltrexone", "contraindicated")),
+    C(
+        "NTX-01",
+        "9.96 days: avoid",
+        {"withdrawal": NO_RECENT_USE | {"hours_since_last_kratom_use": 239}} | UDS_MITRA_NEG,
+        True,
+        at("naltrexone", "avoid"),
+    ),
+    C(
+        "NTX-01",
+        "11 days, negative assay: consider",
+        {"withdrawal": NO_RECENT_USE} | UDS_MITRA_NEG,
+        False,
+        at("naltrexone", "consider"),
+    ),
+    C(
+        "NTX-01",
+        "7-OH at 11 days: avoid (14)",
+        {"withdrawal": NO_RECENT_USE, "use_history": {"product_types": ["concentrated_7oh"]}}
+        | UDS_MITRA_NEG,
+        True,
+        at("naltrexone", "avoid"),
+    ),
+    C(
+        "NTX-01",
+        "considered while contraindicated: critical alert",
+        {"considering": ["naltrexone"]},
+        True,
+        sev("naltrexone_precipitated_withdrawal", "critical"),
+    ),
+    # ---- NTX-02 pregnancy [NYSPREG]
+    C(
+        "NTX-02",
+        "pregnant and using fires",
+        {"patient": PREGNANT},
+        True,
+        at("naltrexone", "contraindicated"),
+    ),
+    C("NTX-02", "not pregnant silent", {}, False),
+    # ---- MTD-01 methadone QTc [KRANTZ09]
+    C(
+        "MTD-01",
+        "considered, QTc 420: consider",
+        {"considering": ["methadone"]},
+        True,
+        at("methadone", "consider"),
+    ),
+    C(
+        "MTD-01",
+        "QTc 500: avoid",
+        {"considering": ["methadone"], "labs": {"qtc_ms": 500}},
+        True,
+        lambda ev: status(ev, "methadone") == "avoid" and "methadone_qtc" in alerts(ev),
+    ),
+    C("MTD-01", "not considered silent", {}, False),
+    # ---- LOF-01 lofexidine base [LUCEMYRA-PI]
+    C(
+        "LOF-01",
+        "considered in withdrawal: recommended",
+        {"considering": ["lofexidine"]},
+        True,
+        at("lofexidine", "recommended"),
+    ),
+    C("LOF-01", "not considered: consider", {}, False, at("lofexidine", "consider")),
+    # ---- LOF-02 holds: HR < 50, SBP < 90, DBP < 50 [FISHMAN19]
+    C(
+        "LOF-02",
+        "HR 49 holds",
+        {"vitals": {"heart_rate_bpm": 49}},
+        True,
+        lambda ev: (
+            status(ev, "lofexidine") == "avoid" and alerts(ev)["lofexidine_hold"] == "critical"
+        ),
+    ),
+    C(
+        "LOF-02",
+        "HR 50 caution",
+        {"vitals": {"heart_rate_bpm": 50}},
+        True,
+        lambda ev: status(ev, "lofexidine") == "consider" and "lofexidine_hold" not in alerts(ev),
+    ),
+    C(
+        "LOF-02",
+        "HR 60 silent",
+        {"vitals": {"heart_rate_bpm": 60}, "considering": ["lofexidine"]},
+        False,
+        at("lofexidine", "recommended"),
+    ),
+    C(
+        "LOF-02",
+        "SBP 89 holds",
+        {"vitals": {"systolic_bp_mmhg": 89, "diastolic_bp_mmhg": 60}},
+        True,
+        at("lofexidine", "avoid"),
+    ),
+    C(
+        "LOF-02",
+        "DBP 49 holds",
+        {"vitals": {"diastolic_bp_mmhg": 49}},
+        True,
+        at("lofexidine", "avoid"),
+    ),
+    C(
+        "LOF-02",
+        "no vitals caps at consider",
+        {"vitals": None, "considering": ["lofexidine"]},
+        True,
+        at("lofexidine", "consider"),
+    ),
+    # ---- LOF-03 congenital long QT [LUCEMYRA-PI]
+    C(
+        "LOF-03",
+        "congenital long QT: avoid",
+        {"medical_history": {"congenital_long_qt": True}},
+        True,
+        at("lofexidine", "avoid"),
+    ),
+    C("LOF-03", "absent silent", {}, False),
+    # ---- LOF-04 QTc [LUCEMYRA-PI][KRANTZ09]
+    C("LOF-04", "QTc 500: avoid", {"labs": {"qtc_ms": 500}}, True, at("lofexidine", "avoid")),
+    C(
+        "LOF-04",
+        "no ECG caps at consider",
+        {"labs": {"qtc_ms": None}, "considering": ["lofexidine"]},
+        True,
+        at("lofexidine", "consider"),
+    ),
+    C("LOF-04", "QTc 420 silent", {}, False),
+    # ---- LOF-05 avoid list [LUCEMYRA-PI]
+    C(
+        "LOF-05",
+        "recent MI: avoid",
+        {"medical_history": {"recent_myocardial_infarction": True}},
+        True,
+        at("lofexidine", "avoid"),
+    ),
+    C(
+        "LOF-05",
+        "BP-lowering drug: avoid",
+        {
+            "use_history": {
+                "current_medications": [{"name": "amlodipine", "classes": ["bp_lowering"]}]
+            }
+        },
+        True,
+        at("lofexidine", "avoid"),
+    ),
+    C("LOF-05", "none silent", {}, False),
+    # ---- CLO-01 clonidine base [GALBIS16]
+    C(
+        "CLO-01",
+        "considered in withdrawal: recommended",
+        {"considering": ["clonidine"]},
+        True,
+        at("clonidine", "recommended"),
+    ),
+    C("CLO-01", "not considered: consider", {}, False, at("clonidine", "consider")),
+    # ---- CLO-02 holds: SBP < 90, DBP < 60, HR < 50 [CLON-LABEL]
+    C(
+        "CLO-02",
+        "SBP 89 holds",
+        {"vitals": {"systolic_bp_mmhg": 89, "diastolic_bp_mmhg": 60}},
+        True,
+        at("clonidine", "avoid"),
+    ),
+    C(
+        "CLO-02",
+        "DBP 59 holds",
+        {"vitals": {"diastolic_bp_mmhg": 59}},
+        True,
+        at("clonidine", "avoid"),
+    ),
+    C("CLO-02", "HR 49 holds", {"vitals": {"heart_rate_bpm": 49}}, True, at("clonidine", "avoid")),
+    C(
+        "CLO-02",
+        "SBP 90 DBP 60 HR 50 silent",
+        {"vitals": {"systolic_bp_mmhg": 90, "diastolic_bp_mmhg": 60, "heart_rate_bpm": 50}},
+        False,
+    ),
+    # ---- CLO-03 both alpha-2 agonists [LUCEMYRA-PI]
+    C(
+        "CLO-03",
+        "both considered fires",
+        {"considering": ["lofexidine", "clonidine"]},
+        True,
+        lambda ev: status(ev, "lofexidine") == "consider" and status(ev, "clonidine") == "consider",
+    ),
+    C("CLO-03", "one considered silent", {"considering": ["clonidine"]}, False),
+    # ---- SYM-01..03 symptomatic care [WHO09]
+    C("SYM-01", "GI item 1 fires", cows(8, gi_upset=1), True, at("loperamide", "consider")),
+    C("SYM-01", "GI item 0 silent", cows(8, gi_upset=0), False),
+    C(
+        "SYM-02",
+        "aches item 1 fires",
+        cows(8, bone_joint_aches=1),
+        True,
+        at("acetaminophen", "consider"),
+    ),
+    C("SYM-02", "no aches, no pain silent", cows(8, bone_joint_aches=0), False),
+    C(
+        "SYM-03",
+        "anxiety item 1 fires",
+        cows(8, anxiety_irritability=1),
+        True,
+        lambda ev: status(ev, "benzodiazepine") == "avoid",
+    ),
+    C("SYM-03", "no anxiety silent", cows(8, anxiety_irritability=0), False),
+    # ---- always-on supportive and psychosocial care
+    C("NUT-01", "everyone", {}, True, at("nutrition_hydration", "recommended")),
+    C("MON-01", "everyone", {}, True, at("withdrawal_monitoring", "recommended")),
+    C("TH-01", "everyone", {}, True, at("cbt", "recommended")),
+    C(
+        "TH-02",
+        "declines groups: alternatives",
+        {"social": {"preferences": {"declines_group_therapy": True}}},
+        True,
+        lambda ev: (
+            status(ev, "group_therapy") == "consider"
+            and status(ev, "individual_therapy") == "recommended"
+        ),
+    ),
+    C("TH-02", "accepts groups", {}, False, at("group_therapy", "recommended")),
+    C("TH-03", "everyone", {}, True, at("life_skills", "recommended")),
+    C(
+        "PAIN-01",
+        "chronic pain fires",
+        {"co_occurring_conditions": {"chronic_pain": True}},
+        True,
+        at("pain_management", "recommended"),
+    ),
+    C("PAIN-01", "no pain silent", {}, False),
+    C("AC-01", "everyone", {}, True, at("continuing_care", "recommended")),
+    C("AC-02", "everyone", {}, True, at("mutual_help", "recommended")),
+    C(
+        "AC-03",
+        "homeless: referral",
+        {"social": {"housing": "homeless"}},
+        True,
+        at("recovery_support_services", "recommended"),
+    ),
+    C("AC-03", "stable silent", {}, False),
+    C("AC-04", "everyone", {}, True, at("relapse_prevention_plan", "recommended")),
+    C("AC-05", "everyone", {}, True, at("monitoring_labs", "recommended")),
+    C(
+        "AC-06",
+        "wants complementary",
+        {"social": {"preferences": {"wants_complementary_therapies": True}}},
+        True,
+        at("complementary_therapies", "consider"),
+    ),
+    C(
+        "AC-06",
+        "not asked for: still offered as consider",
+        {},
+        False,
+        at("complementary_therapies", "consider"),
+    ),
+    C("AC-07", "everyone", {}, True, at("long_term_follow_up", "recommended")),
+    C(
+        "AC-08",
+        "depression: ongoing care",
+        {"co_occurring_conditions": {"depression": True}},
+        True,
+        at("ongoing_condition_care", "recommended"),
+    ),
+    C("AC-08", "none silent", {}, False),
+]
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=f"{c.rule_id} {c.name}") for c in CASES])
+def test_rule_case(case: Case) -> None:
+    ev = run(**case.overrides)
+    assert fired(ev, case.rule_id) is case.fires
+    if case.check is not None:
+        assert case.check(ev), case.name
+
+
+def test_every_rule_has_a_case_table() -> None:
+    by_rule: dict[str, set[bool]] = {}
+    for c in CASES:
+        by_rule.setdefault(c.rule_id, set()).add(c.fires)
+    assert set(by_rule) == {r.id for r in RULES}
+    for rule_id, outcomes in by_rule.items():
+        expected = {True} if rule_id in ALWAYS else {True, False}
+        assert outcomes == expected, rule_id

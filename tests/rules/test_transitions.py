@@ -1,0 +1,49 @@
+"""Phase suggestions and the aftercare schedule derived from an evaluation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.rules import follow_up_schedule, suggest_phase_transition
+from tests.factories import cows_items
+from tests.rules.support import run
+
+
+def test_resolved_withdrawal_suggests_behavioral_therapy() -> None:
+    ev = run(withdrawal={"cows": cows_items(3)})
+    found = suggest_phase_transition(ev.model_dump(mode="json"), current_phase="stabilization")
+    assert found is not None
+    assert found["to_phase"] == "behavioral_therapy"
+    assert found["rule_id"] == "PH-01"
+
+
+def test_active_withdrawal_stays_in_stabilization() -> None:
+    ev = run(withdrawal={"cows": cows_items(8)})
+    assert suggest_phase_transition(ev, current_phase="stabilization") is None
+
+
+def test_relapse_in_later_phase_suggests_stabilization() -> None:
+    ev = run(withdrawal={"cows": cows_items(9)})
+    found = suggest_phase_transition(ev, current_phase="aftercare")
+    assert found is not None
+    assert found["to_phase"] == "stabilization"
+    assert (
+        suggest_phase_transition(run(withdrawal={"cows": cows_items(0)}), current_phase="aftercare")
+        is None
+    )
+
+
+def test_follow_up_schedule_comes_from_aftercare_recommendations() -> None:
+    ev = run(considering=["buprenorphine", "methadone"])
+    items = follow_up_schedule(ev.model_dump(mode="json"), start=date(2026, 11, 26))
+    codes = {i["code"] for i in items}
+    assert {
+        "visit-week-1",
+        "mitragynine-assay-week-4",
+        "mitragynine-assay-week-12",
+        "ecg-day-30",
+        "reassessment-month-12",
+    } <= codes
+    assert all(i["due_date"] > "2026-11-26" for i in items)
+    assert [i["due_date"] for i in items] == sorted(i["due_date"] for i in items)
+    assert {i["kind"] for i in items} == {"visit", "lab", "reassessment"}
