@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import Select, func, insert, select, tuple_, update
@@ -287,7 +287,8 @@ def list_plans_query(
         query = query.where(Plan.updated_at >= updated_since)
     if after is not None:
         query = query.where(tuple_(Plan.updated_at, Plan.id) < tuple_(*after))
-    return query.order_by(Plan.updated_at.desc(), Plan.id.desc()).limit(limit + 1)
+    ordered = query.order_by(Plan.updated_at.desc(), Plan.id.desc())
+    return cast("Select[Any]", ordered.limit(limit + 1))
 
 
 async def list_plans(
