@@ -297,12 +297,11 @@ async def record_decision(
 ) -> Response:
     """Records `accepted`, `declined` or `modified` with a reason code from the published
     `DecisionReason` list. Replaces an earlier decision on the same recommendation."""
-    decision = await service.record_decision(
+    decision, version = await service.record_decision(
         ctx.session, ctx.principal, plan_id, code, payload, user_id=user_id
     )
-    row = await service.get_plan_row(ctx.session, ctx.principal, plan_id)
     await ctx.session.commit()
-    return json_response(decision, headers={"ETag": service.etag(plan_id, row["version"])})
+    return json_response(decision, headers={"ETag": service.etag(plan_id, version)})
 
 
 @router.put(

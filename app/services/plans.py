@@ -479,7 +479,7 @@ async def record_decision(
     payload: DecisionIn,
     *,
     user_id: str | None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], int]:
     row = await get_plan_row(session, principal, plan_id, for_update=True)
     status = recommendation_statuses(row["evaluation"]).get(code)
     if status is None:
@@ -529,7 +529,7 @@ async def record_decision(
         },
         user_id=user_id,
     )
-    return {
+    decision = {
         "recommendation_code": code,
         "recommendation_status": status,
         "decision": payload.decision.value,
@@ -539,6 +539,7 @@ async def record_decision(
         "made_at_revision": row["revision"],
         "decided_at": now,
     }
+    return decision, row["version"] + 1  # the plan's new version, for the response's ETag
 
 
 async def replace_relapse_plan(
