@@ -83,6 +83,39 @@ def openapi_document() -> bytes:
     return orjson.dumps(schema, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
 
 
+def _evaluate(path: Path, *, as_json: bool) -> int:
+    """Validate an assessment file as the API does and print its evaluation; nothing stored."""
+    from pydantic import ValidationError
+
+    from app import rules
+    from app.errors import field_errors
+    from app.report import render_text
+    from app.schemas.assessment import AssessmentIn
+
+    try:
+        assessment = AssessmentIn.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        print(f"{path}: not a valid assessment", file=sys.stderr)
+        for err in field_errors(exc.errors(include_url=False, include_input=False)):
+            print(f"  {err['pointer'] or '/'}: {err['detail']}", file=sys.stderr)
+        return 2
+    evaluation = rules.evaluate(assessment, as_of=assessment.assessed_at)
+    if as_json:
+        sys.stdout.write(evaluation.model_dump_json(indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(evaluation))
+    return 0
+
+
+def _rules_doc(output: Path) -> int:
+    from app.rules import knowledge_base_markdown
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(knowledge_base_markdown())
+    print(f"wrote {output}")
+    return 0
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -149,10 +182,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="Allowed value of the JWT `tenant` claim (repeat; default: any).",
     )
 
+    evaluate = sub.add_parser(
+        "evaluate", help="Evaluate an assessment JSON file and print the result (stores nothing)."
+    )
+    evaluate.add_argument("file", type=Path, help="An assessment, as POST /v1/evaluate takes.")
+    evaluate.add_argument("--json", action="store_true", help="Print the evaluation as JSON.")
+
+    rules_cmd = sub.add_parser("rules", help="The rule table.")
+    rules_sub = rules_cmd.add_subparsers(dest="rules_command", required=True)
+    doc = rules_sub.add_parser("doc", help="Write the knowledge-base document from the table.")
+    doc.add_argument("--output", type=Path, default=PROJECT_ROOT / "docs" / "knowledge-base.md")
+
     openapi = sub.add_parser("openapi", help="Write the OpenAPI document.")
     openapi.add_argument("--output", type=Path, default=PROJECT_ROOT / "openapi.json")
 
     args = parser.parse_args(argv)
+    if args.command == "evaluate":
+        return _evaluate(args.file, as_json=args.json)
+    if args.command == "rules":
+        return _rules_doc(args.output)
     settings = get_settings()
     if args.command == "serve":
         return _serve(args, settings)

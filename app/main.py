@@ -17,6 +17,7 @@ from app.api import (  # EHR integration (issue 5)
     cds_hooks,
     fhir,
     health,
+    knowledge,
     metrics,
     plans,
 )
@@ -75,6 +76,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(assessments.router)
     app.include_router(plans.router)
+    app.include_router(knowledge.router)
     app.include_router(metrics.router)
     # EHR integration (issue 5)
     app.include_router(cds_hooks.router)

@@ -30,6 +30,15 @@ This service supports clinicians' judgment; it never replaces it.
 TAGS = [
     {"name": "assessments", "description": "Store and read structured assessments."},
     {"name": "plans", "description": "Treatment plans: lifecycle, revisions, decisions."},
+    {
+        "name": "evaluation",
+        "description": "Stateless evaluation: assessment in, evaluation out, nothing stored.",
+    },
+    {
+        "name": "knowledge",
+        "description": "The knowledge base: rules, citations, ruleset version and hash, HTI-1 "
+        "source attributes.",
+    },
     {"name": "health", "description": "Liveness and readiness probes."},
     {"name": "operations", "description": "Metrics for operators (admin scope)."},
     # EHR integration (issue 5)
