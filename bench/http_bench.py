@@ -139,7 +139,7 @@ async def _make_key(url: str) -> str:
                 session,
                 tenant_name="bench",
                 name="bench",
-                scopes=["assessments:write", "assessments:read"],
+                scopes=["assessments:write", "assessments:read", "plans:write", "plans:read"],
             )
             await session.commit()
     finally:
@@ -147,31 +147,41 @@ async def _make_key(url: str) -> str:
     return issued.key
 
 
+#: The write paths design.md section 5 sets goals for, with their request bodies.
+ENDPOINTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "assessments": ("/v1/assessments", ASSESSMENT_EXAMPLE),
+    "evaluate": ("/v1/evaluate", ASSESSMENT_EXAMPLE),
+    "plans": ("/v1/plans", {"assessment": ASSESSMENT_EXAMPLE, "status": "draft"}),
+}
+
+
 def bench_backend(
-    name: str, base_url: str | None, duration: int, tmp: Path
+    name: str, base_url: str | None, duration: int, tmp: Path, endpoints: list[str]
 ) -> list[dict[str, Any]]:
     rows = []
     with fresh_database(base_url, tmp) as url:
         command.upgrade(alembic_config(url), "head")
         key = asyncio.run(_make_key(url))
-        script = tmp / f"post-{name}.lua"
-        script.write_text(
-            LUA.format(method="POST", key=key, body=orjson.dumps(ASSESSMENT_EXAMPLE).decode())
-        )
         env = {"KRATOM_CDS_DATABASE_URL": url, "KRATOM_CDS_BOOTSTRAP_DEV_KEY": "false"}
         with server(["bench.ceiling:app"], free_port(), env) as ceiling_url:
             ceiling = wrk(f"{ceiling_url}/ping", duration=duration)
-        with server(["app.main:create_app", "--factory"], free_port(), env) as service_url:
-            created = wrk(f"{service_url}/v1/assessments", duration=duration, script=script)
         rows.append({"backend": name, "endpoint": "GET /ping (ceiling A)", **ceiling})
-        rows.append(
-            {
-                "backend": name,
-                "endpoint": "POST /v1/assessments",
-                **created,
-                "ratio": created["rps"] / ceiling["rps"],
-            }
-        )
+        with server(["app.main:create_app", "--factory"], free_port(), env) as service_url:
+            for endpoint in endpoints:
+                path, body = ENDPOINTS[endpoint]
+                script = tmp / f"post-{name}-{endpoint}.lua"
+                script.write_text(
+                    LUA.format(method="POST", key=key, body=orjson.dumps(body).decode())
+                )
+                result = wrk(f"{service_url}{path}", duration=duration, script=script)
+                rows.append(
+                    {
+                        "backend": name,
+                        "endpoint": f"POST {path}",
+                        **result,
+                        "ratio": result["rps"] / ceiling["rps"],
+                    }
+                )
     return rows
 
 
@@ -179,6 +189,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument(
+        "--endpoints", nargs="+", choices=sorted(ENDPOINTS), default=list(ENDPOINTS)
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install -y wrk")
@@ -187,7 +200,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.backends:
             base = None if backend == "sqlite" else PG_URL
-            results += bench_backend(backend, base, args.duration, Path(tmp))
+            results += bench_backend(backend, base, args.duration, Path(tmp), args.endpoints)
     print(
         f"{'backend':<11} {'endpoint':<24} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
         f"{'ratio':>6} {'non-2xx':>7}"

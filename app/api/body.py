@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
+from starlette.requests import ClientDisconnect
 
 from app.errors import MalformedBody, RequestInvalid, UnsupportedMediaType, field_errors
 
@@ -34,7 +35,12 @@ def json_body(model: type[M]) -> Any:
     async def parse(request: Request) -> M:
         if not _is_json(request.headers.get("content-type", "")):
             raise UnsupportedMediaType("Send the body as application/json.")
-        raw = await request.body()
+        try:
+            raw = await request.body()
+        except ClientDisconnect:
+            # The client went away mid-body (a load generator stopping, a cancelled call):
+            # nothing to answer and nothing stored; not a server error.
+            raise MalformedBody("The client closed the connection before the body ended.") from None
         try:
             return model.model_validate_json(raw)
         except ValidationError as exc:

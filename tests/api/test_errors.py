@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
@@ -70,3 +74,47 @@ async def test_405_lists_every_method_at_the_path(client: httpx.AsyncClient) -> 
     response = await client.delete("/v1/plans")
     assert response.status_code == 405
     assert set(response.headers["allow"].split(", ")) == {"GET", "POST"}
+
+
+async def test_client_disconnect_mid_body_is_not_a_server_error(
+    app: FastAPI, auth: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that hangs up before its body ends gets no 500 and no error log."""
+    sent: list[dict[str, Any]] = []
+    messages = iter(
+        [
+            {"type": "http.request", "body": b'{"patient": ', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/evaluate",
+        "raw_path": b"/v1/evaluate",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"authorization", auth["Authorization"].encode()),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    with caplog.at_level(logging.ERROR):
+        await app(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 400
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
