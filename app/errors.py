@@ -86,6 +86,8 @@ class DomainError(Exception):
     status: ClassVar[int] = 400
     slug: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "Bad request"
+    # True: answer with the status and headers only, no body (CDS Hooks' bare 401).
+    empty_body: ClassVar[bool] = False
 
     def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
@@ -198,6 +200,8 @@ def problem_response(
 async def _domain_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, DomainError):  # pragma: no cover - registered for DomainError only
         raise exc
+    if exc.empty_body:
+        return Response(status_code=exc.status, headers=exc.headers)
     extra = exc.extensions()
     return problem_response(
         request,

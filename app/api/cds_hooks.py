@@ -1,5 +1,6 @@
-"""CDS Hooks 2.0: discovery, service calls and feedback (client JWT on every call but
-discovery). Errors are RFC 9457 problem+json; a refused JWT is a 401 that never says why."""
+"""CDS Hooks 2.0: discovery, service calls and feedback. Service calls and feedback need the
+client JWT; discovery verifies one when sent (required with ``discovery_requires_jwt``).
+Errors are RFC 9457 problem+json, except a refused JWT: a 401 with an empty body."""
 
 from __future__ import annotations
 
@@ -36,6 +37,19 @@ _SERVICE_ID = Annotated[
     Path(max_length=64, pattern=r"^[a-z0-9-]+$", description="A service id from discovery."),
 ]
 _DISCOVERY = {"services": [service.discovery() for service in SERVICES.values()]}
+# The spec's best practice: a refused JWT gets a bare 401 that never says which check failed.
+CDS_401: dict[int | str, dict[str, Any]] = {
+    401: {
+        "description": "The client JWT is missing or invalid. Empty body (CDS Hooks best "
+        "practice: the response does not say which check failed).",
+        "headers": {
+            "WWW-Authenticate": {
+                "description": 'Always `Bearer realm="cds-services"`.',
+                "schema": {"type": "string", "maxLength": 64},
+            }
+        },
+    }
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +69,28 @@ async def cds_caller(request: Request, _bearer: Any = Depends(cds_jwt)) -> CdsCa
 _CALLER = Annotated[CdsCaller, Depends(cds_caller)]
 
 
+async def cds_discovery_caller(request: Request, _bearer: Any = Depends(cds_jwt)) -> None:
+    """Discovery: a JWT that is sent is verified (aud = the discovery URL); none is needed
+    unless ``discovery_requires_jwt`` is set."""
+    rt = runtime(request)
+    if "authorization" not in request.headers and not rt.settings.discovery_requires_jwt:
+        return
+    async with database(request).session(write=True) as session:
+        await rt.authenticate(request, session)
+
+
 @router.get(
     "/cds-services",
     summary="CDS Hooks discovery",
     response_model=Discovery,
-    responses=problem_responses(500),
+    responses={**CDS_401, **problem_responses(500)},
+    openapi_extra={"security": [{}]},  # appended to CdsHooksJwt: the JWT is optional here
 )
-async def discover_cds_services() -> Response:
+async def discover_cds_services(_caller: None = Depends(cds_discovery_caller)) -> Response:
     """The CDS services offered (patient-view, order-sign) with their prefetch templates.
-    No authentication, as in the CDS Hooks specification."""
+    CDS clients send their JWT on every call, discovery included; when one is sent it is
+    verified (`aud` = this URL) and a bad one is a bare 401. Without one, discovery answers
+    (it holds no patient data) unless the service is configured to require it."""
     return json_response(_DISCOVERY)
 
 
@@ -71,7 +98,15 @@ async def discover_cds_services() -> Response:
     "/cds-services/{service_id}",
     summary="Call a CDS service",
     response_model=CdsResponse,
-    responses=problem_responses(400, 401, 404, 412, 413, 415, 422, 500),
+    responses={
+        **CDS_401,
+        **problem_responses(400, 404, 412, 413, 415, 422, 500),
+        412: {
+            **problem_responses(412)[412],
+            "description": "Prefetch incomplete and the data could not be fetched from "
+            "`fhirServer` (none given, not allowed, or it failed).",
+        },
+    },
     openapi_extra=request_body_openapi(
         HookRequest, description="A CDS Hooks 2.0 request (hook, hookInstance, context, prefetch)."
     ),
@@ -106,7 +141,8 @@ async def call_cds_service(
     summary="Report card outcomes",
     responses={
         200: {"description": "Stored."},
-        **problem_responses(400, 401, 404, 413, 415, 422, 500),
+        **CDS_401,
+        **problem_responses(400, 404, 413, 415, 422, 500),
     },
     openapi_extra=request_body_openapi(
         FeedbackRequest, description="CDS Hooks feedback: accepted or overridden, per card."

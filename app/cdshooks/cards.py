@@ -89,6 +89,8 @@ class CardBuilder:
         self.base_url = base_url.rstrip("/")
         self.patient_ref = patient_ref
         self.plan_id = plan_id
+        # The linked plan's status, revision and what this call did to it (patient-view).
+        self.plan_state: Json = {"status": "draft", "revision": 1, "outcome": "created"}
         self.ruleset = evaluation["ruleset"]
         self.trace = {t["rule_id"]: t for t in evaluation.get("trace", [])}
         self.sources = {i.field: i for i in mapping.inputs}
@@ -297,9 +299,10 @@ class CardBuilder:
         )
         inputs = self.inputs(rule_ids)
         evidence = [e for r in rule_ids for e in self._rule_evidence(r)]
+        status = self.plan_state["status"]
         plan_view = {
             "id": self.plan_id,
-            "status": "draft",
+            "status": status,
             "patient_ref": self.patient_ref,
             "evaluation": self.evaluation,
         }
@@ -307,16 +310,23 @@ class CardBuilder:
         explanation[EXTENSION_KEY]["unsupported"] = [
             {"ref": i.ref, "reason": i.reason.value, "detail": i.detail} for i in unsupported[:20]
         ]
+        if self.plan_id is not None:
+            explanation[EXTENSION_KEY]["plan"] = {"id": str(self.plan_id), **self.plan_state}
+        state = {
+            "created": f"{status} plan ready",
+            "revised": f"{status} plan updated (revision {self.plan_state['revision']})",
+            "unchanged": f"{status} plan on file, unchanged",
+        }.get(self.plan_state["outcome"], f"{status} plan")
         resource = care_plan(plan_view)
         resource.pop("id", None)  # the EHR assigns its own id
         suggestion = {
-            "label": "Create the draft treatment plan (CarePlan)",
+            "label": f"Create the {status} treatment plan (CarePlan)",
             "uuid": str(uuid.uuid4()),
             "isRecommended": True,
             "actions": [
                 {
                     "type": "create",
-                    "description": "Create a draft CarePlan with one activity per "
+                    "description": f"Create a {status} CarePlan with one activity per "
                     "recommendation (42 CFR Part 2 labels in meta.security).",
                     "resource": resource,
                 }
@@ -324,7 +334,7 @@ class CardBuilder:
         }
         self.add(
             {
-                "summary": summary(f"Kratom use disorder: {where} — draft plan ready"),
+                "summary": summary(f"Kratom use disorder: {where} — {state}"),
                 "indicator": "info",
                 "detail": self.markdown(
                     lead=lead,

@@ -19,6 +19,12 @@ class CdsSettings(BaseSettings):
         description="Non-HTTPS `fhirServer` base URLs (and JWKS URLs) allowed anyway, as a JSON "
         "list (development and tests only). Everything else must be https://.",
     )
+    discovery_requires_jwt: bool = Field(
+        default=False,
+        description="Refuse `GET /cds-services` without a client JWT. Off by default: the "
+        "spec has clients send one on every call, but discovery holds no patient data and "
+        "many tools call it bare; a JWT that is sent is always verified.",
+    )
     fhir_fetch_timeout_seconds: float = Field(
         default=2.0, gt=0, le=10, description="Per-request timeout for fhirServer queries."
     )

@@ -22,9 +22,11 @@ logger = logging.getLogger(__name__)
 
 
 class CdsUnauthorized(DomainError):
-    """401 for any JWT failure; the body never says which check failed (best practice)."""
+    """401 for any JWT failure, with an empty body (CDS Hooks best practice): nothing says
+    which check failed. The reason is logged."""
 
     status, slug, title = 401, "unauthorized", "Authentication required"
+    empty_body = True
 
     def __init__(self) -> None:
         super().__init__(

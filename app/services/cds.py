@@ -1,15 +1,25 @@
 """CDS Hooks service calls: prefetch (or fetch) -> assessment -> evaluation -> cards.
 
-patient-view stores a draft plan (assessment + plan + revision, as ``POST /v1/plans``) so the
-cards can link to it; order-sign evaluates the draft drugs without storing a plan. Every
-answer is stored in ``cds_hook_calls`` under (issuer, hookInstance): a repeated hookInstance
-from the same issuer replays the stored body and stores nothing new.
+patient-view links its cards to a stored plan without piling up drafts (``chart_plan``):
+
+1. the patient's newest open (draft or active) plan, or else the newest draft this EHR client
+   created, is *reused* (nothing stored) when it was evaluated from the same inputs (the
+   assessment, ignoring its timestamp) with the same ruleset and its evaluation is
+   clinically the same (no change in alerts, recommendations, level of care or scores);
+2. otherwise the newest draft this EHR client created gets a new *revision* (reassessment
+   with its diff, as ``POST /v1/plans/{id}/reassessments``);
+3. otherwise a new draft plan is stored (assessment + plan + revision, as ``POST /v1/plans``).
+
+Active plans are never changed by a chart view. order-sign evaluates the draft drugs without
+storing a plan. Every answer is stored in ``cds_hook_calls`` under (issuer, hookInstance): a
+repeated hookInstance from the same issuer replays the stored body and stores nothing new.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -28,11 +38,12 @@ from app.cdshooks.services import SERVICES, CdsService
 from app.db import Database, utc_now
 from app.errors import DomainError, NotFound, RequestInvalid
 from app.fhir import FhirMapping, assessment_from_fhir, resources_from_prefetch
-from app.models import CdsCard, CdsHookCall
-from app.schemas.assessment import ConsideredTreatment
+from app.models import Assessment, CdsCard, CdsHookCall, Plan
+from app.schemas.assessment import AssessmentIn, ConsideredTreatment
 from app.schemas.plan import PlanCreate
 from app.security import Principal
 from app.services import plans
+from app.services.plan_diff import diff_evaluations
 
 _PATIENT_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # FHIR id
 _USER_ID = re.compile(r"^[A-Za-z0-9._:@/-]{1,128}$")
@@ -40,6 +51,20 @@ _USER_ID = re.compile(r"^[A-Za-z0-9._:@/-]{1,128}$")
 
 class DataUnavailableProblem(DomainError):
     status, slug, title = 412, "data-unavailable", "Required data unavailable"
+
+
+OPEN_STATUSES = ("draft", "active")
+CANDIDATE_ROWS = 20  # open plans of one patient looked at, newest first
+
+
+@dataclass(frozen=True, slots=True)
+class ChartPlan:
+    """The plan a patient-view call links to, and what the call did to it."""
+
+    id: uuid.UUID
+    status: str
+    revision: int
+    outcome: str  # created | revised | unchanged
 
 
 def service_or_404(service_id: str) -> CdsService:
@@ -156,6 +181,7 @@ async def _answer(
         return stored
     assessment = mapping.assessment
     plan_id: uuid.UUID | None = None
+    plan: ChartPlan | None = None
     if service.hook == "order-sign":
         considering = list(
             dict.fromkeys([*assessment.considering, *(ConsideredTreatment(d.drug) for d in drugs)])
@@ -166,17 +192,23 @@ async def _answer(
         )
     else:
         user = call.context.get("userId")
-        row = await plans.create_plan(
+        evaluation = rules.evaluate(assessment, as_of=assessment.assessed_at).model_dump(
+            mode="json"
+        )
+        plan = await chart_plan(
             session,
             principal,
-            PlanCreate(assessment=assessment, status="draft"),
+            assessment,
+            evaluation,
             user_id=user if isinstance(user, str) and _USER_ID.match(user) else None,
         )
-        plan_id = row["id"]
-        evaluation = row["evaluation"]
+        plan_id = plan.id
     builder = CardBuilder(
         evaluation, mapping, base_url=base_url, patient_ref=patient_id, plan_id=plan_id
     )
+    if plan is not None:
+        builder.plan_state = {"status": plan.status, "revision": plan.revision,
+                              "outcome": plan.outcome}  # fmt: skip
     if service.hook == "order-sign":
         builder.order_cards(drugs)
     else:
@@ -229,3 +261,82 @@ async def _answer(
             raise
         return stored
     return response
+
+
+def _same_inputs(stored: dict[str, Any], assessment: AssessmentIn) -> bool:
+    """The stored assessment document and this one agree on everything but the time."""
+    current = assessment.model_dump(mode="json", exclude_unset=True)
+    return {k: v for k, v in stored.items() if k != "assessed_at"} == {
+        k: v for k, v in current.items() if k != "assessed_at"
+    }
+
+
+def _clinically_same(stored: dict[str, Any], evaluation: dict[str, Any]) -> bool:
+    diff = diff_evaluations(stored, evaluation, previous_revision=0)
+    return (
+        not any(diff["recommendations"].values())
+        and not any(diff["alerts"].values())
+        and diff["level_of_care"] is None
+        and not diff["scores"]
+        and not diff["ruleset_changed"]
+    )
+
+
+async def chart_plan(
+    session: AsyncSession,
+    principal: Principal,
+    assessment: AssessmentIn,
+    evaluation: dict[str, Any],
+    *,
+    user_id: str | None,
+) -> ChartPlan:
+    """The plan a patient-view links to: reused, revised or created (module docstring)."""
+    rows = (
+        await session.execute(
+            select(
+                Plan.id, Plan.status, Plan.revision, Plan.ruleset_hash, Plan.assessment_id,
+                Plan.created_by_client_id,
+            )
+            .where(
+                Plan.tenant_id == principal.tenant_id,
+                Plan.patient_ref == assessment.patient.patient_ref,
+                Plan.status.in_(OPEN_STATUSES),
+            )
+            .order_by(Plan.updated_at.desc(), Plan.id.desc())
+            .limit(CANDIDATE_ROWS)
+        )
+    ).all()  # fmt: skip
+    own_draft = next(
+        (r for r in rows if r.status == "draft" and r.created_by_client_id == principal.client_id),
+        None,
+    )
+    candidates = [r for r in (rows[0] if rows else None, own_draft) if r is not None]
+    for row in dict.fromkeys(candidates):
+        if row.ruleset_hash != evaluation["ruleset"]["hash"]:
+            continue
+        stored = (
+            await session.execute(
+                select(Assessment.document, Plan.evaluation)
+                .join(Plan, Plan.assessment_id == Assessment.id)
+                .where(Plan.id == row.id, Assessment.tenant_id == principal.tenant_id)
+            )
+        ).first()
+        if (
+            stored is not None
+            and _same_inputs(stored.document, assessment)
+            and _clinically_same(stored.evaluation, evaluation)
+        ):
+            return ChartPlan(row.id, row.status, row.revision, "unchanged")
+    if own_draft is not None:
+        plan, revision = await plans.reassess(
+            session, principal, own_draft.id, assessment, user_id=user_id, evaluation=evaluation
+        )
+        return ChartPlan(plan["id"], plan["status"], revision["number"], "revised")
+    created = await plans.create_plan(
+        session,
+        principal,
+        PlanCreate(assessment=assessment, status="draft"),
+        user_id=user_id,
+        evaluation=evaluation,
+    )
+    return ChartPlan(created["id"], "draft", 1, "created")

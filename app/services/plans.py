@@ -145,10 +145,18 @@ async def _event(
 
 
 async def create_plan(
-    session: AsyncSession, principal: Principal, payload: PlanCreate, *, user_id: str | None
+    session: AsyncSession,
+    principal: Principal,
+    payload: PlanCreate,
+    *,
+    user_id: str | None,
+    evaluation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """``evaluation``: the caller's evaluation of ``payload.assessment`` (JSON form), when it
+    already has one; it is not evaluated twice."""
     assessment_id, assessment = await _load_assessment(session, principal, payload)
-    evaluation = _evaluate(assessment)
+    if evaluation is None or payload.assessment is None:
+        evaluation = _evaluate(assessment)
     now = utc_now()
     plan_id = uuid.uuid4()
     phase = Phase.stabilization
@@ -373,8 +381,10 @@ async def reassess(
     assessment: AssessmentIn,
     *,
     user_id: str | None,
+    evaluation: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Store the new assessment, evaluate it, append a revision with its diff."""
+    """Store the new assessment, evaluate it (unless the caller did: ``evaluation``), append a
+    revision with its diff."""
     row = await get_plan_row(session, principal, plan_id, for_update=True)
     if assessment.patient.patient_ref != row["patient_ref"]:
         raise RequestInvalid(
@@ -389,7 +399,8 @@ async def reassess(
     if PlanStatus(row["status"]) not in PHASE_CHANGE_STATUSES:
         raise TransitionNotAllowed(f"A '{row['status']}' plan cannot be reassessed.", allowed=[])
     stored = await assessments.create_assessment(session, principal, assessment)
-    evaluation = _evaluate(assessment)
+    if evaluation is None:
+        evaluation = _evaluate(assessment)
     number = row["revision"] + 1
     diff = diff_evaluations(row["evaluation"], evaluation, previous_revision=row["revision"])
     phase = Phase(row["current_phase"])

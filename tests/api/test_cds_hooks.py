@@ -125,6 +125,37 @@ async def test_discovery_lists_both_services_without_auth(client: httpx.AsyncCli
         assert "clinical-status=active" in prefetch["conditions"]
 
 
+async def test_discovery_verifies_a_jwt_when_one_is_sent(
+    client: httpx.AsyncClient, ehr: Ehr, app: FastAPI
+) -> None:
+    """The spec has clients send the JWT on every call, discovery included (aud = the
+    discovery URL); a bad one is a bare 401 even though discovery needs none."""
+    ok = await client.get("/cds-services", headers=ehr.headers("/cds-services"))
+    assert ok.status_code == 200
+    assert ok.json()["services"]
+    for headers in (
+        ehr.headers(PV_PATH),  # aud of another endpoint
+        ehr.headers("/cds-services", exp=int(time.time()) - 120, iat=int(time.time()) - 600),
+        {"Authorization": "Bearer not.a.jwt"},
+        {"Authorization": "Basic abc"},
+    ):
+        refused = await client.get("/cds-services", headers=headers)
+        assert refused.status_code == 401
+        assert refused.content == b""
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+    saved = app.state.cds
+    app.state.cds = CdsRuntime.create(CdsSettings(discovery_requires_jwt=True))
+    try:
+        bare = await client.get("/cds-services")
+        assert bare.status_code == 401
+        assert bare.content == b""
+        ok = await client.get("/cds-services", headers=ehr.headers("/cds-services"))
+        assert ok.status_code == 200
+    finally:
+        await app.state.cds.close()
+        app.state.cds = saved
+
+
 # ---------------------------------------------------------------------------- patient-view
 
 
@@ -286,6 +317,87 @@ async def test_repeated_hook_instance_replays_without_a_new_plan(
     assert len(plans) == 1
 
 
+def _plan_state(response: httpx.Response) -> dict[str, Any]:
+    """The plan card's record of the linked plan (id, status, revision, outcome)."""
+    states = [
+        card["extension"]["kratom-cds.explanation"]["plan"]
+        for card in response.json()["cards"]
+        if "plan" in card["extension"]["kratom-cds.explanation"]
+    ]
+    assert len(states) == 1
+    return dict(states[0])
+
+
+async def test_patient_view_reuses_or_revises_one_draft_per_patient(
+    client: httpx.AsyncClient, ehr: Ehr, make_key: KeyMaker
+) -> None:
+    key = await make_key(tenant=ehr.tenant)
+    first = await post(client, ehr, PV_PATH, hook_request())
+    check_cards_response(first.json())
+    created = _plan_state(first)
+    assert created["outcome"] == "created"
+    assert created["status"] == "draft"
+
+    # Chart opened again (new hookInstance), same EHR data: the same plan, nothing stored.
+    again = await post(client, ehr, PV_PATH, hook_request())
+    check_cards_response(again.json())
+    assert _plan_state(again) == {**created, "outcome": "unchanged"}
+    assert any("plan on file, unchanged" in c["summary"] for c in again.json()["cards"])
+    plans = (await client.get("/v1/plans", headers=key)).json()["items"]
+    assert [p["id"] for p in plans] == [created["id"]]
+    assert plans[0]["revision"] == 1
+
+    # New data (bradycardia): the same draft gets revision 2, with its diff.
+    changed = await post(client, ehr, PV_PATH, hook_request(prefetch=full_prefetch(heart_rate=38)))
+    check_cards_response(changed.json())
+    revised = _plan_state(changed)
+    assert revised == {**created, "revision": 2, "outcome": "revised"}
+    listed = await client.get(f"/v1/plans/{created['id']}/revisions", headers=key)
+    revisions = listed.json()["items"]
+    assert [r["number"] for r in revisions] == [1, 2]
+    assert revisions[1]["diff"]["previous_revision"] == 1
+    assert len((await client.get("/v1/plans", headers=key)).json()["items"]) == 1
+
+
+async def test_patient_view_never_changes_an_active_plan(
+    client: httpx.AsyncClient, ehr: Ehr, make_key: KeyMaker
+) -> None:
+    key = await make_key(tenant=ehr.tenant)
+    first = _plan_state(await post(client, ehr, PV_PATH, hook_request()))
+    plan_url = f"/v1/plans/{first['id']}"
+    etag = (await client.get(plan_url, headers=key)).headers["etag"]
+    activated = await client.patch(
+        plan_url, json={"status": "active"}, headers={**key, "If-Match": etag}
+    )
+    assert activated.status_code == 200, activated.text
+
+    # Same data: the active plan is shown as it is.
+    same = await post(client, ehr, PV_PATH, hook_request())
+    assert _plan_state(same) == {**first, "status": "active", "outcome": "unchanged"}
+    care_plans = [
+        a["resource"]
+        for c in same.json()["cards"]
+        for s in c.get("suggestions", [])
+        for a in s["actions"]
+        if a.get("resource", {}).get("resourceType") == "CarePlan"
+    ]
+    assert care_plans[0]["status"] == "active"
+
+    # Different data: a new draft next to the active plan, which stays at revision 1.
+    body = hook_request(prefetch=full_prefetch(heart_rate=38))
+    proposal = _plan_state(await post(client, ehr, PV_PATH, body))
+    assert proposal["outcome"] == "created"
+    assert proposal["id"] != first["id"]
+    assert (await client.get(plan_url, headers=key)).json()["revision"] == 1
+    # ... and that draft is what the next view with the same data shows.
+    body = hook_request(prefetch=full_prefetch(heart_rate=38))
+    assert _plan_state(await post(client, ehr, PV_PATH, body)) == {
+        **proposal,
+        "outcome": "unchanged",
+    }
+    assert len((await client.get("/v1/plans", headers=key)).json()["items"]) == 2
+
+
 async def test_same_hook_instance_from_another_issuer_is_a_new_call(
     client: httpx.AsyncClient, ehr: Ehr, app: FastAPI
 ) -> None:
@@ -392,7 +504,8 @@ async def _refused(client: httpx.AsyncClient, path: str, token: str | None) -> h
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     response = await client.post(path, json=hook_request(), headers=headers)
     assert response.status_code == 401, response.text
-    assert response.headers["content-type"] == "application/problem+json"
+    assert response.content == b""  # anchors.md (d): a bare 401, no detail
+    assert "content-type" not in response.headers
     assert response.headers["www-authenticate"].startswith("Bearer")
     return response
 
@@ -417,12 +530,11 @@ async def test_jwt_failures_are_401_without_saying_why(client: httpx.AsyncClient
         ),
         "garbage": "not.a.jwt",
     }  # fmt: skip
-    bodies = set()
-    for name, token in cases.items():
+    answers = set()
+    for token in cases.values():
         response = await _refused(client, PV_PATH, token)
-        bodies.add(response.json()["detail"])
-        assert name not in response.text
-    assert len(bodies) == 1  # the same answer whatever failed
+        answers.add((response.content, tuple(sorted(response.headers.items()))))
+    assert len({a[0] for a in answers}) == 1  # the same (empty) answer whatever failed
 
 
 async def test_unknown_kid_is_401(client: httpx.AsyncClient, ehr: Ehr) -> None:
@@ -600,3 +712,4 @@ async def test_feedback_is_tenant_scoped(client: httpx.AsyncClient, ehr: Ehr, ap
 async def test_feedback_needs_a_jwt(client: httpx.AsyncClient) -> None:
     response = await client.post(f"{PV_PATH}/feedback", json={"feedback": []})
     assert response.status_code == 401
+    assert response.content == b""
