@@ -35,6 +35,48 @@ async def _create_client(settings: Settings, tenant: str, name: str, scopes: Seq
     return issued.key
 
 
+async def _manage_clients(settings: Settings, args: argparse.Namespace) -> int:
+    """list-clients, rotate-client, revoke-client: keys are shown once, hashes never."""
+    import uuid
+
+    from app.db import Database
+    from app.services.clients import ClientNotFound, list_clients, revoke_client, rotate_client
+
+    db = Database(settings)
+    try:
+        async with db.session(write=args.command != "list-clients") as session:
+            if args.command == "list-clients":
+                rows = await list_clients(session, tenant_name=args.tenant)
+                print("id\tname\ttenant\tkey_prefix\tscopes\tcreated_at\trevoked_at")
+                for c in rows:
+                    revoked = c.revoked_at.isoformat() if c.revoked_at else "-"
+                    print(
+                        f"{c.id}\t{c.name}\t{c.tenant_name}\t{c.key_prefix}\t"
+                        f"{','.join(c.scopes)}\t{c.created_at.isoformat()}\t{revoked}"
+                    )
+                return 0
+            try:
+                client_id = uuid.UUID(args.client_id)
+                if args.command == "rotate-client":
+                    issued = await rotate_client(session, client_id)
+                    await session.commit()
+                    print(issued.key)
+                    print(
+                        "The previous key no longer works. This key is shown only once.",
+                        file=sys.stderr,
+                    )
+                else:
+                    revoked_at = await revoke_client(session, client_id)
+                    await session.commit()
+                    print(f"Revoked client {client_id} at {revoked_at.isoformat()}.")
+            except (ValueError, ClientNotFound):
+                print(f"No active API client with id {args.client_id}.", file=sys.stderr)
+                return 1
+            return 0
+    finally:
+        await db.dispose()
+
+
 async def _bootstrap(settings: Settings) -> str | None:
     from app.db import Database
     from app.services.clients import bootstrap_development_key
@@ -163,6 +205,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="Scopes to grant (default: read/write assessments and plans, read knowledge).",
     )
 
+    listing = sub.add_parser(
+        "list-clients", help="List API clients (never keys or hashes), with revocation times."
+    )
+    listing.add_argument("--tenant", help="Only this tenant's clients.")
+    rotate = sub.add_parser(
+        "rotate-client", help="Issue a new key for a client (printed once); the old one stops."
+    )
+    rotate.add_argument("client_id", help="The client id (from list-clients).")
+    revoke = sub.add_parser("revoke-client", help="Revoke a client's key, effective immediately.")
+    revoke.add_argument("client_id", help="The client id (from list-clients).")
+
     # EHR integration (issue 5)
     ehr = sub.add_parser("register-ehr", help="Register (or update) a CDS Hooks client issuer.")
     ehr.add_argument("--issuer", required=True, help="The JWT `iss` the EHR sends.")
@@ -211,6 +264,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         key = asyncio.run(_create_client(settings, args.tenant, args.name, args.scopes))
         print(key)
         return 0
+    if args.command in ("list-clients", "rotate-client", "revoke-client"):
+        return asyncio.run(_manage_clients(settings, args))
     if args.command == "register-ehr":
         try:
             print(asyncio.run(_register_ehr(settings, args)))

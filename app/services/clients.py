@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utc_now
@@ -67,7 +68,11 @@ async def create_client(
 
 
 async def principal_for_key(session: AsyncSession, key: str) -> Principal | None:
-    """The principal behind an API key, or None when it is unknown or revoked."""
+    """The principal behind an API key, or None when it is unknown or revoked.
+
+    Deliberately uncached: one indexed lookup per request, so a revocation or rotation
+    committed by any process takes effect on the very next request in every worker.
+    """
     row = (
         await session.execute(
             select(ApiClient.id, ApiClient.tenant_id, ApiClient.scopes).where(
@@ -78,6 +83,90 @@ async def principal_for_key(session: AsyncSession, key: str) -> Principal | None
     if row is None:
         return None
     return Principal(client_id=row.id, tenant_id=row.tenant_id, scopes=frozenset(row.scopes))
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """What ``kratom-cds list-clients`` shows: never the key or its hash."""
+
+    id: uuid.UUID
+    name: str
+    tenant_name: str
+    key_prefix: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+async def list_clients(
+    session: AsyncSession, *, tenant_name: str | None = None
+) -> list[ClientInfo]:
+    """Every API client (of one tenant when named), oldest first."""
+    query = (
+        select(
+            ApiClient.id,
+            ApiClient.name,
+            Tenant.name.label("tenant_name"),
+            ApiClient.key_prefix,
+            ApiClient.scopes,
+            ApiClient.created_at,
+            ApiClient.revoked_at,
+        )
+        .join(Tenant, Tenant.id == ApiClient.tenant_id)
+        .order_by(ApiClient.created_at, ApiClient.id)
+    )
+    if tenant_name is not None:
+        query = query.where(Tenant.name == tenant_name)
+    return [
+        ClientInfo(
+            id=row.id,
+            name=row.name,
+            tenant_name=row.tenant_name,
+            key_prefix=row.key_prefix,
+            scopes=tuple(row.scopes),
+            created_at=row.created_at,
+            revoked_at=row.revoked_at,
+        )
+        for row in await session.execute(query)
+    ]
+
+
+class ClientNotFound(LookupError):
+    """No API client with this id, or it is revoked (a revoked client cannot be rotated)."""
+
+
+async def rotate_client(session: AsyncSession, client_id: uuid.UUID) -> IssuedKey:
+    """Give the client a new key (returned once); the old key stops working at commit.
+
+    The client keeps its id, tenant and scopes, so audit rows and rate limits stay attached.
+    """
+    key = generate_key()
+    updated = await session.execute(
+        update(ApiClient)
+        .where(ApiClient.id == client_id, ApiClient.revoked_at.is_(None))
+        .values(key_prefix=display_prefix(key), key_hash=hash_key(key))
+        .returning(ApiClient.tenant_id, ApiClient.scopes)
+    )
+    row = updated.first()
+    if row is None:
+        raise ClientNotFound(str(client_id))
+    tenant = await session.get_one(Tenant, row.tenant_id)
+    return IssuedKey(client_id, tenant.id, tenant.name, key, tuple(row.scopes))
+
+
+async def revoke_client(session: AsyncSession, client_id: uuid.UUID) -> datetime:
+    """Revoke the client's key; effective for every worker as soon as the caller commits.
+
+    Keys are looked up in the database on every request (no in-process cache), so no worker
+    can keep accepting a revoked key. Revoking twice keeps the first revocation time.
+    """
+    client = await session.get(ApiClient, client_id)
+    if client is None:
+        raise ClientNotFound(str(client_id))
+    if client.revoked_at is None:
+        client.revoked_at = utc_now()
+        await session.flush()
+    return client.revoked_at
 
 
 async def bootstrap_development_key(session: AsyncSession) -> IssuedKey | None:
