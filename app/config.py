@@ -28,6 +28,23 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=256 * 1024, ge=1024, description="Largest request body accepted (413 above)."
     )
+    max_json_depth: int = Field(
+        default=32, ge=4, le=512, description="Deepest JSON nesting accepted in a body (422)."
+    )
+    rate_limit_per_minute: int = Field(
+        default=300_000,
+        ge=0,
+        description="Sustained requests per minute per API client, per worker (0 = off).",
+    )
+    rate_limit_burst: int = Field(
+        default=1_000, ge=1, description="Requests an API client may send at once (bucket size)."
+    )
+    request_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="Time budget of one request; over it the answer is 503 and nothing is stored.",
+    )
     migrate_on_start: bool = Field(
         default=True, description="`kratom-cds serve` runs `alembic upgrade head` first."
     )

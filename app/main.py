@@ -32,6 +32,8 @@ from app.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from app.migrations_state import head_revision
 from app.observability import Metrics, ObservabilityMiddleware, configure_logging
 from app.openapi import DESCRIPTION, TAGS, install_openapi, operation_id
+from app.ratelimit import RateLimiter, RateLimitHeadersMiddleware
+from app.timeouts import install_timeouts
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,9 @@ def create_app(
         dependencies=[Depends(reject_unknown_query_params)],
     )
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter(
+        per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+    )
     app.include_router(health.router)
     app.include_router(assessments.router)
     app.include_router(plans.router)
@@ -100,6 +105,8 @@ def create_app(
             expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed"],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_timeouts(app, request_timeout_s=settings.request_timeout_s)
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.state.metrics = Metrics()
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestIdMiddleware)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database
 from app.errors import Forbidden, RequestInvalid, Unauthorized
+from app.ratelimit import RateLimited, RateLimiter
 from app.security import Principal, Scope
 from app.services.clients import principal_for_key
 from app.services.idempotency import KEY_PATTERN
@@ -62,12 +63,32 @@ def context(scope: Scope, *, write: bool = False) -> Any:
             principal = await principal_for_key(session, credentials.credentials)
             if principal is None:
                 raise Unauthorized("The API key is not valid or has been revoked.")
+            limiter: RateLimiter = request.app.state.rate_limiter
+            if limiter.enabled:
+                decision = limiter.take(principal.client_id)
+                request.state.rate_limit = decision
+                if not decision.allowed:
+                    raise RateLimited(decision)
             if not principal.has(scope):
                 raise Forbidden(f"This operation needs the '{scope.value}' scope.")
             request.state.principal = principal
             yield RequestContext(session=session, principal=principal)
 
+    # Read by the OpenAPI document (`x-required-scope`) and the route x scope matrix test.
+    dependency.required_scope = scope  # type: ignore[attr-defined]
     return Depends(dependency)
+
+
+def required_scope(route: APIRoute) -> Scope | None:
+    """The scope a route's ``context`` dependency demands, or None for a route without one."""
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        scope = getattr(dependant.call, "required_scope", None)
+        if isinstance(scope, Scope):
+            return scope
+        pending.extend(dependant.dependencies)
+    return None
 
 
 _ALLOWED_QUERY: dict[int, frozenset[str]] = {}
