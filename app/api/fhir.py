@@ -1,34 +1,49 @@
-"""FHIR R4 in and out: evaluate a Bundle; read a plan as CarePlan/RequestGroup/DetectedIssue/
-Provenance."""
+"""FHIR R4 in and out: evaluate a Bundle, or store it as an assessment and plan; read a plan as
+CarePlan/RequestGroup/DetectedIssue/Provenance."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import Response
 
 from app import rules
 from app.api.body import json_body, request_body_openapi
-from app.api.deps import RequestContext, context
+from app.api.deps import IdempotencyKey, RequestContext, context
 from app.api.responses import json_response
 from app.db import utc_now
 from app.errors import RequestInvalid, field_errors, problem_responses
-from app.fhir import assessment_from_fhir, resources_from_bundle
+from app.fhir import FhirMapping, assessment_from_fhir, resources_from_bundle
 from app.fhir.outbound import plan_bundle
 from app.fhir.result import MappingIssue, UsedInput
 from app.schemas.assessment import AssessmentIn, PatientRef
 from app.schemas.evaluation import Evaluation
+from app.schemas.plan import PlanCreate, PlanRead
 from app.security import Scope
 from app.services import plans as plan_service
+from app.services.idempotency import request_fingerprint, run_idempotent
 
 router = APIRouter(tags=["fhir"])
 FHIR_JSON = "application/fhir+json"
 
 _READ = Annotated[RequestContext, context(Scope.plans_read)]
+_WRITE = Annotated[RequestContext, context(Scope.plans_write, write=True)]
+_PATIENT_REF = Annotated[
+    PatientRef | None,
+    Query(description="The patient (FHIR Patient.id); default: the Bundle's Patient.id."),
+]
+_ASSESSED_AT = Annotated[
+    AwareDatetime | None,
+    Query(description="Assessment time (UTC offset required); default: now."),
+]
+_STRICT = Annotated[
+    bool, Query(description="422 instead of a report when any data is unsupported.")
+]
 
 
 class BundleEntry(BaseModel):
@@ -76,34 +91,43 @@ class FhirEvaluation(BaseModel):
     evaluation: Evaluation = Field(description="The evaluation (nothing is stored).")
 
 
-@router.post(
-    "/v1/fhir/evaluate",
-    summary="Evaluate a FHIR Bundle",
-    response_model=FhirEvaluation,
-    responses=problem_responses(400, 401, 403, 413, 415, 422, 500),
-    openapi_extra=request_body_openapi(FhirBundleIn, description="A FHIR R4 Bundle."),
-)
-async def evaluate_fhir_bundle(
-    ctx: _READ,
-    patient_ref: Annotated[
-        PatientRef | None,
-        Query(description="The patient (FHIR Patient.id); default: the Bundle's Patient.id."),
-    ] = None,
-    assessed_at: Annotated[
-        AwareDatetime | None,
-        Query(description="Assessment time (UTC offset required); default: now."),
-    ] = None,
-    strict: Annotated[
-        bool, Query(description="422 instead of a report when any data is unsupported.")
-    ] = False,
-    bundle: FhirBundleIn = json_body(FhirBundleIn),
-) -> Response:
-    """Maps the Bundle (LOINC vital signs, labs and drug screens with UCUM units, SNOMED/ICD-10
-    conditions, RxNorm medications, PHQ-9/GAD-7/PCL-5/COWS) into an assessment and evaluates
-    it. Nothing is guessed: what cannot be mapped is listed under `mapping.unsupported` (or is
-    a 422 with `strict=true`). The response says where `patient_ref` and `assessed_at` came
-    from. Nothing is stored."""
-    del ctx  # authentication and scope only
+class FhirPlanRead(PlanRead):
+    """The stored plan (as `POST /v1/plans` returns it) and how the Bundle was mapped."""
+
+    patient_ref_source: Literal["bundle", "query"] = Field(
+        description="`bundle`: the Bundle's Patient.id; `query`: the `patient_ref` parameter."
+    )
+    assessed_at_source: Literal["query", "server_time"] = Field(
+        description="`query`: the `assessed_at` parameter; `server_time`: the time of the call."
+    )
+    mapping: MappingReport = Field(description="What was used, unsupported and ignored.")
+
+
+@dataclass(frozen=True, slots=True)
+class MappedBundle:
+    mapping: FhirMapping
+    patient_ref: str
+    patient_ref_source: Literal["bundle", "query"]
+    assessed_at: datetime
+    assessed_at_source: Literal["query", "server_time"]
+
+    def report(self) -> dict[str, Any]:
+        mapping = self.mapping
+        return {
+            "used": mapping.used,
+            "inputs": [i.model_dump(mode="json", exclude_none=True) for i in mapping.inputs],
+            "unsupported": [
+                i.model_dump(mode="json", exclude_none=True) for i in mapping.unsupported
+            ],
+            "ignored": [i.model_dump(mode="json", exclude_none=True) for i in mapping.ignored],
+        }
+
+
+def map_bundle(
+    bundle: FhirBundleIn, patient_ref: str | None, assessed_at: datetime | None, *, strict: bool
+) -> MappedBundle:
+    """The Bundle as an assessment; 422 for an unusable Bundle, an unclear patient, or (with
+    ``strict``) any data that cannot be mapped without guessing."""
     document = bundle.model_dump(mode="json", exclude_unset=True)
     try:
         resources = resources_from_bundle(document)
@@ -123,6 +147,7 @@ async def evaluate_fhir_bundle(
             [{"pointer": "/entry", "detail": "The Bundle holds more than one Patient.",
               "type": "multiple_patients"}]
         )  # fmt: skip
+    ref_source: Literal["bundle", "query"]
     if patient_ref is not None:
         if patient_ids and patient_ids[0] != patient_ref:
             raise RequestInvalid(
@@ -158,25 +183,145 @@ async def evaluate_fhir_bundle(
                 for issue in mapping.unsupported
             ]
         )
-    evaluation = rules.evaluate(mapping.assessment, as_of=when)
+    return MappedBundle(
+        mapping, ref, ref_source, when, "query" if assessed_at is not None else "server_time"
+    )
+
+
+@router.post(
+    "/v1/fhir/evaluate",
+    summary="Evaluate a FHIR Bundle",
+    response_model=FhirEvaluation,
+    responses=problem_responses(400, 401, 403, 413, 415, 422, 500),
+    openapi_extra=request_body_openapi(FhirBundleIn, description="A FHIR R4 Bundle."),
+)
+async def evaluate_fhir_bundle(
+    ctx: _READ,
+    patient_ref: _PATIENT_REF = None,
+    assessed_at: _ASSESSED_AT = None,
+    strict: _STRICT = False,
+    bundle: FhirBundleIn = json_body(FhirBundleIn),
+) -> Response:
+    """Maps the Bundle (LOINC vital signs, labs and drug screens with UCUM units, SNOMED/ICD-10
+    conditions, RxNorm medications, PHQ-9/GAD-7/PCL-5/COWS) into an assessment and evaluates
+    it. Nothing is guessed: what cannot be mapped is listed under `mapping.unsupported` (or is
+    a 422 with `strict=true`). The response says where `patient_ref` and `assessed_at` came
+    from. Nothing is stored."""
+    del ctx  # authentication and scope only
+    mapped = map_bundle(bundle, patient_ref, assessed_at, strict=strict)
+    evaluation = rules.evaluate(mapped.mapping.assessment, as_of=mapped.assessed_at)
     return json_response(
         {
-            "patient_ref": ref,
-            "patient_ref_source": ref_source,
-            "assessed_at": when,
-            "assessed_at_source": "query" if assessed_at is not None else "server_time",
-            "assessment": mapping.assessment.model_dump(mode="json", exclude_none=True),
-            "mapping": {
-                "used": mapping.used,
-                "inputs": [i.model_dump(mode="json", exclude_none=True) for i in mapping.inputs],
-                "unsupported": [
-                    i.model_dump(mode="json", exclude_none=True) for i in mapping.unsupported
-                ],
-                "ignored": [i.model_dump(mode="json", exclude_none=True) for i in mapping.ignored],
-            },
+            "patient_ref": mapped.patient_ref,
+            "patient_ref_source": mapped.patient_ref_source,
+            "assessed_at": mapped.assessed_at,
+            "assessed_at_source": mapped.assessed_at_source,
+            "assessment": mapped.mapping.assessment.model_dump(mode="json", exclude_none=True),
+            "mapping": mapped.report(),
             "evaluation": evaluation.model_dump(mode="json"),
         }
     )
+
+
+_USER_ID = Annotated[
+    str | None,
+    Header(
+        alias="X-User-Id",
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:@/-]+$",
+        description="The end user acting through this client, for the plan's history.",
+    ),
+]
+_PLAN_HEADERS = {
+    "Location": {"description": "URL of the plan.", "schema": {"type": "string", "maxLength": 200}},
+    "ETag": {
+        "description": "Strong ETag of the plan.",
+        "schema": {"type": "string", "maxLength": 64},
+    },
+}
+
+
+def _wants_fhir(request: Request, response_format: str | None) -> bool:
+    if response_format is not None:
+        return response_format == "fhir"
+    accept = request.headers.get("accept", "").lower()
+    return FHIR_JSON in accept and "application/json" not in accept
+
+
+@router.post(
+    "/v1/fhir/plans",
+    status_code=201,
+    summary="Create a treatment plan from a FHIR Bundle",
+    response_model=FhirPlanRead,
+    responses={
+        201: {
+            "description": "Created: the plan with the mapping report, or (`format=fhir`, or "
+            "`Accept: application/fhir+json`) the plan as a FHIR R4 Bundle.",
+            "headers": _PLAN_HEADERS,
+            "content": {FHIR_JSON: {"schema": {"type": "object"}}},
+        },
+        **problem_responses(400, 401, 403, 409, 413, 415, 422, 500),
+    },
+    openapi_extra=request_body_openapi(
+        FhirBundleIn, description="A FHIR R4 Bundle, as for `POST /v1/fhir/evaluate`."
+    ),
+)
+async def create_plan_from_fhir(
+    request: Request,
+    ctx: _WRITE,
+    patient_ref: _PATIENT_REF = None,
+    assessed_at: _ASSESSED_AT = None,
+    strict: _STRICT = False,
+    status: Annotated[
+        Literal["draft", "active"], Query(description="Initial status of the plan.")
+    ] = "draft",
+    response_format: Annotated[
+        Literal["json", "fhir"] | None,
+        Query(
+            alias="format",
+            description="`fhir`: answer with the plan as a FHIR Bundle (CarePlan, "
+            "RequestGroup, DetectedIssue, Provenance); default: JSON, unless Accept asks "
+            "for application/fhir+json only.",
+        ),
+    ] = None,
+    idempotency_key: IdempotencyKey = None,
+    user_id: _USER_ID = None,
+    bundle: FhirBundleIn = json_body(FhirBundleIn),
+) -> Response:
+    """The FHIR form of `POST /v1/plans`: maps the Bundle exactly as `POST /v1/fhir/evaluate`
+    does (nothing guessed; unsupported data is reported in `mapping.unsupported`, or is a 422
+    with `strict=true`) and stores the assessment and the plan (revision 1) in one
+    transaction."""
+    fhir = _wants_fhir(request, response_format)
+    mapped = map_bundle(bundle, patient_ref, assessed_at, strict=strict)
+
+    async def create() -> Response:
+        row = await plan_service.create_plan(
+            ctx.session,
+            ctx.principal,
+            PlanCreate(assessment=mapped.mapping.assessment, status=status),
+            user_id=user_id,
+        )
+        headers = {
+            "Location": f"/v1/plans/{row['id']}",
+            "ETag": plan_service.etag(row["id"], row["version"]),
+        }
+        view = plan_service.plan_view(row)
+        if fhir:
+            response = json_response(plan_bundle(view), status_code=201, headers=headers)
+            response.headers["content-type"] = FHIR_JSON
+            return response
+        body = view | {
+            "patient_ref_source": mapped.patient_ref_source,
+            "assessed_at_source": mapped.assessed_at_source,
+            "mapping": mapped.report(),
+        }
+        return json_response(body, status_code=201, headers=headers)
+
+    # The query decides what is stored and returned, so it is part of the fingerprint.
+    target = f"{request.url.path}?{request.url.query}&as={'fhir' if fhir else 'json'}"
+    fingerprint = request_fingerprint("POST", target, await request.body())
+    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, fingerprint, create)
 
 
 @router.get(
