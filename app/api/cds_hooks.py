@@ -21,6 +21,7 @@ from app.cdshooks.services import SERVICES
 from app.errors import problem_responses
 from app.security import Principal
 from app.services import cds, feedback
+from app.tenancy import bind_tenant
 
 router = APIRouter(tags=["cds-hooks"])
 
@@ -159,6 +160,7 @@ async def send_cds_feedback(
     `GET /v1/analytics/feedback`."""
     cds.service_or_404(service_id)
     async with database(request).session(write=True) as session:
+        await bind_tenant(session, caller.principal.tenant_id)
         stored = await feedback.store_feedback(session, caller.principal, service_id, payload)
         await session.commit()
     return json_response({"stored": stored})

@@ -18,6 +18,7 @@ from app.ratelimit import RateLimited, RateLimiter
 from app.security import Principal, Scope
 from app.services.clients import principal_for_key
 from app.services.idempotency import KEY_PATTERN
+from app.tenancy import bind_tenant
 
 IdempotencyKey = Annotated[
     str | None,
@@ -63,6 +64,7 @@ def context(scope: Scope, *, write: bool = False) -> Any:
             principal = await principal_for_key(session, credentials.credentials)
             if principal is None:
                 raise Unauthorized("The API key is not valid or has been revoked.")
+            await bind_tenant(session, principal.tenant_id)
             limiter: RateLimiter = request.app.state.rate_limiter
             if limiter.enabled:
                 decision = limiter.take(principal.client_id)

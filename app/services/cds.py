@@ -44,6 +44,7 @@ from app.schemas.plan import PlanCreate
 from app.security import Principal
 from app.services import plans
 from app.services.plan_diff import diff_evaluations
+from app.tenancy import bind_tenant
 
 _PATIENT_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # FHIR id
 _USER_ID = re.compile(r"^[A-Za-z0-9._:@/-]{1,128}$")
@@ -141,6 +142,7 @@ async def call_service(
     if any(key not in (call.prefetch or {}) for key in service.prefetch):
         # A fetch would be needed: look for a stored answer first, so a replay fetches nothing.
         async with db.session(write=False) as session:
+            await bind_tenant(session, principal.tenant_id)
             stored = await stored_response(session, client.issuer, call.hookInstance)
         if stored is not None:
             return stored
@@ -158,6 +160,7 @@ async def call_service(
     prefetch = await resolve_prefetch(runtime, service, call)
     mapping = map_prefetch(prefetch, patient_id)
     async with db.session(write=True) as session:
+        await bind_tenant(session, principal.tenant_id)
         return await _answer(
             session, service, call, mapping, drugs,
             client=client, principal=principal, base_url=base_url, patient_id=patient_id,
