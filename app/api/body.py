@@ -8,6 +8,7 @@ document by ``app.openapi``.
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from fastapi import Depends, Request
@@ -17,6 +18,40 @@ from starlette.requests import ClientDisconnect
 from app.errors import MalformedBody, RequestInvalid, UnsupportedMediaType, field_errors
 
 M = TypeVar("M", bound=BaseModel)
+
+DEFAULT_MAX_DEPTH = 32
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_OPENERS = frozenset(b"[{")
+
+
+def json_depth(raw: bytes, *, limit: int) -> int:
+    """How deeply the JSON text nests arrays and objects (strings ignored), or a number at
+    most ``limit`` when it cannot exceed it. Linear time, no parsing: safe before parsing."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return 0  # cannot nest deeper than its bracket count: the common case, no scan
+    skeleton = _STRINGS.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in skeleton:
+        if byte in _OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _too_deep(limit: int) -> RequestInvalid:
+    return RequestInvalid(
+        [
+            {
+                "pointer": "",
+                "detail": f"The JSON nests deeper than {limit} levels.",
+                "type": "json_too_deep",
+            }
+        ]
+    )
+
 
 BODY_MODELS: dict[str, type[BaseModel]] = {}
 
@@ -41,10 +76,16 @@ def json_body(model: type[M]) -> Any:
             # The client went away mid-body (a load generator stopping, a cancelled call):
             # nothing to answer and nothing stored; not a server error.
             raise MalformedBody("The client closed the connection before the body ended.") from None
+        settings = getattr(request.app.state, "settings", None)
+        limit = getattr(settings, "max_json_depth", DEFAULT_MAX_DEPTH)
+        if json_depth(raw, limit=limit) > limit:
+            raise _too_deep(limit)
         try:
             return model.model_validate_json(raw)
         except ValidationError as exc:
             errors = exc.errors(include_input=False, include_url=False, include_context=False)
+            if any("recursion limit" in err["msg"] for err in errors):
+                raise _too_deep(limit) from None  # the parser's own hard limit
             if any(err["type"] == "json_invalid" for err in errors):
                 raise MalformedBody("The body is not valid JSON (UTF-8).") from None
             if len(errors) == 1 and errors[0]["type"] == "model_type" and not errors[0]["loc"]:

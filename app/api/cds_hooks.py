@@ -30,7 +30,8 @@ cds_jwt = HTTPBearer(
     scheme_name="CdsHooksJwt",
     bearerFormat="JWT",
     description="CDS Hooks client JWT signed by a registered EHR issuer (RS384/ES384; "
-    "`aud` = the URL called, `jti` used once, lifetime at most 1 h). See "
+    "`aud` = the URL called, `jti` used once, lifetime at most 1 h), verified following "
+    "RFC8725 (JWT Best Current Practices): algorithm allow-list, no `none`. See "
     "`kratom-cds register-ehr`.",
 )
 _SERVICE_ID = Annotated[

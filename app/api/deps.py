@@ -24,6 +24,7 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
+        max_length=128,
         pattern=KEY_PATTERN,
         description="Retry-safe creation: the same key and body replay the first response "
         "(with `Idempotent-Replayed: true`); the same key with another body is 422; a "

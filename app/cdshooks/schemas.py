@@ -23,7 +23,7 @@ class FhirAuthorization(CdsModel):
 
     access_token: str = Field(min_length=1, max_length=8192, description="Bearer token.")
     token_type: Literal["Bearer"] = Field(description="Always `Bearer`.")
-    expires_in: int = Field(ge=0, description="Lifetime in seconds.")
+    expires_in: int = Field(ge=0, le=31_536_000, description="Lifetime in seconds.")
     scope: str = Field(min_length=1, max_length=4096, description="Granted scopes.")
     subject: str = Field(min_length=1, max_length=255, description="Our OAuth client id.")
     patient: str | None = Field(
@@ -68,9 +68,11 @@ class HookRequest(CdsModel):
 
 
 class Coding(BaseModel):
-    system: str = Field(description="Code system URI.")
-    code: str = Field(description="Code.")
-    display: str | None = Field(default=None, description="Display text (always sent here).")
+    system: str = Field(max_length=2048, description="Code system URI.")
+    code: str = Field(max_length=256, description="Code.")
+    display: str | None = Field(
+        default=None, max_length=1024, description="Display text (always sent here)."
+    )
 
 
 class Source(BaseModel):

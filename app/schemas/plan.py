@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -105,28 +105,32 @@ class SupportContact(ApiModel):
     )
 
 
+#: One free-text item of a relapse-prevention list (bounded in the schema, not only in code).
+_Item = Annotated[str, Field(min_length=1, max_length=500)]
+
+
 class RelapsePreventionIn(ApiModel):
     """The patient's relapse-prevention plan, written with the clinician."""
 
-    triggers: list[str] = Field(
+    triggers: list[_Item] = Field(
         default_factory=list,
         max_length=50,
         description="Known triggers (max 500 chars each).",
         examples=[["work stress", "back pain flare"]],
     )
-    coping_strategies: list[str] = Field(
+    coping_strategies: list[_Item] = Field(
         default_factory=list,
         max_length=50,
         description="Coping strategies that work.",
         examples=[["call sponsor", "walk 20 minutes"]],
     )
-    warning_signs: list[str] = Field(
+    warning_signs: list[_Item] = Field(
         default_factory=list,
         max_length=50,
         description="Early warning signs of relapse.",
         examples=[["skipping meetings"]],
     )
-    high_risk_situations: list[str] = Field(
+    high_risk_situations: list[_Item] = Field(
         default_factory=list,
         max_length=50,
         description="High-risk situations and plans.",
@@ -135,14 +139,6 @@ class RelapsePreventionIn(ApiModel):
     support_contacts: list[SupportContact] = Field(
         default_factory=list, max_length=20, description="People to call."
     )
-
-    @model_validator(mode="after")
-    def _short_items(self) -> RelapsePreventionIn:
-        for name in ("triggers", "coping_strategies", "warning_signs", "high_risk_situations"):
-            for index, item in enumerate(getattr(self, name)):
-                if not 1 <= len(item) <= 500:
-                    raise field_error((name, index), "each item must be 1-500 characters")
-        return self
 
 
 # ----------------------------------------------------------------------------- responses
