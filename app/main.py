@@ -15,6 +15,7 @@ from app.api import (  # EHR integration (issue 5)
     analytics,
     assessments,
     cds_hooks,
+    consents,
     fhir,
     health,
     knowledge,
@@ -82,6 +83,7 @@ def create_app(
     app.include_router(assessments.router)
     app.include_router(plans.router)
     app.include_router(knowledge.router)
+    app.include_router(consents.router)
     app.include_router(metrics.router)
     # EHR integration (issue 5)
     app.include_router(cds_hooks.router)

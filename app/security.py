@@ -19,6 +19,8 @@ class Scope(StrEnum):
     knowledge_read = "knowledge:read"
     audit_read = "audit:read"
     admin = "admin"
+    # The medical-emergency exception (42 CFR 2.51): never implied by `admin`.
+    break_glass = "break_glass"
 
 
 DEFAULT_CLIENT_SCOPES: tuple[Scope, ...] = (
@@ -53,4 +55,6 @@ class Principal:
     scopes: frozenset[str]
 
     def has(self, scope: Scope) -> bool:
-        return scope.value in self.scopes or Scope.admin.value in self.scopes
+        if scope.value in self.scopes:
+            return True
+        return scope is not Scope.break_glass and Scope.admin.value in self.scopes

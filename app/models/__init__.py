@@ -2,6 +2,7 @@
 
 from app.models.assessment import Assessment
 from app.models.audit import AuditChainHead, AuditEvent
+from app.models.consent import PlanConsent, PlanDisclosure
 from app.models.ehr import CdsCard, CdsFeedback, CdsHookCall, CdsJti, EhrIssuer  # EHR integration
 from app.models.plan import IdempotencyRecord, Plan, PlanDecision, PlanEvent, PlanRevision
 from app.models.tenant import ApiClient, Tenant
@@ -18,7 +19,9 @@ __all__ = [
     "EhrIssuer",
     "IdempotencyRecord",
     "Plan",
+    "PlanConsent",
     "PlanDecision",
+    "PlanDisclosure",
     "PlanEvent",
     "PlanRevision",
     "Tenant",

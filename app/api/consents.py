@@ -1,0 +1,180 @@
+"""Consents on a plan and disclosures of it outside the organisation (42 CFR Part 2)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from starlette.responses import Response
+
+from app.api.body import json_body, request_body_openapi
+from app.api.deps import RequestContext, context
+from app.api.responses import json_response
+from app.db import utc_now
+from app.errors import problem_responses
+from app.pagination import decode_cursor, encode_cursor
+from app.schemas.assessment import PatientRef
+from app.schemas.consent import (
+    ConsentIn,
+    ConsentList,
+    ConsentRead,
+    DisclosureBasis,
+    DisclosureIn,
+    DisclosureList,
+    DisclosureResult,
+)
+from app.security import Scope
+from app.services import consents as service
+
+router = APIRouter(tags=["consents"])
+
+_PLAN_ID = Annotated[uuid.UUID, Path(description="The plan id.")]
+_USER_ID = Annotated[
+    str | None,
+    Header(
+        alias="X-User-Id",
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:@/-]+$",
+        description="The end user acting through this client, for the record.",
+    ),
+]
+
+
+@router.post(
+    "/v1/plans/{plan_id}/consents",
+    status_code=201,
+    summary="Record a consent",
+    response_model=ConsentRead,
+    responses={
+        201: {
+            "description": "Recorded. `Location` points at the plan's consents.",
+            "headers": {
+                "Location": {
+                    "description": "URL of the plan's consents.",
+                    "schema": {"type": "string", "maxLength": 200},
+                }
+            },
+        },
+        **problem_responses(400, 401, 403, 404, 413, 415, 422, 500),
+    },
+    openapi_extra=request_body_openapi(ConsentIn, description="The consent reference."),
+)
+async def record_consent(
+    ctx: Annotated[RequestContext, context(Scope.plans_write, write=True)],
+    plan_id: _PLAN_ID,
+    payload: ConsentIn = json_body(ConsentIn),
+) -> Response:
+    """Records the patient's consent (held in the EHR) that governs disclosures of this plan:
+    a TPO consent (treatment, payment and health care operations, optionally limited to one
+    recipient) or a specific recipient and purpose, with its effective and expiry times."""
+    row = await service.record_consent(ctx.session, ctx.principal, plan_id, payload, utc_now())
+    await ctx.session.commit()
+    return json_response(
+        row, status_code=201, headers={"Location": f"/v1/plans/{plan_id}/consents"}
+    )
+
+
+@router.get(
+    "/v1/plans/{plan_id}/consents",
+    summary="List a plan's consents",
+    response_model=ConsentList,
+    responses=problem_responses(401, 403, 404, 422, 500),
+)
+async def list_consents(
+    ctx: Annotated[RequestContext, context(Scope.plans_read)], plan_id: _PLAN_ID
+) -> Response:
+    """Every consent recorded on the plan, newest first, each with its status now."""
+    rows = await service.list_consents(ctx.session, ctx.principal, plan_id, utc_now())
+    return json_response({"items": rows})
+
+
+@router.post(
+    "/v1/plans/{plan_id}/consents/{consent_id}/revocation",
+    summary="Revoke a consent",
+    response_model=ConsentRead,
+    responses=problem_responses(401, 403, 404, 422, 500),
+)
+async def revoke_consent(
+    ctx: Annotated[RequestContext, context(Scope.plans_write, write=True)],
+    plan_id: _PLAN_ID,
+    consent_id: Annotated[uuid.UUID, Path(description="The consent record id.")],
+) -> Response:
+    """The patient revoked the consent: from now on it permits no disclosure. Revoking an
+    already revoked consent keeps the first revocation time."""
+    row = await service.revoke_consent(ctx.session, ctx.principal, plan_id, consent_id, utc_now())
+    await ctx.session.commit()
+    return json_response(row)
+
+
+@router.post(
+    "/v1/plans/{plan_id}/disclosures",
+    summary="Disclose a plan to another organisation",
+    response_model=DisclosureResult,
+    responses=problem_responses(400, 401, 403, 404, 413, 415, 422, 500),
+    openapi_extra=request_body_openapi(DisclosureIn, description="Recipient and purpose."),
+)
+async def disclose_plan(
+    request: Request,
+    ctx: Annotated[RequestContext, context(Scope.plans_read, write=True)],
+    plan_id: _PLAN_ID,
+    user_id: _USER_ID = None,
+    payload: DisclosureIn = json_body(DisclosureIn),
+) -> Response:
+    """Exports the plan as labelled FHIR to a recipient outside your organisation when an
+    active consent covers the recipient and purpose (403 `consent-required` otherwise: no
+    consent, expired, not yet effective or revoked). Under the medical-emergency exception
+    (`emergency.reason`, scope `break_glass`) it discloses without consent and flags the
+    disclosure for post-hoc review. Every disclosure is recorded for the patient's
+    accounting of disclosures, and the response carries the 42 CFR 2.32 notice and what the
+    consent allows."""
+    result = await service.disclose(
+        ctx.session,
+        ctx.principal,
+        plan_id,
+        payload,
+        now=utc_now(),
+        user_id=user_id,
+        request_id=request.scope.get("state", {}).get("request_id"),
+    )
+    await ctx.session.commit()
+    return json_response(result)
+
+
+@router.get(
+    "/v1/disclosures",
+    summary="Accounting of disclosures",
+    response_model=DisclosureList,
+    responses=problem_responses(400, 401, 403, 422, 500),
+)
+async def list_disclosures(
+    ctx: Annotated[RequestContext, context(Scope.audit_read)],
+    patient_ref: Annotated[PatientRef | None, Query(description="Only this patient's.")] = None,
+    basis: Annotated[
+        DisclosureBasis | None,
+        Query(description="`medical_emergency` lists break-glass disclosures for review."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size (at most 100).")] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="`next_cursor` from the previous page.",
+        ),
+    ] = None,
+) -> Response:
+    """Every disclosure of your organisation's plans outside it, newest first: recipient,
+    date, purpose, and the consent used or the emergency basis."""
+    rows = await service.list_disclosures(
+        ctx.session,
+        ctx.principal,
+        patient_ref=patient_ref,
+        basis=basis,
+        limit=limit + 1,
+        after=decode_cursor(cursor) if cursor else None,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1]["disclosed_at"], rows[-1]["id"]) if more else None
+    return json_response({"items": rows, "next_cursor": next_cursor})

@@ -1,0 +1,246 @@
+"""Consents and disclosures (42 CFR Part 2; reliability.md goals 34-35)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from app.privacy import REDISCLOSURE_NOTICE
+from app.security import DEFAULT_CLIENT_SCOPES, Scope
+from tests.conftest import KeyMaker
+from tests.factories import assessment_data
+
+RECIPIENT = "org:riverside-community-clinic"
+
+
+def _iso(delta: timedelta) -> str:
+    return (datetime.now(UTC) + delta).isoformat()
+
+
+async def _plan(client: httpx.AsyncClient, headers: dict[str, str], patient: str) -> str:
+    body = {"assessment": assessment_data(patient={"patient_ref": patient}), "status": "active"}
+    response = await client.post("/v1/plans", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    plan_id: str = response.json()["id"]
+    return plan_id
+
+
+async def _consent(
+    client: httpx.AsyncClient, headers: dict[str, str], plan_id: str, **fields: Any
+) -> httpx.Response:
+    body = {
+        "consent_ref": "Consent/part2-1",
+        "scope": "tpo",
+        "effective_from": _iso(timedelta(days=-1)),
+        **fields,
+    }
+    return await client.post(f"/v1/plans/{plan_id}/consents", json=body, headers=headers)
+
+
+async def _disclose(
+    client: httpx.AsyncClient, headers: dict[str, str], plan_id: str, **fields: Any
+) -> httpx.Response:
+    body = {"recipient": RECIPIENT, "purpose": "treatment", **fields}
+    return await client.post(f"/v1/plans/{plan_id}/disclosures", json=body, headers=headers)
+
+
+@pytest.fixture
+async def keys(make_key: KeyMaker) -> dict[str, dict[str, str]]:
+    tenant = f"consent-{datetime.now(UTC).timestamp()}"
+    return {
+        "clinical": await make_key(tenant),
+        "auditor": await make_key(tenant, scopes=(Scope.audit_read,)),
+        "emergency": await make_key(tenant, scopes=(*DEFAULT_CLIENT_SCOPES, Scope.break_glass)),
+        "admin": await make_key(tenant, scopes=(Scope.admin,)),
+    }
+
+
+async def _disclosures(client: httpx.AsyncClient, headers: dict[str, str], **params: str) -> Any:
+    response = await client.get("/v1/disclosures", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+async def test_tpo_consent_permits_a_labelled_disclosure_that_is_accounted_for(
+    client: httpx.AsyncClient, keys: dict[str, dict[str, str]]
+) -> None:
+    plan_id = await _plan(client, keys["clinical"], "consent-p1")
+    recorded = await _consent(client, keys["clinical"], plan_id)
+    assert recorded.status_code == 201, recorded.text
+    assert recorded.json()["status"] == "active"
+    response = await _disclose(client, keys["clinical"], plan_id, user_id=None)
+    assert response.status_code == 422  # unknown field: user ids come in X-User-Id
+    response = await client.post(
+        f"/v1/plans/{plan_id}/disclosures",
+        json={"recipient": RECIPIENT, "purpose": "treatment"},
+        headers={**keys["clinical"], "X-User-Id": "dr.lee"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["disclosure"]["basis"] == "consent"
+    assert body["consent"]["id"] == recorded.json()["id"]
+    assert body["redisclosure_notice"] == REDISCLOSURE_NOTICE
+    assert "Consent/part2-1" in body["consent_scope"]
+    assert body["bundle"]["resourceType"] == "Bundle"
+    for entry in body["bundle"]["entry"]:
+        codes = {c["code"] for c in entry["resource"]["meta"]["security"]}
+        assert {"R", "42CFRPart2", "NORDSCLCD"} <= codes
+    listed = await _disclosures(client, keys["auditor"], patient_ref="consent-p1")
+    assert len(listed) == 1
+    assert listed[0]["recipient"] == RECIPIENT
+    assert listed[0]["purpose"] == "treatment"
+    assert listed[0]["consent_id"] == recorded.json()["id"]
+    assert listed[0]["user_id"] == "dr.lee"
+
+
+@pytest.mark.parametrize(
+    ("consent", "disclosure", "status"),
+    [
+        (None, {}, "No consent"),
+        (
+            {"expires_at": _iso(timedelta(hours=-1)), "effective_from": _iso(timedelta(days=-9))},
+            {},
+            "expired",
+        ),
+        ({"effective_from": _iso(timedelta(days=2))}, {}, "pending"),
+        ({}, {"purpose": "research"}, "No consent"),
+        ({"recipient": "org:other"}, {}, "No consent"),
+        (
+            {"scope": "specific", "recipient": RECIPIENT, "purpose": "payment"},
+            {"purpose": "treatment"},
+            "No consent",
+        ),
+    ],
+)  # fmt: skip
+async def test_disclosure_without_an_active_covering_consent_is_refused(
+    client: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    consent: dict[str, Any] | None,
+    disclosure: dict[str, Any],
+    status: str,
+) -> None:
+    plan_id = await _plan(client, keys["clinical"], "consent-p2")
+    if consent is not None:
+        assert (await _consent(client, keys["clinical"], plan_id, **consent)).status_code == 201
+    response = await _disclose(client, keys["clinical"], plan_id, **disclosure)
+    assert response.status_code == 403
+    problem = response.json()
+    assert problem["type"].endswith("/consent-required")
+    assert status in problem["detail"]
+    assert "bundle" not in problem
+    assert await _disclosures(client, keys["auditor"], patient_ref="consent-p2") == []
+
+
+async def test_a_consent_revoked_a_moment_ago_permits_nothing(
+    client: httpx.AsyncClient, keys: dict[str, dict[str, str]]
+) -> None:
+    plan_id = await _plan(client, keys["clinical"], "consent-p3")
+    consent = (await _consent(client, keys["clinical"], plan_id)).json()
+    assert (await _disclose(client, keys["clinical"], plan_id)).status_code == 200
+    revoked = await client.post(
+        f"/v1/plans/{plan_id}/consents/{consent['id']}/revocation", headers=keys["clinical"]
+    )
+    assert revoked.status_code == 200
+    assert revoked.json()["status"] == "revoked"
+    again = await client.post(
+        f"/v1/plans/{plan_id}/consents/{consent['id']}/revocation", headers=keys["clinical"]
+    )
+    assert again.json()["revoked_at"] == revoked.json()["revoked_at"]
+    refused = await _disclose(client, keys["clinical"], plan_id)
+    assert refused.status_code == 403
+    assert "revoked" in refused.json()["detail"]
+    listed = await client.get(f"/v1/plans/{plan_id}/consents", headers=keys["clinical"])
+    assert [c["status"] for c in listed.json()["items"]] == ["revoked"]
+    assert len(await _disclosures(client, keys["auditor"], patient_ref="consent-p3")) == 1
+
+
+async def test_specific_consent_covers_only_its_recipient_and_purpose(
+    client: httpx.AsyncClient, keys: dict[str, dict[str, str]]
+) -> None:
+    plan_id = await _plan(client, keys["clinical"], "consent-p4")
+    specific = {"scope": "specific", "recipient": RECIPIENT, "purpose": "research"}
+    assert (await _consent(client, keys["clinical"], plan_id, **specific)).status_code == 201
+    assert (
+        await _disclose(client, keys["clinical"], plan_id, purpose="research")
+    ).status_code == 200
+    other = await _disclose(
+        client, keys["clinical"], plan_id, recipient="org:x", purpose="research"
+    )
+    assert other.status_code == 403
+
+
+async def test_break_glass_needs_its_scope_and_a_reason_and_is_flagged(
+    client: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    plan_id = await _plan(client, keys["clinical"], "consent-p5")
+    reason = "Unresponsive on arrival at the ED; treating team needs the plan."
+    no_reason = await _disclose(client, keys["emergency"], plan_id, emergency={})
+    assert no_reason.status_code == 422
+    assert no_reason.json()["errors"][0]["pointer"] == "/emergency/reason"
+    for role in ("clinical", "admin"):
+        refused = await _disclose(client, keys[role], plan_id, emergency={"reason": reason})
+        assert refused.status_code == 403, role
+    with caplog.at_level(logging.WARNING):
+        allowed = await _disclose(client, keys["emergency"], plan_id, emergency={"reason": reason})
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json()["disclosure"]["basis"] == "medical_emergency"
+    assert allowed.json()["consent"] is None
+    assert "42 CFR 2.51" in allowed.json()["consent_scope"]
+    assert any(r.getMessage() == "break-glass disclosure" for r in caplog.records)
+    assert reason not in caplog.text
+    review = await _disclosures(client, keys["auditor"], basis="medical_emergency")
+    assert [d["patient_ref"] for d in review] == ["consent-p5"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "pointer"),
+    [
+        ({"scope": "specific", "purpose": "treatment"}, "/recipient"),
+        ({"scope": "specific", "recipient": RECIPIENT}, "/purpose"),
+        ({"purpose": "treatment"}, "/purpose"),
+        (
+            {"expires_at": "2020-01-01T00:00:00Z", "effective_from": "2021-01-01T00:00:00Z"},
+            "/expires_at",
+        ),
+        ({"status": "active"}, "/status"),
+        ({"revoked_at": None}, "/revoked_at"),
+        ({"id": "4b0f0f0e-0000-4000-8000-000000000000"}, "/id"),
+    ],
+)  # fmt: skip
+async def test_consent_validation_names_the_field(
+    client: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    fields: dict[str, Any],
+    pointer: str,
+) -> None:
+    plan_id = await _plan(client, keys["clinical"], "consent-p6")
+    response = await _consent(client, keys["clinical"], plan_id, **fields)
+    assert response.status_code == 422
+    assert pointer in [e["pointer"] for e in response.json()["errors"]]
+
+
+async def test_consents_and_disclosures_are_tenant_scoped(
+    client: httpx.AsyncClient, keys: dict[str, dict[str, str]], make_key: KeyMaker
+) -> None:
+    plan_id = await _plan(client, keys["clinical"], "consent-p7")
+    assert (await _consent(client, keys["clinical"], plan_id)).status_code == 201
+    assert (await _disclose(client, keys["clinical"], plan_id)).status_code == 200
+    other = await make_key(scopes=(*DEFAULT_CLIENT_SCOPES, Scope.audit_read, Scope.break_glass))
+    assert (await _consent(client, other, plan_id)).status_code == 404
+    assert (await client.get(f"/v1/plans/{plan_id}/consents", headers=other)).status_code == 404
+    emergency = {"reason": "Unresponsive on arrival; needs current plan."}
+    assert (await _disclose(client, other, plan_id, emergency=emergency)).status_code == 404
+    assert await _disclosures(client, other) == []
+
+
+async def test_disclosures_need_the_audit_scope(
+    client: httpx.AsyncClient, keys: dict[str, dict[str, str]]
+) -> None:
+    response = await client.get("/v1/disclosures", headers=keys["clinical"])
+    assert response.status_code == 403

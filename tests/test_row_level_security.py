@@ -1,0 +1,148 @@
+"""PostgreSQL row-level security: the second wall between tenants (app/tenancy.py).
+
+The suite connects as a superuser, which bypasses row-level security, so these tests switch to
+ordinary roles: a probe role that queries the tables directly, and an app instance that serves
+real requests as a login role, proving every request path binds its tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+
+from app.config import Settings
+from app.main import create_app
+from tests.conftest import KeyMaker
+from tests.factories import assessment_data
+
+pytestmark = pytest.mark.skipif(
+    "postgresql" not in (__import__("os").environ.get("KRATOM_CDS_TEST_DATABASE_URL") or ""),
+    reason="row-level security exists on PostgreSQL only",
+)
+
+PROBE_ROLE = "kratom_cds_rls_probe"
+APP_ROLE = "kratom_cds_rls_app"
+PATIENT_TABLES = (
+    "assessments",
+    "plans",
+    "plan_revisions",
+    "plan_events",
+    "plan_decisions",
+    "plan_consents",
+    "plan_disclosures",
+)
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _grant_roles(url: str) -> None:
+    conn = await asyncpg.connect(_dsn(url))
+    try:
+        for role, login in ((PROBE_ROLE, "NOLOGIN"), (APP_ROLE, "LOGIN")):
+            await conn.execute(
+                f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
+                f"THEN CREATE ROLE {role} {login} NOSUPERUSER NOBYPASSRLS; END IF; END $$"
+            )
+            await conn.execute(
+                f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {role}"
+            )
+    finally:
+        await conn.close()
+
+
+async def _create_plan(client: httpx.AsyncClient, headers: dict[str, str], patient: str) -> str:
+    body = {"assessment": assessment_data(patient={"patient_ref": patient}), "status": "active"}
+    response = await client.post("/v1/plans", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    plan_id: str = response.json()["id"]
+    return plan_id
+
+
+@pytest.fixture
+async def restricted_app(database_url: str) -> AsyncIterator[FastAPI]:
+    """The service connected as an ordinary login role (row-level security applies)."""
+    await _grant_roles(database_url)
+    url = make_url(database_url).set(username=APP_ROLE).render_as_string(hide_password=False)
+    application = create_app(Settings(database_url=url, bootstrap_dev_key=False, db_pool_size=2))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+async def test_an_unbound_or_other_tenant_session_sees_no_rows(
+    client: httpx.AsyncClient, make_key: KeyMaker, database_url: str
+) -> None:
+    a, b = await make_key(), await make_key()
+    await _create_plan(client, a, "rls-patient-a")
+    await _create_plan(client, b, "rls-patient-b")
+    tenant_a = (await client.get("/v1/plans", headers=a)).json()["items"][0]["id"]
+    await _grant_roles(database_url)
+    conn = await asyncpg.connect(_dsn(database_url))
+    try:
+        tenant_of_a = await conn.fetchval("SELECT tenant_id FROM plans WHERE id = $1", tenant_a)
+        async with conn.transaction():
+            await conn.execute(f"SET LOCAL ROLE {PROBE_ROLE}")
+            for table in PATIENT_TABLES:
+                count = await conn.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608
+                assert count == 0, table
+            await conn.execute(
+                "SELECT set_config('kratom_cds.tenant_id', $1, true)", str(tenant_of_a)
+            )
+            tenants = await conn.fetch("SELECT DISTINCT tenant_id FROM plans")
+            assert [r["tenant_id"] for r in tenants] == [tenant_of_a]
+            refs = {r["patient_ref"] for r in await conn.fetch("SELECT patient_ref FROM plans")}
+            assert refs == {"rls-patient-a"}
+        async with conn.transaction():
+            await conn.execute(f"SET LOCAL ROLE {PROBE_ROLE}")
+            await conn.execute(
+                "SELECT set_config('kratom_cds.tenant_id', $1, true)", str(tenant_of_a)
+            )
+            # Moving a visible row to another tenant violates the policy's WITH CHECK.
+            move = "UPDATE plans SET tenant_id = (SELECT id FROM tenants WHERE id <> $1 LIMIT 1)"
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(move + " WHERE id = $2", tenant_of_a, tenant_a)
+        async with conn.transaction():
+            await conn.execute(f"SET LOCAL ROLE {PROBE_ROLE}")
+            await conn.execute("SELECT set_config('kratom_cds.rls_bypass', 'on', true)")
+            assert await conn.fetchval("SELECT count(DISTINCT tenant_id) FROM plans") >= 2
+    finally:
+        await conn.close()
+
+
+async def test_every_plan_path_works_under_row_level_security(
+    restricted_app: FastAPI, client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    a, b = await make_key(), await make_key()
+    other = await _create_plan(client, b, "rls-other")
+    transport = httpx.ASGITransport(app=restricted_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as rc:
+        plan_id = await _create_plan(rc, a, "rls-patient")
+        read = await rc.get(f"/v1/plans/{plan_id}", headers=a)
+        assert read.status_code == 200
+        etag = read.headers["etag"]
+        listed = await rc.get("/v1/plans", headers=a)
+        assert [p["id"] for p in listed.json()["items"]] == [plan_id]
+        patch = await rc.patch(
+            f"/v1/plans/{plan_id}",
+            json={"status": "on_hold", "note": "waiting"},
+            headers={**a, "If-Match": etag},
+        )
+        assert patch.status_code == 200, patch.text
+        reassess = await rc.post(
+            f"/v1/plans/{plan_id}/reassessments",
+            json={"assessment": assessment_data(patient={"patient_ref": "rls-patient"})},
+            headers=a,
+        )
+        assert reassess.status_code == 201, reassess.text
+        for path in ("revisions", "history", "fhir"):
+            assert (await rc.get(f"/v1/plans/{plan_id}/{path}", headers=a)).status_code == 200
+        assessments = await rc.get("/v1/patients/rls-patient/assessments", headers=a)
+        assert len(assessments.json()["items"]) == 2
+        assert (await rc.get(f"/v1/plans/{other}", headers=a)).status_code == 404
+        assert (await rc.post("/v1/evaluate", json=assessment_data(), headers=a)).status_code == 200
