@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from app.config import Settings
 from app.main import create_app
+from tests.cdshooks.support import PV, full_prefetch, hook_request, register
 from tests.conftest import KeyMaker
 from tests.factories import assessment_data
 
@@ -146,3 +147,37 @@ async def test_every_plan_path_works_under_row_level_security(
         assert len(assessments.json()["items"]) == 2
         assert (await rc.get(f"/v1/plans/{other}", headers=a)).status_code == 404
         assert (await rc.post("/v1/evaluate", json=assessment_data(), headers=a)).status_code == 200
+
+
+async def test_cds_hooks_paths_work_under_row_level_security(
+    restricted_app: FastAPI, make_key: KeyMaker
+) -> None:
+    ehr = await register(restricted_app)
+    path = f"/cds-services/{PV}"
+    transport = httpx.ASGITransport(app=restricted_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as rc:
+        body = hook_request(prefetch=full_prefetch(heart_rate=38))
+        response = await rc.post(path, json=body, headers=ehr.headers(path))
+        assert response.status_code == 200, response.text
+        replay = await rc.post(path, json=body, headers=ehr.headers(path))
+        assert replay.json() == response.json()
+        card = next(c for c in response.json()["cards"] if c["indicator"] != "info")
+        feedback = {
+            "feedback": [
+                {
+                    "card": card["uuid"],
+                    "outcome": "overridden",
+                    "overrideReason": {"reason": card["overrideReasons"][0]},
+                    "outcomeTimestamp": "2026-01-10T09:06:00Z",
+                }
+            ]
+        }
+        stored = await rc.post(
+            f"{path}/feedback", json=feedback, headers=ehr.headers(f"{path}/feedback")
+        )
+        assert stored.status_code == 200, stored.text
+        key = await make_key(tenant=ehr.tenant)
+        report = await rc.get("/v1/analytics/feedback", headers=key)
+        assert sum(i["overridden"] for i in report.json()["items"]) == 1
+        plans = await rc.get("/v1/plans", headers=key)
+        assert len(plans.json()["items"]) == 1
