@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import jwt
+import orjson
 from jwt.exceptions import (
     DecodeError,
     ExpiredSignatureError,
@@ -45,6 +46,10 @@ MAX_TOKEN_CHARS = 8192
 CLOCK_SKEW_SECONDS = 60
 MAX_LIFETIME_SECONDS = 3600  # bounds how long a jti must be remembered
 MAX_JTI_CHARS = 255
+# Parsed public keys by (alg, JWK as canonical JSON): building a key object from a JWK costs
+# more than the dictionary lookup, and a registered issuer uses the same few keys every call.
+_KEYS: dict[tuple[str, bytes], Any] = {}
+_MAX_KEYS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +184,19 @@ class CdsJwtVerifier:
         if jwk.get("use", "sig") != "sig" or "d" in jwk:  # never accept a private key entry
             raise CdsJwtError(JwtFailure.key_unusable)
         try:
-            return jwt.PyJWK(dict(jwk), algorithm=alg).key
-        except (PyJWKError, InvalidKeyError, ValueError, TypeError) as exc:
+            cache_key = (alg, orjson.dumps(jwk, option=orjson.OPT_SORT_KEYS))
+        except TypeError as exc:
             raise CdsJwtError(JwtFailure.key_unusable) from exc
+        key = _KEYS.get(cache_key)
+        if key is None:
+            try:
+                key = jwt.PyJWK(dict(jwk), algorithm=alg).key
+            except (PyJWKError, InvalidKeyError, ValueError, TypeError) as exc:
+                raise CdsJwtError(JwtFailure.key_unusable) from exc
+            if len(_KEYS) >= _MAX_KEYS:
+                _KEYS.clear()
+            _KEYS[cache_key] = key
+        return key
 
     def _decode(self, token: str, key: Any, alg: str, iss: str, audience: str) -> dict[str, Any]:
         try:
@@ -241,12 +256,12 @@ class CdsJwtVerifier:
 
 def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Header and claims *before* verification: used only to pick the issuer and key."""
-    try:
-        header = jwt.get_unverified_header(token)
-        claims = jwt.decode(token, options={"verify_signature": False})
+    try:  # one parse for both (the signature is checked by ``_decode``)
+        parsed = jwt.decode_complete(token, options={"verify_signature": False})
     except (DecodeError, InvalidTokenError) as exc:
         raise CdsJwtError(JwtFailure.malformed) from exc
-    if not isinstance(claims, dict):
+    header, claims = parsed.get("header"), parsed.get("payload")
+    if not isinstance(header, dict) or not isinstance(claims, dict):
         raise CdsJwtError(JwtFailure.malformed)
     return header, claims
 

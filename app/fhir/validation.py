@@ -7,9 +7,11 @@ datatypes only (a ``status: "bogus"`` passes), so value sets are still checked b
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from typing import Any
 
+import orjson
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import BaseModel, ValidationError
 
@@ -60,8 +62,31 @@ _MINIMAL: dict[str, dict[str, Any]] = {
 }
 
 
+# Results by a digest of the resource's canonical JSON (never the resource itself). The same
+# resources come back on every chart view and in the next hook's prefetch, and the models cost
+# about 0.1 ms per resource; the digest costs a few microseconds.
+_RESULTS: dict[bytes, str | None] = {}
+_MAX_RESULTS = 8192
+
+
 def structural_errors(resource: Json) -> str | None:
     """None when valid; else where and what (error locations and types, never values)."""
+    try:
+        digest = hashlib.blake2b(
+            orjson.dumps(resource, option=orjson.OPT_SORT_KEYS), digest_size=16
+        ).digest()
+    except TypeError:  # not plain JSON (e.g. an integer beyond 64 bits): validate, uncached
+        return _validate(resource)
+    if digest in _RESULTS:
+        return _RESULTS[digest]
+    result = _validate(resource)
+    if len(_RESULTS) >= _MAX_RESULTS:
+        _RESULTS.clear()
+    _RESULTS[digest] = result
+    return result
+
+
+def _validate(resource: Json) -> str | None:
     try:
         _model(str(resource["resourceType"])).model_validate(resource)
     except ValidationError as exc:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Select, func, insert, select, tuple_, update
+from sqlalchemy import Select, Table, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import rules
@@ -39,6 +39,13 @@ EMPTY_RELAPSE_PLAN: dict[str, Any] = {
     "support_contacts": [],
     "updated_at": None,
 }
+
+
+# Core tables for the hot inserts: a constant INSERT with separate parameters is compiled
+# once and skips the ORM's per-statement value coercion (performance-baseline.md section 5).
+PLAN_TABLE = cast(Table, Plan.__table__)
+REVISION_TABLE = cast(Table, PlanRevision.__table__)
+EVENT_TABLE = cast(Table, PlanEvent.__table__)
 
 
 class TransitionNotAllowed(DomainError):
@@ -130,17 +137,18 @@ async def _event(
     note: str | None = None,
 ) -> None:
     await session.execute(
-        insert(PlanEvent).values(
-            id=uuid.uuid4(),
-            tenant_id=principal.tenant_id,
-            plan_id=plan_id,
-            kind=kind,
-            changes=changes,
-            note=note,
-            client_id=principal.client_id,
-            user_id=user_id,
-            created_at=utc_now(),
-        )
+        insert(EVENT_TABLE),
+        {
+            "id": uuid.uuid4(),
+            "tenant_id": principal.tenant_id,
+            "plan_id": plan_id,
+            "kind": kind,
+            "changes": changes,
+            "note": note,
+            "client_id": principal.client_id,
+            "user_id": user_id,
+            "created_at": utc_now(),
+        },
     )
 
 
@@ -182,22 +190,23 @@ async def create_plan(
         "updated_at": now,
         "created_by_client_id": principal.client_id,
     }
-    await session.execute(insert(Plan).values(row))
+    await session.execute(insert(PLAN_TABLE), row)
     await session.execute(
-        insert(PlanRevision).values(
-            id=uuid.uuid4(),
-            tenant_id=principal.tenant_id,
-            plan_id=plan_id,
-            number=1,
-            assessment_id=assessment_id,
-            ruleset_version=ruleset["version"],
-            ruleset_hash=ruleset["hash"],
-            evaluation=evaluation,
-            diff=None,
-            suggested_phase=suggestion,
-            created_at=now,
-            created_by_client_id=principal.client_id,
-        )
+        insert(REVISION_TABLE),
+        {
+            "id": uuid.uuid4(),
+            "tenant_id": principal.tenant_id,
+            "plan_id": plan_id,
+            "number": 1,
+            "assessment_id": assessment_id,
+            "ruleset_version": ruleset["version"],
+            "ruleset_hash": ruleset["hash"],
+            "evaluation": evaluation,
+            "diff": None,
+            "suggested_phase": suggestion,
+            "created_at": now,
+            "created_by_client_id": principal.client_id,
+        },
     )
     await _event(
         session,
