@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -111,6 +112,28 @@ async def _send(client: httpx.AsyncClient, path: str, item: tuple[str, bytes]) -
     return elapsed
 
 
+def server_pid(port: int) -> int | None:
+    """The uvicorn process serving ``port`` (for its CPU time), found in /proc."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"uvicorn" in cmdline and str(port).encode() in cmdline:
+            return int(entry.name)
+    return None
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """utime + stime of a process, in seconds (0 when unknown)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _stats(latencies: list[float], seconds: float) -> dict[str, Any]:
     ordered = sorted(latencies)
     return {
@@ -190,6 +213,8 @@ def main() -> int:
                 aud = base + path
                 warm_up = _requests(aud, 300, same_patient=same)
                 asyncio.run(saturate(base, path, 3, warm_up))
+                pid = server_pid(port)
+                cpu = cpu_seconds(pid)
                 full = asyncio.run(
                     saturate(
                         base,
@@ -198,7 +223,9 @@ def main() -> int:
                         _requests(aud, args.max_requests, same_patient=same),
                     )
                 )
+                full["server_cpu_us_per_req"] = (cpu_seconds(pid) - cpu) / full["requests"] * 1e6
                 rate = full["rps"] / 2
+                cpu = cpu_seconds(pid)
                 half = asyncio.run(
                     paced(
                         base,
@@ -208,6 +235,7 @@ def main() -> int:
                         _requests(aud, int(rate * args.duration), same_patient=same),
                     )
                 )
+                half["server_cpu_us_per_req"] = (cpu_seconds(pid) - cpu) / half["requests"] * 1e6
     rows = [
         {"backend": args.backend, "patients": args.patients,
          "load": "saturation (16 connections)", **full},
@@ -216,13 +244,13 @@ def main() -> int:
     ]  # fmt: skip
     print(
         f"{'backend':<10} {'patients':<8} {'load':<30} {'req/s':>8} {'p50 ms':>7} "
-        f"{'p99 ms':>7} {'n':>6}"
+        f"{'p99 ms':>7} {'n':>6} {'CPU us/req':>10}"
     )
     for r in rows:
         print(
             f"{r['backend']:<10} {r['patients']:<8} {r['load']:<30} {r['rps']:>8.0f} "
             f"{r['p50_ms']:>7.2f} "
-            f"{r['p99_ms']:>7.2f} {r['requests']:>6}"
+            f"{r['p99_ms']:>7.2f} {r['requests']:>6} {r['server_cpu_us_per_req']:>10.0f}"
         )
     if full["requests"] >= args.max_requests:
         print("note: saturation ran out of pre-generated requests; raise --max-requests")
