@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from sqlalchemy import JSON, DateTime, Dialect, MetaData, event, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -22,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from app import sqlite_inline
 from app.config import Settings
 
 NAMING_CONVENTION = {
@@ -85,7 +87,12 @@ def make_engine(settings: Settings) -> AsyncEngine:
         "max_overflow": 0,
     }
     if settings.is_sqlite:
-        engine = create_async_engine(settings.database_url, **kwargs)
+        # Every SQLite URL (sqlite+aiosqlite://, sqlite+inline://, sqlite://) runs on the inline
+        # driver: sqlite3 calls on the event loop, one transaction at a time (app/sqlite_inline).
+        url = make_url(settings.database_url).set(drivername=f"sqlite+{sqlite_inline.DRIVER}")
+        if not sqlite_inline.InlineSQLiteDialect._is_url_file_db(url):
+            del kwargs["pool_size"], kwargs["max_overflow"]  # one shared in-memory connection
+        engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
         return engine
     kwargs["pool_pre_ping"] = True
@@ -99,21 +106,16 @@ def make_engine(settings: Settings) -> AsyncEngine:
 
 
 def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
+    # The inline dialect emits BEGIN itself (SQLAlchemy's documented pysqlite fix, so that
+    # transactions and savepoints span reads as well as writes), the sqlite3 module never does.
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-        # SQLAlchemy's documented fix: let SQLAlchemy, not the driver, emit BEGIN, so that
-        # transactions (and savepoints) span reads as well as writes.
-        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
 
 
 async def verify_sqlite_pragmas(engine: AsyncEngine) -> None:
@@ -130,32 +132,32 @@ async def verify_sqlite_pragmas(engine: AsyncEngine) -> None:
 
 
 class Database:
-    """What the app keeps in its lifespan: the engine, the session factory, the writer lock."""
+    """What the app keeps in its lifespan: the engine and the session factory."""
 
     def __init__(self, settings: Settings) -> None:
         self.engine = make_engine(settings)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite allows one writer: serialising writers in the process avoids busy-wait
-        # storms (16 racing writers gave p99 near 1 s in the baseline). PostgreSQL needs none.
-        self.write_lock: asyncio.Lock | None = asyncio.Lock() if settings.is_sqlite else None
+        # SQLite allows one writer. The inline engine runs one transaction at a time in the
+        # process (app/sqlite_inline.py), so no session, reader or writer, ever waits for
+        # another inside SQLite, and no session-level writer lock is needed (or wanted: it
+        # would be a second lock to order). Kept as an attribute for code that checks it.
+        self.write_lock: asyncio.Lock | None = None
         self.is_sqlite = settings.is_sqlite
 
     @contextlib.asynccontextmanager
     async def session(self, *, write: bool) -> AsyncIterator[AsyncSession]:
-        """One session; rolled back unless the caller committed; writers serialised on SQLite."""
-        lock = self.write_lock if write else None
-        if lock is not None:
-            await lock.acquire()
-        try:
-            async with self.sessions() as session:
-                try:
-                    yield session
-                except BaseException:
-                    await session.rollback()
-                    raise
-        finally:
-            if lock is not None:
-                lock.release()
+        """One session; rolled back unless the caller committed.
+
+        ``write`` says whether the session may write. On SQLite the engine serialises every
+        transaction (so a session that writes is safe either way); on PostgreSQL it changes
+        nothing. It is kept so call sites state their intent."""
+        del write
+        async with self.sessions() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
 
     async def dispose(self) -> None:
         await self.engine.dispose()

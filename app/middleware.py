@@ -51,13 +51,12 @@ class BodyLimitMiddleware:
             return
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
-        if length is not None:
-            if not length.isdigit() or int(length) > self.max_bytes:
-                await self._reject(scope, send)
-                return
-            await self.app(scope, receive, send)
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await self._reject(scope, send)
             return
-        # No Content-Length (chunked): read up to the limit before the app sees anything.
+        # Read the whole body (up to the limit) before the app sees anything: the app opens the
+        # request's database transaction before it parses the body, and on SQLite transactions
+        # take turns, so a slow upload must not hold one open.
         messages: list[Message] = []
         size = 0
         while True:
