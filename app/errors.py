@@ -60,8 +60,8 @@ class Problem(BaseModel):
     )
     instance: str = Field(
         max_length=2000,
-        description="The request path.",
-        examples=["/v1/assessments/0b0c6a1e-9a53-4d7e-9b65-1f0c0a7d2b11"],
+        description="The route template of the request (no identifiers), or empty.",
+        examples=["/v1/assessments/{assessment_id}"],
     )
     request_id: str | None = Field(
         default=None, max_length=64, description="Correlates with server logs."
@@ -170,6 +170,13 @@ def field_errors(errors: Sequence[ErrorDetails], *, skip_prefix: int = 0) -> lis
     return out
 
 
+def instance_of(scope: Any) -> str:
+    """The problem's ``instance``: the route template (``/v1/patients/{patient_ref}/...``),
+    never the raw path, which can carry a patient reference; "" when no route matched."""
+    route = scope.get("route")
+    return str(getattr(route, "path_format", None) or getattr(route, "path", None) or "")
+
+
 def problem_response(
     request: Request,
     *,
@@ -185,7 +192,7 @@ def problem_response(
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": instance_of(request.scope),
     }
     request_id = getattr(request.state, "request_id", None)
     if request_id:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, problem_response
+from app.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, instance_of, problem_response
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class RequestTimeoutMiddleware:
             "status": 503,
             "detail": f"The request did not finish within {self.timeout_s:g} s and was "
             "cancelled. Nothing was stored; retry later.",
-            "instance": scope.get("path", ""),
+            "instance": instance_of(scope),
         }
         request_id = scope.get("state", {}).get("request_id")
         if request_id:
