@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utc_now
@@ -67,19 +67,20 @@ async def create_client(
     return IssuedKey(client.id, tenant.id, tenant.name, key, tuple(scope_list))
 
 
+# Built once: every authenticated request runs it, and building the statement (and its cache
+# key) cost about as much as executing it.
+_KEY_LOOKUP = select(ApiClient.id, ApiClient.tenant_id, ApiClient.scopes).where(
+    ApiClient.key_hash == bindparam("key_hash"), ApiClient.revoked_at.is_(None)
+)
+
+
 async def principal_for_key(session: AsyncSession, key: str) -> Principal | None:
     """The principal behind an API key, or None when it is unknown or revoked.
 
     Deliberately uncached: one indexed lookup per request, so a revocation or rotation
     committed by any process takes effect on the very next request in every worker.
     """
-    row = (
-        await session.execute(
-            select(ApiClient.id, ApiClient.tenant_id, ApiClient.scopes).where(
-                ApiClient.key_hash == hash_key(key), ApiClient.revoked_at.is_(None)
-            )
-        )
-    ).first()
+    row = (await session.execute(_KEY_LOOKUP, {"key_hash": hash_key(key)})).first()
     if row is None:
         return None
     return Principal(client_id=row.id, tenant_id=row.tenant_id, scopes=frozenset(row.scopes))
