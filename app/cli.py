@@ -246,6 +246,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     doc = rules_sub.add_parser("doc", help="Write the knowledge-base document from the table.")
     doc.add_argument("--output", type=Path, default=PROJECT_ROOT / "docs" / "knowledge-base.md")
 
+    audit = sub.add_parser("audit", help="The audit trail.")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser(
+        "verify", help="Check the hash chains; exit 1 naming the first broken event of each."
+    )
+    verify.add_argument("--tenant", help="Only this tenant's chain (a name, or 'system').")
+
     openapi = sub.add_parser("openapi", help="Write the OpenAPI document.")
     openapi.add_argument("--output", type=Path, default=PROJECT_ROOT / "openapi.json")
 
@@ -272,6 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             parser.error(str(exc))
         return 0
+    if args.command == "audit":
+        from app.audit_cli import verify_command
+
+        return asyncio.run(verify_command(settings, tenant=args.tenant))
     if args.command == "openapi":
         args.output.write_bytes(openapi_document())
         print(f"wrote {args.output}")

@@ -22,7 +22,9 @@ from app.api import (  # EHR integration (issue 5)
     metrics,
     plans,
 )
+from app.api import audit as audit_api  # audit trail (issue 6)
 from app.api.deps import reject_unknown_query_params
+from app.auditing import install_audit
 from app.cdshooks.config import CdsSettings  # EHR integration (issue 5)
 from app.cdshooks.runtime import CdsRuntime  # EHR integration (issue 5)
 from app.config import Settings, get_settings
@@ -89,6 +91,8 @@ def create_app(
     app.include_router(cds_hooks.router)
     app.include_router(fhir.router)
     app.include_router(analytics.router)
+    app.include_router(audit_api.router)  # audit trail (issue 6)
+    install_audit(app.routes)  # every audited route exists and declares its 503
     install_error_handlers(app)
     install_openapi(app)
     if settings.cors_allow_origins:

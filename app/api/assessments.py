@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
+from app import auditing as audit
 from app.api.body import json_body, request_body_openapi
 from app.api.deps import IdempotencyKey, RequestContext, context
 from app.api.responses import json_response
@@ -67,6 +68,7 @@ async def create_assessment(
 
     async def create() -> Response:
         row = await service.create_assessment(ctx.session, ctx.principal, payload)
+        audit.note(patient_ref=row["patient_ref"], resource_id=row["id"])
         return json_response(
             _read_view(row),
             status_code=201,
@@ -89,6 +91,7 @@ async def get_assessment(
 ) -> Response:
     """One assessment of the caller's organisation; another organisation's id is 404."""
     row = await service.get_assessment(ctx.session, ctx.principal, assessment_id)
+    audit.note(patient_ref=row["patient_ref"])
     return json_response(_read_view(row))
 
 

@@ -11,9 +11,11 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.security import HTTPBearer
 from starlette.responses import Response
 
+from app import auditing as audit
 from app.api.body import json_body, request_body_openapi
 from app.api.deps import database
 from app.api.responses import json_response
+from app.auditing import audited
 from app.cdshooks.jwt_auth import VerifiedClient
 from app.cdshooks.runtime import runtime
 from app.cdshooks.schemas import CdsResponse, Discovery, FeedbackRequest, HookRequest
@@ -112,6 +114,7 @@ async def discover_cds_services(_caller: None = Depends(cds_discovery_caller)) -
     openapi_extra=request_body_openapi(
         HookRequest, description="A CDS Hooks 2.0 request (hook, hookInstance, context, prefetch)."
     ),
+    dependencies=[Depends(audited, scope="function")],
 )
 async def call_cds_service(
     request: Request,
@@ -124,6 +127,7 @@ async def call_cds_service(
     draft plan and links it; order-sign checks draft buprenorphine, lofexidine, clonidine and
     naltrexone orders. The same `hookInstance` from the same issuer replays the first answer.
     412 when the data cannot be obtained."""
+    audit.note(patient_ref=payload.context.get("patientId"), user_id=payload.context.get("userId"))
     service = cds.service_or_404(service_id)
     rt = runtime(request)
     body = await cds.call_service(

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from app.api.body import json_body, request_body_openapi
 from app.api.deps import RequestContext, context
 from app.api.responses import json_response
+from app.auditing import commit_audited
 from app.db import utc_now
 from app.errors import problem_responses
 from app.pagination import decode_cursor, encode_cursor
@@ -69,7 +70,7 @@ async def record_consent(
     a TPO consent (treatment, payment and health care operations, optionally limited to one
     recipient) or a specific recipient and purpose, with its effective and expiry times."""
     row = await service.record_consent(ctx.session, ctx.principal, plan_id, payload, utc_now())
-    await ctx.session.commit()
+    await commit_audited(ctx.session)
     return json_response(
         row, status_code=201, headers={"Location": f"/v1/plans/{plan_id}/consents"}
     )
@@ -103,7 +104,7 @@ async def revoke_consent(
     """The patient revoked the consent: from now on it permits no disclosure. Revoking an
     already revoked consent keeps the first revocation time."""
     row = await service.revoke_consent(ctx.session, ctx.principal, plan_id, consent_id, utc_now())
-    await ctx.session.commit()
+    await commit_audited(ctx.session)
     return json_response(row)
 
 
@@ -137,7 +138,7 @@ async def disclose_plan(
         user_id=user_id,
         request_id=request.scope.get("state", {}).get("request_id"),
     )
-    await ctx.session.commit()
+    await commit_audited(ctx.session)
     return json_response(result)
 
 

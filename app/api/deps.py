@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auditing import AuditRecorder, audit_recorder
 from app.db import Database
 from app.errors import Forbidden, RequestInvalid, Unauthorized
 from app.ratelimit import RateLimited, RateLimiter
@@ -58,6 +59,7 @@ def context(scope: Scope, *, write: bool = False) -> Any:
     async def dependency(
         request: Request,
         credentials: HTTPAuthorizationCredentials | None = Security(bearer),
+        recorder: AuditRecorder = Depends(audit_recorder, scope="function"),
     ) -> AsyncIterator[RequestContext]:
         if credentials is None or not credentials.credentials:
             raise Unauthorized("Send an API key as 'Authorization: Bearer KEY'.")
@@ -65,6 +67,7 @@ def context(scope: Scope, *, write: bool = False) -> Any:
             principal = await principal_for_key(session, credentials.credentials)
             if principal is None:
                 raise Unauthorized("The API key is not valid or has been revoked.")
+            recorder.principal = principal
             await bind_tenant(session, principal.tenant_id)
             limiter: RateLimiter = request.app.state.rate_limiter
             if limiter.enabled:
@@ -76,10 +79,14 @@ def context(scope: Scope, *, write: bool = False) -> Any:
                 raise Forbidden(f"This operation needs the '{scope.value}' scope.")
             request.state.principal = principal
             yield RequestContext(session=session, principal=principal)
+            # Audited routes: record the read (a write was recorded by its commit).
+            await recorder.finish(session, database(request), locked=write)
 
     # Read by the OpenAPI document (`x-required-scope`) and the route x scope matrix test.
     dependency.required_scope = scope  # type: ignore[attr-defined]
-    return Depends(dependency)
+    # Function scope: the session ends (and the audit event is stored) before the response
+    # is sent, so a failed audit write can still turn the response into a 503.
+    return Depends(dependency, scope="function")
 
 
 def required_scope(route: APIRoute) -> Scope | None:

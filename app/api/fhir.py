@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import Response
 
+from app import auditing as audit
 from app import rules
 from app.api.body import json_body, request_body_openapi
 from app.api.deps import IdempotencyKey, RequestContext, context
@@ -209,6 +210,7 @@ async def evaluate_fhir_bundle(
     from. Nothing is stored."""
     del ctx  # authentication and scope only
     mapped = map_bundle(bundle, patient_ref, assessed_at, strict=strict)
+    audit.note(patient_ref=mapped.patient_ref)
     evaluation = rules.evaluate(mapped.mapping.assessment, as_of=mapped.assessed_at)
     return json_response(
         {

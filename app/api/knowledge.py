@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from starlette.responses import Response
 
+from app import auditing as audit
 from app import rules
 from app.api.body import json_body, request_body_openapi
 from app.api.deps import RequestContext, context
@@ -43,6 +44,7 @@ async def evaluate_assessment(
     rules, rationale, inputs used, citations and limitations), missing inputs and the trace of
     every rule. Nothing is stored; to keep the result, create a plan."""
     del ctx  # authentication and scope only
+    audit.note(patient_ref=payload.patient.patient_ref)
     evaluation = rules.evaluate(payload, as_of=payload.assessed_at)
     return Response(evaluation.model_dump_json(), media_type="application/json")
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from app.api.body import json_body, request_body_openapi
 from app.api.deps import IdempotencyKey, RequestContext, context
 from app.api.responses import json_response
+from app.auditing import commit_audited
 from app.errors import problem_responses
 from app.pagination import decode_cursor, encode_cursor
 from app.schemas.assessment import PatientRef
@@ -186,7 +187,7 @@ async def update_plan(
     row = await service.update_plan(
         ctx.session, ctx.principal, plan_id, payload, if_match=if_match, user_id=user_id
     )
-    await ctx.session.commit()
+    await commit_audited(ctx.session)
     return _plan_response(row)
 
 
@@ -300,7 +301,7 @@ async def record_decision(
     decision, version = await service.record_decision(
         ctx.session, ctx.principal, plan_id, code, payload, user_id=user_id
     )
-    await ctx.session.commit()
+    await commit_audited(ctx.session)
     return json_response(decision, headers={"ETag": service.etag(plan_id, version)})
 
 
@@ -326,5 +327,5 @@ async def replace_relapse_prevention(
     row = await service.replace_relapse_plan(
         ctx.session, ctx.principal, plan_id, payload, if_match=if_match, user_id=user_id
     )
-    await ctx.session.commit()
+    await commit_audited(ctx.session)
     return _plan_response(row)

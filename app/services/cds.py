@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import rules
+from app.auditing import commit_audited
 from app.cdshooks.cards import CardBuilder
 from app.cdshooks.fetch import DataUnavailable, fetch_missing
 from app.cdshooks.jwt_auth import VerifiedClient
@@ -258,7 +259,7 @@ async def _answer(
                     for meta in builder.meta
                 ],
             )
-        await session.commit()
+        await commit_audited(session)  # the audit event commits with the answer, or neither
     except IntegrityError:
         # The same hookInstance was answered before (or concurrently): replay that answer.
         await session.rollback()

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from app.auditing import commit_audited
 from app.db import utc_now
 from app.errors import DomainError, RequestInvalid
 from app.models import IdempotencyRecord
@@ -110,7 +111,7 @@ async def run_idempotent(
     """Run ``create`` (which must not commit) at most once per key; commit its work."""
     if key is None:
         response = await create()
-        await session.commit()
+        await commit_audited(session)  # the audit event commits with the work, or neither
         return response
     replay = await _claim(session, principal, key, fingerprint)
     if replay is not None:
@@ -123,7 +124,7 @@ async def run_idempotent(
             .where(IdempotencyRecord.client_id == principal.client_id, IdempotencyRecord.key == key)
             .values(status_code=response.status_code, headers=headers, body=bytes(response.body))
         )
-        await session.commit()
+        await commit_audited(session)
         return response
     except BaseException:
         await session.rollback()

@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import Select, Table, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import auditing as audit
 from app import rules
 from app.db import utc_now
 from app.errors import DomainError, NotFound, RequestInvalid
@@ -216,6 +217,7 @@ async def create_plan(
         {"status": payload.status, "revision": 1},
         user_id=user_id,
     )
+    audit.note(patient_ref=row["patient_ref"], resource_id=plan_id)
     return row | {"decisions": []}
 
 
@@ -235,6 +237,7 @@ async def get_plan_row(
     row = (await session.execute(query)).mappings().first()
     if row is None:
         raise NotFound("No plan with this id exists for your organisation.")
+    audit.note(patient_ref=row["patient_ref"])
     return dict(row)
 
 
