@@ -16,6 +16,11 @@ suspends *inside* a transaction (network I/O) holds others up, and the app keeps
 transactions. The lock is re-entrant per task, so a task that opens a second session while its
 first transaction is open does not deadlock on itself. Other *processes* (the CLI, a second
 worker) are still handled by SQLite's ``busy_timeout``.
+
+One call does leave the loop: the COMMIT of a transaction that wrote, which waits for fsync
+(``synchronous=FULL``: 0.2 to several ms, far more than the statements). It runs on one helper
+thread while the loop serves other requests' HTTP and validation work; the transaction keeps
+its turn until the commit has finished, and a cancelled request still waits for its commit.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import pool
@@ -140,6 +146,8 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.transaction_lock = TransactionLock()
+        self._changes_at_begin: dict[int, int] = {}
+        self._committer: ThreadPoolExecutor | None = None
 
     @classmethod
     def get_pool_class(cls, url: URL) -> type[pool.Pool]:
@@ -161,6 +169,7 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
         self.transaction_lock.acquire(raw)
         try:
             raw.execute("BEGIN")
+            self._changes_at_begin[id(raw)] = raw.total_changes
         except BaseException:
             self.transaction_lock.release(raw)
             raise
@@ -168,12 +177,35 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
     def do_commit(self, dbapi_connection: Any) -> None:
         raw = _raw(dbapi_connection)
         try:
-            raw.commit()
+            wrote = self._changes_at_begin.pop(id(raw), None) != raw.total_changes
+            if wrote and in_greenlet():
+                await_(self._commit_off_loop(raw))
+            else:
+                raw.commit()  # nothing written: no fsync, nothing to wait for
         finally:
             self.transaction_lock.release(raw)
 
+    async def _commit_off_loop(self, raw: Any) -> None:
+        if self._committer is None:
+            self._committer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-commit")
+        done = asyncio.get_running_loop().run_in_executor(self._committer, raw.commit)
+        cancelled = False
+        while True:
+            try:
+                await asyncio.shield(done)
+                break
+            except asyncio.CancelledError:
+                # The commit cannot be called back, and the connection must not be touched
+                # (or the next transaction begun) while it runs: wait, then be cancelled.
+                if done.done():
+                    raise
+                cancelled = True
+        if cancelled:
+            raise asyncio.CancelledError
+
     def do_rollback(self, dbapi_connection: Any) -> None:
         raw = _raw(dbapi_connection)
+        self._changes_at_begin.pop(id(raw), None)
         try:
             raw.rollback()
         finally:
@@ -181,6 +213,7 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
 
     def do_close(self, dbapi_connection: DBAPIConnection) -> None:
         raw = _raw(dbapi_connection)
+        self._changes_at_begin.pop(id(raw), None)
         try:
             raw.close()
         finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import sqlite3
 import time
 import uuid
 from collections import Counter
@@ -19,7 +20,7 @@ from sqlalchemy import text
 from app.config import Settings
 from app.db import Database, make_engine
 from app.schemas.assessment import ASSESSMENT_EXAMPLE
-from app.sqlite_inline import DRIVER
+from app.sqlite_inline import DRIVER, InlineConnection
 from tests.conftest import KeyMaker
 
 
@@ -189,3 +190,37 @@ async def test_concurrent_sessions_interleave_without_errors(sqlite_db: Database
 
     await asyncio.wait_for(asyncio.gather(*(worker(i) for i in range(16))), timeout=30)
     assert await _count(sqlite_db) == 16 * 20
+
+
+async def test_a_request_cancelled_during_its_commit_still_commits_and_frees_the_lock(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The COMMIT of a write runs off the loop; cancelling the request mid-commit (a request
+    timeout) waits for it rather than leaving SQLite mid-commit on a connection in reuse."""
+    committing = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def slow_commit(self: sqlite3.Connection) -> None:
+        loop.call_soon_threadsafe(committing.set)
+        time.sleep(0.3)
+        sqlite3.Connection.commit(self)
+
+    monkeypatch.setattr(InlineConnection, "commit", slow_commit)
+
+    async def write() -> None:
+        async with sqlite_db.session(write=True) as session:
+            await session.execute(text("INSERT INTO t (who) VALUES ('slow')"))
+            await session.commit()
+
+    task = asyncio.create_task(write())
+    await committing.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    monkeypatch.undo()
+    async with asyncio.timeout(4):
+        assert await _count(sqlite_db) == 1  # the commit finished
+        async with sqlite_db.session(write=True) as session:
+            await session.execute(text("INSERT INTO t (who) VALUES ('next')"))
+            await session.commit()
+    assert await _count(sqlite_db) == 2
