@@ -59,6 +59,11 @@ AUDIT_503: dict[str, Any] = {
 }
 
 
+#: An emergency disclosure (42 CFR 2.51) is audited under its own action, so reviewers can
+#: find every break-glass use with one filter (`action=break_glass`).
+BREAK_GLASS = "break_glass"
+
+
 @dataclass(frozen=True, slots=True)
 class AuditSpec:
     """How a route is audited."""
@@ -157,6 +162,7 @@ class AuditRecorder:
         self.patient_ref: str | None = None
         self.resource_id: str | None = None
         self.user_id: str | None = None
+        self.action: str | None = None  # set only for a break-glass disclosure
         if spec is None:
             return
         params = request.path_params
@@ -199,7 +205,7 @@ class AuditRecorder:
             patient_ref=self.patient_ref,
             resource_type=self.spec.resource_type,
             resource_id=self.resource_id,
-            action=self.spec.action,
+            action=self.action or self.spec.action,
             outcome=outcome_for(status),
             method=self.request.method,
             route=getattr(route, "path", "?")[:128],
@@ -323,6 +329,13 @@ def note(*, patient_ref: Any = None, resource_id: Any = None, user_id: Any = Non
     recorder = _current.get()
     if recorder is not None:
         recorder.note(patient_ref=patient_ref, resource_id=resource_id, user_id=user_id)
+
+
+def note_break_glass() -> None:
+    """Mark the current request's audit event as a use (or attempt) of break-glass."""
+    recorder = _current.get()
+    if recorder is not None:
+        recorder.action = BREAK_GLASS
 
 
 async def commit_audited(session: AsyncSession) -> None:

@@ -183,8 +183,10 @@ def _declare_scopes_and_limits(app: FastAPI, schema: dict[str, Any]) -> None:
                 "content": _PROBLEM_CONTENT,
             }
             responses["503"] = {
-                "description": "Over the time budget (request or SQL statement) or the database "
-                "is unavailable; nothing was stored. Retry after `Retry-After` seconds.",
+                "description": "Over the time budget (request or SQL statement), the database "
+                "is unavailable, or (on patient-data routes) the audit trail could not record "
+                "the request; nothing was stored and no patient data is returned. Retry after "
+                "`Retry-After` seconds.",
                 "headers": {"Retry-After": retry_ref},
                 "content": _PROBLEM_CONTENT,
             }

@@ -123,8 +123,10 @@ async def call_cds_service(
     payload: HookRequest = json_body(HookRequest),
 ) -> Response:
     """Maps the prefetch (or, when keys are missing, what `fhirServer` returns for our
-    templates) into an assessment, evaluates it and answers with cards. patient-view stores a
-    draft plan and links it; order-sign checks draft buprenorphine, lofexidine, clonidine and
+    templates) into an assessment, evaluates it and answers with cards. patient-view links the
+    patient's plan: it reuses the newest draft or active plan when the evaluation is clinically
+    the same, revises this EHR's own draft otherwise, or creates a draft (an active plan is
+    never changed by a chart view); order-sign checks draft buprenorphine, lofexidine, clonidine and
     naltrexone orders. The same `hookInstance` from the same issuer replays the first answer.
     412 when the data cannot be obtained."""
     audit.note(patient_ref=payload.context.get("patientId"), user_id=payload.context.get("userId"))

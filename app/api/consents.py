@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.responses import Response
 
+from app import auditing as audit
 from app.api.body import json_body, request_body_openapi
 from app.api.deps import RequestContext, context
 from app.api.responses import json_response
@@ -129,6 +130,8 @@ async def disclose_plan(
     disclosure for post-hoc review. Every disclosure is recorded for the patient's
     accounting of disclosures, and the response carries the 42 CFR 2.32 notice and what the
     consent allows."""
+    if payload.emergency is not None:
+        audit.note_break_glass()  # audited as `break_glass`, refused attempts included
     result = await service.disclose(
         ctx.session,
         ctx.principal,

@@ -50,7 +50,7 @@ HASHED_FIELDS = (
 )
 
 # Actions whose success hands patient data to the caller: the accounting of disclosures.
-DISCLOSING_ACTIONS = ("read", "list", "evaluate", "create", "update", "disclose")
+DISCLOSING_ACTIONS = ("read", "list", "evaluate", "create", "update", "disclose", "break_glass")
 # Audit-of-the-audit rows (reading the trail) are not disclosures of patient data.
 AUDIT_RESOURCES = ("audit_event", "disclosure")
 
@@ -302,7 +302,7 @@ async def list_disclosures(
         .outerjoin(ApiClient, ApiClient.id == AuditEvent.client_id)
         .outerjoin(
             PlanDisclosure,
-            (AuditEvent.action == "disclose")
+            AuditEvent.action.in_(("disclose", "break_glass"))
             & (PlanDisclosure.tenant_id == AuditEvent.tenant_id)
             & (PlanDisclosure.request_id == AuditEvent.request_id),
         )

@@ -196,6 +196,14 @@ async def test_break_glass_needs_its_scope_and_a_reason_and_is_flagged(
     assert reason not in caplog.text
     review = await _disclosures(client, keys["auditor"], basis="medical_emergency")
     assert [d["patient_ref"] for d in review] == ["consent-p5"]
+    # Every use and attempt is in the audit trail under its own action (the 422 had no
+    # authority question to answer, so it is an ordinary rejected disclosure).
+    events = await client.get(
+        "/v1/audit-events", params={"action": "break_glass"}, headers=keys["auditor"]
+    )
+    assert events.status_code == 200, events.text
+    outcomes = sorted(e["outcome"] for e in events.json()["items"])
+    assert outcomes == ["forbidden", "forbidden", "success"]
 
 
 @pytest.mark.parametrize(
