@@ -20,7 +20,10 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(default=10, ge=1, le=100, description="Connections per worker.")
     db_statement_timeout_ms: int = Field(
-        default=5000, ge=100, description="PostgreSQL statement timeout per query."
+        default=5000,
+        ge=100,
+        description="Time budget of one SQL statement (PostgreSQL statement_timeout; SQLite "
+        "interrupts the statement).",
     )
     sqlite_busy_timeout_ms: int = Field(
         default=5000, ge=0, description="How long a SQLite writer waits for another process."

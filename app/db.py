@@ -93,7 +93,11 @@ def make_engine(settings: Settings) -> AsyncEngine:
         if not sqlite_inline.InlineSQLiteDialect._is_url_file_db(url):
             del kwargs["pool_size"], kwargs["max_overflow"]  # one shared in-memory connection
         engine = create_async_engine(url, **kwargs)
-        _configure_sqlite(engine, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        _configure_sqlite(
+            engine,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+        )
         return engine
     kwargs["pool_pre_ping"] = True
     kwargs["connect_args"] = {
@@ -105,7 +109,9 @@ def make_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(settings.database_url, **kwargs)
 
 
-def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
+def _configure_sqlite(
+    engine: AsyncEngine, *, busy_timeout_ms: int, statement_timeout_ms: int
+) -> None:
     # The inline dialect emits BEGIN itself (SQLAlchemy's documented pysqlite fix, so that
     # transactions and savepoints span reads as well as writes), the sqlite3 module never does.
     @event.listens_for(engine.sync_engine, "connect")
@@ -116,6 +122,7 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
+        dbapi_connection.limit_statement_time(statement_timeout_ms)
 
 
 async def verify_sqlite_pragmas(engine: AsyncEngine) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -65,14 +66,42 @@ def _switch() -> None:
         await_(_nothing())
 
 
+def _start(cursor: Any) -> None:
+    cursor.connection.statement_started = time.monotonic()
+
+
+async def _deliver_due_cancellation() -> None:
+    """Let a cancellation that fell due while inline statements held the loop reach this task.
+
+    A request over its time budget is cancelled by a timer; while sqlite3 calls run inline the
+    loop cannot fire it. Two loop turns are needed: the first moves the overdue timer into the
+    ready queue behind this task's wake-up, the second runs it while the task still waits."""
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+
+
 class InlineCursor(sqlite3.Cursor):
     async def _async_soft_close(self) -> None:
         """``AsyncConnection.execute`` calls this on async drivers' cursors; nothing to do."""
 
 
 class InlineConnection(sqlite3.Connection):
+    #: When the statement now running started (the statement time budget counts from it).
+    statement_started = 0.0
+
     def cursor(self, factory: Any = InlineCursor) -> Any:
         return super().cursor(factory)
+
+    def limit_statement_time(self, budget_ms: int) -> None:
+        """SQLite's counterpart of PostgreSQL's statement_timeout: a statement running longer
+        than the budget is interrupted (``OperationalError: interrupted``), which matters more
+        here than on PostgreSQL because an inline statement holds the event loop."""
+        budget_s = budget_ms / 1000
+
+        def over_budget() -> bool:
+            return time.monotonic() - self.statement_started > budget_s
+
+        self.set_progress_handler(over_budget, 10_000)  # checked every 10,000 VM steps
 
 
 class TransactionLock:
@@ -179,6 +208,13 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
         try:
             wrote = self._changes_at_begin.pop(id(raw), None) != raw.total_changes
             if wrote and in_greenlet():
+                try:
+                    # Past the commit nothing can be undone: a request already over its
+                    # budget must be cancelled (and rolled back) before, not after.
+                    await_(_deliver_due_cancellation())
+                except BaseException:
+                    raw.rollback()
+                    raise
                 await_(self._commit_off_loop(raw))
             else:
                 raw.commit()  # nothing written: no fsync, nothing to wait for
@@ -226,6 +262,7 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
         parameters: Any,
         context: ExecutionContext | None = None,  # noqa: ARG002 (SQLAlchemy's signature)
     ) -> None:
+        _start(cursor)
         cursor.execute(statement, parameters)
         _switch()
 
@@ -235,6 +272,7 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
         statement: str,
         context: ExecutionContext | None = None,  # noqa: ARG002 (SQLAlchemy's signature)
     ) -> None:
+        _start(cursor)
         cursor.execute(statement)
         _switch()
 
@@ -245,6 +283,7 @@ class InlineSQLiteDialect(SQLiteDialect_pysqlite):
         parameters: Any,
         context: ExecutionContext | None = None,  # noqa: ARG002 (SQLAlchemy's signature)
     ) -> None:
+        _start(cursor)
         cursor.executemany(statement, parameters)
         _switch()
 

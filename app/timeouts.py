@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 
 import orjson
 from fastapi import FastAPI, Request
@@ -85,8 +86,13 @@ class RequestTimeoutMiddleware:
 
 
 def is_statement_timeout(exc: BaseException) -> bool:
-    """PostgreSQL cancelled the statement (statement_timeout)."""
-    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED
+    """The statement ran over its budget: PostgreSQL's statement_timeout cancelled it, or the
+    SQLite progress handler interrupted it (app/sqlite_inline.py)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:
+        return True
+    return isinstance(exc.orig, sqlite3.OperationalError) and str(exc.orig) == "interrupted"
 
 
 def is_database_busy(exc: BaseException) -> bool:

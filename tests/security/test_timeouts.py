@@ -16,6 +16,18 @@ from app.services import plans as plan_service
 from tests.security.support import PROBLEM, assessment, custom_app, http, key_for
 
 
+def _slow_statement(settings: Settings, seconds: float) -> Any:
+    """One SQL statement that runs about this long: pg_sleep, or a counting recursive CTE on
+    SQLite (about 4 million rows a second here; it only has to outlast the budgets below)."""
+    if settings.is_sqlite:
+        rows = int(seconds * 4_000_000)
+        return text(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < :n) "
+            "SELECT count(*) FROM c"
+        ).bindparams(n=rows)
+    return text("SELECT pg_sleep(:s)").bindparams(s=seconds)
+
+
 async def _nothing_stored(client: Any, auth: dict[str, str], patient_ref: str) -> None:
     plans = await client.get("/v1/plans", params={"patient_ref": patient_ref}, headers=auth)
     assert plans.json()["items"] == []
@@ -27,14 +39,14 @@ async def _nothing_stored(client: Any, auth: dict[str, str], patient_ref: str) -
 async def test_request_over_budget_is_503_and_rolled_back(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
-    if where == "sql" and settings.is_sqlite:
-        pytest.skip("a cancellable long statement needs PostgreSQL (pg_sleep)")
     original = plan_service.create_plan
 
     async def slow_create(session: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         row = await original(session, *args, **kwargs)  # assessment and plan rows flushed
-        if where == "sql":  # cancelled in the middle of a statement
-            await session.execute(text("SELECT pg_sleep(3)"))
+        if where == "sql":  # the budget runs out in the middle of a statement
+            # PostgreSQL cancels the statement; SQLite's inline statement holds the loop, so
+            # the cancellation lands right after it, still before the commit.
+            await session.execute(_slow_statement(settings, 1.5))
         else:
             await asyncio.sleep(5)
         return row
@@ -60,20 +72,19 @@ async def test_request_over_budget_is_503_and_rolled_back(
 async def test_statement_timeout_is_503_and_rolled_back(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if settings.is_sqlite:
-        pytest.skip("statement_timeout is PostgreSQL's; SQLite is covered by the busy test")
     original = plan_service.create_plan
 
     async def slow_sql(session: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         row = await original(session, *args, **kwargs)
-        await session.execute(text("SELECT pg_sleep(2)"))
+        await session.execute(_slow_statement(settings, 3))
         return row
 
     monkeypatch.setattr(plan_service, "create_plan", slow_sql)
     async with custom_app(settings, db_statement_timeout_ms=200) as app, http(app) as client:
-        async with app.state.db.engine.connect() as conn:
-            applied = (await conn.execute(text("SHOW statement_timeout"))).scalar_one()
-        assert applied == "200ms"
+        if not settings.is_sqlite:
+            async with app.state.db.engine.connect() as conn:
+                applied = (await conn.execute(text("SHOW statement_timeout"))).scalar_one()
+            assert applied == "200ms"
         auth = await key_for(app)
         ref = f"p-{uuid.uuid4().hex[:8]}"
         response = await client.post(
