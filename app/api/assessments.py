@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from app import auditing as audit
 from app.api.body import json_body, request_body_openapi
 from app.api.deps import IdempotencyKey, RequestContext, context
+from app.api.params import PageCursor, PageLimit
 from app.api.responses import json_response
 from app.errors import problem_responses
 from app.pagination import decode_cursor, encode_cursor
@@ -104,15 +105,8 @@ async def get_assessment(
 async def list_patient_assessments(
     ctx: _READ,
     patient_ref: Annotated[PatientRef, Path()],
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size (at most 100).")] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            pattern=r"^[A-Za-z0-9_-]+$",
-            description="`next_cursor` from the previous page.",
-        ),
-    ] = None,
+    limit: PageLimit = 20,
+    cursor: PageCursor = None,
 ) -> Response:
     """Keyset-paginated on (created_at, id): pages stay stable while new assessments arrive."""
     after = decode_cursor(cursor) if cursor else None

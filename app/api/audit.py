@@ -10,6 +10,7 @@ from pydantic import AwareDatetime
 from starlette.responses import Response
 
 from app.api.deps import RequestContext, context
+from app.api.params import PageCursor
 from app.api.responses import json_response
 from app.errors import problem_responses
 from app.pagination import decode_cursor, encode_cursor
@@ -22,14 +23,6 @@ router = APIRouter(tags=["audit"])
 
 _AUDIT = Annotated[RequestContext, context(Scope.audit_read)]
 _LIMIT = Annotated[int, Query(ge=1, le=500, description="Page size (at most 500).")]
-_CURSOR = Annotated[
-    str | None,
-    Query(
-        max_length=200,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="`next_cursor` from the previous page.",
-    ),
-]
 _SINCE = Annotated[AwareDatetime | None, Query(description="Only events at or after this instant.")]
 _UNTIL = Annotated[AwareDatetime | None, Query(description="Only events before this instant.")]
 
@@ -63,7 +56,7 @@ async def list_audit_events(
     since: _SINCE = None,
     until: _UNTIL = None,
     limit: _LIMIT = 50,
-    cursor: _CURSOR = None,
+    cursor: PageCursor = None,
 ) -> Response:
     """Every audited request of your organisation (reads and writes of patient data, and
     refused attempts: 403, 404, validation errors), newest first; keyset pagination on
@@ -101,7 +94,7 @@ async def list_patient_disclosures(
     since: _SINCE = None,
     until: _UNTIL = None,
     limit: _LIMIT = 50,
-    cursor: _CURSOR = None,
+    cursor: PageCursor = None,
 ) -> Response:
     """Who received this patient's data, when and through which route: every successful
     request of your organisation's clients that returned the patient's data (reads, lists

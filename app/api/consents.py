@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from app import auditing as audit
 from app.api.body import json_body, request_body_openapi
 from app.api.deps import RequestContext, context
+from app.api.params import PageCursor, PageLimit, UserId
 from app.api.responses import json_response
 from app.auditing import commit_audited
 from app.db import utc_now
@@ -32,15 +33,6 @@ from app.services import consents as service
 router = APIRouter(tags=["consents"])
 
 _PLAN_ID = Annotated[uuid.UUID, Path(description="The plan id.")]
-_USER_ID = Annotated[
-    str | None,
-    Header(
-        alias="X-User-Id",
-        max_length=128,
-        pattern=r"^[A-Za-z0-9._:@/-]+$",
-        description="The end user acting through this client, for the record.",
-    ),
-]
 
 
 @router.post(
@@ -120,7 +112,7 @@ async def disclose_plan(
     request: Request,
     ctx: Annotated[RequestContext, context(Scope.plans_read, write=True)],
     plan_id: _PLAN_ID,
-    user_id: _USER_ID = None,
+    user_id: UserId = None,
     payload: DisclosureIn = json_body(DisclosureIn),
 ) -> Response:
     """Exports the plan as labelled FHIR to a recipient outside your organisation when an
@@ -158,15 +150,8 @@ async def list_disclosures(
         DisclosureBasis | None,
         Query(description="`medical_emergency` lists break-glass disclosures for review."),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size (at most 100).")] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            pattern=r"^[A-Za-z0-9_-]+$",
-            description="`next_cursor` from the previous page.",
-        ),
-    ] = None,
+    limit: PageLimit = 20,
+    cursor: PageCursor = None,
 ) -> Response:
     """Every disclosure of your organisation's plans outside it, newest first: recipient,
     date, purpose, and the consent used or the emergency basis."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import Response
 
@@ -16,6 +16,7 @@ from app import auditing as audit
 from app import rules
 from app.api.body import json_body, request_body_openapi
 from app.api.deps import IdempotencyKey, RequestContext, context
+from app.api.params import PLAN_LOCATION_ETAG_HEADERS, UserId
 from app.api.responses import json_response
 from app.db import utc_now
 from app.errors import RequestInvalid, field_errors, problem_responses
@@ -225,24 +226,6 @@ async def evaluate_fhir_bundle(
     )
 
 
-_USER_ID = Annotated[
-    str | None,
-    Header(
-        alias="X-User-Id",
-        max_length=128,
-        pattern=r"^[A-Za-z0-9._:@/-]+$",
-        description="The end user acting through this client, for the plan's history.",
-    ),
-]
-_PLAN_HEADERS = {
-    "Location": {"description": "URL of the plan.", "schema": {"type": "string", "maxLength": 200}},
-    "ETag": {
-        "description": "Strong ETag of the plan.",
-        "schema": {"type": "string", "maxLength": 64},
-    },
-}
-
-
 def _wants_fhir(request: Request, response_format: str | None) -> bool:
     if response_format is not None:
         return response_format == "fhir"
@@ -259,7 +242,7 @@ def _wants_fhir(request: Request, response_format: str | None) -> bool:
         201: {
             "description": "Created: the plan with the mapping report, or (`format=fhir`, or "
             "`Accept: application/fhir+json`) the plan as a FHIR R4 Bundle.",
-            "headers": _PLAN_HEADERS,
+            "headers": PLAN_LOCATION_ETAG_HEADERS,
             "content": {FHIR_JSON: {"schema": {"type": "object"}}},
         },
         **problem_responses(400, 401, 403, 409, 413, 415, 422, 500),
@@ -287,7 +270,7 @@ async def create_plan_from_fhir(
         ),
     ] = None,
     idempotency_key: IdempotencyKey = None,
-    user_id: _USER_ID = None,
+    user_id: UserId = None,
     bundle: FhirBundleIn = json_body(FhirBundleIn),
 ) -> Response:
     """The FHIR form of `POST /v1/plans`: maps the Bundle exactly as `POST /v1/fhir/evaluate`

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from app.api.body import json_body, request_body_openapi
 from app.api.deps import IdempotencyKey, RequestContext, context
+from app.api.params import PLAN_LOCATION_ETAG_HEADERS, PageCursor, PageLimit, UserId
 from app.api.responses import json_response
 from app.auditing import commit_audited
 from app.errors import problem_responses
@@ -47,24 +48,8 @@ _IF_MATCH = Annotated[
         description="Required: the plan's current strong ETag (428 without, 412 if stale).",
     ),
 ]
-_USER_ID = Annotated[
-    str | None,
-    Header(
-        alias="X-User-Id",
-        max_length=128,
-        pattern=r"^[A-Za-z0-9._:@/-]+$",
-        description="The end user acting through this client, for the plan's history.",
-    ),
-]
 
-_LOCATION_ETAG_HEADERS = {
-    "Location": {"description": "URL of the plan.", "schema": {"type": "string", "maxLength": 200}},
-    "ETag": {
-        "description": "Strong ETag of the plan.",
-        "schema": {"type": "string", "maxLength": 64},
-    },
-}
-_ETAG_HEADER = {"ETag": _LOCATION_ETAG_HEADERS["ETag"]}
+_ETAG_HEADER = {"ETag": PLAN_LOCATION_ETAG_HEADERS["ETag"]}
 
 
 def _plan_response(row: dict[str, Any], *, status_code: int = 200) -> Response:
@@ -80,7 +65,7 @@ def _plan_response(row: dict[str, Any], *, status_code: int = 200) -> Response:
     summary="Create a treatment plan",
     response_model=PlanRead,
     responses={
-        201: {"description": "Created.", "headers": _LOCATION_ETAG_HEADERS},
+        201: {"description": "Created.", "headers": PLAN_LOCATION_ETAG_HEADERS},
         **problem_responses(400, 401, 403, 409, 413, 415, 422, 500),
     },
     openapi_extra=request_body_openapi(
@@ -91,7 +76,7 @@ async def create_plan(
     request: Request,
     ctx: _WRITE,
     idempotency_key: IdempotencyKey = None,
-    user_id: _USER_ID = None,
+    user_id: UserId = None,
     payload: PlanCreate = json_body(PlanCreate),
 ) -> Response:
     """Evaluates the assessment with the current ruleset and stores the plan as revision 1,
@@ -121,15 +106,8 @@ async def list_plans(
     updated_since: Annotated[
         AwareDatetime | None, Query(description="Only plans changed at or after this instant.")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size (at most 100).")] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            pattern=r"^[A-Za-z0-9_-]+$",
-            description="`next_cursor` from the previous page.",
-        ),
-    ] = None,
+    limit: PageLimit = 20,
+    cursor: PageCursor = None,
 ) -> Response:
     """Most recently updated first; keyset pagination on (updated_at, id)."""
     rows, more = await service.list_plans(
@@ -177,7 +155,7 @@ async def update_plan(
     ctx: _WRITE,
     plan_id: _PLAN_ID,
     if_match: _IF_MATCH = None,
-    user_id: _USER_ID = None,
+    user_id: UserId = None,
     payload: PlanUpdate = json_body(PlanUpdate),
 ) -> Response:
     """Status changes follow FHIR CarePlan semantics: draft -> active | revoked; active ->
@@ -197,7 +175,10 @@ async def update_plan(
     summary="Reassess: new assessment, new revision",
     response_model=RevisionRead,
     responses={
-        201: {"description": "The new revision with its diff.", "headers": _LOCATION_ETAG_HEADERS},
+        201: {
+            "description": "The new revision with its diff.",
+            "headers": PLAN_LOCATION_ETAG_HEADERS,
+        },
         **problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 500),
     },
     openapi_extra=request_body_openapi(ReassessmentIn, description="The new assessment."),
@@ -207,7 +188,7 @@ async def reassess_plan(
     ctx: _WRITE,
     plan_id: _PLAN_ID,
     idempotency_key: IdempotencyKey = None,
-    user_id: _USER_ID = None,
+    user_id: UserId = None,
     payload: ReassessmentIn = json_body(ReassessmentIn),
 ) -> Response:
     """Stores the assessment, evaluates it with the current ruleset and appends a revision with
@@ -293,7 +274,7 @@ async def record_decision(
             description="The recommendation code, e.g. `buprenorphine`.",
         ),
     ],
-    user_id: _USER_ID = None,
+    user_id: UserId = None,
     payload: DecisionIn = json_body(DecisionIn),
 ) -> Response:
     """Records `accepted`, `declined` or `modified` with a reason code from the published
@@ -319,7 +300,7 @@ async def replace_relapse_prevention(
     ctx: _WRITE,
     plan_id: _PLAN_ID,
     if_match: _IF_MATCH = None,
-    user_id: _USER_ID = None,
+    user_id: UserId = None,
     payload: RelapsePreventionIn = json_body(RelapsePreventionIn),
 ) -> Response:
     """Triggers, coping strategies, warning signs, high-risk situations and support contacts,
