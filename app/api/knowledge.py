@@ -78,9 +78,10 @@ def _rule_detail(rule: rules.Rule) -> dict[str, Any]:
 @cache
 def _rule_list() -> bytes:
     items = [
-        {k: rules.rule_metadata(r)[k] for k in ("id", "revision", "family", "title", "summary")}
+        {"id": r.id, "revision": r.revision, "family": r.family.value, "title": r.title,
+         "summary": r.summary}
         for r in rules.RULES
-    ]
+    ]  # fmt: skip
     return _json_bytes({**_identity(), "items": items})
 
 

@@ -98,10 +98,6 @@ def consent_scope_text(consent: dict[str, Any] | None, purpose: Purpose) -> str:
     )
 
 
-async def _plan(session: AsyncSession, principal: Principal, plan_id: uuid.UUID) -> dict[str, Any]:
-    return await plan_service.get_plan_row(session, principal, plan_id)
-
-
 async def record_consent(
     session: AsyncSession,
     principal: Principal,
@@ -109,7 +105,7 @@ async def record_consent(
     payload: ConsentIn,
     now: datetime,
 ) -> dict[str, Any]:
-    await _plan(session, principal, plan_id)
+    await plan_service.get_plan_row(session, principal, plan_id)
     row = {
         "id": uuid.uuid4(),
         "consent_ref": payload.consent_ref,
@@ -146,7 +142,7 @@ async def _consents(
 async def list_consents(
     session: AsyncSession, principal: Principal, plan_id: uuid.UUID, now: datetime
 ) -> list[dict[str, Any]]:
-    await _plan(session, principal, plan_id)
+    await plan_service.get_plan_row(session, principal, plan_id)
     return [consent_view(r, now) for r in await _consents(session, principal, plan_id)]
 
 
@@ -158,7 +154,7 @@ async def revoke_consent(
     now: datetime,
 ) -> dict[str, Any]:
     """Revocation takes effect at once; revoking again keeps the first revocation time."""
-    await _plan(session, principal, plan_id)
+    await plan_service.get_plan_row(session, principal, plan_id)
     where = (
         PlanConsent.tenant_id == principal.tenant_id,
         PlanConsent.plan_id == plan_id,
@@ -202,7 +198,7 @@ async def disclose(
     request_id: str | None,
 ) -> dict[str, Any]:
     """Check the basis, record the disclosure and return the labelled records."""
-    plan = await _plan(session, principal, plan_id)
+    plan = await plan_service.get_plan_row(session, principal, plan_id)
     consent: dict[str, Any] | None = None
     if payload.emergency is not None:
         if not principal.has(Scope.break_glass):
