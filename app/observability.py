@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 import time
+from contextvars import ContextVar
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -76,6 +77,17 @@ class Metrics:
         )
 
 
+# The rules that fired during the current request, counted by the middleware afterwards.
+_fired_rules: ContextVar[list[str] | None] = ContextVar("kcds_fired_rules", default=None)
+
+
+def record_fired_rules(rule_ids: list[str]) -> None:
+    """Count these rules in ``kcds_rules_fired_total`` (no-op outside a request)."""
+    fired = _fired_rules.get()
+    if fired is not None:
+        fired.extend(rule_ids)
+
+
 SECURITY_HEADERS = [
     (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
     (b"x-content-type-options", b"nosniff"),
@@ -103,6 +115,8 @@ class ObservabilityMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        fired: list[str] = []
+        token = _fired_rules.set(fired)
         is_docs = scope["path"].startswith(_DOC_PREFIXES)
 
         async def send_wrapper(message: Message) -> None:
@@ -125,6 +139,9 @@ class ObservabilityMiddleware:
             method = scope["method"]
             self.metrics.requests.labels(route, method, str(status)).inc()
             self.metrics.latency.labels(route, method).observe(elapsed)
+            _fired_rules.reset(token)
+            for rule_id in fired:
+                self.metrics.rules_fired.labels(rule_id).inc()
             state = scope.get("state", {})
             principal = state.get("principal")
             access_logger.info(

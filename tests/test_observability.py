@@ -6,10 +6,12 @@ import copy
 import logging
 
 import httpx
+import orjson
 import pytest
 
+from app import rules
 from app.observability import JsonFormatter
-from app.schemas.assessment import ASSESSMENT_EXAMPLE
+from app.schemas.assessment import ASSESSMENT_EXAMPLE, AssessmentIn
 from app.security import Scope
 from tests.conftest import KeyMaker
 
@@ -59,3 +61,30 @@ async def test_access_log_has_no_input_values(
     text = "\n".join(JsonFormatter().format(r) for r in records)
     assert canary not in text
     assert "987654" not in text
+
+
+def _fired_count(metrics_text: str, rule_id: str) -> float:
+    prefix = f'kcds_rules_fired_total{{rule_id="{rule_id}"}} '
+    lines = [line for line in metrics_text.splitlines() if line.startswith(prefix)]
+    return float(lines[0].removeprefix(prefix)) if lines else 0.0
+
+
+async def test_metrics_count_the_rules_that_fired(
+    client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    assessment = AssessmentIn.model_validate_json(orjson.dumps(ASSESSMENT_EXAMPLE))
+    trace = rules.evaluate(assessment, as_of=assessment.assessed_at).trace
+    fired = [e["rule_id"] for e in trace if e["fired"]]
+    silent = [e["rule_id"] for e in trace if not e["fired"]]
+    assert fired
+    assert silent
+    admin = await make_key(scopes=(Scope.admin,))
+    before = (await client.get("/metrics", headers=admin)).text
+    for _ in range(2):
+        response = await client.post("/v1/evaluate", json=ASSESSMENT_EXAMPLE, headers=admin)
+        assert response.status_code == 200
+    after = (await client.get("/metrics", headers=admin)).text
+    for rule_id in fired:
+        assert _fired_count(after, rule_id) - _fired_count(before, rule_id) == 2, rule_id
+    for rule_id in silent:
+        assert _fired_count(after, rule_id) == _fired_count(before, rule_id), rule_id

@@ -13,7 +13,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from starlette.responses import Response
 
 from app import auditing as audit
-from app import rules
 from app.api.body import json_body, request_body_openapi
 from app.api.deps import IdempotencyKey, RequestContext, context
 from app.api.params import PLAN_LOCATION_ETAG_HEADERS, UserId
@@ -28,6 +27,7 @@ from app.schemas.evaluation import Evaluation
 from app.schemas.plan import PlanCreate, PlanRead
 from app.security import Scope
 from app.services import plans as plan_service
+from app.services.evaluation import evaluate
 from app.services.idempotency import request_fingerprint, run_idempotent
 
 router = APIRouter(tags=["fhir"])
@@ -212,7 +212,7 @@ async def evaluate_fhir_bundle(
     del ctx  # authentication and scope only
     mapped = map_bundle(bundle, patient_ref, assessed_at, strict=strict)
     audit.note(patient_ref=mapped.patient_ref)
-    evaluation = rules.evaluate(mapped.mapping.assessment, as_of=mapped.assessed_at)
+    evaluation = evaluate(mapped.mapping.assessment, as_of=mapped.assessed_at)
     return json_response(
         {
             "patient_ref": mapped.patient_ref,

@@ -20,6 +20,7 @@ from app.schemas.assessment import AssessmentIn
 from app.schemas.evaluation import Evaluation
 from app.schemas.knowledge import Knowledge, RuleList, RuleRead
 from app.security import Scope
+from app.services.evaluation import evaluate
 
 router = APIRouter(tags=["knowledge"])
 
@@ -45,7 +46,7 @@ async def evaluate_assessment(
     every rule. Nothing is stored; to keep the result, create a plan."""
     del ctx  # authentication and scope only
     audit.note(patient_ref=payload.patient.patient_ref)
-    evaluation = rules.evaluate(payload, as_of=payload.assessed_at)
+    evaluation = evaluate(payload, as_of=payload.assessed_at)
     return Response(evaluation.model_dump_json(), media_type="application/json")
 
 

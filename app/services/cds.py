@@ -27,7 +27,6 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import rules
 from app.auditing import commit_audited
 from app.cdshooks.cards import CardBuilder
 from app.cdshooks.fetch import DataUnavailable, fetch_missing
@@ -44,6 +43,7 @@ from app.schemas.assessment import AssessmentIn, ConsideredTreatment
 from app.schemas.plan import PlanCreate
 from app.security import Principal
 from app.services import plans
+from app.services.evaluation import evaluate
 from app.services.plan_diff import diff_evaluations
 from app.tenancy import bind_tenant
 
@@ -193,14 +193,9 @@ async def _answer(
             dict.fromkeys([*assessment.considering, *(ConsideredTreatment(d.drug) for d in drugs)])
         )
         assessment = assessment.model_copy(update={"considering": considering})
-        evaluation = rules.evaluate(assessment, as_of=assessment.assessed_at).model_dump(
-            mode="json"
-        )
-    else:
+    evaluation = evaluate(assessment, as_of=assessment.assessed_at).model_dump(mode="json")
+    if service.hook != "order-sign":
         user = call.context.get("userId")
-        evaluation = rules.evaluate(assessment, as_of=assessment.assessed_at).model_dump(
-            mode="json"
-        )
         plan = await chart_plan(
             session,
             principal,

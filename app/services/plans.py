@@ -23,6 +23,7 @@ from app.schemas.plan import DecisionIn, PlanCreate, PlanUpdate, RelapsePreventi
 from app.schemas.plan_vocab import Phase, PlanStatus
 from app.security import Principal
 from app.services import assessments
+from app.services.evaluation import evaluate
 from app.services.lifecycle import (
     PHASE_CHANGE_STATUSES,
     PHASE_TRANSITIONS,
@@ -95,7 +96,7 @@ def _assessment_from_document(document: dict[str, Any]) -> AssessmentIn:
 
 
 def _evaluate(assessment: AssessmentIn) -> dict[str, Any]:
-    return rules.evaluate(assessment, as_of=assessment.assessed_at).model_dump(mode="json")
+    return evaluate(assessment, as_of=assessment.assessed_at).model_dump(mode="json")
 
 
 def _suggestion(evaluation: dict[str, Any], phase: Phase, revision: int) -> dict[str, Any] | None:
