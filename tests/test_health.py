@@ -64,3 +64,13 @@ async def test_start_up_refuses_non_durable_sqlite(tmp_path: object) -> None:
             await verify_sqlite_pragmas(plain)
     finally:
         await plain.dispose()
+
+
+async def test_started_app_has_tuned_the_garbage_collector(app: FastAPI) -> None:
+    """Startup freezes what it built and raises the young-generation trigger (app.main._tune_gc;
+    without it evaluate throughput fell by a third): a started app leaves both in place."""
+    import gc
+
+    del app  # started by the fixture's lifespan
+    assert gc.get_freeze_count() > 0
+    assert gc.get_threshold()[0] == 10_000

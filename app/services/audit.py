@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Select, insert, select, tuple_, update
+from sqlalchemy import Select, Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db import utc_now
 from app.models import ApiClient, AuditChainHead, AuditEvent, PlanDisclosure
@@ -91,31 +91,46 @@ def chain_of(tenant_id: uuid.UUID | None) -> str:
     return str(tenant_id) if tenant_id is not None else SYSTEM_CHAIN
 
 
-async def _bump_head(session: AsyncSession, chain: str) -> tuple[int, str]:
+# Built once, run as Core statements on the session's connection: every audited request
+# appends, and building ORM-enabled statements per call (values(), cache keys, the ORM bulk
+# path) cost more than executing them.
+_HEADS = cast(Table, AuditChainHead.__table__)
+_EVENTS = cast(Table, AuditEvent.__table__)
+_BUMP_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.chain == bindparam("head_chain"))
+    .values(seq=_HEADS.c.seq + 1)
+    .returning(_HEADS.c.seq, _HEADS.c.hash)
+)
+_STORE_HEAD_HASH = (
+    update(_HEADS)
+    .where(_HEADS.c.chain == bindparam("head_chain"))
+    .values(hash=bindparam("head_hash"))
+)
+_INSERT_EVENT = insert(_EVENTS)
+_NEW_HEAD = {
+    dialect: make_insert(_HEADS)
+    .values(chain=bindparam("head_chain"), seq=0, hash=GENESIS_HASH)
+    .on_conflict_do_nothing(index_elements=["chain"])
+    for dialect, make_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
+async def _bump_head(connection: AsyncConnection, chain: str) -> tuple[int, str]:
     """Lock the chain head and advance it: (this event's seq, the previous hash)."""
-    bump = (
-        update(AuditChainHead)
-        .where(AuditChainHead.chain == chain)
-        .values(seq=AuditChainHead.seq + 1)
-        .returning(AuditChainHead.seq, AuditChainHead.hash)
-    )
-    row = (await session.execute(bump)).first()
+    params = {"head_chain": chain}
+    row = (await connection.execute(_BUMP_HEAD, params)).first()
     if row is None:
-        dialect = session.get_bind().dialect.name
-        make_insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        await session.execute(
-            make_insert(AuditChainHead)
-            .values(chain=chain, seq=0, hash=GENESIS_HASH)
-            .on_conflict_do_nothing(index_elements=["chain"])
-        )
-        row = (await session.execute(bump)).one()
+        await connection.execute(_NEW_HEAD[connection.dialect.name], params)
+        row = (await connection.execute(_BUMP_HEAD, params)).one()
     return int(row.seq), str(row.hash)
 
 
 async def append_event(session: AsyncSession, entry: AuditEntry) -> dict[str, Any]:
     """Append one event to its chain in the caller's transaction (the caller commits)."""
+    connection = await session.connection()
     chain = chain_of(entry.tenant_id)
-    seq, prev_hash = await _bump_head(session, chain)
+    seq, prev_hash = await _bump_head(connection, chain)
     row: dict[str, Any] = {
         "id": uuid.uuid4(),
         "chain": chain,
@@ -136,10 +151,8 @@ async def append_event(session: AsyncSession, entry: AuditEntry) -> dict[str, An
         "prev_hash": prev_hash,
     }
     row["hash"] = event_hash(row)
-    await session.execute(insert(AuditEvent).values(row))
-    await session.execute(
-        update(AuditChainHead).where(AuditChainHead.chain == chain).values(hash=row["hash"])
-    )
+    await connection.execute(_INSERT_EVENT, row)
+    await connection.execute(_STORE_HEAD_HASH, {"head_chain": chain, "head_hash": row["hash"]})
     return row
 
 
