@@ -20,7 +20,7 @@ from app.api.responses import json_response
 from app.db import utc_now
 from app.errors import RequestInvalid, field_errors, problem_responses
 from app.fhir import FhirMapping, assessment_from_fhir, resources_from_bundle
-from app.fhir.outbound import plan_bundle
+from app.fhir.outbound import plan_bundle, with_mapping_outcome
 from app.fhir.result import MappingIssue, UsedInput
 from app.schemas.assessment import AssessmentIn, PatientRef
 from app.schemas.evaluation import Evaluation
@@ -241,7 +241,9 @@ def _wants_fhir(request: Request, response_format: str | None) -> bool:
     responses={
         201: {
             "description": "Created: the plan with the mapping report, or (`format=fhir`, or "
-            "`Accept: application/fhir+json`) the plan as a FHIR R4 Bundle.",
+            "`Accept: application/fhir+json`) the plan as a FHIR R4 Bundle whose last entry "
+            "is the mapping report as an OperationOutcome (unsupported data as `warning` "
+            "issues, data deliberately not used as `information`).",
             "headers": PLAN_LOCATION_ETAG_HEADERS,
             "content": {FHIR_JSON: {"schema": {"type": "object"}}},
         },
@@ -293,7 +295,10 @@ async def create_plan_from_fhir(
         }
         view = plan_service.plan_view(row)
         if fhir:
-            response = json_response(plan_bundle(view), status_code=201, headers=headers)
+            bundle = with_mapping_outcome(
+                plan_bundle(view), mapped.report(), row["id"], row["revision"]
+            )
+            response = json_response(bundle, status_code=201, headers=headers)
             response.headers["content-type"] = FHIR_JSON
             return response
         body = view | {

@@ -25,6 +25,7 @@ LEVEL_OF_CARE_SYSTEM: Final = f"{BASE}/CodeSystem/level-of-care"
 RULESET_SYSTEM: Final = "https://kratom-cds.dev/ruleset"
 PATIENT_REF_SYSTEM: Final = "https://kratom-cds.dev/patient-ref"
 RULE_URL: Final = "https://kratom-cds.dev/v1/rules/"
+MAPPING_REASON_SYSTEM: Final = f"{BASE}/CodeSystem/mapping-reason"
 
 # Plan status -> CarePlan.status / RequestGroup.status (both use request-status).
 STATUS: Final = {
@@ -274,3 +275,46 @@ def plan_bundle(plan: Json) -> Json:
             {"fullUrl": f"{BASE}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources
         ],
     }
+
+
+def mapping_outcome(mapping: Json, outcome_id: str) -> Json:
+    """The inbound mapping report as an OperationOutcome, so that a FHIR-only client also
+    learns what was not used: data that could not be mapped without guessing is a `warning`
+    (`not-supported`), data understood and deliberately not used is `information`. The report
+    names resources, codes and units, never patient values."""
+
+    def issue(item: Json, severity: str, code: str) -> Json:
+        where = item["ref"] + (f" {item['pointer']}" if item.get("pointer") else "")
+        return {
+            "severity": severity,
+            "code": code,
+            "details": {
+                "coding": [{"system": MAPPING_REASON_SYSTEM, "code": item["reason"]}],
+                "text": item["detail"],
+            },
+            "diagnostics": where,
+        }
+
+    issues = [issue(i, "warning", "not-supported") for i in mapping["unsupported"]]
+    issues += [issue(i, "information", "informational") for i in mapping["ignored"]]
+    if not issues:  # OperationOutcome needs at least one issue
+        issues = [
+            {
+                "severity": "information",
+                "code": "informational",
+                "diagnostics": "Every resource in the Bundle was mapped.",
+            }
+        ]
+    return {
+        "resourceType": "OperationOutcome",
+        "id": outcome_id,
+        "meta": security_meta(),
+        "issue": issues,
+    }
+
+
+def with_mapping_outcome(bundle: Json, mapping: Json, plan_id: Any, revision: int) -> Json:
+    """``bundle`` with the mapping report appended as an OperationOutcome entry."""
+    outcome = mapping_outcome(mapping, resource_id(plan_id, revision, "OperationOutcome"))
+    entry = {"fullUrl": f"{BASE}/OperationOutcome/{outcome['id']}", "resource": outcome}
+    return bundle | {"entry": [*bundle["entry"], entry]}

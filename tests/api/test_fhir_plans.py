@@ -105,9 +105,42 @@ async def test_fhir_response_format(client: httpx.AsyncClient, auth: dict[str, s
         assert care_plan["subject"] == {"reference": "Patient/example"}
     assert by_query.json()["entry"][0]["resource"]["status"] == "active"
     assert by_accept.json()["entry"][0]["resource"]["status"] == "draft"
-    # The stored plan reads back as the same FHIR Bundle.
+    # The stored plan reads back as the same FHIR Bundle, without the creation's mapping report.
+    created = by_query.json()
     again = await client.get(by_query.headers["location"] + "/fhir", headers=auth)
-    assert again.json() == by_query.json()
+    assert again.json() == created | {"entry": created["entry"][:-1]}
+
+
+async def test_fhir_response_reports_what_was_not_mapped(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """A FHIR-only client learns what was not used, as it would from the JSON `mapping`: the
+    local-code creatinine and the GCS questionnaire cannot be mapped without guessing."""
+    when = {"assessed_at": "2026-01-10T12:00:00Z"}
+    response = await client.post(
+        URL, json=hl7_bundle(), headers=auth, params=when | {"format": "fhir"}
+    )
+    assert response.status_code == 201, response.text
+    outcome = response.json()["entry"][-1]["resource"]
+    get_fhir_model_class("OperationOutcome").model_validate(outcome)
+    assert outcome["meta"]["security"]  # 42 CFR Part 2 labels, like every resource
+    warnings = {
+        (i["diagnostics"], i["details"]["coding"][0]["code"])
+        for i in outcome["issue"]
+        if i["severity"] == "warning"
+    }
+    refs = {(where.split(" ")[0], reason) for where, reason in warnings}
+    assert ("Observation/f204", "unrecognised_code") in refs
+    assert ("QuestionnaireResponse/gcs", "unrecognised_code") in refs
+    assert all(i["code"] == "not-supported" for i in outcome["issue"] if i["severity"] == "warning")
+    # The same issues as the JSON form's mapping report, no more and no fewer.
+    as_json = await client.post(URL, json=hl7_bundle(), headers=auth, params=when)
+    report = as_json.json()["mapping"]
+    assert warnings == {
+        (i["ref"] + (f" {i['pointer']}" if "pointer" in i else ""), i["reason"])
+        for i in report["unsupported"]
+    }
+    assert len(outcome["issue"]) == len(report["unsupported"]) + len(report["ignored"])
 
 
 async def test_idempotency_key(client: httpx.AsyncClient, make_key: KeyMaker) -> None:
