@@ -6,13 +6,13 @@ the raw path or query, so a patient identifier can never reach them; bodies are 
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
 from contextvars import ContextVar
 from typing import Any
 
+import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,7 +37,7 @@ class JsonFormatter(logging.Formatter):
             value = getattr(record, field, None)
             if value is not None:
                 entry[field] = value
-        return json.dumps(entry, separators=(",", ":"))
+        return orjson.dumps(entry, default=str).decode()
 
 
 def configure_logging(settings: Settings) -> None:

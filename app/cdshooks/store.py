@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,6 +83,14 @@ class DbIssuerRegistry:
         return config
 
 
+# Built once per dialect (a Core statement, bound per call): every CDS Hooks call runs it.
+_JTI = cast(Table, CdsJti.__table__)
+_REMEMBER = {
+    name: make_insert(_JTI).on_conflict_do_nothing(index_elements=["issuer", "jti"])
+    for name, make_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
 class DbJtiStore:
     """``INSERT ... ON CONFLICT DO NOTHING`` on (issuer, jti), committed at once so the jti
     stays burned even when the request fails later; the unique key holds across workers."""
@@ -93,14 +101,11 @@ class DbJtiStore:
         self._session = session
 
     async def remember(self, iss: str, jti: str, expires_at: datetime) -> bool:
-        dialect = self._session.get_bind().dialect.name
-        insert: Any = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = (
-            insert(CdsJti)
-            .values(id=uuid.uuid4(), issuer=iss, jti=jti, expires_at=expires_at)
-            .on_conflict_do_nothing(index_elements=["issuer", "jti"])
+        connection = await self._session.connection()
+        result: Any = await connection.execute(
+            _REMEMBER[connection.dialect.name],
+            {"id": uuid.uuid4(), "issuer": iss, "jti": jti, "expires_at": expires_at},
         )
-        result: Any = await self._session.execute(statement)
         DbJtiStore.calls += 1
         if DbJtiStore.calls % PURGE_EVERY == 0:
             await self.purge()
