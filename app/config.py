@@ -25,6 +25,12 @@ class Settings(BaseSettings):
         description="Time budget of one SQL statement (PostgreSQL statement_timeout; SQLite "
         "interrupts the statement).",
     )
+    db_ping_idle_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="PostgreSQL: a pooled connection idle longer than this is checked (and "
+        "replaced if dead) before use; 0 checks every checkout.",
+    )
     sqlite_busy_timeout_ms: int = Field(
         default=5000, ge=0, description="How long a SQLite writer waits for another process."
     )
