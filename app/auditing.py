@@ -109,6 +109,10 @@ AUDITED_ROUTES: dict[tuple[str, str], AuditSpec] = {
     ("POST", "/cds-services/{service_id}"): AuditSpec(
         "evaluate", "cds_service", id_param="service_id"
     ),
+    # Card outcomes from the EHR: who reported accepting or overriding which service's cards.
+    ("POST", "/cds-services/{service_id}/feedback"): AuditSpec(
+        "create", "cds_feedback", id_param="service_id"
+    ),
     ("POST", "/v1/plans/{plan_id}/consents"): AuditSpec(
         "create", "plan_consent", id_param="plan_id"
     ),

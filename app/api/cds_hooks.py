@@ -155,6 +155,7 @@ async def call_cds_service(
     openapi_extra=request_body_openapi(
         FeedbackRequest, description="CDS Hooks feedback: accepted or overridden, per card."
     ),
+    dependencies=[Depends(audited, scope="function")],
 )
 async def send_cds_feedback(
     request: Request,
@@ -169,5 +170,5 @@ async def send_cds_feedback(
     async with database(request).session(write=True) as session:
         await bind_tenant(session, caller.principal.tenant_id)
         stored = await feedback.store_feedback(session, caller.principal, service_id, payload)
-        await session.commit()
+        await audit.commit_audited(session)  # the outcomes and their audit event, or neither
     return json_response({"stored": stored})

@@ -248,6 +248,29 @@ async def test_cds_hooks_call_records_patient_and_user(
     assert call.resource_id == PV
     assert (rows[refused_id].outcome, rows[refused_id].chain) == ("denied", "system")
 
+    # Card feedback is a write by the EHR: recorded when stored and when refused.
+    feedback_path = f"{path}/feedback"
+    card = response.json()["cards"][0]["uuid"]
+    stored_id, unknown_id = rid(), rid()
+    outcome = {"outcome": "overridden", "outcomeTimestamp": "2026-01-10T09:05:00Z"}
+    stored = await client.post(
+        feedback_path,
+        json={"feedback": [{"card": card, **outcome}]},
+        headers=ehr.headers(feedback_path) | {"X-Request-ID": stored_id},
+    )
+    assert stored.status_code == 200, stored.text
+    unknown = await client.post(
+        feedback_path,
+        json={"feedback": [{"card": str(uuid.uuid4()), **outcome}]},
+        headers=ehr.headers(feedback_path) | {"X-Request-ID": unknown_id},
+    )
+    assert unknown.status_code == 422
+    rows = {e.request_id: e for e in await events(app, request_id=[stored_id, unknown_id])}
+    assert (rows[stored_id].action, rows[stored_id].outcome) == ("create", "success")
+    assert (rows[stored_id].resource_type, rows[stored_id].resource_id) == ("cds_feedback", PV)
+    assert rows[stored_id].tenant_id == ehr.tenant_id
+    assert rows[unknown_id].outcome == "rejected"
+
 
 # ------------------------------------------------------------------------------ fail closed
 async def test_audit_failure_fails_closed(
