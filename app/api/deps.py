@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auditing import AuditRecorder, audit_recorder
+from app.auditing import AuditRecorder, audit_recorder, recording
 from app.db import Database
 from app.errors import Forbidden, RequestInvalid, Unauthorized
 from app.ratelimit import RateLimited, RateLimiter
@@ -128,7 +128,7 @@ async def reject_unknown_query_params(request: Request) -> None:
     allowed = _declared_query_params(route)
     unknown = sorted({key for key in request.query_params if key not in allowed})
     if unknown:
-        raise RequestInvalid(
+        refusal = RequestInvalid(
             [
                 {
                     "pointer": f"query:{name}",
@@ -138,3 +138,7 @@ async def reject_unknown_query_params(request: Request) -> None:
                 for name in unknown
             ]
         )
+        # Refused before authentication, but on an audited route still recorded (as a 401
+        # is: no tenant yet, the system chain).
+        async with recording(request):
+            raise refusal
