@@ -604,6 +604,20 @@ async def test_replayed_jti_is_refused_across_two_app_instances(
             assert fresh.status_code == 200
 
 
+async def test_jti_is_burned_even_when_the_call_fails_later(
+    client: httpx.AsyncClient, ehr: Ehr
+) -> None:
+    """The jti is stored in its own (on PostgreSQL: autocommit) statement before the body is
+    read, so a call refused afterwards still spends its token."""
+    headers = {"Authorization": f"Bearer {ehr.token(PV_PATH)}"}
+    refused = await client.post(
+        PV_PATH, json=hook_request() | {"hook": "order-sign"}, headers=headers
+    )
+    assert refused.status_code == 422
+    again = await client.post(PV_PATH, json=hook_request(), headers=headers)
+    assert again.status_code == 401
+
+
 async def test_public_base_url_sets_the_audience(
     client: httpx.AsyncClient, ehr: Ehr, app: FastAPI
 ) -> None:
