@@ -40,16 +40,21 @@ def assessment_row(payload: AssessmentIn) -> dict[str, Any]:
     }
 
 
-async def create_assessment(
-    session: AsyncSession, principal: Principal, payload: AssessmentIn
-) -> dict[str, Any]:
-    """Insert one assessment with a single Core INSERT (no ORM unit of work on the hot path)."""
-    row = assessment_row(payload) | {
+def new_assessment(principal: Principal, payload: AssessmentIn) -> dict[str, Any]:
+    """The row ``create_assessment`` inserts (for callers that insert it with other rows)."""
+    return assessment_row(payload) | {
         "id": uuid.uuid4(),
         "tenant_id": principal.tenant_id,
         "created_by_client_id": principal.client_id,
         "created_at": utc_now(),
     }
+
+
+async def create_assessment(
+    session: AsyncSession, principal: Principal, payload: AssessmentIn
+) -> dict[str, Any]:
+    """Insert one assessment with a single Core INSERT (no ORM unit of work on the hot path)."""
+    row = new_assessment(principal, payload)
     await session.execute(insert(ASSESSMENT_TABLE), row)
     return row
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +44,7 @@ from app.schemas.plan import PlanCreate
 from app.security import Principal
 from app.services import plans
 from app.services.evaluation import evaluate
+from app.services.inserts import InsertBatch
 from app.services.plan_diff import diff_evaluations
 from app.tenancy import bind_tenant
 
@@ -221,39 +222,40 @@ async def _answer(
     call_id = uuid.uuid4()
     now = utc_now()
     version = evaluation["ruleset"]["version"]
-    try:
-        await session.execute(
-            insert(HOOK_CALL_TABLE),
+    inserts = InsertBatch()
+    inserts.add(
+        HOOK_CALL_TABLE,
+        {
+            "id": call_id,
+            "tenant_id": principal.tenant_id,
+            "issuer": client.issuer,
+            "hook_instance": call.hookInstance,
+            "service_id": service.id,
+            "hook": service.hook,
+            "plan_id": plan_id,
+            "ruleset_version": version,
+            "response": response,
+            "created_at": now,
+        },
+    )
+    inserts.add(
+        CARD_TABLE,
+        *(
             {
-                "id": call_id,
+                "id": meta.uuid,
                 "tenant_id": principal.tenant_id,
-                "issuer": client.issuer,
-                "hook_instance": call.hookInstance,
+                "hook_call_id": call_id,
                 "service_id": service.id,
-                "hook": service.hook,
-                "plan_id": plan_id,
+                "rule_id": meta.rule_id[:64],
                 "ruleset_version": version,
-                "response": response,
+                "indicator": meta.indicator,
                 "created_at": now,
-            },
-        )
-        if builder.meta:
-            await session.execute(
-                insert(CARD_TABLE),
-                [
-                    {
-                        "id": meta.uuid,
-                        "tenant_id": principal.tenant_id,
-                        "hook_call_id": call_id,
-                        "service_id": service.id,
-                        "rule_id": meta.rule_id[:64],
-                        "ruleset_version": version,
-                        "indicator": meta.indicator,
-                        "created_at": now,
-                    }
-                    for meta in builder.meta
-                ],
-            )
+            }
+            for meta in builder.meta
+        ),
+    )
+    try:
+        await inserts.execute(session)
         await commit_audited(session)  # the audit event commits with the answer, or neither
     except IntegrityError:
         # The same hookInstance was answered before (or concurrently): replay that answer.

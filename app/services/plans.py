@@ -24,6 +24,7 @@ from app.schemas.plan_vocab import Phase, PlanStatus
 from app.security import Principal
 from app.services import assessments
 from app.services.evaluation import evaluate
+from app.services.inserts import InsertBatch
 from app.services.lifecycle import (
     PHASE_CHANGE_STATUSES,
     PHASE_TRANSITIONS,
@@ -107,10 +108,11 @@ def _suggestion(evaluation: dict[str, Any], phase: Phase, revision: int) -> dict
 
 
 async def _load_assessment(
-    session: AsyncSession, principal: Principal, payload: PlanCreate
+    session: AsyncSession, principal: Principal, payload: PlanCreate, inserts: InsertBatch
 ) -> tuple[uuid.UUID, AssessmentIn]:
     if payload.assessment is not None:
-        row = await assessments.create_assessment(session, principal, payload.assessment)
+        row = assessments.new_assessment(principal, payload.assessment)
+        inserts.add(assessments.ASSESSMENT_TABLE, row)  # written with the plan
         return row["id"], payload.assessment
     assessment_id = payload.assessment_id or uuid.UUID(int=0)  # set: PlanCreate checks one
     try:
@@ -128,6 +130,28 @@ async def _load_assessment(
     return row["id"], _assessment_from_document(row["document"])
 
 
+def _event_row(
+    principal: Principal,
+    plan_id: uuid.UUID,
+    kind: str,
+    changes: dict[str, Any],
+    *,
+    user_id: str | None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "tenant_id": principal.tenant_id,
+        "plan_id": plan_id,
+        "kind": kind,
+        "changes": changes,
+        "note": note,
+        "client_id": principal.client_id,
+        "user_id": user_id,
+        "created_at": utc_now(),
+    }
+
+
 async def _event(
     session: AsyncSession,
     principal: Principal,
@@ -138,20 +162,8 @@ async def _event(
     user_id: str | None,
     note: str | None = None,
 ) -> None:
-    await session.execute(
-        insert(EVENT_TABLE),
-        {
-            "id": uuid.uuid4(),
-            "tenant_id": principal.tenant_id,
-            "plan_id": plan_id,
-            "kind": kind,
-            "changes": changes,
-            "note": note,
-            "client_id": principal.client_id,
-            "user_id": user_id,
-            "created_at": utc_now(),
-        },
-    )
+    row = _event_row(principal, plan_id, kind, changes, user_id=user_id, note=note)
+    await session.execute(insert(EVENT_TABLE), row)
 
 
 async def create_plan(
@@ -164,7 +176,8 @@ async def create_plan(
 ) -> dict[str, Any]:
     """``evaluation``: the caller's evaluation of ``payload.assessment`` (JSON form), when it
     already has one; it is not evaluated twice."""
-    assessment_id, assessment = await _load_assessment(session, principal, payload)
+    inserts = InsertBatch()
+    assessment_id, assessment = await _load_assessment(session, principal, payload, inserts)
     if evaluation is None or payload.assessment is None:
         evaluation = _evaluate(assessment)
     now = utc_now()
@@ -192,9 +205,9 @@ async def create_plan(
         "updated_at": now,
         "created_by_client_id": principal.client_id,
     }
-    await session.execute(insert(PLAN_TABLE), row)
-    await session.execute(
-        insert(REVISION_TABLE),
+    inserts.add(PLAN_TABLE, row)
+    inserts.add(
+        REVISION_TABLE,
         {
             "id": uuid.uuid4(),
             "tenant_id": principal.tenant_id,
@@ -210,14 +223,9 @@ async def create_plan(
             "created_by_client_id": principal.client_id,
         },
     )
-    await _event(
-        session,
-        principal,
-        plan_id,
-        "created",
-        {"status": payload.status, "revision": 1},
-        user_id=user_id,
-    )
+    changes = {"status": payload.status, "revision": 1}
+    inserts.add(EVENT_TABLE, _event_row(principal, plan_id, "created", changes, user_id=user_id))
+    await inserts.execute(session)  # assessment (when inline), plan, revision, event
     audit.note(patient_ref=row["patient_ref"], resource_id=plan_id)
     return row | {"decisions": []}
 
