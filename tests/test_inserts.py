@@ -48,29 +48,25 @@ async def counts(session: AsyncSession) -> tuple[int, int]:
     return int(parent_count or 0), int(child_count or 0)
 
 
-async def test_parents_and_children_in_one_batch(session: AsyncSession) -> None:
+def family(parent: int, label: str) -> InsertBatch:
+    """A parent and two children (one with a NULL label), in one batch."""
     batch = InsertBatch()
-    batch.add(parents, {"id": 1})
-    batch.add(
-        children,
-        {"id": 10, "parent_id": 1, "label": "a"},
-        {"id": 11, "parent_id": 1, "label": None},
-    )
-    await batch.execute(session)
+    batch.add(parents, {"id": parent})
+    children_rows = [{"id": parent * 10 + n, "parent_id": parent, "label": None} for n in (0, 1)]
+    children_rows[0]["label"] = label
+    batch.add(children, *children_rows)
+    return batch
+
+
+async def test_parents_and_children_in_one_batch(session: AsyncSession) -> None:
+    await family(1, "a").execute(session)
     await session.commit()
     assert await counts(session) == (1, 2)
     labels = (await session.execute(select(children.c.label).order_by(children.c.id))).all()
     assert [row.label for row in labels] == ["a", None]
     # The same shape again reuses the statement built the first time.
     built = len(inserts._STATEMENTS)
-    again = InsertBatch()
-    again.add(parents, {"id": 2})
-    again.add(
-        children,
-        {"id": 20, "parent_id": 2, "label": "b"},
-        {"id": 21, "parent_id": 2, "label": None},
-    )
-    await again.execute(session)
+    await family(2, "b").execute(session)
     await session.commit()
     assert await counts(session) == (2, 4)
     assert len(inserts._STATEMENTS) == built

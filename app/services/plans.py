@@ -152,18 +152,9 @@ def _event_row(
     }
 
 
-async def _event(
-    session: AsyncSession,
-    principal: Principal,
-    plan_id: uuid.UUID,
-    kind: str,
-    changes: dict[str, Any],
-    *,
-    user_id: str | None,
-    note: str | None = None,
-) -> None:
-    row = _event_row(principal, plan_id, kind, changes, user_id=user_id, note=note)
-    await session.execute(insert(EVENT_TABLE), row)
+async def _event(session: AsyncSession, *args: Any, **kwargs: Any) -> None:
+    """Insert one history event now (arguments as for ``_event_row``)."""
+    await session.execute(insert(EVENT_TABLE), _event_row(*args, **kwargs))
 
 
 async def create_plan(
