@@ -47,12 +47,13 @@ async def _manage_clients(settings: Settings, args: argparse.Namespace) -> int:
         async with db.session(write=args.command != "list-clients") as session:
             if args.command == "list-clients":
                 rows = await list_clients(session, tenant_name=args.tenant)
-                print("id\tname\ttenant\tkey_prefix\tscopes\tcreated_at\trevoked_at")
+                print("id\tname\ttenant\tkey_prefix\tscopes\tcreated_at\trevoked_at\tlast_used_at")
                 for c in rows:
                     revoked = c.revoked_at.isoformat() if c.revoked_at else "-"
+                    used = c.last_used_at.isoformat() if c.last_used_at else "-"
                     print(
                         f"{c.id}\t{c.name}\t{c.tenant_name}\t{c.key_prefix}\t"
-                        f"{','.join(c.scopes)}\t{c.created_at.isoformat()}\t{revoked}"
+                        f"{','.join(c.scopes)}\t{c.created_at.isoformat()}\t{revoked}\t{used}"
                     )
                 return 0
             try:

@@ -17,7 +17,7 @@ from app.db import Database
 from app.errors import Forbidden, RequestInvalid, Unauthorized
 from app.ratelimit import RateLimited, RateLimiter
 from app.security import Principal, Scope
-from app.services.clients import principal_for_key
+from app.services.clients import principal_for_key, record_use
 from app.services.idempotency import KEY_PATTERN
 from app.tenancy import bind_tenant
 
@@ -68,6 +68,7 @@ def context(scope: Scope, *, write: bool = False) -> Any:
             if principal is None:
                 raise Unauthorized("The API key is not valid or has been revoked.")
             recorder.principal = principal
+            used = await record_use(session, principal.client_id)
             await bind_tenant(session, principal.tenant_id)
             limiter: RateLimiter = request.app.state.rate_limiter
             if limiter.enabled:
@@ -81,6 +82,8 @@ def context(scope: Scope, *, write: bool = False) -> Any:
             yield RequestContext(session=session, principal=principal)
             # Audited routes: record the read (a write was recorded by its commit).
             await recorder.finish(session, database(request), locked=write)
+            if used and session.in_transaction():
+                await session.commit()  # a route that commits nothing: keep last_used_at
 
     # Read by the OpenAPI document (`x-required-scope`) and the route x scope matrix test.
     dependency.required_scope = scope  # type: ignore[attr-defined]

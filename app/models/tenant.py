@@ -32,3 +32,5 @@ class ApiClient(Base):
     scopes: Mapped[list[str]] = mapped_column(JsonDocument)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    # Written at most every LAST_USE_RESOLUTION_SECONDS per key and worker (services/clients).
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)

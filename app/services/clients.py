@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -77,6 +78,32 @@ _KEY_LOOKUP = select(_CLIENTS.c.id, _CLIENTS.c.tenant_id, _CLIENTS.c.scopes).whe
 )
 
 
+#: How stale ``last_used_at`` may be: each worker writes it at most this often per key, so
+#: tracking costs one small UPDATE per key and worker every five minutes, not one per request.
+LAST_USE_RESOLUTION_SECONDS = 300.0
+_last_use_written: dict[uuid.UUID, float] = {}
+_RECORD_USE = (
+    update(_CLIENTS)
+    .where(_CLIENTS.c.id == bindparam("client_id"))
+    .values(last_used_at=bindparam("used_at"))
+)
+
+
+async def record_use(session: AsyncSession, client_id: uuid.UUID) -> bool:
+    """Set the key's ``last_used_at`` in the session's transaction, unless this worker did so
+    less than ``LAST_USE_RESOLUTION_SECONDS`` ago. True when written (the caller commits)."""
+    now = time.monotonic()
+    written = _last_use_written.get(client_id)
+    if written is not None and now - written < LAST_USE_RESOLUTION_SECONDS:
+        return False
+    if len(_last_use_written) >= 10_000:
+        _last_use_written.clear()
+    _last_use_written[client_id] = now
+    connection = await session.connection()
+    await connection.execute(_RECORD_USE, {"client_id": client_id, "used_at": utc_now()})
+    return True
+
+
 async def principal_for_key(session: AsyncSession, key: str) -> Principal | None:
     """The principal behind an API key, or None when it is unknown or revoked.
 
@@ -101,6 +128,7 @@ class ClientInfo:
     scopes: tuple[str, ...]
     created_at: datetime
     revoked_at: datetime | None
+    last_used_at: datetime | None
 
 
 async def list_clients(
@@ -116,6 +144,7 @@ async def list_clients(
             ApiClient.scopes,
             ApiClient.created_at,
             ApiClient.revoked_at,
+            ApiClient.last_used_at,
         )
         .join(Tenant, Tenant.id == ApiClient.tenant_id)
         .order_by(ApiClient.created_at, ApiClient.id)
@@ -131,6 +160,7 @@ async def list_clients(
             scopes=tuple(row.scopes),
             created_at=row.created_at,
             revoked_at=row.revoked_at,
+            last_used_at=row.last_used_at,
         )
         for row in await session.execute(query)
     ]

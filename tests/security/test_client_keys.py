@@ -10,13 +10,19 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
 
 from app import cli
 from app.config import Settings, get_settings
+from app.models import ApiClient
 from app.security import hash_key
+from app.services import clients
+from app.services.clients import principal_for_key
 from tests.conftest import KeyMaker
 
 PROBE = "/v1/knowledge"
@@ -55,11 +61,12 @@ async def test_list_rotate_revoke(
     assert code == 0
     header, *rows = out.strip().splitlines()
     assert header.split("\t") == [
-        "id", "name", "tenant", "key_prefix", "scopes", "created_at", "revoked_at"
+        "id", "name", "tenant", "key_prefix", "scopes", "created_at", "revoked_at", "last_used_at"
     ]  # fmt: skip
     assert len(rows) == 1
-    client_id, _name, listed_tenant, prefix, scopes, _created, revoked = rows[0].split("\t")
+    client_id, _name, listed_tenant, prefix, scopes, _created, revoked, used = rows[0].split("\t")
     assert (listed_tenant, revoked) == (tenant, "-")
+    assert used != "-"  # the probe request above used the key
     assert "plans:read" in scopes.split(",")
     assert _key(old).startswith(prefix)
     assert _key(old) not in out
@@ -87,7 +94,7 @@ async def test_list_rotate_revoke(
     assert response.headers["content-type"] == "application/problem+json"
 
     code, out, _ = await run_cli(capsys, "list-clients", "--tenant", tenant)
-    assert out.strip().splitlines()[1].split("\t")[-1] != "-"
+    assert out.strip().splitlines()[1].split("\t")[6] != "-"  # revoked_at
 
     # A revoked client cannot be brought back by rotating it; revoking again is harmless.
     code, _, err = await run_cli(capsys, "rotate-client", client_id)
@@ -116,3 +123,42 @@ async def test_list_clients_of_all_tenants(
     tenants = {line.split("\t")[2] for line in out.strip().splitlines()[1:]}
     assert code == 0
     assert {a, b} <= tenants
+
+
+async def _last_used(app: FastAPI, client_id: uuid.UUID) -> datetime | None:
+    async with app.state.db.session(write=False) as session:
+        value: datetime | None = (
+            await session.execute(select(ApiClient.last_used_at).where(ApiClient.id == client_id))
+        ).scalar_one()
+    return value
+
+
+async def test_last_use_is_recorded_at_most_every_few_minutes(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    make_key: KeyMaker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``last_used_at`` shows which keys are idle (to retire them) without a write per request:
+    the first request writes it, later ones within LAST_USE_RESOLUTION_SECONDS do not. A route
+    that stores nothing (the probe) still keeps it."""
+    headers = await make_key(tenant=f"use-{uuid.uuid4().hex[:8]}")
+    async with app.state.db.session(write=False) as session:
+        principal = await principal_for_key(session, _key(headers))
+    assert principal is not None
+    assert await _last_used(app, principal.client_id) is None
+
+    before = datetime.now(UTC)
+    assert (await client.get(PROBE, headers=headers)).status_code == 200
+    first = await _last_used(app, principal.client_id)
+    assert first is not None
+    assert first >= before - timedelta(seconds=1)
+
+    assert (await client.get(PROBE, headers=headers)).status_code == 200
+    assert await _last_used(app, principal.client_id) == first  # within the interval: no write
+
+    monkeypatch.setattr(clients, "LAST_USE_RESOLUTION_SECONDS", 0.0)
+    assert (await client.get(PROBE, headers=headers)).status_code == 200
+    later = await _last_used(app, principal.client_id)
+    assert later is not None
+    assert later > first
