@@ -108,6 +108,24 @@ def wrk(url: str, *, duration: int, script: Path | None = None, warmup: int = 3)
     return parse_wrk(out)
 
 
+def peak_rss_mb(port: int) -> float | None:
+    """The high-water resident memory (VmHWM) of the uvicorn process serving ``port``, in MB
+    (design.md section 5: one worker under load stays under 150 MB)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            if b"uvicorn" not in cmdline or str(port).encode() not in cmdline:
+                continue
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        found = re.search(r"VmHWM:\s+(\d+) kB", status)
+        return int(found.group(1)) / 1024 if found else None
+    return None
+
+
 def _ms(value: str) -> float:
     number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
@@ -166,7 +184,8 @@ def bench_backend(
         with server(["bench.ceiling:app"], free_port(), env) as ceiling_url:
             ceiling = wrk(f"{ceiling_url}/ping", duration=duration)
         rows.append({"backend": name, "endpoint": "GET /ping (ceiling A)", **ceiling})
-        with server(["app.main:create_app", "--factory"], free_port(), env) as service_url:
+        port = free_port()
+        with server(["app.main:create_app", "--factory"], port, env) as service_url:
             for endpoint in endpoints:
                 path, body = ENDPOINTS[endpoint]
                 script = tmp / f"post-{name}-{endpoint}.lua"
@@ -180,6 +199,7 @@ def bench_backend(
                         "endpoint": f"POST {path}",
                         **result,
                         "ratio": result["rps"] / ceiling["rps"],
+                        "peak_rss_mb": peak_rss_mb(port),
                     }
                 )
     return rows
@@ -203,13 +223,14 @@ def main() -> int:
             results += bench_backend(backend, base, args.duration, Path(tmp), args.endpoints)
     print(
         f"{'backend':<11} {'endpoint':<24} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'ratio':>6} {'non-2xx':>7}"
+        f"{'ratio':>6} {'non-2xx':>7} {'peak RSS MB':>11}"
     )
     for r in results:
         ratio = f"{r['ratio']:.1%}" if "ratio" in r else "100%"
         print(
             f"{r['backend']:<11} {r['endpoint']:<24} {r['rps']:>8.0f} {r['p50_ms']:>7.2f} "
-            f"{r['p99_ms']:>7.2f} {ratio:>6} {r['non_2xx']:>7}"
+            f"{r['p99_ms']:>7.2f} {ratio:>6} {r['non_2xx']:>7} "
+            f"{r.get('peak_rss_mb') or 0:>11.0f}"
         )
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
