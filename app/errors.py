@@ -177,6 +177,39 @@ def instance_of(scope: Any) -> str:
     return str(getattr(route, "path_format", None) or getattr(route, "path", None) or "")
 
 
+async def send_problem(
+    scope: Any,
+    send: Any,
+    *,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """A problem answered from ASGI middleware (before or around the app), where there is no
+    Request or Response yet. Like ``problem_response``: the instance is the route template
+    (or "" before routing), never the raw path."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance_of(scope),
+    }
+    request_id = scope.get("state", {}).get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    payload = orjson.dumps(body)
+    start_headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(payload)).encode()),
+        *headers,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": start_headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
 def problem_response(
     request: Request,
     *,

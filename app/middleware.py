@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 import uuid
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from app.errors import send_problem
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -77,26 +76,14 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _reject(self, scope: Scope, send: Send) -> None:
-        body = {
-            "type": PROBLEM_BASE + "body-too-large",
-            "title": "Request body too large",
-            "status": 413,
-            "detail": f"The body exceeds the limit of {self.max_bytes} bytes.",
-            "instance": scope.get("path", ""),
-        }
-        request_id = scope.get("state", {}).get("request_id")
-        if request_id:
-            body["request_id"] = request_id
-        payload = orjson.dumps(body)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+        # Answered before routing: the instance is "", never the raw path (which can carry a
+        # patient reference).
+        await send_problem(
+            scope,
+            send,
+            status=413,
+            slug="body-too-large",
+            title="Request body too large",
+            detail=f"The body exceeds the limit of {self.max_bytes} bytes.",
+            headers=[(b"connection", b"close")],
         )
-        await send({"type": "http.response.body", "body": payload})

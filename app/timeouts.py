@@ -13,13 +13,12 @@ import asyncio
 import logging
 import sqlite3
 
-import orjson
 from fastapi import FastAPI, Request
 from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, instance_of, problem_response
+from app.errors import problem_response, send_problem
 
 logger = logging.getLogger(__name__)
 
@@ -59,30 +58,16 @@ class RequestTimeoutMiddleware:
                 await self._reject(scope, send)
 
     async def _reject(self, scope: Scope, send: Send) -> None:
-        body = {
-            "type": PROBLEM_BASE + "request-timeout",
-            "title": "Request timed out",
-            "status": 503,
-            "detail": f"The request did not finish within {self.timeout_s:g} s and was "
+        await send_problem(
+            scope,
+            send,
+            status=503,
+            slug="request-timeout",
+            title="Request timed out",
+            detail=f"The request did not finish within {self.timeout_s:g} s and was "
             "cancelled. Nothing was stored; retry later.",
-            "instance": instance_of(scope),
-        }
-        request_id = scope.get("state", {}).get("request_id")
-        if request_id:
-            body["request_id"] = request_id
-        payload = orjson.dumps(body)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 503,
-                "headers": [
-                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"retry-after", RETRY_AFTER_S.encode()),
-                ],
-            }
+            headers=[(b"retry-after", RETRY_AFTER_S.encode())],
         )
-        await send({"type": "http.response.body", "body": payload})
 
 
 def is_statement_timeout(exc: BaseException) -> bool:

@@ -182,6 +182,22 @@ async def test_body_over_limit_is_413(client: httpx.AsyncClient, auth: dict[str,
     assert response.headers["content-type"] == PROBLEM
 
 
+async def test_413_never_echoes_the_raw_path(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """Refused before routing, so there is no route template: the problem's instance is empty
+    rather than the raw path, which can carry a patient reference."""
+    big = b"{" + b" " * (300 * 1024) + b"}"
+    response = await client.post(
+        "/v1/patients/MRN-4471-CANARY/assessments",
+        content=big,
+        headers=auth | {"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert "MRN-4471-CANARY" not in response.text
+    assert response.json()["instance"] == ""
+
+
 async def test_chunked_body_over_limit_is_413(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
