@@ -25,6 +25,8 @@ from app.services.clients import create_client
 from tests.dbutil import fresh_database
 
 TEST_DATABASE_ENV = "KRATOM_CDS_TEST_DATABASE_URL"
+TEST_PG_ENV = "KRATOM_CDS_TEST_PG_URL"
+DEFAULT_TEST_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 KeyMaker = Callable[..., Awaitable[dict[str, str]]]
 
@@ -32,6 +34,20 @@ KeyMaker = Callable[..., Awaitable[dict[str, str]]]
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with fresh_database(os.environ.get(TEST_DATABASE_ENV), tmp_path_factory.mktemp("db")) as url:
+        command.upgrade(alembic_config(url), "head")
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated PostgreSQL database for tests of PostgreSQL-only behaviour (pool pinging,
+    TOAST compression): the suite's own on a PostgreSQL run; on a SQLite run a fresh one on
+    the local server (KRATOM_CDS_TEST_PG_URL), so both runs cover them."""
+    if database_url.startswith("postgresql"):
+        yield database_url
+        return
+    base = os.environ.get(TEST_PG_ENV, DEFAULT_TEST_PG_URL)
+    with fresh_database(base, tmp_path_factory.mktemp("pg")) as url:
         command.upgrade(alembic_config(url), "head")
         yield url
 

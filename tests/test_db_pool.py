@@ -11,12 +11,11 @@ from app.config import Settings
 from app.db import make_engine
 
 
-async def _kill_pooled_connection(settings: Settings, idle_seconds: float) -> list[int]:
+async def _kill_pooled_connection(postgres_url: str, idle_seconds: float) -> list[int]:
     """Run a query, have the server kill that pooled connection, then query again.
 
     Returns the backend pids of the two queries (raises if the second query fails)."""
-    if settings.is_sqlite:
-        pytest.skip("connection pinging applies to PostgreSQL only")
+    settings = Settings(database_url=postgres_url)
     engine = make_engine(settings.model_copy(update={"db_ping_idle_seconds": idle_seconds}))
     killer = make_engine(settings)
     try:
@@ -33,13 +32,13 @@ async def _kill_pooled_connection(settings: Settings, idle_seconds: float) -> li
         await killer.dispose()
 
 
-async def test_idle_connection_is_checked_and_replaced(settings: Settings) -> None:
-    first, second = await _kill_pooled_connection(settings, idle_seconds=0)
+async def test_idle_connection_is_checked_and_replaced(postgres_url: str) -> None:
+    first, second = await _kill_pooled_connection(postgres_url, idle_seconds=0)
     assert second != first  # the dead connection was discarded before use
 
 
-async def test_connection_in_steady_use_is_not_pinged(settings: Settings) -> None:
+async def test_connection_in_steady_use_is_not_pinged(postgres_url: str) -> None:
     """The counter-proof: below the idle threshold nothing is checked, so the killed connection
     reaches the query, which fails (and SQLAlchemy discards the connection)."""
     with pytest.raises(DBAPIError):
-        await _kill_pooled_connection(settings, idle_seconds=3600)
+        await _kill_pooled_connection(postgres_url, idle_seconds=3600)

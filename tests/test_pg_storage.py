@@ -1,38 +1,46 @@
-"""PostgreSQL storage of the large documents: lz4, not pglz (migration c1a0d17e0004)."""
+"""PostgreSQL storage of the large documents: lz4, not pglz (migration c1a0d17e0004).
+
+Runs against PostgreSQL in both test runs (the ``postgres_url`` fixture)."""
 
 from __future__ import annotations
 
-import uuid
-
-import httpx
-import pytest
-from fastapi import FastAPI
+import orjson
 from sqlalchemy import text
 
-from app.schemas.assessment import ASSESSMENT_EXAMPLE
-from app.tenancy import bypass_row_security
+from app.config import Settings
+from app.db import Database
+from app.schemas.assessment import ASSESSMENT_EXAMPLE, AssessmentIn
+from app.schemas.plan import PlanCreate
+from app.security import Principal
+from app.services.clients import create_client
+from app.services.plans import create_plan
+from app.tenancy import bind_tenant
 
 
-async def test_plan_documents_are_stored_with_lz4(
-    app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str]
-) -> None:
-    if app.state.db.is_sqlite:
-        pytest.skip("TOAST compression exists on PostgreSQL only")
-    response = await client.post(
-        "/v1/plans", json={"assessment": ASSESSMENT_EXAMPLE, "status": "draft"}, headers=auth
-    )
-    assert response.status_code == 201, response.text
-    plan_id = uuid.UUID(response.json()["id"])
-    async with app.state.db.session(write=False) as session:
-        await bypass_row_security(session)
-        methods = (
-            await session.execute(
-                text(
-                    "SELECT pg_column_compression(p.evaluation), "
-                    "pg_column_compression(r.evaluation) "
-                    "FROM plans p JOIN plan_revisions r ON r.plan_id = p.id WHERE p.id = :id"
-                ),
-                {"id": plan_id},
+async def test_plan_documents_are_stored_with_lz4(postgres_url: str) -> None:
+    db = Database(Settings(database_url=postgres_url))
+    try:
+        async with db.session(write=True) as session:
+            issued = await create_client(
+                session, tenant_name="lz4-storage", name="test", scopes=["plans:write"]
             )
-        ).one()
+            await bind_tenant(session, issued.tenant_id)
+            principal = Principal(issued.client_id, issued.tenant_id, frozenset())
+            assessment = AssessmentIn.model_validate_json(orjson.dumps(ASSESSMENT_EXAMPLE))
+            plan = await create_plan(
+                session, principal, PlanCreate(assessment=assessment, status="draft"), user_id=None
+            )
+            await session.commit()
+            methods = (
+                await session.execute(
+                    text(
+                        "SELECT pg_column_compression(p.evaluation), "
+                        "pg_column_compression(r.evaluation) "
+                        "FROM plans p JOIN plan_revisions r ON r.plan_id = p.id WHERE p.id = :id"
+                    ),
+                    {"id": plan["id"]},
+                )
+            ).one()
+    finally:
+        await db.dispose()
     assert tuple(methods) == ("lz4", "lz4")  # 75 KB each: compressed, and with lz4
