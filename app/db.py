@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, DateTime, Dialect, MetaData, event, text
+from sqlalchemy import JSON, DateTime, Dialect, MetaData, Table, event, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
 
 from app import sqlite_inline
@@ -78,6 +81,15 @@ JsonDocument = JSON().with_variant(JSONB(), "postgresql")
 
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
+
+
+def insert_ignoring_duplicates(table: Table, key: list[str]) -> dict[str, Insert]:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING`` by dialect name (PostgreSQL and SQLite
+    spell it alike, but each needs its own dialect's insert). Built once, bound per call."""
+    return {
+        "postgresql": pg_insert(table).on_conflict_do_nothing(index_elements=key),
+        "sqlite": sqlite_insert(table).on_conflict_do_nothing(index_elements=key),
+    }
 
 
 def make_engine(settings: Settings) -> AsyncEngine:

@@ -177,6 +177,22 @@ def instance_of(scope: Any) -> str:
     return str(getattr(route, "path_format", None) or getattr(route, "path", None) or "")
 
 
+def _problem_body(scope: Any, status: int, slug: str, title: str, detail: str) -> dict[str, Any]:
+    """RFC 9457 fields; the instance is the route template (or "" before routing), never the
+    raw path, which can carry a patient reference."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance_of(scope),
+    }
+    request_id = scope.get("state", {}).get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    return body
+
+
 async def send_problem(
     scope: Any,
     send: Any,
@@ -188,19 +204,8 @@ async def send_problem(
     headers: Sequence[tuple[bytes, bytes]] = (),
 ) -> None:
     """A problem answered from ASGI middleware (before or around the app), where there is no
-    Request or Response yet. Like ``problem_response``: the instance is the route template
-    (or "" before routing), never the raw path."""
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + slug,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": instance_of(scope),
-    }
-    request_id = scope.get("state", {}).get("request_id")
-    if request_id:
-        body["request_id"] = request_id
-    payload = orjson.dumps(body)
+    Request or Response yet; the same body as ``problem_response``."""
+    payload = orjson.dumps(_problem_body(scope, status, slug, title, detail))
     start_headers = [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(payload)).encode()),
@@ -220,16 +225,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + slug,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": instance_of(request.scope),
-    }
-    request_id = getattr(request.state, "request_id", None)
-    if request_id:
-        body["request_id"] = request_id
+    body = _problem_body(request.scope, status, slug, title, detail)
     if extra:
         body.update(extra)
     return Response(

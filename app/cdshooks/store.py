@@ -10,12 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cdshooks.jwt_auth import CLOCK_SKEW_SECONDS, IssuerConfig
-from app.db import utc_now
+from app.db import insert_ignoring_duplicates, utc_now
 from app.models import CdsJti, EhrIssuer
 
 PURGE_EVERY = 200  # calls between deletions of expired jti rows (per process)
@@ -85,10 +83,7 @@ class DbIssuerRegistry:
 
 # Built once per dialect (a Core statement, bound per call): every CDS Hooks call runs it.
 _JTI = cast(Table, CdsJti.__table__)
-_REMEMBER = {
-    name: make_insert(_JTI).on_conflict_do_nothing(index_elements=["issuer", "jti"])
-    for name, make_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+_REMEMBER = insert_ignoring_duplicates(_JTI, ["issuer", "jti"])
 
 
 class DbJtiStore:

@@ -18,11 +18,9 @@ from typing import Any, cast
 
 import orjson
 from sqlalchemy import Select, Table, bindparam, insert, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.db import utc_now
+from app.db import insert_ignoring_duplicates, utc_now
 from app.models import ApiClient, AuditChainHead, AuditEvent, PlanDisclosure
 from app.models.audit import SYSTEM_CHAIN
 
@@ -117,10 +115,8 @@ _INSERT_EVENT_AND_STORE_HEAD = _STORE_HEAD_HASH.add_cte(
     .cte("stored_event")
 )
 _NEW_HEAD = {
-    dialect: make_insert(_HEADS)
-    .values(chain=bindparam("head_chain"), seq=0, hash=GENESIS_HASH)
-    .on_conflict_do_nothing(index_elements=["chain"])
-    for dialect, make_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+    dialect: statement.values(chain=bindparam("head_chain"), seq=0, hash=GENESIS_HASH)
+    for dialect, statement in insert_ignoring_duplicates(_HEADS, ["chain"]).items()
 }
 
 

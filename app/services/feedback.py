@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cdshooks.schemas import FeedbackRequest
-from app.db import utc_now
+from app.db import insert_ignoring_duplicates, utc_now
 from app.errors import RequestInvalid
 from app.models import CdsCard, CdsFeedback
 from app.security import Principal
+
+# The same outcome reported again (an EHR retry) is stored once.
+_STORE_OUTCOMES = insert_ignoring_duplicates(
+    cast(Table, CdsFeedback.__table__), ["card_id", "outcome", "outcome_at"]
+)
 
 
 async def store_feedback(
@@ -87,14 +90,8 @@ async def store_feedback(
                 "created_at": now,
             }
         )
-    dialect = session.get_bind().dialect.name
-    insert: Any = pg_insert if dialect == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(CdsFeedback).on_conflict_do_nothing(
-            index_elements=["card_id", "outcome", "outcome_at"]
-        ),
-        rows,
-    )
+    connection = await session.connection()
+    await connection.execute(_STORE_OUTCOMES[connection.dialect.name], rows)
     return len(rows)
 
 
