@@ -1,8 +1,9 @@
 """PostgreSQL row-level security: the second wall between tenants (app/tenancy.py).
 
-The suite connects as a superuser, which bypasses row-level security, so these tests switch to
-ordinary roles: a probe role that queries the tables directly, and an app instance that serves
-real requests as a login role, proving every request path binds its tenant.
+They run in both test runs (on a SQLite run, against the local PostgreSQL). The suite connects
+as a superuser, which bypasses row-level security, so these tests switch to ordinary roles: a
+probe role that queries the tables directly, and an app instance that serves real requests as
+a login role, proving every request path binds its tenant.
 """
 
 from __future__ import annotations
@@ -20,11 +21,6 @@ from app.main import create_app
 from tests.cdshooks.support import PV, full_prefetch, hook_request, register
 from tests.conftest import KeyMaker
 from tests.factories import assessment_data
-
-pytestmark = pytest.mark.skipif(
-    "postgresql" not in (__import__("os").environ.get("KRATOM_CDS_TEST_DATABASE_URL") or ""),
-    reason="row-level security exists on PostgreSQL only",
-)
 
 PROBE_ROLE = "kratom_cds_rls_probe"
 APP_ROLE = "kratom_cds_rls_app"
@@ -66,25 +62,34 @@ async def _create_plan(client: httpx.AsyncClient, headers: dict[str, str], patie
     return plan_id
 
 
+@pytest.fixture(scope="module")
+async def app(postgres_url: str) -> AsyncIterator[FastAPI]:
+    """Row-level security exists on PostgreSQL only: on a SQLite run these tests use an app on
+    the local PostgreSQL (``postgres_url``); the suite's ``client`` and ``make_key`` follow."""
+    application = create_app(Settings(database_url=postgres_url, bootstrap_dev_key=False))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
 @pytest.fixture
-async def restricted_app(database_url: str) -> AsyncIterator[FastAPI]:
+async def restricted_app(postgres_url: str) -> AsyncIterator[FastAPI]:
     """The service connected as an ordinary login role (row-level security applies)."""
-    await _grant_roles(database_url)
-    url = make_url(database_url).set(username=APP_ROLE).render_as_string(hide_password=False)
+    await _grant_roles(postgres_url)
+    url = make_url(postgres_url).set(username=APP_ROLE).render_as_string(hide_password=False)
     application = create_app(Settings(database_url=url, bootstrap_dev_key=False, db_pool_size=2))
     async with application.router.lifespan_context(application):
         yield application
 
 
 async def test_an_unbound_or_other_tenant_session_sees_no_rows(
-    client: httpx.AsyncClient, make_key: KeyMaker, database_url: str
+    client: httpx.AsyncClient, make_key: KeyMaker, postgres_url: str
 ) -> None:
     a, b = await make_key(), await make_key()
     await _create_plan(client, a, "rls-patient-a")
     await _create_plan(client, b, "rls-patient-b")
     tenant_a = (await client.get("/v1/plans", headers=a)).json()["items"][0]["id"]
-    await _grant_roles(database_url)
-    conn = await asyncpg.connect(_dsn(database_url))
+    await _grant_roles(postgres_url)
+    conn = await asyncpg.connect(_dsn(postgres_url))
     try:
         tenant_of_a = await conn.fetchval("SELECT tenant_id FROM plans WHERE id = $1", tenant_a)
         async with conn.transaction():
