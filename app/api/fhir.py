@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import Response
@@ -24,6 +25,7 @@ from app.fhir.outbound import plan_bundle, with_mapping_outcome
 from app.fhir.result import MappingIssue, UsedInput
 from app.schemas.assessment import AssessmentIn, PatientRef
 from app.schemas.evaluation import Evaluation
+from app.schemas.jsonout import dump_json
 from app.schemas.plan import PlanCreate, PlanRead
 from app.security import Scope
 from app.services import plans as plan_service
@@ -221,7 +223,7 @@ async def evaluate_fhir_bundle(
             "assessed_at_source": mapped.assessed_at_source,
             "assessment": mapped.mapping.assessment.model_dump(mode="json", exclude_none=True),
             "mapping": mapped.report(),
-            "evaluation": evaluation.model_dump(mode="json"),
+            "evaluation": orjson.Fragment(dump_json(evaluation)),
         }
     )
 

@@ -18,6 +18,7 @@ from app.rules.knowledge import expanded_inputs
 from app.rules.sources import SOURCES
 from app.schemas.assessment import AssessmentIn
 from app.schemas.evaluation import Evaluation
+from app.schemas.jsonout import dump_json
 from app.schemas.knowledge import Knowledge, RuleList, RuleRead
 from app.security import Scope
 from app.services.evaluation import evaluate
@@ -47,7 +48,7 @@ async def evaluate_assessment(
     del ctx  # authentication and scope only
     audit.note(patient_ref=payload.patient.patient_ref)
     evaluation = evaluate(payload, as_of=payload.assessed_at)
-    return Response(evaluation.model_dump_json(), media_type="application/json")
+    return Response(dump_json(evaluation), media_type="application/json")
 
 
 def _identity() -> dict[str, str]:
