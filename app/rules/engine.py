@@ -109,6 +109,7 @@ def _evaluate(a: AssessmentIn, scores: Scores, as_of: datetime, run: Run) -> Eva
     flat = f.flat
     out = Findings()
     trace = tuple(run(flat, f, out))
+    _defer_in_emergency(out)
     alerts = sorted(out.alerts, key=lambda x: _SEVERITY_RANK[x.severity])
     against = {code for x in alerts for code in x.advises_against}
     return make(
@@ -140,6 +141,35 @@ def _evaluate(a: AssessmentIn, scores: Scores, as_of: datetime, run: Run) -> Eva
             "disclaimer": DISCLAIMER,
         },
     )
+
+
+# ----------------------------------------------------------------------------- emergencies
+
+#: Medications that start withdrawal management or maintenance: while an emergency finding
+#: stands they wait for the emergency assessment (naloxone and symptomatic care do not).
+DEFERRED_IN_EMERGENCY = ("buprenorphine", "methadone", "naltrexone", "lofexidine", "clonidine")
+_new_rec = tuple.__new__
+
+
+def _defer_in_emergency(out: Findings) -> None:
+    """An emergency finding overrides everything else (hazard HZ-01): a medication that the
+    rules would otherwise recommend is at most `consider` until the emergency is assessed.
+    The emergency rule that decided it is named in the recommendation (its rationale and
+    citations come with it)."""
+    emergency = next((lv for lv in out.levels if lv.setting is Setting.emergency_department), None)
+    if emergency is None:
+        return
+    for code in DEFERRED_IN_EMERGENCY:
+        group = out.recs.get(code)
+        if group is None or {r.status for r in group} - {None} != {Status.recommended}:
+            continue  # absent, or already capped by a rule of its own
+        first = group[0]
+        detail = (
+            f"Emergency finding first ({emergency.reason.rstrip('.')}): decide on this once the "
+            "emergency has been assessed and treated."
+        )
+        capped = (emergency.rule, first.phase, code, first.category, first.title)
+        group.append(_new_rec(RecOut, (*capped, Status.consider, detail)))
 
 
 # ----------------------------------------------------------------------------- level of care

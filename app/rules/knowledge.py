@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.rules.catalog import RULES
+from app.rules.engine import DEFERRED_IN_EMERGENCY
 from app.rules.facts import DERIVED_INPUTS
 from app.rules.ruleset import RULESET_HASH, RULESET_RELEASE_DATE, RULESET_VERSION
 from app.rules.sources import SOURCES
@@ -177,6 +178,20 @@ def knowledge_base_markdown() -> str:
         "extrapolate from opioid use disorder guidance, labels and validated instruments, and "
         "say so in their limitations. Thresholds marked NEEDS CLINICIAN SIGN-OFF were not "
         "confirmed in a primary source (see docs/evidence-verification.md).",
+        "",
+        "## How the rules combine",
+        "",
+        "- Level of care: the most intensive setting any rule demands wins.",
+        "- A recommendation named by several rules takes the most restrictive status "
+        "(recommended < consider < avoid < contraindicated); an alert that advises against "
+        "it makes it at least `avoid`.",
+        "- An emergency finding overrides everything else: while any rule sends the patient "
+        "to the emergency department, starting "
+        + ", ".join(DEFERRED_IN_EMERGENCY)
+        + " is at most `consider`, naming the emergency rule (naloxone and symptomatic care "
+        "are not deferred).",
+        "- A missing input is listed in `missing_inputs` with the rules that needed it; a "
+        "medication whose safety check depends on it is at most `consider`.",
         "",
         "## Rules",
         "",

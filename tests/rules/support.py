@@ -39,5 +39,9 @@ def setting(ev: Evaluation) -> str | None:
     return s.value if s is not None else None
 
 
+def detail(ev: Evaluation, code: str) -> str:
+    return next(r.detail for p in ev.phases for r in p.recommendations if r.code == code)
+
+
 def missing(ev: Evaluation) -> set[str]:
     return {m.input for m in ev.missing_inputs}

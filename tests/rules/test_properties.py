@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.rules import RULES, evaluate
+from app.rules.engine import DEFERRED_IN_EMERGENCY
 from app.schemas.assessment import AssessmentIn
 from app.schemas.evaluation import Evaluation, Setting
 from tests.factories import AS_OF, COWS_ALLOWED, assessment_data
@@ -311,3 +312,15 @@ def test_gaps_are_reported_not_defaulted(doc: dict[str, Any]) -> None:
     ):
         assert ev.level_of_care.determination == "indeterminate"
         assert ev.level_of_care.setting is None
+
+
+@SETTINGS
+@given(assessments())
+def test_an_emergency_defers_starting_medications(doc: dict[str, Any]) -> None:
+    ev = evaluate_doc(doc)
+    if ev.level_of_care.minimum_setting is not Setting.emergency_department:
+        return
+    for phase in ev.phases:
+        for rec in phase.recommendations:
+            if rec.code in DEFERRED_IN_EMERGENCY:
+                assert rec.status != "recommended", (rec.code, rec.detail)

@@ -14,7 +14,7 @@ import pytest
 from app.rules import RULES
 from app.schemas.evaluation import Evaluation
 from tests.factories import cows_items
-from tests.rules.support import alerts, fired, missing, run, setting, status
+from tests.rules.support import alerts, detail, fired, missing, run, setting, status
 
 
 class Case(NamedTuple):
@@ -352,6 +352,13 @@ CASES: list[Case] = [
         True,
     ),
     C("PRG-01", "not pregnant silent", {"patient": FEMALE}, False),
+    C(
+        "PRG-01",
+        "pregnant, lofexidine and clonidine considered: at most consider",
+        {"patient": PREGNANT, "considering": ["lofexidine", "clonidine"]},
+        True,
+        lambda ev: status(ev, "lofexidine") == status(ev, "clonidine") == "consider",
+    ),
     # ---- PRG-02 unknown pregnancy status [ACOG711]
     C(
         "PRG-02",
@@ -760,6 +767,21 @@ CASES: list[Case] = [
     ),
     C(
         "NTX-01",
+        "heroin user, last heroin use unknown: not called opioid-free",
+        {
+            "withdrawal": NO_RECENT_USE,
+            "use_history": {"other_substances": ["heroin"]},
+            "urine_drug_screen": None,
+        },
+        False,
+        lambda ev: (
+            status(ev, "naltrexone") == "consider"
+            and "opioid-free for" not in detail(ev, "naltrexone")
+            and "/withdrawal/hours_since_last_other_opioid_use" in missing(ev)
+        ),
+    ),
+    C(
+        "NTX-01",
         "7-OH at 11 days: avoid (14)",
         {"withdrawal": NO_RECENT_USE, "use_history": {"product_types": ["concentrated_7oh"]}}
         | UDS_MITRA_NEG,
@@ -807,6 +829,20 @@ CASES: list[Case] = [
         at("lofexidine", "recommended"),
     ),
     C("LOF-01", "not considered: consider", {}, False, at("lofexidine", "consider")),
+    # The label: correct electrolytes before the first dose; unmeasured is not normal.
+    C(
+        "LOF-01",
+        "potassium and magnesium unmeasured: consider",
+        {
+            "labs": {"potassium_mmol_per_l": None, "magnesium_mmol_per_l": None},
+            "considering": ["lofexidine"],
+        },
+        False,
+        lambda ev: (
+            status(ev, "lofexidine") == "consider"
+            and {"/labs/potassium_mmol_per_l", "/labs/magnesium_mmol_per_l"} <= missing(ev)
+        ),
+    ),
     # ---- LOF-02 holds: HR < 50, SBP < 90, DBP < 50 [FISHMAN19]
     C(
         "LOF-02",
@@ -861,6 +897,16 @@ CASES: list[Case] = [
         at("lofexidine", "avoid"),
     ),
     C("LOF-03", "absent silent", {}, False),
+    C(
+        "LOF-03",
+        "not asked: consider",
+        {"medical_history": {"congenital_long_qt": None}, "considering": ["lofexidine"]},
+        True,
+        lambda ev: (
+            status(ev, "lofexidine") == "consider"
+            and "/medical_history/congenital_long_qt" in missing(ev)
+        ),
+    ),
     # ---- LOF-04 QTc [LUCEMYRA-PI][KRANTZ09]
     C("LOF-04", "QTc 500: avoid", {"labs": {"qtc_ms": 500}}, True, at("lofexidine", "avoid")),
     C(
@@ -891,6 +937,34 @@ CASES: list[Case] = [
         at("lofexidine", "avoid"),
     ),
     C("LOF-05", "none silent", {}, False),
+    # Omitted means not reviewed (HZ-03): an unanswered avoid-list item caps at consider.
+    C(
+        "LOF-05",
+        "avoid-list items unanswered: consider, each reported",
+        {
+            "medical_history": {"recent_myocardial_infarction": None, "bradyarrhythmia": None},
+            "considering": ["lofexidine"],
+        },
+        True,
+        lambda ev: (
+            status(ev, "lofexidine") == "consider"
+            and {
+                "/medical_history/recent_myocardial_infarction",
+                "/medical_history/bradyarrhythmia",
+            }
+            <= missing(ev)
+        ),
+    ),
+    C(
+        "LOF-05",
+        "medications not reviewed: consider",
+        {"use_history": {"current_medications": None}, "considering": ["lofexidine"]},
+        True,
+        lambda ev: (
+            status(ev, "lofexidine") == "consider"
+            and "/use_history/current_medications" in missing(ev)
+        ),
+    ),
     # ---- CLO-01 clonidine base [GALBIS16]
     C(
         "CLO-01",

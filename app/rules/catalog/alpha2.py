@@ -80,6 +80,21 @@ def _lof_01(f: Facts, out: Findings) -> bool:
     if low:
         status = CONSIDER
         caps.append(f"correct {' and '.join(low)} before the first dose")
+    unknown = [
+        (pointer, name)
+        for pointer, name, value in (
+            ("/labs/potassium_mmol_per_l", "potassium", k),
+            ("/labs/magnesium_mmol_per_l", "magnesium", mg),
+        )
+        if value is None
+    ]
+    for pointer, name in unknown:
+        out.missing(
+            pointer, f"The lofexidine label asks to correct low {name} before the first dose."
+        )
+    if unknown:
+        status = CONSIDER
+        caps.append(f"check {' and '.join(n for _, n in unknown)} before the first dose")
     detail = (
         "Off-label for kratom. 0.54 mg (3 tablets) four times daily, 5-6 h apart, for the "
         f"peak days; max {th.LOF_MAX_DOSE_MG.value:g} mg per dose and "
@@ -94,10 +109,12 @@ def _lof_01(f: Facts, out: Findings) -> bool:
 
 LOF_01 = rule(
     "LOF-01",
+    revision=2,
     family=Family.stabilization,
     title="Lofexidine for withdrawal symptoms",
     summary="Offers lofexidine (recommended when it is being considered and withdrawal is "
-    "present) with label dose limits, hepatic and renal caps and electrolyte correction.",
+    "present) with label dose limits, hepatic and renal caps and electrolyte correction; "
+    "low or unmeasured potassium or magnesium: at most consider.",
     rationale="Lofexidine mitigates opioid withdrawal symptoms; the label caps doses, reduces "
     "them for hepatic and renal impairment and asks to correct electrolytes first. "
     "Buprenorphine outperforms alpha-2 agonists for opioid withdrawal.",
@@ -228,7 +245,15 @@ def _lof_03(f: Facts, out: Findings) -> bool:
         out.missing(
             "/medical_history/congenital_long_qt", "Congenital long QT rules out lofexidine."
         )
-        return False
+        out.recommend(
+            STABILIZATION,
+            _LOF,
+            MEDICATION,
+            _LOF_TITLE,
+            CONSIDER,
+            "Congenital long QT not asked: rule it out first (label).",
+        )
+        return True
     if not h.congenital_long_qt:
         return False
     out.recommend(
@@ -244,9 +269,10 @@ def _lof_03(f: Facts, out: Findings) -> bool:
 
 LOF_03 = rule(
     "LOF-03",
+    revision=2,
     family=Family.stabilization,
     title="Lofexidine and congenital long QT",
-    summary="Congenital long QT syndrome: avoid lofexidine.",
+    summary="Congenital long QT syndrome: avoid lofexidine; not recorded: at most consider.",
     rationale="The label says to avoid lofexidine in congenital long QT syndrome (QT "
     "prolongation; one post-marketing torsades case).",
     reads=("/medical_history/congenital_long_qt",),
@@ -326,22 +352,41 @@ def _lof_05(f: Facts, out: Findings) -> bool:
             "Medical history not recorded: check the label's avoid list first.",
         )
         return True
-    conditions = [
-        text
-        for text, flag in (
-            ("severe coronary insufficiency", h.severe_coronary_insufficiency),
-            ("recent myocardial infarction", h.recent_myocardial_infarction),
-            ("cerebrovascular disease", h.cerebrovascular_disease),
-            ("chronic kidney disease", h.chronic_kidney_disease),
-            ("bradyarrhythmia", h.bradyarrhythmia),
+    flags = (
+        ("severe_coronary_insufficiency", "severe coronary insufficiency"),
+        ("recent_myocardial_infarction", "recent myocardial infarction"),
+        ("cerebrovascular_disease", "cerebrovascular disease"),
+        ("chronic_kidney_disease", "chronic kidney disease"),
+        ("bradyarrhythmia", "bradyarrhythmia"),
+    )
+    answers = h.__dict__
+    conditions = [text for name, text in flags if answers[name]]
+    unknown = [text for name, text in flags if answers[name] is None]
+    for name, _text in flags:
+        if answers[name] is None:
+            out.missing(f"/medical_history/{name}", "On the lofexidine label's avoid list.")
+    classes = f.med_classes
+    if classes is None:
+        unknown.append("current medications")
+        out.missing(
+            "/use_history/current_medications",
+            "Drugs that lower heart rate or blood pressure are on the lofexidine label's avoid "
+            "list (omitted means not reviewed).",
         )
-        if flag
-    ]
-    classes = f.med_classes or frozenset()
-    if classes & _BP_LOWERING:
+    elif classes & _BP_LOWERING:
         conditions.append("a drug that lowers heart rate or blood pressure")
     if not conditions:
-        return False
+        if not unknown:
+            return False
+        out.recommend(
+            STABILIZATION,
+            _LOF,
+            MEDICATION,
+            _LOF_TITLE,
+            CONSIDER,
+            f"Not recorded: {', '.join(unknown)}: check the label's avoid list first.",
+        )
+        return True
     text = ", ".join(conditions)
     out.alert(
         "lofexidine_avoid",
@@ -363,10 +408,12 @@ def _lof_05(f: Facts, out: Findings) -> bool:
 
 LOF_05 = rule(
     "LOF-05",
+    revision=2,
     family=Family.stabilization,
     title="Lofexidine avoid list",
     summary="Severe coronary insufficiency, recent MI, cerebrovascular disease, chronic kidney "
-    "disease, bradyarrhythmia or a pulse/BP-lowering drug: avoid lofexidine.",
+    "disease, bradyarrhythmia or a pulse/BP-lowering drug: avoid lofexidine; any of them not "
+    "recorded (or medications not reviewed): at most consider.",
     rationale="The label advises avoiding lofexidine in these conditions and with other drugs "
     "that lower pulse or blood pressure.",
     reads=(

@@ -186,6 +186,17 @@ def _prg_01(f: Facts, out: Findings) -> bool:
         None,
         "Pregnancy: medication treatment is preferred over withdrawal alone.",
     )
+    for code, title in (("lofexidine", "Lofexidine"), ("clonidine", "Clonidine")):
+        out.recommend(
+            STABILIZATION,
+            code,
+            MEDICATION,
+            title,
+            CONSIDER,
+            "Pregnancy: medication treatment (buprenorphine or methadone) is preferred over "
+            "withdrawal management; alpha-2 agonists only as an obstetric-addiction team's "
+            "decision.",
+        )
     if withdrawal_only:
         out.level(
             MANAGED,
@@ -196,10 +207,12 @@ def _prg_01(f: Facts, out: Findings) -> bool:
 
 PRG_01 = rule(
     "PRG-01",
+    revision=2,
     family=Family.alert,
     title="Pregnancy",
-    summary="Pregnancy: critical alert, medication treatment over withdrawal alone, consults; a "
-    "withdrawal-only plan needs medically managed inpatient care.",
+    summary="Pregnancy: critical alert, medication treatment over withdrawal alone (lofexidine "
+    "and clonidine at most consider), consults; a withdrawal-only plan needs medically "
+    "managed inpatient care.",
     rationale="ACOG and ASAM recommend opioid agonist treatment over medically supervised "
     "withdrawal in pregnancy and advise against abrupt discontinuation; neonatal abstinence "
     "syndrome after maternal kratom use is documented.",

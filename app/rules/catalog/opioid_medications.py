@@ -475,6 +475,21 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
         )
     else:
         status, why = CONSIDER, f"opioid-free for {hours / 24:.1f} days"
+        w = f.a.withdrawal
+        if f.opioid_coexposure and (w is None or w.hours_since_last_other_opioid_use is None):
+            # The interval above is kratom's alone: other opioids may have been used since.
+            why = f"{hours / 24:.1f} days since last use; last use of other opioids not recorded"
+            out.missing(
+                "/withdrawal/hours_since_last_other_opioid_use",
+                "Naltrexone needs a confirmed opioid-free interval for every opioid used.",
+            )
+        if f.med_classes is None:
+            why += "; current medications not reviewed (an opioid agonist rules it out)"
+            out.missing(
+                "/use_history/current_medications",
+                "An opioid agonist prescription contraindicates naltrexone (omitted means not "
+                "reviewed).",
+            )
     if status is CONSIDER and hours is not None:
         detail = (
             f"Naltrexone is an option for relapse prevention ({why}). Confirm with a negative "
@@ -504,6 +519,7 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
 
 NTX_01 = rule(
     "NTX-01",
+    revision=2,
     family=Family.behavioral_therapy,
     title="Naltrexone timing",
     summary="Naltrexone only after >= 10 opioid-free days (14 after agonists or 7-OH); "
@@ -513,6 +529,8 @@ NTX_01 = rule(
     "hospitalisation; this happened with undisclosed kratom use.",
     reads=(
         "derived.hours_since_last_use",
+        "/withdrawal/hours_since_last_other_opioid_use",
+        "derived.opioid_coexposure",
         "derived.medication_classes",
         "derived.withdrawal_present",
         "derived.uds_positive",
