@@ -92,6 +92,9 @@ def create_app(
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # "/v1/plans/" is a 404, not a 307 to a URL built from the Host header (a client
+        # following it would resend the body to whatever host the request named).
+        redirect_slashes=False,
         generate_unique_id_function=operation_id,
         separate_input_output_schemas=False,
         dependencies=[Depends(reject_unknown_query_params)],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 import orjson
 
@@ -21,9 +21,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, row_id = orjson.loads(raw)
+        if not isinstance(created, str) or not isinstance(row_id, str):
+            raise TypeError("a cursor holds two strings")
         when = datetime.fromisoformat(created)
         if when.tzinfo is None:
             raise ValueError("naive")
-        return when, uuid.UUID(row_id)
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
+        return when.astimezone(UTC), uuid.UUID(row_id)
+    except (ValueError, TypeError, OverflowError, binascii.Error, orjson.JSONDecodeError) as exc:
         raise InvalidCursor("The cursor is not one this service issued.") from exc

@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app.api.deps import RequestContext, context
 from app.api.responses import json_response
 from app.errors import problem_responses
+from app.schemas.base import UtcInstantQuery
 from app.security import Scope
 from app.services import feedback
 
@@ -51,7 +52,7 @@ class FeedbackReport(BaseModel):
 async def get_feedback_analytics(
     ctx: Annotated[RequestContext, context(Scope.knowledge_read)],
     since: Annotated[
-        AwareDatetime | None, Query(description="Only cards and outcomes at or after this.")
+        UtcInstantQuery | None, Query(description="Only cards and outcomes at or after this.")
     ] = None,
 ) -> Response:
     """Acceptance and override rates of CDS Hooks cards per rule and ruleset version, with

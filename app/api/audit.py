@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime
 from starlette.responses import Response
 
 from app.api.deps import RequestContext, context
@@ -16,6 +15,7 @@ from app.errors import problem_responses
 from app.pagination import decode_cursor, encode_cursor
 from app.schemas.assessment import PatientRef
 from app.schemas.audit import AuditAction, AuditEventPage, AuditOutcome, DisclosurePage
+from app.schemas.base import UtcInstantQuery
 from app.security import Scope
 from app.services import audit as service
 
@@ -23,8 +23,10 @@ router = APIRouter(tags=["audit"])
 
 _AUDIT = Annotated[RequestContext, context(Scope.audit_read)]
 _LIMIT = Annotated[int, Query(ge=1, le=500, description="Page size (at most 500).")]
-_SINCE = Annotated[AwareDatetime | None, Query(description="Only events at or after this instant.")]
-_UNTIL = Annotated[AwareDatetime | None, Query(description="Only events before this instant.")]
+_SINCE = Annotated[
+    UtcInstantQuery | None, Query(description="Only events at or after this instant.")
+]
+_UNTIL = Annotated[UtcInstantQuery | None, Query(description="Only events before this instant.")]
 
 _EVENT_FIELDS = (
     "id", "seq", "occurred_at", "request_id", "client_id", "user_id", "patient_ref",

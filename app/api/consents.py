@@ -110,7 +110,9 @@ async def revoke_consent(
 )
 async def disclose_plan(
     request: Request,
-    ctx: Annotated[RequestContext, context(Scope.plans_read, write=True)],
+    # Sending patient data outside the organisation is a write of consequence (it creates
+    # an entry in the accounting of disclosures), not a read.
+    ctx: Annotated[RequestContext, context(Scope.plans_write, write=True)],
     plan_id: _PLAN_ID,
     user_id: UserId = None,
     payload: DisclosureIn = json_body(DisclosureIn),

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import Response
 
 from app import auditing as audit
@@ -24,6 +24,7 @@ from app.fhir import FhirMapping, assessment_from_fhir, resources_from_bundle
 from app.fhir.outbound import plan_bundle, with_mapping_outcome
 from app.fhir.result import MappingIssue, UsedInput
 from app.schemas.assessment import AssessmentIn, PatientRef
+from app.schemas.base import UtcInstantQuery
 from app.schemas.evaluation import Evaluation
 from app.schemas.jsonout import dump_json
 from app.schemas.plan import PlanCreate, PlanRead
@@ -42,7 +43,7 @@ _PATIENT_REF = Annotated[
     Query(description="The patient (FHIR Patient.id); default: the Bundle's Patient.id."),
 ]
 _ASSESSED_AT = Annotated[
-    AwareDatetime | None,
+    UtcInstantQuery | None,
     Query(description="Assessment time (UTC offset required); default: now."),
 ]
 _STRICT = Annotated[

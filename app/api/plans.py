@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
-from pydantic import AwareDatetime
 from starlette.responses import Response
 
 from app.api.body import json_body, request_body_openapi
@@ -17,6 +16,7 @@ from app.auditing import commit_audited
 from app.errors import problem_responses
 from app.pagination import decode_cursor, encode_cursor
 from app.schemas.assessment import PatientRef
+from app.schemas.base import UtcInstantQuery
 from app.schemas.plan import (
     DecisionIn,
     DecisionRead,
@@ -104,7 +104,7 @@ async def list_plans(
     status: Annotated[PlanStatus | None, Query(description="Only plans in this status.")] = None,
     phase: Annotated[Phase | None, Query(description="Only plans in this phase.")] = None,
     updated_since: Annotated[
-        AwareDatetime | None, Query(description="Only plans changed at or after this instant.")
+        UtcInstantQuery | None, Query(description="Only plans changed at or after this instant.")
     ] = None,
     limit: PageLimit = 20,
     cursor: PageCursor = None,

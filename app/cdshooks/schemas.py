@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.schemas.base import UtcDateTime
 
 _ID = r"^[A-Za-z0-9._:/-]+$"
 
@@ -164,7 +166,7 @@ class FeedbackItem(CdsModel):
     overrideReason: OverrideReason | None = Field(
         default=None, description="Why it was overridden."
     )
-    outcomeTimestamp: AwareDatetime = Field(description="When (ISO 8601 with offset).")
+    outcomeTimestamp: UtcDateTime = Field(description="When (ISO 8601 with offset).")
 
 
 class FeedbackRequest(CdsModel):

@@ -8,6 +8,7 @@ is why the API validates bytes, see ``app.api.body``.)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
@@ -16,6 +17,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
@@ -39,12 +41,33 @@ class ReadModel(BaseModel):
 
 
 def _as_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is before year 1 in UTC
+        raise ValueError("The instant is out of range once converted to UTC.") from None
+
+
+_NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+
+
+def _not_a_number(value: Any) -> Any:
+    # Query parameters are strings validated in lax mode, where "1" would be read as the
+    # Unix epoch: an instant is a date and a time with an offset, nothing else.
+    if isinstance(value, str) and _NUMBER.match(value):
+        raise ValueError("Send an ISO 8601 date-time with a UTC offset, not a number.")
+    return value
 
 
 IsoDate = Annotated[date, Field(json_schema_extra={"maxLength": 10})]
 UtcDateTime = Annotated[
     AwareDatetime, AfterValidator(_as_utc), Field(json_schema_extra={"maxLength": 40})
+]
+#: An instant given as a query parameter: ISO 8601 with an offset, converted to UTC.
+UtcInstantQuery = Annotated[
+    AwareDatetime,
+    BeforeValidator(_not_a_number),
+    AfterValidator(_as_utc),
+    Field(json_schema_extra={"maxLength": 40}),
 ]
 StrictBool = bool
 

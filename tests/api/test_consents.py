@@ -56,6 +56,7 @@ async def keys(make_key: KeyMaker) -> dict[str, dict[str, str]]:
         "auditor": await make_key(tenant, scopes=(Scope.audit_read,)),
         "emergency": await make_key(tenant, scopes=(*DEFAULT_CLIENT_SCOPES, Scope.break_glass)),
         "admin": await make_key(tenant, scopes=(Scope.admin,)),
+        "reader": await make_key(tenant, scopes=(Scope.plans_read,)),
     }
 
 
@@ -252,3 +253,17 @@ async def test_disclosures_need_the_audit_scope(
 ) -> None:
     response = await client.get("/v1/disclosures", headers=keys["clinical"])
     assert response.status_code == 403
+
+
+async def test_a_read_only_key_cannot_disclose(
+    client: httpx.AsyncClient, keys: dict[str, dict[str, str]]
+) -> None:
+    # Sending a plan outside the organisation creates an accounting-of-disclosures entry:
+    # it needs plans:write, a plans:read key is refused and nothing is recorded.
+    plan_id = await _plan(client, keys["clinical"], "consent-readonly")
+    assert (await _consent(client, keys["clinical"], plan_id)).status_code == 201
+    assert (await client.get(f"/v1/plans/{plan_id}", headers=keys["reader"])).status_code == 200
+    refused = await _disclose(client, keys["reader"], plan_id)
+    assert refused.status_code == 403, refused.text
+    assert "plans:write" in refused.json()["detail"]
+    assert await _disclosures(client, keys["auditor"], patient_ref="consent-readonly") == []

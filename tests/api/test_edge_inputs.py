@@ -1,0 +1,94 @@
+"""Inputs found by a robustness review: each was a 500 (or an unsafe answer) before."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import uuid
+
+import httpx
+import orjson
+import pytest
+
+from app.schemas.assessment import ASSESSMENT_EXAMPLE
+from app.security import Scope
+from tests.conftest import KeyMaker
+
+PROBLEM = "application/problem+json"
+# Valid ISO 8601 instants whose UTC conversion falls outside years 1-9999.
+OUT_OF_RANGE = ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00")
+
+
+def _cursor(value: object) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(value)).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("instant", OUT_OF_RANGE)
+async def test_an_instant_out_of_range_in_utc_is_422_not_500(
+    client: httpx.AsyncClient, auth: dict[str, str], instant: str
+) -> None:
+    body = copy.deepcopy(ASSESSMENT_EXAMPLE) | {"assessed_at": instant}
+    evaluated = await client.post("/v1/evaluate", json=body, headers=auth)
+    listed = await client.get("/v1/plans", params={"updated_since": instant}, headers=auth)
+    for response, pointer in ((evaluated, "/assessed_at"), (listed, "query:updated_since")):
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["errors"][0]["pointer"] == pointer
+
+
+@pytest.mark.parametrize("value", ["1", "0.5", "-3", "1e9"])
+async def test_a_number_is_not_an_instant(
+    client: httpx.AsyncClient, auth: dict[str, str], value: str
+) -> None:
+    response = await client.get("/v1/plans", params={"updated_since": value}, headers=auth)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "query:updated_since"
+
+
+async def test_an_iso_instant_with_an_offset_still_filters(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    response = await client.get(
+        "/v1/plans", params={"updated_since": "2026-11-27T10:00:00+02:00"}, headers=auth
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        ["2026-01-01T00:00:00+00:00", {"a": 1}],
+        [1, str(uuid.uuid4())],
+        ["0001-01-01T00:00:00+14:00", str(uuid.uuid4())],
+        ["2026-01-01T00:00:00+00:00", str(uuid.uuid4()), "extra"],
+        {"created": "2026-01-01T00:00:00+00:00"},
+    ],
+)
+async def test_a_tampered_cursor_is_400_on_every_paginated_route(
+    client: httpx.AsyncClient, make_key: KeyMaker, value: object
+) -> None:
+    headers = await make_key(scopes=(Scope.plans_read, Scope.assessments_read, Scope.audit_read))
+    cursor = _cursor(value)
+    for path in (
+        "/v1/plans",
+        "/v1/patients/p1/assessments",
+        "/v1/disclosures",
+        "/v1/audit-events",
+        "/v1/patients/p1/disclosures",
+    ):
+        response = await client.get(path, params={"cursor": cursor}, headers=headers)
+        assert response.status_code == 400, (path, response.text)
+        assert response.json()["type"].endswith("/invalid-cursor")
+
+
+async def test_a_trailing_slash_is_404_not_a_redirect_to_the_host_header(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    response = await client.post(
+        "/v1/plans/",
+        json={"assessment": ASSESSMENT_EXAMPLE},
+        headers=auth | {"Host": "evil.example"},
+    )
+    assert response.status_code == 404
+    assert "location" not in response.headers
+    assert response.headers["content-type"] == PROBLEM
