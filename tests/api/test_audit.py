@@ -475,7 +475,7 @@ async def test_accounting_of_disclosures(app: FastAPI, client: httpx.AsyncClient
     external = await client.post(
         f"/v1/plans/{plan['id']}/disclosures",
         json={"recipient": "org:riverside", "purpose": "treatment"},
-        headers=reader,
+        headers=writer,  # disclosing needs plans:write
     )
     assert external.status_code == 200, external.text
     latest = (await client.get("/v1/patients/pt-disc-1/disclosures", headers=auditor)).json()
