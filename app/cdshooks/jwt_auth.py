@@ -207,7 +207,9 @@ class CdsJwtVerifier:
                 audience=audience,
                 issuer=iss,
                 leeway=CLOCK_SKEW_SECONDS,
-                options={"require": ["iss", "aud", "exp", "iat", "jti"], "strict_aud": True},
+                # `aud` may be a string or an array of strings (CDS Hooks 2.0, Trusting CDS
+                # Clients); either way it must name the endpoint called.
+                options={"require": ["iss", "aud", "exp", "iat", "jti"], "strict_aud": False},
             )
         except ExpiredSignatureError as exc:
             raise CdsJwtError(JwtFailure.expired) from exc
@@ -225,6 +227,10 @@ class CdsJwtVerifier:
             raise CdsJwtError(JwtFailure.malformed) from exc
         except InvalidTokenError as exc:
             raise CdsJwtError(JwtFailure.invalid) from exc
+        aud = claims["aud"]
+        if isinstance(aud, list) and any(entry != audience for entry in aud):
+            # A token also addressed to another service could be replayed there: refused.
+            raise CdsJwtError(JwtFailure.audience_invalid)
         return claims
 
     async def _accept(

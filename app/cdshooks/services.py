@@ -38,7 +38,7 @@ PREFETCH: Final[dict[str, str]] = {
     "instrumentScores": f"Observation?patient={_PT}&code={_INSTRUMENT_CODES}&_sort=-date&_count=60",
     "questionnaireResponses": f"QuestionnaireResponse?patient={_PT}&status=completed"
     "&_sort=-authored&_count=20",
-    "conditions": f"Condition?patient={_PT}&clinical-status=active",
+    "conditions": f"Condition?patient={_PT}&clinical-status=active,recurrence,relapse",
     "medicationStatements": f"MedicationStatement?patient={_PT}&status=active",
     "medicationRequests": f"MedicationRequest?patient={_PT}&status=active&intent=order",
 }

@@ -127,13 +127,16 @@ class Quantity:
     value: float | None
     unit: str | None  # the UCUM code, only when system is UCUM
     shown: str | None  # unit or code as sent, for reports
+    comparator: str | None = None  # "<", "<=", ">=", ">" or "ad": the value is only a bound
 
 
 def quantity(value: Any) -> Quantity:
     q = obj(value)
     code = text(q.get("code"))
     ucum = code if q.get("system") == UCUM else None
-    return Quantity(number(q.get("value")), ucum, code or text(q.get("unit")))
+    return Quantity(
+        number(q.get("value")), ucum, code or text(q.get("unit")), text(q.get("comparator"))
+    )
 
 
 def extension_value(element: Json, url: str) -> Any:

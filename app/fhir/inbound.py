@@ -261,7 +261,8 @@ class _Mapper:
                 )
                 return False
             clinical = codes_in(resource.get("clinicalStatus"), c.CONDITION_CLINICAL)
-            if "active" not in clinical:
+            # recurrence and relapse are kinds of active (condition-clinical hierarchy)
+            if not {"active", "recurrence", "relapse"} & set(clinical):
                 self.report(
                     ref, Reason.not_active, f"clinical status {clinical}", "/clinicalStatus"
                 )

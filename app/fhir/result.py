@@ -15,6 +15,7 @@ class Reason(StrEnum):
     unrecognised_code = "unrecognised_code"
     unit_not_supported = "unit_not_supported"
     value_missing = "value_missing"
+    value_not_exact = "value_not_exact"  # a comparator (<, <=, >=, >, ad): a bound, not a value
     result_not_interpretable = "result_not_interpretable"
     implausible_value = "implausible_value"
     uln_missing = "uln_missing"

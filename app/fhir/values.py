@@ -35,6 +35,13 @@ def measured(
     q = quantity(holder["valueQuantity"])
     if q.value is None:
         return Problem(Reason.value_missing, f"{code}: quantity has no value", pointer)
+    if q.comparator is not None:
+        # "eGFR >60" or "K <2.5" is a bound: using it as the value would move thresholds.
+        return Problem(
+            Reason.value_not_exact,
+            f"{code}: the value is a bound (comparator), not a measurement",
+            f"{pointer}/comparator",
+        )
     if q.unit is None:
         shown = q.shown or "none"
         return Problem(

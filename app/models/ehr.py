@@ -49,11 +49,17 @@ class CdsJti(Base):
 
 
 class CdsHookCall(Base):
-    """One answered hook call, kept so that a repeated hookInstance replays the same cards."""
+    """One answered hook call, kept so that a repeated hookInstance replays the same cards
+    (per service: an EHR may send one hook firing's hookInstance to several services)."""
 
     __tablename__ = "cds_hook_calls"
     __table_args__ = (
-        UniqueConstraint("issuer", "hook_instance", name="uq_cds_hook_calls_issuer_instance"),
+        UniqueConstraint(
+            "issuer",
+            "hook_instance",
+            "service_id",
+            name="uq_cds_hook_calls_issuer_instance_service",
+        ),
         Index("ix_cds_hook_calls_tenant_created", "tenant_id", "created_at"),
     )
 

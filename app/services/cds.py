@@ -83,15 +83,34 @@ def _invalid(pointer: str, detail: str, kind: str = "value_error") -> RequestInv
     return RequestInvalid([{"pointer": pointer, "detail": detail, "type": kind}])
 
 
-async def stored_response(session: AsyncSession, issuer: str, hook_instance: str) -> bytes | None:
+async def stored_response(
+    session: AsyncSession, issuer: str, hook_instance: str, service_id: str
+) -> bytes | None:
     row = (
         await session.execute(
             select(CdsHookCall.response).where(
-                CdsHookCall.issuer == issuer, CdsHookCall.hook_instance == hook_instance
+                CdsHookCall.issuer == issuer,
+                CdsHookCall.hook_instance == hook_instance,
+                CdsHookCall.service_id == service_id,
             )
         )
     ).first()
     return bytes(row.response) if row is not None else None
+
+
+def _failed(value: Any) -> bool:
+    # CDS Hooks 2.0: a client that could not prefetch a key may send an OperationOutcome in
+    # its place. That is no data, not an empty result: fetch it or answer 412.
+    return isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
+
+
+def _missing_prefetch(service: CdsService, prefetch: dict[str, Any]) -> dict[str, str]:
+    """The service's prefetch templates whose key is absent or came back as an error."""
+    return {
+        key: template
+        for key, template in service.prefetch.items()
+        if key not in prefetch or _failed(prefetch[key])
+    }
 
 
 async def resolve_prefetch(
@@ -99,7 +118,7 @@ async def resolve_prefetch(
 ) -> dict[str, Any]:
     """Prefetch as sent, completed from fhirServer when keys are missing; else 412."""
     prefetch = dict(call.prefetch or {})
-    missing = {k: t for k, t in service.prefetch.items() if k not in prefetch}
+    missing = _missing_prefetch(service, prefetch)
     if not missing:
         return prefetch
     if call.fhirServer is None or call.fhirAuthorization is None:
@@ -143,11 +162,11 @@ async def call_service(
     base_url: str,
 ) -> bytes:
     """The cards for one call (the JSON body). No session is held while fhirServer is queried."""
-    if any(key not in (call.prefetch or {}) for key in service.prefetch):
+    if _missing_prefetch(service, call.prefetch or {}):
         # A fetch would be needed: look for a stored answer first, so a replay fetches nothing.
         async with db.session(write=False) as session:
             await bind_tenant(session, principal.tenant_id)
-            stored = await stored_response(session, client.issuer, call.hookInstance)
+            stored = await stored_response(session, client.issuer, call.hookInstance, service.id)
         if stored is not None:
             return stored
     if call.hook != service.hook:
@@ -260,7 +279,7 @@ async def _answer(
     except IntegrityError:
         # The same hookInstance was answered before (or concurrently): replay that answer.
         await session.rollback()
-        stored = await stored_response(session, client.issuer, call.hookInstance)
+        stored = await stored_response(session, client.issuer, call.hookInstance, service.id)
         if stored is None:
             raise
         return stored

@@ -122,7 +122,7 @@ async def test_discovery_lists_both_services_without_auth(client: httpx.AsyncCli
         assert prefetch["questionnaireResponses"].startswith("QuestionnaireResponse?")
         assert prefetch["medicationStatements"].startswith("MedicationStatement?")
         assert prefetch["medicationRequests"].startswith("MedicationRequest?")
-        assert "clinical-status=active" in prefetch["conditions"]
+        assert "clinical-status=active,recurrence,relapse" in prefetch["conditions"]
 
 
 async def test_discovery_verifies_a_jwt_when_one_is_sent(
@@ -253,6 +253,39 @@ async def test_no_prefetch_and_no_fhir_server_is_412(client: httpx.AsyncClient, 
     del body["prefetch"]
     response = await post(client, ehr, PV_PATH, body)
     assert response.status_code == 412
+
+
+OUTCOME = {
+    "resourceType": "OperationOutcome",
+    "issue": [{"severity": "error", "code": "timeout", "diagnostics": "query timed out"}],
+}
+
+
+async def test_an_operation_outcome_in_place_of_a_prefetch_is_no_data(
+    client: httpx.AsyncClient, ehr: Ehr, fhir_server: FhirServer
+) -> None:
+    # CDS Hooks 2.0: an OperationOutcome in place of a prefetch result reports an error.
+    # Without a fhirServer it is a 412 (not cards built as if no vitals existed) ...
+    prefetch = full_prefetch() | {"vitals": OUTCOME}
+    refused = await post(client, ehr, PV_PATH, hook_request(prefetch=prefetch))
+    assert refused.status_code == 412, refused.text
+    assert "vitals" in refused.json()["detail"]
+    # ... and with one, that key (only) is fetched.
+    body = hook_request(
+        prefetch=prefetch,
+        fhirServer="http://ehr.test/fhir",
+        fhirAuthorization={
+            "access_token": "secret-token",
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "patient/*.read",
+            "subject": "kratom-cds",
+        },
+    )
+    answered = await post(client, ehr, PV_PATH, body)
+    assert answered.status_code == 200, answered.text
+    assert len(fhir_server.requests) == 1
+    assert "Observation" in str(fhir_server.requests[0].url)
 
 
 async def test_missing_prefetch_is_fetched_from_fhir_server(
@@ -448,6 +481,26 @@ async def test_order_sign_lofexidine_with_bradycardia_and_long_qtc_is_critical(
         "description": "Remove the draft lofexidine order.",
         "resourceId": "MedicationRequest/mr-1",
     }
+
+
+async def test_one_hook_instance_sent_to_two_services_gets_each_services_cards(
+    client: httpx.AsyncClient, ehr: Ehr
+) -> None:
+    # hookInstance names the hook firing; a replay is per service, so order-sign's safety
+    # check is not answered with patient-view's cards.
+    prefetch = full_prefetch(heart_rate=48, qtc=520)
+    view = hook_request(prefetch=prefetch)
+    viewed = await post(client, ehr, PV_PATH, view)
+    assert viewed.status_code == 200, viewed.text
+    body = hook_request(hook="order-sign", prefetch=prefetch)
+    body["hookInstance"] = view["hookInstance"]
+    body["context"]["draftOrders"] = draft_orders(("mr-1", None, "Lofexidine 0.18 MG Oral Tablet"))
+    ordered = await post(client, ehr, OS_PATH, body)
+    assert ordered.status_code == 200, ordered.text
+    assert ordered.content != viewed.content
+    assert ordered.json()["cards"][0]["summary"].startswith("Lofexidine")
+    again = await post(client, ehr, OS_PATH, body)
+    assert again.content == ordered.content  # and each still replays
 
 
 async def test_order_sign_by_rxnorm_ingredient(client: httpx.AsyncClient, ehr: Ehr) -> None:

@@ -173,9 +173,17 @@ async def test_wrong_audience() -> None:
     assert await reason_of(verifier, token) is JwtFailure.audience_invalid
 
 
-async def test_audience_list_is_refused() -> None:
+async def test_audience_list_naming_another_service_is_refused() -> None:
     verifier, _ = make_verifier()
     token = sign(claims(aud=[AUD, "https://evil.example"]))
+    assert await reason_of(verifier, token) is JwtFailure.audience_invalid
+
+
+async def test_audience_as_an_array_of_this_endpoint_is_accepted() -> None:
+    # CDS Hooks 2.0, Trusting CDS Clients: `aud` is a string or an array of strings.
+    verifier, _ = make_verifier()
+    assert (await verifier.verify(sign(claims(aud=[AUD])), audience=AUD)).issuer == ISS
+    token = sign(claims(aud=["https://cds.example.org/cds-services/order-sign"]))
     assert await reason_of(verifier, token) is JwtFailure.audience_invalid
 
 

@@ -155,6 +155,20 @@ def test_hl7_condition_example() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("status", "used"),
+    [("active", True), ("recurrence", True), ("relapse", True), ("remission", False),
+     ("resolved", False), ("inactive", False)],
+)  # fmt: skip
+def test_recurrence_and_relapse_are_active_conditions(status: str, used: bool) -> None:
+    # FHIR R4 condition-clinical: recurrence and relapse are specialisations of active.
+    condition = copy.deepcopy(load("fhir-r4-condition.json"))
+    condition["clinicalStatus"]["coding"][0]["code"] = status
+    mapping = run([condition], patient_ref="example")
+    assert ("co_occurring_conditions" in dump(mapping)) is used
+    assert (Reason.not_active in reasons(mapping).get("Condition/example", set())) is not used
+
+
 def test_hl7_questionnaire_responses() -> None:
     gcs = load("fhir-r4-questionnaireresponse-glasgow-coma-score.json")
     mapping = run([gcs], patient_ref="example")
@@ -346,6 +360,29 @@ def test_unknown_units_are_reported(resource: dict[str, Any], detail: str) -> No
     assert mapping.used == []
     assert "vitals" not in dump(mapping)
     assert "labs" not in dump(mapping)
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "unit", "comparator"),
+    [
+        ("62238-1", 60, "mL/min/{1.73_m2}", ">"),  # eGFR ">60": lofexidine's renal cut-off
+        ("1742-6", 1000, "U/L", ">"),  # ALT above the analyser's range
+        ("2823-3", 2.5, "mmol/L", "<"),  # potassium below it
+        ("8867-4", 40, "/min", "<="),
+    ],
+)
+def test_a_bound_is_not_read_as_a_measurement(
+    code: str, value: float, unit: str, comparator: str
+) -> None:
+    # FHIR R4 Quantity.comparator: "<" means the real value is less than the stated one.
+    quantity = {"value": value, "system": UCUM, "code": unit, "comparator": comparator}
+    mapping = run([obs("lab", code, valueQuantity=quantity)])
+    assert [(i.reason, i.pointer) for i in mapping.unsupported] == [
+        (Reason.value_not_exact, "/valueQuantity/comparator")
+    ]
+    assert "labs" not in dump(mapping) and "vitals" not in dump(mapping)
+    exact = run([obs("lab", code, value=value, unit=unit)])
+    assert Reason.value_not_exact not in {i.reason for i in exact.unsupported}
 
 
 def test_missing_value_is_reported() -> None:
