@@ -380,7 +380,8 @@ def test_a_bound_is_not_read_as_a_measurement(
     assert [(i.reason, i.pointer) for i in mapping.unsupported] == [
         (Reason.value_not_exact, "/valueQuantity/comparator")
     ]
-    assert "labs" not in dump(mapping) and "vitals" not in dump(mapping)
+    assert "labs" not in dump(mapping)
+    assert "vitals" not in dump(mapping)
     exact = run([obs("lab", code, value=value, unit=unit)])
     assert Reason.value_not_exact not in {i.reason for i in exact.unsupported}
 
