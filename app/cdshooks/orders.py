@@ -7,25 +7,18 @@ confirmed table yet, so it is matched by name only; an unmatched order is simply
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Final
 
 from app.fhir import codes as c
-from app.fhir.access import codings, obj, objs, text
+from app.fhir.access import codings, concept_words, obj, objs, text
 
 CHECKED: Final = ("buprenorphine", "lofexidine", "clonidine", "naltrexone")
 # Ingredient RxCUIs, taken from the reviewed class table in app.fhir.codes.
 RXNORM: Final = {
     code: name for code, (name, _classes) in c.RXNORM_CLASSES.items() if name in CHECKED
 }
-NAMES: Final = {
-    "buprenorphine": ("buprenorphine", "suboxone", "subutex", "zubsolv", "sublocade", "brixadi"),
-    "lofexidine": ("lofexidine", "lucemyra"),
-    "clonidine": ("clonidine", "catapres", "kapvay"),
-    "naltrexone": ("naltrexone", "vivitrol", "revia"),
-}
-_WORD = re.compile(r"[a-z]+")
+NAMES: Final = {drug: c.DRUG_NAMES[drug] for drug in CHECKED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +59,7 @@ def _identify(concept: Any) -> list[tuple[str, str]]:
     for system, code in codings(concept):
         if system == c.RXNORM and code in RXNORM:
             out.append((RXNORM[code], f"RxNorm {code}"))
-    words: set[str] = set()
-    for part in [text(obj(concept).get("text"))] + [
-        text(coding.get("display")) for coding in objs(obj(concept).get("coding"))
-    ]:
-        words |= set(_WORD.findall((part or "").lower()))
+    words = concept_words(concept)
     for drug, names in NAMES.items():
         hit = next((n for n in names if n in words), None)
         if hit and all(d != drug for d, _ in out):

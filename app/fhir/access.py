@@ -62,6 +62,22 @@ def display(concept: Any) -> str | None:
     return found
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def concept_words(concept: Any) -> set[str]:
+    """Lower-case words of a CodeableConcept's text and coding displays, for name matching
+    ("Oxycodone Hydrochloride 5 MG Oral Tablet" -> {"oxycodone", "hydrochloride", ...})."""
+    concept = obj(concept)
+    parts = [text(concept.get("text"))] + [
+        text(coding.get("display")) for coding in objs(concept.get("coding"))
+    ]
+    words: set[str] = set()
+    for part in parts:
+        words |= set(_WORD.findall((part or "").lower()))
+    return words
+
+
 def ref_of(resource: Json, index: int) -> str:
     kind = text(resource.get("resourceType")) or "Resource"
     rid = text(resource.get("id"))

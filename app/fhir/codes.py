@@ -175,3 +175,19 @@ RXNORM_CLASSES: Final[dict[str, tuple[str, tuple[MedicationClass, ...]]]] = {
     "36437": ("sertraline", (MedicationClass.serotonergic,)),
     "26225": ("ondansetron", (MedicationClass.qt_prolonging,)),
 }
+#: Generic and brand names by ingredient: EHRs usually code orders at product level (SCD/SBD,
+#: e.g. 1049621 "oxycodone hydrochloride 5 MG Oral Tablet"), which the ingredient table above
+#: does not hold, so the ingredient is also recognised by name in the text or displays.
+DRUG_NAMES: Final[dict[str, tuple[str, ...]]] = {
+    **{name: (name,) for name, _classes in RXNORM_CLASSES.values()},
+    "buprenorphine": ("buprenorphine", "suboxone", "subutex", "zubsolv", "sublocade", "brixadi"),
+    "lofexidine": ("lofexidine", "lucemyra"),
+    "clonidine": ("clonidine", "catapres", "kapvay"),
+    "naltrexone": ("naltrexone", "vivitrol", "revia"),
+}
+CLASSES_BY_NAME: Final[dict[str, tuple[MedicationClass, ...]]] = {
+    **{name: classes for name, classes in RXNORM_CLASSES.values()},
+    # Lofexidine label (LUCEMYRA-PI): hypotension, bradycardia, QT prolongation. No RxCUI in
+    # the reviewed table yet, so it is known by name only.
+    "lofexidine": (*_ALPHA2, MedicationClass.qt_prolonging),
+}

@@ -26,6 +26,7 @@ from app.fhir.access import (
     When,
     codes_in,
     codings,
+    concept_words,
     display,
     effective,
     extension_value,
@@ -89,6 +90,16 @@ GROUP_TIMES: Final = {
 }
 MAX_LIST = 50  # AssessmentIn caps coded conditions and current medications at 50
 _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _classes_by_name(concept: Any) -> list[str]:
+    """Classes of the ingredients named in the medication's text or displays."""
+    words = concept_words(concept)
+    classes: list[str] = []
+    for ingredient, names in c.DRUG_NAMES.items():
+        if ingredient in c.CLASSES_BY_NAME and not words.isdisjoint(names):
+            classes += [m.value for m in c.CLASSES_BY_NAME[ingredient] if m.value not in classes]
+    return classes
 
 
 @dataclass(frozen=True, slots=True)
@@ -636,6 +647,8 @@ class _Mapper:
                 classes += [
                     m.value for m in c.RXNORM_CLASSES.get(k, ("", ()))[1] if m.value not in classes
                 ]
+            if not classes:
+                classes = _classes_by_name(concept)
             if not classes:
                 shown = rxnorm[0] if rxnorm else "none"
                 self.report(

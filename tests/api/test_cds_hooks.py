@@ -40,6 +40,7 @@ from tests.cdshooks.support import (
     hook_request,
     public_jwk,
     register,
+    searchset,
 )
 from tests.conftest import KeyMaker
 
@@ -513,6 +514,26 @@ async def test_order_sign_by_rxnorm_ingredient(client: httpx.AsyncClient, ehr: E
     assert cards
     assert cards[0]["summary"].startswith("Clonidine")
     assert cards[0]["indicator"] in ("warning", "critical")
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [("7804", "oxycodone"), ("1049621", "oxycodone hydrochloride 5 MG Oral Tablet")],
+)
+async def test_order_sign_naltrexone_on_a_product_coded_opioid_is_critical(
+    client: httpx.AsyncClient, ehr: Ehr, code: str, name: str
+) -> None:
+    # EHRs code prescriptions at product level (SCD): the ingredient is known by name.
+    prefetch = full_prefetch(heart_rate=80)
+    active = draft_orders(("rx-1", code, name))["entry"][0]["resource"] | {"status": "active"}
+    prefetch["medicationRequests"] = searchset(active)
+    body = hook_request(hook="order-sign", prefetch=prefetch)
+    body["context"]["draftOrders"] = draft_orders(("mr-9", "7243", "naltrexone"))
+    response = await post(client, ehr, OS_PATH, body)
+    assert response.status_code == 200, response.text
+    cards = response.json()["cards"]
+    assert cards, "naltrexone for a patient on oxycodone must be flagged"
+    assert cards[0]["indicator"] == "critical"
 
 
 async def test_order_sign_published_example_has_no_checked_drug(

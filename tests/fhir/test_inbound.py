@@ -729,15 +729,25 @@ def test_medications_and_the_rxnorm_class_table() -> None:
         "id": "m9",
         "code": {"coding": [{"system": rxnorm, "code": "1049221", "display": "Oxycodone 5 MG"}]},
     }
-    mapping = run([statement, stopped, request, unknown, medication])
+    # A product-level code (SCD 1049221) is not in the ingredient table: the ingredient is
+    # recognised by name; a drug known neither way is listed without classes and reported.
+    unnamed = {
+        **statement,
+        "id": "ms-3",
+        "medicationCodeableConcept": {"coding": [{"system": rxnorm, "code": "999999"}],
+                                      "text": "Acmeprofen 10 MG"},
+    }  # fmt: skip
+    mapping = run([statement, stopped, request, unknown, medication, unnamed])
     assert dump(mapping)["use_history"]["current_medications"] == [
         {"name": "methadone", "rxnorm_code": "6813", "classes": ["methadone", "qt_prolonging"]},
         {"name": "buprenorphine", "rxnorm_code": "1819", "classes": ["buprenorphine"]},
-        {"name": "Oxycodone 5 MG", "rxnorm_code": "1049221", "classes": []},
+        {"name": "Oxycodone 5 MG", "rxnorm_code": "1049221", "classes": ["opioid_agonist"]},
+        {"name": "Acmeprofen 10 MG", "rxnorm_code": "999999", "classes": []},
     ]
     found = reasons(mapping)
     assert found["MedicationStatement/ms-2"] == {Reason.not_active}
-    assert found["MedicationRequest/mr-2"] == {Reason.medication_class_unknown}
+    assert "MedicationRequest/mr-2" not in found
+    assert found["MedicationStatement/ms-3"] == {Reason.medication_class_unknown}
 
 
 # ---------------------------------------------------------------------------- instruments
