@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
@@ -13,6 +14,7 @@ from pydantic import BaseModel, Field
 from pydantic_core import ErrorDetails
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
@@ -329,11 +331,37 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
     )
 
 
+class _AnsweredErrors:
+    """Outermost ASGI wrapper: an unexpected error that was already answered (500 problem,
+    its type logged by ``_unexpected_error``) ends here.
+
+    Starlette's ServerErrorMiddleware re-raises after answering so that the server logs it;
+    uvicorn would then print the exception's message and traceback (a database error's
+    message carries the SQL and its bound parameters: patient data) and drop the keep-alive
+    connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with contextlib.suppress(Exception):  # answered and logged (type only) already
+            await self.app(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
+    build = app.build_middleware_stack
+
+    def build_with_answered_errors() -> ASGIApp:
+        return _AnsweredErrors(build())
+
+    app.build_middleware_stack = build_with_answered_errors  # type: ignore[method-assign]
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

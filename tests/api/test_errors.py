@@ -44,20 +44,27 @@ async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
     assert len(made.headers["x-request-id"]) == 32
 
 
-async def test_unexpected_error_is_500_without_internals(settings: Settings) -> None:
+async def test_unexpected_error_is_500_without_internals(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     app: FastAPI = create_app(settings)
 
     @app.get("/boom")
     async def boom() -> None:
         raise RuntimeError("secret detail: patient Jane Doe")
 
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-        response = await c.get("/boom")
+    # raise_app_exceptions=True (the default): nothing may escape the app to the server,
+    # which would log the message and traceback and drop the connection.
+    transport = httpx.ASGITransport(app=app)
+    with caplog.at_level(logging.DEBUG):
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            response = await c.get("/boom")
     assert response.status_code == 500
     assert response.headers["content-type"] == PROBLEM
     assert "Jane" not in response.text
     assert "Traceback" not in response.text
+    assert "Jane" not in caplog.text
+    assert "unhandled RuntimeError on GET /boom" in caplog.text
 
 
 async def test_unknown_query_parameter_is_422(
