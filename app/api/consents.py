@@ -50,7 +50,7 @@ _PLAN_ID = Annotated[uuid.UUID, Path(description="The plan id.")]
                 }
             },
         },
-        **problem_responses(400, 401, 403, 404, 413, 415, 422, 500),
+        **problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 500),
     },
     openapi_extra=request_body_openapi(ConsentIn, description="The consent reference."),
 )
@@ -105,7 +105,7 @@ async def revoke_consent(
     "/v1/plans/{plan_id}/disclosures",
     summary="Disclose a plan to another organisation",
     response_model=DisclosureResult,
-    responses=problem_responses(400, 401, 403, 404, 413, 415, 422, 500),
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 500),
     openapi_extra=request_body_openapi(DisclosureIn, description="Recipient and purpose."),
 )
 async def disclose_plan(

@@ -259,7 +259,7 @@ async def get_plan_history(ctx: _READ, plan_id: _PLAN_ID) -> Response:
     response_model=DecisionRead,
     responses={
         200: {"description": "Recorded.", "headers": _ETAG_HEADER},
-        **problem_responses(400, 401, 403, 404, 413, 415, 422, 500),
+        **problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 500),
     },
     openapi_extra=request_body_openapi(DecisionIn, description="The decision."),
 )
@@ -292,7 +292,7 @@ async def record_decision(
     response_model=PlanRead,
     responses={
         200: {"description": "Updated.", "headers": _ETAG_HEADER},
-        **problem_responses(400, 401, 403, 404, 412, 413, 415, 422, 428, 500),
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 500),
     },
     openapi_extra=request_body_openapi(RelapsePreventionIn, description="The whole plan."),
 )

@@ -105,7 +105,7 @@ async def record_consent(
     payload: ConsentIn,
     now: datetime,
 ) -> dict[str, Any]:
-    await plan_service.get_plan_row(session, principal, plan_id)
+    plan_service.ensure_not_in_error(await plan_service.get_plan_row(session, principal, plan_id))
     row = {
         "id": uuid.uuid4(),
         "consent_ref": payload.consent_ref,
@@ -199,6 +199,7 @@ async def disclose(
 ) -> dict[str, Any]:
     """Check the basis, record the disclosure and return the labelled records."""
     plan = await plan_service.get_plan_row(session, principal, plan_id)
+    plan_service.ensure_not_in_error(plan)
     consent: dict[str, Any] | None = None
     if payload.emergency is not None:
         if not principal.has(Scope.break_glass):

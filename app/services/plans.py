@@ -51,6 +51,19 @@ REVISION_TABLE = cast(Table, PlanRevision.__table__)
 EVENT_TABLE = cast(Table, PlanEvent.__table__)
 
 
+class PlanEnteredInError(DomainError):
+    status, slug, title = 409, "plan-entered-in-error", "Plan entered in error"
+
+
+def ensure_not_in_error(row: dict[str, Any]) -> None:
+    """A plan marked entered-in-error is kept for the record only: no decisions, edits,
+    consents or disclosures (a wrong record must not be acted on or sent elsewhere)."""
+    if row["status"] == PlanStatus.entered_in_error.value:
+        raise PlanEnteredInError(
+            "This plan was marked entered-in-error: it cannot be changed or disclosed."
+        )
+
+
 class TransitionNotAllowed(DomainError):
     status, slug, title = 409, "transition-not-allowed", "Transition not allowed"
 
@@ -504,6 +517,7 @@ async def record_decision(
     user_id: str | None,
 ) -> tuple[dict[str, Any], int]:
     row = await get_plan_row(session, principal, plan_id, for_update=True)
+    ensure_not_in_error(row)
     status = recommendation_statuses(row["evaluation"]).get(code)
     if status is None:
         raise RecommendationNotFound(
@@ -576,6 +590,7 @@ async def replace_relapse_plan(
 ) -> dict[str, Any]:
     row = await get_plan_row(session, principal, plan_id, for_update=True)
     check_if_match(if_match, plan_id, row["version"])
+    ensure_not_in_error(row)
     now = utc_now()
     document = payload.model_dump(mode="json") | {"updated_at": now.isoformat()}
     await session.execute(

@@ -528,3 +528,38 @@ async def test_every_plan_route_hides_other_tenants(
     after = await client.get(f"/v1/plans/{plan_id}", headers=owner)
     assert after.headers["etag"] == etag
     assert after.json() == plan.json()
+
+
+async def test_a_plan_entered_in_error_is_kept_but_not_acted_on(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    plan = await create(client, auth, status="active")
+    plan_id = plan.json()["id"]
+    code = next(iter(codes(plan.json()["evaluation"])))
+    marked = await patch(client, auth, plan, {"status": "entered_in_error"})
+    assert marked.status_code == 200, marked.text
+    etag = marked.headers["etag"]
+    decision = {
+        "decision": "accepted",
+        "reason_code": "agree_with_recommendation",
+        "clinician_id": "npi:1234567893",
+    }
+    consent = {
+        "consent_ref": "Consent/c-1",
+        "scope": "tpo",
+        "effective_from": "2026-01-01T00:00:00Z",
+    }
+    attempts = [
+        ("PUT", f"/v1/plans/{plan_id}/recommendations/{code}/decision", decision, {}),
+        ("PUT", f"/v1/plans/{plan_id}/relapse-prevention", {"triggers": ["x"]}, {"If-Match": etag}),
+        ("POST", f"/v1/plans/{plan_id}/consents", consent, {}),
+        ("POST", f"/v1/plans/{plan_id}/disclosures", {"recipient": "org:x", "purpose": "treatment"},
+         {}),
+    ]  # fmt: skip
+    for method, url, body, extra in attempts:
+        response = await client.request(method, url, json=body, headers=auth | extra)
+        assert response.status_code == 409, (url, response.text)
+        assert response.json()["type"].endswith("/plan-entered-in-error")
+    read = await client.get(f"/v1/plans/{plan_id}", headers=auth)
+    assert read.status_code == 200  # kept for the record
+    assert read.headers["etag"] == etag  # and unchanged
