@@ -22,7 +22,7 @@ from app.db import utc_now
 from app.errors import RequestInvalid, field_errors, problem_responses
 from app.fhir import FhirMapping, assessment_from_fhir, resources_from_bundle
 from app.fhir.outbound import plan_bundle, with_mapping_outcome
-from app.fhir.result import MappingIssue, UsedInput
+from app.fhir.result import REASON_TEXT, MappingIssue, UsedInput
 from app.schemas.assessment import AssessmentIn, PatientRef
 from app.schemas.base import UtcInstantQuery
 from app.schemas.evaluation import Evaluation
@@ -182,7 +182,8 @@ def map_bundle(
             [
                 {
                     "pointer": f"/entry ({issue.ref}{issue.pointer or ''})"[:512],
-                    "detail": f"{issue.reason.value}: {issue.detail}"[:500],
+                    # The report (200) says which unit or answer; a 422 echoes nothing sent.
+                    "detail": REASON_TEXT.get(issue.reason, "Cannot be mapped without guessing."),
                     "type": issue.reason.value,
                 }
                 for issue in mapping.unsupported

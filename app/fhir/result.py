@@ -37,6 +37,28 @@ class Reason(StrEnum):
     panel_not_used = "panel_not_used"
 
 
+#: What each unsupported reason means, in words that carry no submitted value (a 422 must
+#: not echo units, URLs or text the caller sent).
+REASON_TEXT: dict[Reason, str] = {
+    Reason.invalid_resource: "The resource is not valid FHIR R4.",
+    Reason.unrecognised_code: "The code is not one this service maps.",
+    Reason.unit_not_supported: "The unit is not a supported UCUM unit for this code.",
+    Reason.value_missing: "The value is missing.",
+    Reason.value_not_exact: "The value is a bound (Quantity.comparator), not a measurement.",
+    Reason.result_not_interpretable: "The result cannot be read as positive or negative.",
+    Reason.implausible_value: "The value is outside the plausible range.",
+    Reason.uln_missing: "No usable normal-range upper limit.",
+    Reason.effective_time_imprecise: "The effective time is not precise enough.",
+    Reason.partial_date: "The date is partial.",
+    Reason.bp_outside_panel: "A blood-pressure component outside a blood-pressure panel.",
+    Reason.medication_class_unknown: "The medication's class is not known to this service.",
+    Reason.medication_not_identified: "The medication has no name or display.",
+    Reason.instrument_incomplete: "The instrument is incomplete.",
+    Reason.answer_score_unknown: "An answer has no known score.",
+    Reason.too_many: "More entries than this service accepts.",
+}
+
+
 IGNORED_REASONS = frozenset(
     {
         Reason.resource_type_not_used,

@@ -119,6 +119,34 @@ async def test_evaluate_hl7_vital_sign_examples(
     )
     assert strict.status_code == 422
     assert strict.json()["errors"][0]["type"] == "unrecognised_code"
+    assert strict.json()["errors"][0]["detail"] == "The code is not one this service maps."
+
+
+async def test_a_strict_422_does_not_echo_submitted_values(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    odd = {
+        "resourceType": "Observation",
+        "id": "o2",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2026-11-27T08:00:00Z",
+        "valueQuantity": {"value": 80, "system": "http://unitsofmeasure.org", "code": "JANE-DOE"},
+    }
+    lenient = await client.post(
+        "/v1/fhir/evaluate", json=bundle(odd), headers=auth, params={"patient_ref": "p1"}
+    )
+    assert "JANE-DOE" in lenient.text  # the caller's own report says which unit
+    strict = await client.post(
+        "/v1/fhir/evaluate",
+        json=bundle(odd),
+        headers=auth,
+        params={"patient_ref": "p1", "strict": "true"},
+    )
+    assert strict.status_code == 422
+    assert strict.json()["errors"][0]["type"] == "unit_not_supported"
+    assert "JANE-DOE" not in strict.text
 
 
 async def test_evaluate_synthea_bundle(settings: Settings, make_key: KeyMaker) -> None:

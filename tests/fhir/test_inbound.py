@@ -913,3 +913,9 @@ def test_caller_errors() -> None:
         "patient": {"patient_ref": PT},
         "considering": [],
     }
+
+
+def test_every_unsupported_reason_has_a_value_free_text() -> None:
+    from app.fhir.result import IGNORED_REASONS, REASON_TEXT
+
+    assert set(REASON_TEXT) == set(Reason) - IGNORED_REASONS
