@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from app import auditing as audit
 from app.api.body import json_body, request_body_openapi
-from app.api.deps import RequestContext, context
+from app.api.deps import IdempotencyKey, RequestContext, context
 from app.api.params import PageCursor, PageLimit, UserId
 from app.api.responses import json_response
 from app.auditing import commit_audited
@@ -29,6 +29,7 @@ from app.schemas.consent import (
 )
 from app.security import Scope
 from app.services import consents as service
+from app.services.idempotency import request_fingerprint, run_idempotent
 
 router = APIRouter(tags=["consents"])
 
@@ -55,18 +56,24 @@ _PLAN_ID = Annotated[uuid.UUID, Path(description="The plan id.")]
     openapi_extra=request_body_openapi(ConsentIn, description="The consent reference."),
 )
 async def record_consent(
+    request: Request,
     ctx: Annotated[RequestContext, context(Scope.plans_write, write=True)],
     plan_id: _PLAN_ID,
+    idempotency_key: IdempotencyKey = None,
     payload: ConsentIn = json_body(ConsentIn),
 ) -> Response:
     """Records the patient's consent (held in the EHR) that governs disclosures of this plan:
     a TPO consent (treatment, payment and health care operations, optionally limited to one
     recipient) or a specific recipient and purpose, with its effective and expiry times."""
-    row = await service.record_consent(ctx.session, ctx.principal, plan_id, payload, utc_now())
-    await commit_audited(ctx.session)
-    return json_response(
-        row, status_code=201, headers={"Location": f"/v1/plans/{plan_id}/consents"}
-    )
+
+    async def create() -> Response:
+        row = await service.record_consent(ctx.session, ctx.principal, plan_id, payload, utc_now())
+        return json_response(
+            row, status_code=201, headers={"Location": f"/v1/plans/{plan_id}/consents"}
+        )
+
+    fingerprint = request_fingerprint("POST", request.url.path, await request.body())
+    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, fingerprint, create)
 
 
 @router.get(
@@ -115,6 +122,7 @@ async def disclose_plan(
     ctx: Annotated[RequestContext, context(Scope.plans_write, write=True)],
     plan_id: _PLAN_ID,
     user_id: UserId = None,
+    idempotency_key: IdempotencyKey = None,
     payload: DisclosureIn = json_body(DisclosureIn),
 ) -> Response:
     """Exports the plan as labelled FHIR to a recipient outside your organisation when an
@@ -126,17 +134,23 @@ async def disclose_plan(
     consent allows."""
     if payload.emergency is not None:
         audit.note_break_glass()  # audited as `break_glass`, refused attempts included
-    result = await service.disclose(
-        ctx.session,
-        ctx.principal,
-        plan_id,
-        payload,
-        now=utc_now(),
-        user_id=user_id,
-        request_id=request.scope.get("state", {}).get("request_id"),
-    )
-    await commit_audited(ctx.session)
-    return json_response(result)
+
+    async def create() -> Response:
+        result = await service.disclose(
+            ctx.session,
+            ctx.principal,
+            plan_id,
+            payload,
+            now=utc_now(),
+            user_id=user_id,
+            request_id=request.scope.get("state", {}).get("request_id"),
+        )
+        return json_response(result)
+
+    # A retried disclosure (same key and body) replays the first answer: one entry in the
+    # accounting of disclosures, not two.
+    fingerprint = request_fingerprint("POST", request.url.path, await request.body())
+    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, fingerprint, create)
 
 
 @router.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -267,3 +268,32 @@ async def test_a_read_only_key_cannot_disclose(
     assert refused.status_code == 403, refused.text
     assert "plans:write" in refused.json()["detail"]
     assert await _disclosures(client, keys["auditor"], patient_ref="consent-readonly") == []
+
+
+async def test_consent_and_disclosure_posts_are_idempotent(
+    client: httpx.AsyncClient, keys: dict[str, dict[str, str]]
+) -> None:
+    plan_id = await _plan(client, keys["clinical"], "consent-idem")
+    key = {"Idempotency-Key": f"consent-{uuid.uuid4().hex}"}
+    since = _iso(timedelta(days=-1))  # the same body twice
+    first = await _consent(client, keys["clinical"] | key, plan_id, effective_from=since)
+    again = await _consent(client, keys["clinical"] | key, plan_id, effective_from=since)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.content == first.content
+    assert again.headers["idempotent-replayed"] == "true"
+    listed = await client.get(f"/v1/plans/{plan_id}/consents", headers=keys["clinical"])
+    assert len(listed.json()["items"]) == 1
+    other_body = await client.post(
+        f"/v1/plans/{plan_id}/consents",
+        json={"consent_ref": "Consent/other", "scope": "tpo", "effective_from": _iso(timedelta())},
+        headers=keys["clinical"] | key,
+    )
+    assert other_body.status_code == 422
+
+    key = {"Idempotency-Key": f"disclose-{uuid.uuid4().hex}"}
+    sent = await _disclose(client, keys["clinical"] | key, plan_id)
+    resent = await _disclose(client, keys["clinical"] | key, plan_id)
+    assert (sent.status_code, resent.status_code) == (200, 200)
+    assert resent.content == sent.content
+    accounted = await _disclosures(client, keys["auditor"], patient_ref="consent-idem")
+    assert len(accounted) == 1  # one disclosure, not two
