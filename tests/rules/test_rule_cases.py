@@ -206,6 +206,21 @@ CASES: list[Case] = [
         False,
     ),
     C("MH-01", "no risk silent", {}, False),
+    C(
+        "MH-01",
+        "Q2 yes, Q3-Q5 not asked: the grade is a lower bound, and says so",
+        {
+            "screening": {
+                "cssrs": Q2_YES
+                | {"thoughts_with_method": None, "intent": None, "plan_with_intent": None}
+            }
+        },
+        False,
+        lambda ev: any(
+            m.input == "/screening/cssrs/intent" and "lower bound" in m.reason
+            for m in ev.missing_inputs
+        ),
+    ),
     # ---- MH-02 moderate / incomplete [CSSRS]
     C(
         "MH-02",
@@ -238,6 +253,13 @@ CASES: list[Case] = [
         True,
     ),
     C("MH-03", "item 9 = 0 silent", {}, False),
+    C(
+        "MH-03",
+        "total only: item 9 reported missing",
+        {"screening": {"phq9": {"items": None, "total": 14}}},
+        False,
+        lambda ev: "/screening/phq9/items" in missing(ev),
+    ),
     # ---- MH-04 PHQ-9 / GAD-7 >= 10 [PHQ9][GAD7]
     C(
         "MH-04",
@@ -491,6 +513,29 @@ CASES: list[Case] = [
         "raised ALT with confusion fires",
         {"labs": {"alt_u_per_l": 80}, "vitals": {"consciousness": "new_confusion"}},
         True,
+    ),
+    # Clinical reference red flags: jaundice/dark urine/pruritus with abnormal LFTs -> liver
+    # emergency pathway [LIVERTOX].
+    C(
+        "LIV-03",
+        "jaundice with cholestatic labs fires, buprenorphine deferred",
+        {
+            "labs": {"alt_u_per_l": 80, "alp_u_per_l": 480, "total_bilirubin_mg_per_dl": 12.0},
+            "medical_history": {"liver_injury_symptoms": True},
+            "considering": ["buprenorphine"],
+        },
+        True,
+        lambda ev: (
+            setting(ev) == "emergency_department"
+            and alerts(ev)["acute_liver_failure"] == "critical"
+            and status(ev, "buprenorphine") != "recommended"
+        ),
+    ),
+    C(
+        "LIV-03",
+        "symptoms with normal liver tests silent",
+        {"medical_history": {"liver_injury_symptoms": True}},
+        False,
     ),
     # ---- LIV-04 ALT > 3x or ALP > 2x [LIVERTOX]
     C(

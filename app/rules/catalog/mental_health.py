@@ -35,7 +35,10 @@ def _mh_01(f: Facts, out: Findings) -> bool:
         return False
     for pointer in c.missing:
         out.missing(
-            pointer, "Needed to grade suicide risk; unanswered items are treated conservatively."
+            pointer,
+            "Needed to grade suicide risk: unknown recency of suicidal behaviour is treated as "
+            "recent; an unasked method, intent or plan question leaves the grade a lower bound "
+            "until the screener is finished.",
         )
     if c.band != "high":
         return False
@@ -66,6 +69,7 @@ def _mh_01(f: Facts, out: Findings) -> bool:
 
 MH_01 = rule(
     "MH-01",
+    revision=2,
     family=Family.alert,
     title="High suicide risk",
     summary="C-SSRS Q4 or Q5 yes, or suicidal behaviour in the past 3 months: critical alert, "
@@ -140,7 +144,15 @@ MH_02 = rule(
 
 
 def _mh_03(f: Facts, out: Findings) -> bool:
-    item9 = f.scores.phq9.item9
+    phq9 = f.scores.phq9
+    item9 = phq9.item9
+    if item9 is None and phq9.value is not None:
+        out.missing(
+            "/screening/phq9/items",
+            "PHQ-9 given as a total only: item 9 (thoughts of death or self-harm) needs a "
+            "suicide-risk assessment whatever the total, and is unknown.",
+        )
+        return False
     if item9 is None or item9 < 1:
         return False
     screened = f.scores.cssrs.band is not None
@@ -160,12 +172,14 @@ def _mh_03(f: Facts, out: Findings) -> bool:
 
 MH_03 = rule(
     "MH-03",
+    revision=2,
     family=Family.alert,
     title="PHQ-9 item 9",
-    summary="Any positive answer to PHQ-9 item 9 requires a suicide-risk assessment.",
+    summary="Any positive answer to PHQ-9 item 9 requires a suicide-risk assessment; a PHQ-9 "
+    "given as a total only reports item 9 as missing.",
     rationale="Item 9 asks about thoughts of death or self-harm; a positive answer calls for a "
     "structured suicide-risk assessment regardless of the total.",
-    reads=("scores.phq9.item9", "scores.cssrs.risk"),
+    reads=("scores.phq9.item9", "scores.phq9.total", "scores.cssrs.risk"),
     cites=(
         Cite("PHQ9", "Item 9 content"),
         Cite("CSSRS", "Structured follow-up assessment"),

@@ -116,10 +116,17 @@ def _liv_03(f: Facts, out: Findings) -> bool:
     )
     v = f.a.vitals
     confused = v is not None and v.consciousness is not None and v.consciousness != "alert"
+    h = f.a.medical_history
+    symptoms = h is not None and bool(h.liver_injury_symptoms)
     high_inr = inr is not None and inr >= th.INR_FAILURE.value
-    if not (high_inr or (abnormal and confused)):
+    if not (high_inr or (abnormal and (confused or symptoms))):
         return False
-    why = f"INR {inr:g}" if high_inr else "abnormal liver tests with altered consciousness"
+    if high_inr:
+        why = f"INR {inr:g}"
+    elif confused:
+        why = "abnormal liver tests with altered consciousness"
+    else:
+        why = "jaundice, dark urine or pruritus with abnormal liver tests"
     out.alert(
         "acute_liver_failure",
         CRITICAL,
@@ -132,21 +139,31 @@ def _liv_03(f: Facts, out: Findings) -> bool:
 
 LIV_03 = rule(
     "LIV-03",
+    revision=2,
     family=Family.alert,
     title="Possible acute liver failure",
-    summary="INR >= 1.5, or abnormal liver tests with altered consciousness: emergency.",
+    summary="INR >= 1.5, or abnormal liver tests with altered consciousness or with jaundice, "
+    "dark urine or pruritus: emergency.",
     rationale="A raised INR or encephalopathy with liver injury marks DILIN moderate-to-severe "
-    "injury and possible hepatic failure.",
+    "injury and possible hepatic failure; kratom cholestatic injury presents with jaundice and "
+    "pruritus, and symptoms with abnormal liver tests call for the liver emergency pathway.",
     reads=(
         "/labs/inr",
         "scores.liver.alt_x_uln",
         "scores.liver.bilirubin_x_uln",
         "/vitals/consciousness",
+        "/medical_history/liver_injury_symptoms",
     ),
-    cites=(Cite("HYS-FDA09", "DILIN severity grades: INR >= 1.5, encephalopathy"),),
+    cites=(
+        Cite("HYS-FDA09", "DILIN severity grades: INR >= 1.5, encephalopathy"),
+        Cite("LIVERTOX", "Kratom cholestatic injury: jaundice and pruritus"),
+    ),
     limitations=(
         *_LIVER_LIMIT,
         "Anticoagulants raise the INR without liver failure; the engine does not know them.",
+        "Symptoms with any liver test above its upper limit are sent to the emergency pathway "
+        "(the clinical reference's red-flag list, read conservatively: the list gives no "
+        "minimum elevation).",
     ),
     thresholds=(th.INR_FAILURE,),
     apply=_liv_03,
