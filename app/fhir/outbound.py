@@ -203,13 +203,22 @@ def request_group(plan: Json, rg_id: str) -> Json:
     return resource
 
 
+#: DetectedIssue.status (observation-status) by plan status: a draft's findings are
+#: preliminary, a revoked plan's are cancelled, an erroneous plan's are entered-in-error.
+_ISSUE_STATUS = {
+    "draft": "preliminary",
+    "revoked": "cancelled",
+    "entered_in_error": "entered-in-error",
+}
+
+
 def detected_issue(plan: Json, alert: Json, issue_id: str) -> Json:
     evaluation = plan["evaluation"]
     resource: Json = {
         "resourceType": "DetectedIssue",
         "id": issue_id,
         "meta": security_meta(),
-        "status": "final" if plan["status"] != "draft" else "preliminary",
+        "status": _ISSUE_STATUS.get(plan["status"], "final"),
         "code": _concept(ALERT_SYSTEM, alert["code"], alert["title"]),
         "severity": SEVERITY[alert["severity"]],
         "patient": patient_reference(plan["patient_ref"]),
@@ -229,8 +238,10 @@ def provenance(plan: Json, targets: list[str], provenance_id: str) -> Json:
         "target": [{"reference": ref} for ref in targets],
         "recorded": _iso(plan.get("updated_at") or plan["evaluation"]["evaluated_at"]),
         "policy": [f"{RULESET_SYSTEM}/{ruleset['version']}"],
+        # Revision 1 created the plan; each reassessment since then updated it.
         "activity": _concept(
-            "http://terminology.hl7.org/CodeSystem/v3-DataOperation", "CREATE", "create"
+            "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
+            *(("CREATE", "create") if plan.get("revision", 1) == 1 else ("UPDATE", "revise")),
         ),
         "agent": [
             {

@@ -258,6 +258,8 @@ async def test_plan_as_fhir_bundle(client: httpx.AsyncClient, auth: dict[str, st
     assert len(by_type.get("DetectedIssue", [])) == len(alerts)
     provenance = by_type["Provenance"][0]
     version = plan["ruleset"]["version"]
+    assert provenance["activity"]["coding"][0]["code"] == "CREATE"  # revision 1
+    assert {i["status"] for i in by_type.get("DetectedIssue", [])} <= {"final"}
     assert provenance["agent"][0]["who"]["identifier"]["value"] == version
     assert version in provenance["agent"][0]["who"]["display"]
     targets = {t["reference"] for t in provenance["target"]}
@@ -269,6 +271,41 @@ async def test_plan_as_fhir_bundle(client: httpx.AsyncClient, auth: dict[str, st
     # The same revision always gives the same resources.
     again = await client.get(f"/v1/plans/{plan['id']}/fhir", headers=auth)
     assert again.json() == fhir_bundle
+
+
+async def test_revised_and_erroneous_plans_say_so_in_fhir(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    plan = await create_plan(client, auth)
+    body = {
+        "assessment": {
+            **ASSESSMENT_EXAMPLE,
+            "patient": {**ASSESSMENT_EXAMPLE["patient"], "patient_ref": plan["patient_ref"]},
+        }
+    }
+    revised = await client.post(f"/v1/plans/{plan['id']}/reassessments", json=body, headers=auth)
+    assert revised.status_code in (200, 201), revised.text
+
+    def of_type(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+        return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+
+    after = (await client.get(f"/v1/plans/{plan['id']}/fhir", headers=auth)).json()
+    provenance = of_type(after, "Provenance")[0]
+    validate(provenance)
+    assert provenance["activity"]["coding"][0]["code"] == "UPDATE"  # revision 2
+    current = await client.get(f"/v1/plans/{plan['id']}", headers=auth)
+    marked = await client.patch(
+        f"/v1/plans/{plan['id']}",
+        json={"status": "entered_in_error"},
+        headers=auth | {"If-Match": current.headers["etag"]},
+    )
+    assert marked.status_code == 200, marked.text
+    erroneous = (await client.get(f"/v1/plans/{plan['id']}/fhir", headers=auth)).json()
+    issues = of_type(erroneous, "DetectedIssue")
+    assert issues, "the example raises at least one alert"
+    for issue in issues:
+        validate(issue)
+        assert issue["status"] == "entered-in-error"
 
 
 async def test_draft_plan_is_a_proposal(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
