@@ -17,7 +17,7 @@ from app.db import Database
 from app.errors import Forbidden, RequestInvalid, Unauthorized
 from app.ratelimit import RateLimited, RateLimiter
 from app.security import Principal, Scope
-from app.services.clients import principal_for_key, record_use
+from app.services.clients import forget_use, principal_for_key, record_use
 from app.services.idempotency import KEY_PATTERN
 from app.tenancy import bind_tenant
 
@@ -79,11 +79,16 @@ def context(scope: Scope, *, write: bool = False) -> Any:
             if not principal.has(scope):
                 raise Forbidden(f"This operation needs the '{scope.value}' scope.")
             request.state.principal = principal
-            yield RequestContext(session=session, principal=principal)
-            # Audited routes: record the read (a write was recorded by its commit).
-            await recorder.finish(session, database(request), locked=write)
-            if used and session.in_transaction():
-                await session.commit()  # a route that commits nothing: keep last_used_at
+            try:
+                yield RequestContext(session=session, principal=principal)
+                # Audited routes: record the read (a write was recorded by its commit).
+                await recorder.finish(session, database(request), locked=write)
+                if used and session.in_transaction():
+                    await session.commit()  # a route that commits nothing: keep last_used_at
+            except BaseException:
+                if used:
+                    forget_use(principal.client_id)  # rolled back with the request
+                raise
 
     # Read by the OpenAPI document (`x-required-scope`) and the route x scope matrix test.
     dependency.required_scope = scope  # type: ignore[attr-defined]

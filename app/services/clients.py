@@ -104,6 +104,11 @@ async def record_use(session: AsyncSession, client_id: uuid.UUID) -> bool:
     return True
 
 
+def forget_use(client_id: uuid.UUID) -> None:
+    """The transaction that wrote ``last_used_at`` was rolled back: write it next time."""
+    _last_use_written.pop(client_id, None)
+
+
 async def principal_for_key(session: AsyncSession, key: str) -> Principal | None:
     """The principal behind an API key, or None when it is unknown or revoked.
 

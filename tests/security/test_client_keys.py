@@ -162,3 +162,18 @@ async def test_last_use_is_recorded_at_most_every_few_minutes(
     later = await _last_used(app, principal.client_id)
     assert later is not None
     assert later > first
+
+
+async def test_a_first_request_that_fails_does_not_hide_the_next_use(
+    app: FastAPI, client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    # The failed request's transaction (and its last_used_at write) is rolled back: the
+    # next request must write it, not believe it already did.
+    headers = await make_key(tenant=f"use-{uuid.uuid4().hex[:8]}")
+    async with app.state.db.session(write=False) as session:
+        principal = await principal_for_key(session, _key(headers))
+    assert principal is not None
+    missing = await client.get(f"/v1/plans/{uuid.uuid4()}", headers=headers)
+    assert missing.status_code == 404
+    assert (await client.get(PROBE, headers=headers)).status_code == 200
+    assert await _last_used(app, principal.client_id) is not None
