@@ -7,11 +7,13 @@ services that load the patient's rows can ``note()`` the patient reference); the
 * a write is recorded in its own transaction: handlers commit with ``commit_audited(session)``,
   which appends the event just before the commit, so the event and the change commit together
   or not at all;
-* a read (or a write that did not commit, such as an idempotent replay) is recorded when the
-  handler returns, before the response is sent, in the request's session;
-* a refusal or failure (401, 403, 404, 422, 5xx...) is recorded in a short transaction of its
-  own after the request's transaction was rolled back. 401s have no tenant: they go to the
-  ``system`` chain (``tenant_id`` NULL).
+* a write that did not commit (such as an idempotent replay) is recorded when the handler
+  returns, in the request's transaction;
+* a read is recorded when the handler returns, before the response is sent, and a refusal
+  or failure (401, 403, 404, 422, 5xx...) after the request's transaction was rolled back,
+  both in a transaction of their own shared with the other events waiting at that moment
+  (``GroupCommitter``: group commit, one transaction and one head update per chain for the
+  lot). 401s have no tenant: they go to the ``system`` chain (``tenant_id`` NULL).
 
 Fail closed: when the event cannot be stored the request fails with a 503 problem, returns no
 patient data, and its transaction (the business write included) is rolled back.
@@ -19,10 +21,12 @@ patient data, and its transaction (the business write included) is rolled back.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
 import uuid
+import weakref
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -37,8 +41,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.db import Database
 from app.errors import PROBLEM_MEDIA_TYPE, DomainError
 from app.security import Principal
-from app.services.audit import AuditEntry, append_event
-from app.tenancy import bind_tenant
+from app.services.audit import AuditEntry, append_event, append_events
 
 logger = logging.getLogger(__name__)
 
@@ -243,20 +246,18 @@ class AuditRecorder:
     async def finish(self, session: AsyncSession | None, db: Database, *, locked: bool) -> None:
         """The handler returned: record success unless a commit already did.
 
-        ``session``: the request's session (``locked``: it holds the SQLite writer lock), or
-        None to use a session of its own."""
+        ``session``: the request's session; ``locked``: the session may have written (a
+        ``write`` context), so the event must commit with its transaction. A read's session
+        commits what little it holds (``last_used_at``) and its event goes through the group
+        committer; None: the request has no session (the group committer too)."""
         if not self.active:
             return
-        if session is None:
-            await self._own_transaction(db, self.success_status())
+        if session is not None and locked:
+            await self._commit_in(session)
             return
-        if db.write_lock is not None and not locked:
-            # SQLite: the read transaction cannot become a write; end it, take the writer lock.
-            await session.rollback()
-            async with db.write_lock:
-                await self._commit_in(session)
-            return
-        await self._commit_in(session)
+        if session is not None and session.in_transaction():
+            await session.commit()  # before waiting on another transaction (SQLite: one at a time)
+        await self._own_transaction(db, self.success_status())
 
     async def _commit_in(self, session: AsyncSession) -> None:
         await self.append(session, self.success_status())
@@ -276,21 +277,72 @@ class AuditRecorder:
         await self._own_transaction(db, _status_of(exc))
 
     async def _own_transaction(self, db: Database, status: int) -> None:
-        try:
-            async with db.session(write=True) as session:
-                entry_principal = self.principal or getattr(self.request.state, "principal", None)
-                if entry_principal is not None:  # row-level security: the tenant's own rows
-                    await bind_tenant(session, entry_principal.tenant_id)
-                await self.append(session, status)
-                await session.commit()
-        except AuditUnavailable:
-            raise
-        except Exception as exc:
-            logger.error("audit commit failed: %s", type(exc).__name__)
+        """Record the event in a transaction of its own, shared with whatever other requests'
+        events are waiting (group commit); the caller holds no open transaction."""
+        if not await _committer(db).append(self.entry(status)):
             raise AuditUnavailable(
                 "The request could not be recorded in the audit trail. Retry later."
-            ) from None
+            )
         self.committed = True
+
+
+class GroupCommitter:
+    """Group commit for events that need a transaction of their own (reads, refusals).
+
+    Each caller waits until its event is durable, as before, but events that arrive while a
+    commit is in progress are written together by the next one: one transaction, one head
+    update per chain and one fsync for the lot, instead of three statements and a commit
+    per request. Callers must not hold an open transaction while they wait (on SQLite the
+    committer's transaction would wait for theirs)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._pending: list[tuple[AuditEntry, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def append(self, entry: AuditEntry) -> bool:
+        """True once the event is committed; False when it could not be stored."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending.append((entry, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_all())
+        # Shielded: a request cancelled while waiting still has its event written.
+        return await asyncio.shield(done)
+
+    async def _write_all(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                stored = await self._write(batch)
+                for _entry, done in batch:
+                    if not done.done():
+                        done.set_result(stored)
+        finally:
+            self._writer = None
+            for _entry, done in self._pending:  # only if this task was cancelled
+                if not done.done():
+                    done.set_result(False)
+            self._pending = []
+
+    async def _write(self, batch: list[tuple[AuditEntry, asyncio.Future[bool]]]) -> bool:
+        try:
+            async with self._db.session(write=True) as session:
+                await append_events(session, [entry for entry, _ in batch], set_tenant=True)
+                await session.commit()
+        except Exception as exc:
+            logger.error("audit commit failed: %s", type(exc).__name__)
+            return False
+        return True
+
+
+_COMMITTERS: weakref.WeakKeyDictionary[Database, GroupCommitter] = weakref.WeakKeyDictionary()
+
+
+def _committer(db: Database) -> GroupCommitter:
+    committer = _COMMITTERS.get(db)
+    if committer is None:
+        committer = _COMMITTERS[db] = GroupCommitter(db)
+    return committer
 
 
 _current: ContextVar[AuditRecorder | None] = ContextVar("audit_recorder", default=None)

@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 TENANT_SETTING = "kratom_cds.tenant_id"
@@ -39,6 +39,12 @@ async def bind_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     session.info[_INFO_KEY] = str(tenant_id)
     if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
         await session.execute(_SET_TENANT, {"tenant": str(tenant_id)})
+
+
+async def set_row_tenant(connection: AsyncConnection, tenant_id: uuid.UUID | None) -> None:
+    """PostgreSQL: this transaction's rows are the tenant's (None: tenant-less rows, such as
+    refusals before authentication), for a session not bound to one tenant."""
+    await connection.execute(_SET_TENANT, {"tenant": str(tenant_id) if tenant_id else ""})
 
 
 async def bypass_row_security(session: AsyncSession) -> None:

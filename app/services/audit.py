@@ -3,26 +3,28 @@
 ``hash = sha256(canonical JSON of the row, prev_hash included)``; ``prev_hash`` of the first
 event of a chain is 64 zeros. Appending takes the chain head's row lock (an UPDATE ...
 RETURNING, held to commit) so concurrent writers on PostgreSQL append one after another; on
-SQLite the app's writer lock already serialises writers. Three small statements per event:
-bump the head, insert the event, store the new head hash.
+SQLite the app's writer lock already serialises writers. Three small statements per chain
+and transaction, however many events it appends: bump the head, insert the events, store the
+new head hash.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Select, Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Integer, Select, Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db import insert_ignoring_duplicates, utc_now
 from app.models import ApiClient, AuditChainHead, AuditEvent, PlanDisclosure
 from app.models.audit import SYSTEM_CHAIN
+from app.tenancy import set_row_tenant
 
 GENESIS_HASH = "0" * 64
 
@@ -97,7 +99,7 @@ _EVENTS = cast(Table, AuditEvent.__table__)
 _BUMP_HEAD = (
     update(_HEADS)
     .where(_HEADS.c.chain == bindparam("head_chain"))
-    .values(seq=_HEADS.c.seq + 1)
+    .values(seq=_HEADS.c.seq + bindparam("head_count", type_=Integer))
     .returning(_HEADS.c.seq, _HEADS.c.hash)
 )
 _STORE_HEAD_HASH = (
@@ -120,9 +122,9 @@ _NEW_HEAD = {
 }
 
 
-async def _bump_head(connection: AsyncConnection, chain: str) -> tuple[int, str]:
-    """Lock the chain head and advance it: (this event's seq, the previous hash)."""
-    params = {"head_chain": chain}
+async def _bump_head(connection: AsyncConnection, chain: str, count: int) -> tuple[int, str]:
+    """Lock the chain head and advance it by ``count``: (the last new seq, the previous hash)."""
+    params = {"head_chain": chain, "head_count": count}
     row = (await connection.execute(_BUMP_HEAD, params)).first()
     if row is None:
         await connection.execute(_NEW_HEAD[connection.dialect.name], params)
@@ -130,11 +132,7 @@ async def _bump_head(connection: AsyncConnection, chain: str) -> tuple[int, str]
     return int(row.seq), str(row.hash)
 
 
-async def append_event(session: AsyncSession, entry: AuditEntry) -> dict[str, Any]:
-    """Append one event to its chain in the caller's transaction (the caller commits)."""
-    connection = await session.connection()
-    chain = chain_of(entry.tenant_id)
-    seq, prev_hash = await _bump_head(connection, chain)
+def _event_row(entry: AuditEntry, chain: str, seq: int, prev_hash: str) -> dict[str, Any]:
     row: dict[str, Any] = {
         "id": uuid.uuid4(),
         "chain": chain,
@@ -155,14 +153,47 @@ async def append_event(session: AsyncSession, entry: AuditEntry) -> dict[str, An
         "prev_hash": prev_hash,
     }
     row["hash"] = event_hash(row)
-    head = {"head_chain": chain, "head_hash": row["hash"]}
-    if connection.dialect.name == "postgresql":
-        event = {f"event_{name}": value for name, value in row.items()}
-        await connection.execute(_INSERT_EVENT_AND_STORE_HEAD, event | head)
-    else:
-        await connection.execute(_INSERT_EVENT, row)
-        await connection.execute(_STORE_HEAD_HASH, head)
     return row
+
+
+async def append_event(session: AsyncSession, entry: AuditEntry) -> dict[str, Any]:
+    """Append one event to its chain in the caller's transaction (the caller commits)."""
+    return (await append_events(session, [entry]))[0]
+
+
+async def append_events(
+    session: AsyncSession, entries: Sequence[AuditEntry], *, set_tenant: bool = False
+) -> list[dict[str, Any]]:
+    """Append events, in order, to their chains in the caller's transaction (the caller
+    commits): per chain, one head bump, one insert and one head update, however many events.
+
+    ``set_tenant``: the session is not bound to one tenant (a batch of several tenants'
+    events); on PostgreSQL each chain's rows are written under its own tenant setting, so
+    row-level security admits them."""
+    connection = await session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    by_chain: dict[str, list[AuditEntry]] = {}
+    for entry in entries:
+        by_chain.setdefault(chain_of(entry.tenant_id), []).append(entry)
+    rows: dict[int, dict[str, Any]] = {}
+    for chain, group in by_chain.items():
+        if set_tenant and postgres:
+            await set_row_tenant(connection, group[0].tenant_id)
+        last, prev_hash = await _bump_head(connection, chain, len(group))
+        chain_rows = []
+        for seq, entry in enumerate(group, start=last - len(group) + 1):
+            row = _event_row(entry, chain, seq, prev_hash)
+            prev_hash = row["hash"]
+            chain_rows.append(row)
+            rows[id(entry)] = row
+        head = {"head_chain": chain, "head_hash": prev_hash}
+        if postgres and len(chain_rows) == 1:
+            event = {f"event_{name}": value for name, value in chain_rows[0].items()}
+            await connection.execute(_INSERT_EVENT_AND_STORE_HEAD, event | head)
+        else:
+            await connection.execute(_INSERT_EVENT, chain_rows)
+            await connection.execute(_STORE_HEAD_HASH, head)
+    return [rows[id(entry)] for entry in entries]
 
 
 # --- verification -----------------------------------------------------------------------------

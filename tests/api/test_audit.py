@@ -303,7 +303,8 @@ async def test_audit_failure_fails_closed(
     async def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("audit store down")
 
-    monkeypatch.setattr("app.auditing.append_event", broken)
+    monkeypatch.setattr("app.auditing.append_event", broken)  # with a write
+    monkeypatch.setattr("app.auditing.append_events", broken)  # group commit: reads, refusals
     write = await client.post(
         "/v1/plans", json={"assessment": assessment("pt-closed-1")}, headers=headers
     )
