@@ -20,6 +20,7 @@ from app.fhir.result import FhirMapping
 Json = dict[str, Any]
 
 TOPIC_SYSTEM: Final = "https://kratom-cds.dev/cds/topic"
+ASSAY_TOPIC: Final = "mitragynine-assay"
 OVERRIDE_SYSTEM: Final = "https://kratom-cds.dev/fhir/CodeSystem/decision-reason"
 EXTENSION_KEY: Final = "kratom-cds.explanation"
 PLAN_TOPIC: Final = "plan-summary"
@@ -102,11 +103,13 @@ class CardBuilder:
     def rule_url(self, rule_id: str) -> str:
         return f"{self.base_url}/v1/rules/{rule_id}"
 
-    def source(self, rule_id: str, display: str) -> Json:
+    def source(self, rule_id: str, display: str, *, topic: str | None = None) -> Json:
+        """``topic``: the stable code an EHR groups cards (and remembers overrides) by; the
+        rule id unless one rule yields two kinds of card."""
         return {
             "label": f"kratom-cds rules v{self.ruleset['version']}",
             "url": self.rule_url(rule_id),
-            "topic": {"system": TOPIC_SYSTEM, "code": rule_id, "display": display},
+            "topic": {"system": TOPIC_SYSTEM, "code": topic or rule_id, "display": display},
         }
 
     def links(self, rule_ids: list[str]) -> list[Json]:
@@ -432,7 +435,10 @@ class CardBuilder:
                     evidence=evidence,
                     limitations=limitations,
                 ),
-                "source": self.source(rule_ids[0], "Kratom-specific drug testing"),
+                # Not the screen alert's topic: dismissing that alert must not hide the order.
+                "source": self.source(
+                    rule_ids[0], "Kratom-specific drug testing", topic=ASSAY_TOPIC
+                ),
                 "suggestions": [
                     {
                         "label": "Order a urine mitragynine assay",

@@ -183,9 +183,13 @@ async def test_patient_view_cards(client: httpx.AsyncClient, ehr: Ehr, make_key:
                     get_fhir_model_class(resource["resourceType"]).model_validate(resource)
     plan_link = next(link for link in plan_card["links"] if "/v1/plans/" in link["url"])
     assert plan_link["url"].startswith(BASE + "/v1/plans/")
+    topics: dict[str, str] = {}
     for card in cards:
         assert card["source"]["url"].startswith(BASE + "/v1/rules/")
-        assert card["source"]["topic"]["code"]
+        topic = card["source"]["topic"]
+        assert topic["code"]
+        # One topic code, one meaning: an EHR remembers overrides by topic.
+        assert topics.setdefault(topic["code"], topic["display"]) == topic["display"]
         explanation = card["extension"]["kratom-cds.explanation"]
         assert explanation["rulesetVersion"]
         assert explanation["ruleId"]
