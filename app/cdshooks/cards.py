@@ -508,18 +508,20 @@ class CardBuilder:
                 )
             )
             suggestions = []
-            if drug.resource_id:
+            if drug.resource_ids:
+                many = len(drug.resource_ids) > 1
                 suggestions.append(
                     {
-                        "label": f"Remove the {drug.drug} order",
+                        "label": f"Remove the {drug.drug} order" + ("s" if many else ""),
                         "uuid": str(uuid.uuid4()),
                         "isRecommended": indicator == "critical",
                         "actions": [
                             {
                                 "type": "delete",
                                 "description": f"Remove the draft {drug.drug} order.",
-                                "resourceId": drug.resource_id,
+                                "resourceId": resource_id,
                             }
+                            for resource_id in drug.resource_ids
                         ],
                     }
                 )

@@ -25,7 +25,7 @@ NAMES: Final = {drug: c.DRUG_NAMES[drug] for drug in CHECKED}
 class DraftDrug:
     drug: str  # one of CHECKED
     label: str  # how it was identified (RxNorm code or name); never patient data
-    resource_id: str | None  # MedicationRequest/{id}, for a delete suggestion
+    resource_ids: tuple[str, ...]  # MedicationRequest/{id} of each order, for a delete action
 
 
 def draft_drugs(draft_orders: Any) -> list[DraftDrug]:
@@ -37,9 +37,15 @@ def draft_drugs(draft_orders: Any) -> list[DraftDrug]:
             continue
         concept = _concept(resource)
         rid = text(resource.get("id"))
+        ref = (f"MedicationRequest/{rid}",) if rid else ()
         for drug, label in _identify(concept):
-            if all(d.drug != drug for d in found):
-                found.append(DraftDrug(drug, label, f"MedicationRequest/{rid}" if rid else None))
+            same = next((i for i, d in enumerate(found) if d.drug == drug), None)
+            if same is None:
+                found.append(DraftDrug(drug, label, ref))
+            elif ref and ref[0] not in found[same].resource_ids:
+                # Two orders of one drug: one card, and removing the drug removes both.
+                earlier = found[same]
+                found[same] = DraftDrug(drug, earlier.label, (*earlier.resource_ids, *ref))
     return found
 
 

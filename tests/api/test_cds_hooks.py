@@ -508,6 +508,24 @@ async def test_one_hook_instance_sent_to_two_services_gets_each_services_cards(
     assert again.content == ordered.content  # and each still replays
 
 
+async def test_two_draft_orders_of_one_drug_are_both_removable(
+    client: httpx.AsyncClient, ehr: Ehr
+) -> None:
+    body = hook_request(hook="order-sign", prefetch=full_prefetch(heart_rate=48, qtc=520))
+    body["context"]["draftOrders"] = draft_orders(
+        ("mr-1", None, "Lofexidine 0.18 MG Oral Tablet"), ("mr-2", None, "Lucemyra")
+    )
+    response = await post(client, ehr, OS_PATH, body)
+    assert response.status_code == 200, response.text
+    check_cards_response(response.json())
+    (card,) = response.json()["cards"]
+    actions = card["suggestions"][0]["actions"]
+    assert [a["resourceId"] for a in actions] == [
+        "MedicationRequest/mr-1",
+        "MedicationRequest/mr-2",
+    ]
+
+
 async def test_order_sign_by_rxnorm_ingredient(client: httpx.AsyncClient, ehr: Ehr) -> None:
     body = hook_request(hook="order-sign", prefetch=full_prefetch(heart_rate=44))
     body["context"]["draftOrders"] = draft_orders(("mr-2", "2599", "clonidine"))

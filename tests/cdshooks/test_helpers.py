@@ -48,7 +48,14 @@ def test_draft_drugs_by_rxnorm_and_name() -> None:
     assert set(found) == {"buprenorphine", "lofexidine", "naltrexone", "clonidine"}
     assert found["buprenorphine"].label == "RxNorm 1819"
     assert found["lofexidine"].label == "name 'lucemyra'"
-    assert found["clonidine"].resource_id == "MedicationRequest/4"
+    assert found["clonidine"].resource_ids == ("MedicationRequest/4",)
+
+
+def test_two_orders_of_one_drug_are_one_finding_with_both_orders() -> None:
+    orders = draft_orders(("mr-1", None, "Lofexidine 0.18 MG"), ("mr-2", None, "Lucemyra"))
+    (found,) = draft_drugs(orders)
+    assert found.drug == "lofexidine"
+    assert found.resource_ids == ("MedicationRequest/mr-1", "MedicationRequest/mr-2")
 
 
 def test_published_order_sign_example_has_no_checked_drug() -> None:
