@@ -6,13 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cdshooks.schemas import FeedbackRequest
 from app.db import insert_ignoring_duplicates, utc_now
 from app.errors import RequestInvalid
-from app.models import CdsCard, CdsFeedback
+from app.models import CdsCard, CdsFeedback, CdsHookCall
 from app.security import Principal
 
 # The same outcome reported again (an EHR retry) is stored once.
@@ -46,7 +47,9 @@ async def store_feedback(
         row.id: row
         for row in (
             await session.execute(
-                select(CdsCard.id, CdsCard.rule_id, CdsCard.ruleset_version).where(
+                select(CdsCard.id, CdsCard.rule_id, CdsCard.ruleset_version, CdsHookCall.response)
+                .join(CdsHookCall, CdsHookCall.id == CdsCard.hook_call_id)
+                .where(
                     CdsCard.tenant_id == principal.tenant_id,
                     CdsCard.service_id == service_id,
                     CdsCard.id.in_(set(ids.values())),
@@ -66,6 +69,7 @@ async def store_feedback(
                 for n in unknown
             ]
         )
+    _check_against_cards(body, ids, {card_id: row.response for card_id, row in cards.items()})
     now = utc_now()
     rows = []
     for n, item in enumerate(body.feedback):
@@ -93,6 +97,35 @@ async def store_feedback(
     connection = await session.connection()
     await connection.execute(_STORE_OUTCOMES[connection.dialect.name], rows)
     return len(rows)
+
+
+def _check_against_cards(
+    body: FeedbackRequest, ids: dict[int, uuid.UUID], responses: dict[uuid.UUID, bytes]
+) -> None:
+    """Accepted suggestions must be the card's own, and an override reason one the card
+    offered (CDS Hooks 2.0 feedback): anything else would skew the analytics. 422 naming
+    each mismatch."""
+    shown: dict[uuid.UUID, dict[str, Any]] = {}
+    for response in set(responses.values()):
+        for card in orjson.loads(response).get("cards", []):
+            shown[uuid.UUID(card["uuid"])] = card
+    errors = []
+    for n, item in enumerate(body.feedback):
+        card = shown.get(ids[n], {})
+        suggestions = {s.get("uuid") for s in card.get("suggestions", [])}
+        for k, accepted in enumerate(item.acceptedSuggestions or []):
+            if accepted.id not in suggestions:
+                errors.append({"pointer": f"/feedback/{n}/acceptedSuggestions/{k}/id",
+                               "detail": "Not a suggestion of this card.",
+                               "type": "not_found"})  # fmt: skip
+        reason = item.overrideReason.reason if item.overrideReason else None
+        offered = {(r.get("system"), r.get("code")) for r in card.get("overrideReasons", [])}
+        if reason is not None and (reason.system, reason.code) not in offered:
+            errors.append({"pointer": f"/feedback/{n}/overrideReason/reason",
+                           "detail": "Not one of this card's overrideReasons.",
+                           "type": "not_found"})  # fmt: skip
+    if errors:
+        raise RequestInvalid(errors)
 
 
 async def feedback_report(

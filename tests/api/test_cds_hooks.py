@@ -808,6 +808,37 @@ async def test_feedback_for_unknown_cards_is_422(client: httpx.AsyncClient, ehr:
     assert response.json()["errors"][0]["pointer"] == "/feedback/0/acceptedSuggestions"
 
 
+async def test_feedback_must_match_the_card(client: httpx.AsyncClient, ehr: Ehr) -> None:
+    # Suggestions and override reasons are the card's own (CDS Hooks 2.0 feedback); made-up
+    # ones would skew the acceptance and override figures.
+    response = await post(client, ehr, PV_PATH, hook_request(prefetch=full_prefetch(heart_rate=38)))
+    cards = response.json()["cards"]
+    plan_card = next(c for c in cards if "suggestions" in c)
+    alert_card = next(c for c in cards if c["indicator"] != "info")
+    path = f"{PV_PATH}/feedback"
+    when = "2026-01-10T09:05:00Z"
+    body = {
+        "feedback": [
+            {"card": plan_card["uuid"], "outcome": "accepted",
+             "acceptedSuggestions": [{"id": "not-a-suggestion"}], "outcomeTimestamp": when},
+            {"card": alert_card["uuid"], "outcome": "overridden",
+             "overrideReason": {"reason": {"system": "x", "code": "made-up"}},
+             "outcomeTimestamp": when},
+        ]
+    }  # fmt: skip
+    refused = await client.post(path, json=body, headers=ehr.headers(path))
+    assert refused.status_code == 422
+    assert [e["pointer"] for e in refused.json()["errors"]] == [
+        "/feedback/0/acceptedSuggestions/0/id",
+        "/feedback/1/overrideReason/reason",
+    ]
+    comment_only = {"feedback": [{"card": alert_card["uuid"], "outcome": "overridden",
+                                  "overrideReason": {"userComment": "rechecked"},
+                                  "outcomeTimestamp": when}]}  # fmt: skip
+    stored = await client.post(path, json=comment_only, headers=ehr.headers(path))
+    assert stored.status_code == 200, stored.text
+
+
 async def test_feedback_is_tenant_scoped(client: httpx.AsyncClient, ehr: Ehr, app: FastAPI) -> None:
     response = await post(client, ehr, PV_PATH, hook_request())
     card = response.json()["cards"][0]
