@@ -157,6 +157,16 @@ CASES: list[Case] = [
         sev("seizure_history", "warning"),
     ),
     C("SZ-02", "no history silent", {}, False),
+    C(
+        "SZ-02",
+        "seizure history not asked: reported missing",
+        {"medical_history": {"withdrawal_seizures": None, "seizure_disorder": None}},
+        False,
+        lambda ev: (
+            {"/medical_history/withdrawal_seizures", "/medical_history/seizure_disorder"}
+            <= missing(ev)
+        ),
+    ),
     # ---- MH-01 C-SSRS high risk [CSSRS][ASAMAWM III.2]
     C(
         "MH-01",
@@ -637,6 +647,24 @@ CASES: list[Case] = [
         True,
     ),
     C("LOC-02", "neither silent", {}, False),
+    C(
+        "LOC-02",
+        "withdrawal history not asked: reported missing",
+        {
+            "medical_history": {
+                "complicated_withdrawal": None,
+                "failed_outpatient_withdrawal_management": None,
+            }
+        },
+        False,
+        lambda ev: (
+            {
+                "/medical_history/complicated_withdrawal",
+                "/medical_history/failed_outpatient_withdrawal_management",
+            }
+            <= missing(ev)
+        ),
+    ),
     # ---- LOC-03 alcohol / sedative use disorder [ASAMAWM]
     C(
         "LOC-03",

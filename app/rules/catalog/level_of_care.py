@@ -64,6 +64,12 @@ def _loc_02(f: Facts, out: Findings) -> bool:
             "Complicated or failed previous withdrawal raises the level of care.",
         )
         return False
+    for name, what in (
+        ("complicated_withdrawal", "A complicated previous withdrawal"),
+        ("failed_outpatient_withdrawal_management", "Failed outpatient withdrawal management"),
+    ):
+        if getattr(h, name) is None:  # omitted means not asked, not "no"
+            out.missing(f"/medical_history/{name}", f"{what} raises the level of care.")
     reasons = []
     if h.complicated_withdrawal:
         reasons.append("complicated previous withdrawal")
@@ -81,6 +87,7 @@ def _loc_02(f: Facts, out: Findings) -> bool:
 
 LOC_02 = rule(
     "LOC-02",
+    revision=2,
     family=Family.level_of_care,
     title="Complicated or failed previous withdrawal",
     summary="Complicated withdrawal history or failed outpatient withdrawal: at least 3.7-WM.",

@@ -319,10 +319,15 @@ def _sz_02(f: Facts, out: Findings) -> bool:
         (h is not None and h.seizure_disorder)
         or (conditions is not None and conditions.seizure_disorder)
     )
-    if h is None:
+    if h is None or h.withdrawal_seizures is None:
         out.missing(
             "/medical_history/withdrawal_seizures",
             "Withdrawal-seizure history raises the level of care.",
+        )
+    if h is None or h.seizure_disorder is None:
+        out.missing(
+            "/medical_history/seizure_disorder",
+            "A seizure disorder calls for seizure precautions in withdrawal.",
         )
     if not (withdrawal_seizure or disorder):
         return False
@@ -348,6 +353,7 @@ def _sz_02(f: Facts, out: Findings) -> bool:
 
 SZ_02 = rule(
     "SZ-02",
+    revision=2,
     family=Family.alert,
     title="Seizure history",
     summary="Withdrawal seizures (critical) or a seizure disorder (warning); with alcohol or "
