@@ -74,3 +74,10 @@ async def test_started_app_has_tuned_the_garbage_collector(app: FastAPI) -> None
     del app  # started by the fixture's lifespan
     assert gc.get_freeze_count() > 0
     assert gc.get_threshold()[0] == 10_000
+
+
+async def test_head_probes_answer_without_a_body(client: httpx.AsyncClient) -> None:
+    for path in ("/healthz", "/readyz"):
+        response = await client.head(path)
+        assert response.status_code == 200, path
+        assert response.content == b""

@@ -31,6 +31,19 @@ async def healthz() -> Response:
     return json_response({"status": "ok"})
 
 
+# Load balancers probe with HEAD: the same answer without a body (kept out of the OpenAPI
+# document, where it would duplicate the GET operations).
+@router.head("/healthz", include_in_schema=False)
+async def healthz_head() -> Response:
+    return Response(status_code=200, media_type="application/json")
+
+
+@router.head("/readyz", include_in_schema=False)
+async def readyz_head(request: Request) -> Response:
+    answer = await readyz(request)
+    return Response(status_code=answer.status_code, media_type=answer.media_type)
+
+
 @router.get(
     "/readyz", summary="Readiness", response_model=Readiness, responses=problem_responses(500, 503)
 )
