@@ -29,20 +29,27 @@ _COLUMNS = (
 )
 
 
-def assessment_row(payload: AssessmentIn) -> dict[str, Any]:
-    """The stored form: the document as sent (normalised) and its derived scores."""
+def assessment_row(payload: AssessmentIn, scores: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The stored form: the document as sent (normalised) and its derived scores (``scores``:
+    the JSON scores of an evaluation of this payload, when the caller has one)."""
     return {
         "patient_ref": payload.patient.patient_ref,
         "assessed_at": payload.assessed_at,
         "document": payload.model_dump(mode="json", exclude_unset=True),
-        "scores": rules.compute_scores(payload).model_dump(mode="json"),
+        "scores": scores if scores is not None else scores_of(payload),
         "ruleset_version": rules.RULESET_VERSION,
     }
 
 
-def new_assessment(principal: Principal, payload: AssessmentIn) -> dict[str, Any]:
+def scores_of(payload: AssessmentIn) -> dict[str, Any]:
+    return rules.compute_scores(payload).model_dump(mode="json")
+
+
+def new_assessment(
+    principal: Principal, payload: AssessmentIn, scores: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The row ``create_assessment`` inserts (for callers that insert it with other rows)."""
-    return assessment_row(payload) | {
+    return assessment_row(payload, scores) | {
         "id": uuid.uuid4(),
         "tenant_id": principal.tenant_id,
         "created_by_client_id": principal.client_id,
@@ -51,10 +58,13 @@ def new_assessment(principal: Principal, payload: AssessmentIn) -> dict[str, Any
 
 
 async def create_assessment(
-    session: AsyncSession, principal: Principal, payload: AssessmentIn
+    session: AsyncSession,
+    principal: Principal,
+    payload: AssessmentIn,
+    scores: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Insert one assessment with a single Core INSERT (no ORM unit of work on the hot path)."""
-    row = new_assessment(principal, payload)
+    row = new_assessment(principal, payload, scores)
     await session.execute(insert(ASSESSMENT_TABLE), row)
     return row
 

@@ -121,10 +121,15 @@ def _suggestion(evaluation: dict[str, Any], phase: Phase, revision: int) -> dict
 
 
 async def _load_assessment(
-    session: AsyncSession, principal: Principal, payload: PlanCreate, inserts: InsertBatch
+    session: AsyncSession,
+    principal: Principal,
+    payload: PlanCreate,
+    inserts: InsertBatch,
+    evaluation: dict[str, Any] | None,
 ) -> tuple[uuid.UUID, AssessmentIn]:
     if payload.assessment is not None:
-        row = assessments.new_assessment(principal, payload.assessment)
+        scores = evaluation["scores"] if evaluation is not None else None  # not computed twice
+        row = assessments.new_assessment(principal, payload.assessment, scores)
         inserts.add(assessments.ASSESSMENT_TABLE, row)  # written with the plan
         return row["id"], payload.assessment
     assessment_id = payload.assessment_id or uuid.UUID(int=0)  # set: PlanCreate checks one
@@ -181,8 +186,14 @@ async def create_plan(
     """``evaluation``: the caller's evaluation of ``payload.assessment`` (JSON form), when it
     already has one; it is not evaluated twice."""
     inserts = InsertBatch()
-    assessment_id, assessment = await _load_assessment(session, principal, payload, inserts)
-    if evaluation is None or payload.assessment is None:
+    if payload.assessment is None:
+        evaluation = None  # the stored assessment is evaluated below
+    elif evaluation is None:
+        evaluation = _evaluate(payload.assessment)
+    assessment_id, assessment = await _load_assessment(
+        session, principal, payload, inserts, evaluation
+    )
+    if evaluation is None:
         evaluation = _evaluate(assessment)
     now = utc_now()
     plan_id = uuid.uuid4()
@@ -423,9 +434,11 @@ async def reassess(
         )
     if PlanStatus(row["status"]) not in PHASE_CHANGE_STATUSES:
         raise TransitionNotAllowed(f"A '{row['status']}' plan cannot be reassessed.", allowed=[])
-    stored = await assessments.create_assessment(session, principal, assessment)
     if evaluation is None:
         evaluation = _evaluate(assessment)
+    stored = await assessments.create_assessment(
+        session, principal, assessment, evaluation["scores"]
+    )
     number = row["revision"] + 1
     diff = diff_evaluations(row["evaluation"], evaluation, previous_revision=row["revision"])
     phase = Phase(row["current_phase"])

@@ -10,9 +10,11 @@ from collections import deque
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
-from app.schemas.assessment import ASSESSMENT_EXAMPLE
+from app.rules import compute_scores
+from app.schemas.assessment import ASSESSMENT_EXAMPLE, AssessmentIn
 from app.schemas.plan_vocab import Phase, PlanStatus
 from app.services.lifecycle import PHASE_TRANSITIONS, STATUS_TRANSITIONS
 from tests.conftest import KeyMaker
@@ -86,6 +88,10 @@ async def test_create_inline_stores_assessment_and_plan(
     # The inline assessment was stored in the same transaction and is readable.
     stored = await client.get(f"/v1/assessments/{plan['assessment_id']}", headers=auth)
     assert stored.status_code == 200
+    # with its derived scores, the same the plan's evaluation shows (computed once)
+    direct = compute_scores(AssessmentIn.model_validate_json(orjson.dumps(assessment())))
+    assert stored.json()["scores"] == direct.model_dump(mode="json")
+    assert stored.json()["scores"] == plan["evaluation"]["scores"]
     read = await client.get(response.headers["location"], headers=auth)
     assert read.json() == plan
     assert read.headers["etag"] == response.headers["etag"]
