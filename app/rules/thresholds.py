@@ -246,6 +246,16 @@ LFT_MAX_AGE_DAYS = _t(
     "Label says baseline and periodic LFTs; the 30-day window is a convention",
 )
 
+ECG_MAX_AGE_DAYS = _t(
+    "ecg_max_age_days",
+    30,
+    "days",
+    ("KRANTZ09",),
+    False,
+    "The methadone panel's 30-day ECG window, applied to lofexidine (also QT-prolonging) "
+    "by analogy",
+)
+
 # Naltrexone (V13).
 NTX_OPIOID_FREE_DAYS = _t(
     "ntx_opioid_free_days", 10, "days", ("VIVITROL-PI",), True, "Upper end of the 7-10 days"

@@ -990,6 +990,31 @@ CASES: list[Case] = [
         at("lofexidine", "consider"),
     ),
     C("LOF-04", "QTc 420 silent", {}, False),
+    # ECG before treatment and within 30 days [KRANTZ09], applied to lofexidine by analogy.
+    C(
+        "LOF-04",
+        "QTc 400 days old: consider, repeat the ECG",
+        {"labs": {"collected_at": "2025-10-22T13:45:00Z"}, "considering": ["lofexidine"]},
+        True,
+        lambda ev: (
+            status(ev, "lofexidine") == "consider"
+            and "days old: repeat the ECG" in detail(ev, "lofexidine")
+        ),
+    ),
+    C(
+        "LOF-04",
+        "old tracing with QTc 500 still avoid",
+        {"labs": {"collected_at": "2025-10-22T13:45:00Z", "qtc_ms": 500}},
+        True,
+        at("lofexidine", "avoid"),
+    ),
+    C(
+        "LOF-04",
+        "undated QTc: consider, date reported missing",
+        {"labs": {"collected_at": None}, "considering": ["lofexidine"]},
+        True,
+        lambda ev: status(ev, "lofexidine") == "consider" and "/labs/collected_at" in missing(ev),
+    ),
     # ---- LOF-05 avoid list [LUCEMYRA-PI]
     C(
         "LOF-05",

@@ -294,6 +294,23 @@ def _lof_04(f: Facts, out: Findings) -> bool:
             "No QTc on file: ECG before the first dose.",
         )
         return True
+    age = f.flat["derived.lab_age_days"]
+    if age is None or age > th.ECG_MAX_AGE_DAYS.value:
+        # An old tracing is not today's QTc (kratom and withdrawal both move it).
+        if age is None:
+            out.missing("/labs/collected_at", "The QTc's date decides whether it is current.")
+        out.recommend(
+            STABILIZATION,
+            _LOF,
+            MEDICATION,
+            _LOF_TITLE,
+            CONSIDER,
+            f"QTc {qtc.value:g} ms is "
+            + ("undated" if age is None else f"{age:g} days old")
+            + ": repeat the ECG before the first dose.",
+        )
+        if qtc.band != "high_risk":
+            return True
     if qtc.band == "high_risk":
         out.recommend(
             STABILIZATION,
@@ -319,19 +336,31 @@ def _lof_04(f: Facts, out: Findings) -> bool:
 
 LOF_04 = rule(
     "LOF-04",
+    revision=2,
     family=Family.stabilization,
     title="Lofexidine and QTc",
-    summary="QTc >= 500 ms: avoid; prolonged QTc or no ECG: at most consider.",
+    summary="QTc >= 500 ms: avoid; prolonged QTc, no ECG, or an ECG older than 30 days or "
+    "undated: at most consider.",
     rationale="Lofexidine prolongs QTcF by about 7-9 ms at therapeutic doses, with QT cases "
     "reported alongside methadone; kratom itself prolongs QTc.",
-    reads=("scores.qtc.category", "/labs/qtc_ms", "scores.qtc.threshold_ms"),
+    reads=(
+        "scores.qtc.category",
+        "/labs/qtc_ms",
+        "scores.qtc.threshold_ms",
+        "derived.lab_age_days",
+    ),
     cites=(
         _LABEL,
         Cite("RAUTAHARJU09", "Prolonged QTc >= 450 ms men, >= 460 ms women"),
-        Cite("KRANTZ09", "QTc > 500 ms high risk"),
+        Cite("KRANTZ09", "QTc > 500 ms high risk; ECG before treatment and within 30 days"),
     ),
     limitations=_OFF_LABEL,
-    thresholds=(th.QTC_PROLONGED_MALE, th.QTC_PROLONGED_FEMALE, th.QTC_HIGH_RISK),
+    thresholds=(
+        th.QTC_PROLONGED_MALE,
+        th.QTC_PROLONGED_FEMALE,
+        th.QTC_HIGH_RISK,
+        th.ECG_MAX_AGE_DAYS,
+    ),
     apply=_lof_04,
 )
 
