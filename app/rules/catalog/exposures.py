@@ -226,9 +226,10 @@ PRG_01 = rule(
         "Extrapolated from opioid use disorder in pregnancy; no kratom-specific data [L].",
         "Sending withdrawal-only plans to 4-WM is the conservative reading of an "
         "ASAM-derived disposition table (another reading gives 3.7-WM).",
-        "ACOG asks for at least mild withdrawal (COWS >= 5) before the first buprenorphine "
-        "dose; the engine keeps its general induction gate (COWS >= 8, BUP-02), the stricter "
-        "reading against precipitated withdrawal [L].",
+        "ACOG asks for at least mild withdrawal before the first buprenorphine dose (COWS >= "
+        "5 is our reading of 'mild' from the COWS bands, not ACOG's number); the engine keeps "
+        "its general induction gate (COWS >= 8, BUP-02), the stricter reading against "
+        "precipitated withdrawal [L].",
     ),
     apply=_prg_01,
 )
