@@ -260,6 +260,17 @@ async def test_no_prefetch_and_no_fhir_server_is_412(client: httpx.AsyncClient, 
     assert response.status_code == 412
 
 
+#: A fhirServer with its token, for calls whose prefetch is incomplete.
+FHIR_SERVER: dict[str, Any] = {
+    "fhirServer": "http://ehr.test/fhir",
+    "fhirAuthorization": {
+        "access_token": "secret-token",
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "patient/*.read",
+        "subject": "kratom-cds",
+    },
+}
 OUTCOME = {
     "resourceType": "OperationOutcome",
     "issue": [{"severity": "error", "code": "timeout", "diagnostics": "query timed out"}],
@@ -278,14 +289,7 @@ async def test_an_operation_outcome_in_place_of_a_prefetch_is_no_data(
     # ... and with one, that key (only) is fetched.
     body = hook_request(
         prefetch=prefetch,
-        fhirServer="http://ehr.test/fhir",
-        fhirAuthorization={
-            "access_token": "secret-token",
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "scope": "patient/*.read",
-            "subject": "kratom-cds",
-        },
+        **FHIR_SERVER,
     )
     answered = await post(client, ehr, PV_PATH, body)
     assert answered.status_code == 200, answered.text
@@ -298,14 +302,7 @@ async def test_missing_prefetch_is_fetched_from_fhir_server(
 ) -> None:
     body = hook_request(
         prefetch={"patient": full_prefetch()["patient"]},
-        fhirServer="http://ehr.test/fhir",
-        fhirAuthorization={
-            "access_token": "secret-token",
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "scope": "patient/*.read",
-            "subject": "kratom-cds",
-        },
+        **FHIR_SERVER,
     )
     response = await post(client, ehr, PV_PATH, body)
     assert response.status_code == 200, response.text

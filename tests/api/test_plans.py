@@ -59,6 +59,14 @@ async def patch(
     )
 
 
+DECISION = {
+    "decision": "accepted",
+    "reason_code": "agree_with_recommendation",
+    "text": "discussed with patient",
+    "clinician_id": "npi:1234567893",
+}
+
+
 def codes(evaluation: dict[str, Any]) -> dict[str, str]:
     return {r["code"]: r["status"] for p in evaluation["phases"] for r in p["recommendations"]}
 
@@ -361,12 +369,7 @@ async def test_decisions_are_recorded_and_carried_forward(
     plan = await create(client, auth, status="active")
     plan_id = plan.json()["id"]
     code = next(iter(codes(plan.json()["evaluation"])))
-    decision = {
-        "decision": "accepted",
-        "reason_code": "agree_with_recommendation",
-        "text": "discussed with patient",
-        "clinician_id": "npi:1234567893",
-    }
+    decision = DECISION
     put = await client.put(
         f"/v1/plans/{plan_id}/recommendations/{code}/decision", json=decision, headers=auth
     )
@@ -545,11 +548,7 @@ async def test_a_plan_entered_in_error_is_kept_but_not_acted_on(
     marked = await patch(client, auth, plan, {"status": "entered_in_error"})
     assert marked.status_code == 200, marked.text
     etag = marked.headers["etag"]
-    decision = {
-        "decision": "accepted",
-        "reason_code": "agree_with_recommendation",
-        "clinician_id": "npi:1234567893",
-    }
+    decision = DECISION
     consent = {
         "consent_ref": "Consent/c-1",
         "scope": "tpo",

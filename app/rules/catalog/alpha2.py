@@ -18,6 +18,7 @@ from app.rules.define import (
 )
 from app.rules.facts import Facts
 from app.rules.findings import Findings
+from app.schemas.evaluation import Status
 
 _LOF = "lofexidine"
 _LOF_TITLE = "Lofexidine"
@@ -31,6 +32,14 @@ _OFF_LABEL = (
     "exist, so use for kratom is off-label.",
 )
 _BP_LOWERING = frozenset({"bp_lowering", "hr_lowering", "alpha2_agonist"})
+
+
+def _lof(out: Findings, status: Status | None, detail: str) -> None:
+    out.recommend(STABILIZATION, _LOF, MEDICATION, _LOF_TITLE, status, detail)
+
+
+def _clo(out: Findings, status: Status | None, detail: str) -> None:
+    out.recommend(STABILIZATION, _CLO, MEDICATION, _CLO_TITLE, status, detail)
 
 
 def _vitals_gap(f: Facts, out: Findings, drug: str) -> list[str]:
@@ -103,7 +112,7 @@ def _lof_01(f: Facts, out: Findings) -> bool:
     )
     if caps:
         detail += " " + "; ".join(caps).capitalize() + "."
-    out.recommend(STABILIZATION, _LOF, MEDICATION, _LOF_TITLE, status, detail)
+    _lof(out, status, detail)
     return status is RECOMMENDED
 
 
@@ -143,11 +152,8 @@ LOF_01 = rule(
 
 def _lof_02(f: Facts, out: Findings) -> bool:
     if _vitals_gap(f, out, "lofexidine"):
-        out.recommend(
-            STABILIZATION,
-            _LOF,
-            MEDICATION,
-            _LOF_TITLE,
+        _lof(
+            out,
             CONSIDER,
             "Vital signs missing: check heart rate and blood pressure before any dose.",
         )
@@ -175,14 +181,7 @@ def _lof_02(f: Facts, out: Findings) -> bool:
             "lofexidine now; reassess.",
             (_LOF,),
         )
-        out.recommend(
-            STABILIZATION,
-            _LOF,
-            MEDICATION,
-            _LOF_TITLE,
-            AVOID,
-            f"Hold: {text}.",
-        )
+        _lof(out, AVOID, f"Hold: {text}.")
         return True
     caution = [
         text
@@ -201,14 +200,7 @@ def _lof_02(f: Facts, out: Findings) -> bool:
         "Lofexidine: low-normal heart rate or blood pressure",
         f"{text}: recheck before each dose and consider a lower dose.",
     )
-    out.recommend(
-        STABILIZATION,
-        _LOF,
-        MEDICATION,
-        _LOF_TITLE,
-        CONSIDER,
-        f"Caution ({text}): recheck before each dose; lower dose.",
-    )
+    _lof(out, CONSIDER, f"Caution ({text}): recheck before each dose; lower dose.")
     return True
 
 
@@ -245,25 +237,11 @@ def _lof_03(f: Facts, out: Findings) -> bool:
         out.missing(
             "/medical_history/congenital_long_qt", "Congenital long QT rules out lofexidine."
         )
-        out.recommend(
-            STABILIZATION,
-            _LOF,
-            MEDICATION,
-            _LOF_TITLE,
-            CONSIDER,
-            "Congenital long QT not asked: rule it out first (label).",
-        )
+        _lof(out, CONSIDER, "Congenital long QT not asked: rule it out first (label).")
         return True
     if not h.congenital_long_qt:
         return False
-    out.recommend(
-        STABILIZATION,
-        _LOF,
-        MEDICATION,
-        _LOF_TITLE,
-        AVOID,
-        "Congenital long QT syndrome: avoid lofexidine (label).",
-    )
+    _lof(out, AVOID, "Congenital long QT syndrome: avoid lofexidine (label).")
     return True
 
 
@@ -285,25 +263,15 @@ LOF_03 = rule(
 def _lof_04(f: Facts, out: Findings) -> bool:
     qtc = f.scores.qtc
     if qtc.value is None:
-        out.recommend(
-            STABILIZATION,
-            _LOF,
-            MEDICATION,
-            _LOF_TITLE,
-            CONSIDER,
-            "No QTc on file: ECG before the first dose.",
-        )
+        _lof(out, CONSIDER, "No QTc on file: ECG before the first dose.")
         return True
     age = f.flat["derived.lab_age_days"]
     if age is None or age > th.ECG_MAX_AGE_DAYS.value:
         # An old tracing is not today's QTc (kratom and withdrawal both move it).
         if age is None:
             out.missing("/labs/collected_at", "The QTc's date decides whether it is current.")
-        out.recommend(
-            STABILIZATION,
-            _LOF,
-            MEDICATION,
-            _LOF_TITLE,
+        _lof(
+            out,
             CONSIDER,
             f"QTc {qtc.value:g} ms is "
             + ("undated" if age is None else f"{age:g} days old")
@@ -312,24 +280,10 @@ def _lof_04(f: Facts, out: Findings) -> bool:
         if qtc.band != "high_risk":
             return True
     if qtc.band == "high_risk":
-        out.recommend(
-            STABILIZATION,
-            _LOF,
-            MEDICATION,
-            _LOF_TITLE,
-            AVOID,
-            f"QTc {qtc.value:g} ms (>= 500): avoid; cardiology input.",
-        )
+        _lof(out, AVOID, f"QTc {qtc.value:g} ms (>= 500): avoid; cardiology input.")
         return True
     if qtc.band == "prolonged":
-        out.recommend(
-            STABILIZATION,
-            _LOF,
-            MEDICATION,
-            _LOF_TITLE,
-            CONSIDER,
-            f"QTc {qtc.value:g} ms (prolonged): ECG monitoring if used.",
-        )
+        _lof(out, CONSIDER, f"QTc {qtc.value:g} ms (prolonged): ECG monitoring if used.")
         return True
     return False
 
@@ -372,14 +326,7 @@ def _lof_05(f: Facts, out: Findings) -> bool:
             "/medical_history",
             "Cardiac, cerebrovascular and renal history decide whether lofexidine must be avoided.",
         )
-        out.recommend(
-            STABILIZATION,
-            _LOF,
-            MEDICATION,
-            _LOF_TITLE,
-            CONSIDER,
-            "Medical history not recorded: check the label's avoid list first.",
-        )
+        _lof(out, CONSIDER, "Medical history not recorded: check the label's avoid list first.")
         return True
     flags = (
         ("severe_coronary_insufficiency", "severe coronary insufficiency"),
@@ -407,11 +354,8 @@ def _lof_05(f: Facts, out: Findings) -> bool:
     if not conditions:
         if not unknown:
             return False
-        out.recommend(
-            STABILIZATION,
-            _LOF,
-            MEDICATION,
-            _LOF_TITLE,
+        _lof(
+            out,
             CONSIDER,
             f"Not recorded: {', '.join(unknown)}: check the label's avoid list first.",
         )
@@ -424,14 +368,7 @@ def _lof_05(f: Facts, out: Findings) -> bool:
         f"{text.capitalize()}: the lofexidine label says to avoid it.",
         (_LOF,),
     )
-    out.recommend(
-        STABILIZATION,
-        _LOF,
-        MEDICATION,
-        _LOF_TITLE,
-        AVOID,
-        f"Avoid: {text}.",
-    )
+    _lof(out, AVOID, f"Avoid: {text}.")
     return True
 
 
@@ -466,11 +403,8 @@ LOF_05 = rule(
 def _clo_01(f: Facts, out: Findings) -> bool:
     considered = "clonidine" in f.a.considering
     status = RECOMMENDED if considered and f.withdrawal_present else CONSIDER
-    out.recommend(
-        STABILIZATION,
-        _CLO,
-        MEDICATION,
-        _CLO_TITLE,
+    _clo(
+        out,
         status,
         "Off-label. 0.1-0.2 mg every 4-6 h as needed, titrated to symptoms and blood pressure; "
         "helps sweating, runny nose and GI symptoms more than anxiety, insomnia or aches. "
@@ -504,11 +438,8 @@ CLO_01 = rule(
 
 def _clo_02(f: Facts, out: Findings) -> bool:
     if _vitals_gap(f, out, "clonidine"):
-        out.recommend(
-            STABILIZATION,
-            _CLO,
-            MEDICATION,
-            _CLO_TITLE,
+        _clo(
+            out,
             CONSIDER,
             "Vital signs missing: check heart rate and blood pressure before any dose.",
         )
@@ -537,14 +468,7 @@ def _clo_02(f: Facts, out: Findings) -> bool:
         "now; reassess.",
         (_CLO,),
     )
-    out.recommend(
-        STABILIZATION,
-        _CLO,
-        MEDICATION,
-        _CLO_TITLE,
-        AVOID,
-        f"Hold: {text}.",
-    )
+    _clo(out, AVOID, f"Hold: {text}.")
     return True
 
 
