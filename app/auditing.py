@@ -120,6 +120,9 @@ AUDITED_ROUTES: dict[tuple[str, str], AuditSpec] = {
         "create", "plan_consent", id_param="plan_id"
     ),
     ("GET", "/v1/plans/{plan_id}/consents"): AuditSpec("list", "plan_consent", id_param="plan_id"),
+    ("GET", "/v1/plans/{plan_id}/consents/{consent_id}"): AuditSpec(
+        "read", "plan_consent", id_param="plan_id"
+    ),
     ("POST", "/v1/plans/{plan_id}/consents/{consent_id}/revocation"): AuditSpec(
         "update", "plan_consent", id_param="plan_id"
     ),

@@ -43,10 +43,10 @@ _PLAN_ID = Annotated[uuid.UUID, Path(description="The plan id.")]
     response_model=ConsentRead,
     responses={
         201: {
-            "description": "Recorded. `Location` points at the plan's consents.",
+            "description": "Recorded. `Location` points at the new consent.",
             "headers": {
                 "Location": {
-                    "description": "URL of the plan's consents.",
+                    "description": "URL of the consent.",
                     "schema": {"type": "string", "maxLength": 200},
                 }
             },
@@ -68,9 +68,8 @@ async def record_consent(
 
     async def create() -> Response:
         row = await service.record_consent(ctx.session, ctx.principal, plan_id, payload, utc_now())
-        return json_response(
-            row, status_code=201, headers={"Location": f"/v1/plans/{plan_id}/consents"}
-        )
+        location = f"/v1/plans/{plan_id}/consents/{row['id']}"
+        return json_response(row, status_code=201, headers={"Location": location})
 
     fingerprint = request_fingerprint("POST", request.url.path, await request.body())
     return await run_idempotent(ctx.session, ctx.principal, idempotency_key, fingerprint, create)
@@ -88,6 +87,22 @@ async def list_consents(
     """Every consent recorded on the plan, newest first, each with its status now."""
     rows = await service.list_consents(ctx.session, ctx.principal, plan_id, utc_now())
     return json_response({"items": rows})
+
+
+@router.get(
+    "/v1/plans/{plan_id}/consents/{consent_id}",
+    summary="Read a consent",
+    response_model=ConsentRead,
+    responses=problem_responses(401, 403, 404, 422, 500),
+)
+async def get_consent(
+    ctx: Annotated[RequestContext, context(Scope.plans_read)],
+    plan_id: _PLAN_ID,
+    consent_id: Annotated[uuid.UUID, Path(description="The consent record id.")],
+) -> Response:
+    """One consent recorded on the plan, with its status now."""
+    row = await service.get_consent(ctx.session, ctx.principal, plan_id, consent_id, utc_now())
+    return json_response(row)
 
 
 @router.post(

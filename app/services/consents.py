@@ -146,6 +146,32 @@ async def list_consents(
     return [consent_view(r, now) for r in await _consents(session, principal, plan_id)]
 
 
+async def get_consent(
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    consent_id: uuid.UUID,
+    now: datetime,
+) -> dict[str, Any]:
+    await plan_service.get_plan_row(session, principal, plan_id)
+    row = (
+        (
+            await session.execute(
+                select(*_CONSENT_COLUMNS).where(
+                    PlanConsent.tenant_id == principal.tenant_id,
+                    PlanConsent.plan_id == plan_id,
+                    PlanConsent.id == consent_id,
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound("No consent with this id exists on this plan.")
+    return consent_view(dict(row), now)
+
+
 async def revoke_consent(
     session: AsyncSession,
     principal: Principal,

@@ -239,11 +239,14 @@ async def test_consents_and_disclosures_are_tenant_scoped(
     client: httpx.AsyncClient, keys: dict[str, dict[str, str]], make_key: KeyMaker
 ) -> None:
     plan_id = await _plan(client, keys["clinical"], "consent-p7")
-    assert (await _consent(client, keys["clinical"], plan_id)).status_code == 201
+    recorded = await _consent(client, keys["clinical"], plan_id)
+    assert recorded.status_code == 201
     assert (await _disclose(client, keys["clinical"], plan_id)).status_code == 200
     other = await make_key(scopes=(*DEFAULT_CLIENT_SCOPES, Scope.audit_read, Scope.break_glass))
     assert (await _consent(client, other, plan_id)).status_code == 404
     assert (await client.get(f"/v1/plans/{plan_id}/consents", headers=other)).status_code == 404
+    one = recorded.headers["location"]
+    assert (await client.get(one, headers=other)).status_code == 404
     emergency = {"reason": "Unresponsive on arrival; needs current plan."}
     assert (await _disclose(client, other, plan_id, emergency=emergency)).status_code == 404
     assert await _disclosures(client, other) == []
@@ -297,3 +300,20 @@ async def test_consent_and_disclosure_posts_are_idempotent(
     assert resent.content == sent.content
     accounted = await _disclosures(client, keys["auditor"], patient_ref="consent-idem")
     assert len(accounted) == 1  # one disclosure, not two
+
+
+async def test_a_recorded_consent_is_readable_at_its_location(
+    client: httpx.AsyncClient, keys: dict[str, dict[str, str]]
+) -> None:
+    plan_id = await _plan(client, keys["clinical"], "consent-loc")
+    recorded = await _consent(client, keys["clinical"], plan_id)
+    assert recorded.status_code == 201
+    location = recorded.headers["location"]
+    assert location == f"/v1/plans/{plan_id}/consents/{recorded.json()['id']}"
+    read = await client.get(location, headers=keys["reader"])
+    assert read.status_code == 200
+    assert read.json() == recorded.json()
+    missing = await client.get(
+        f"/v1/plans/{plan_id}/consents/{uuid.uuid4()}", headers=keys["reader"]
+    )
+    assert missing.status_code == 404
