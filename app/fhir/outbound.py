@@ -21,6 +21,8 @@ RECOMMENDATION_SYSTEM: Final = f"{BASE}/CodeSystem/recommendation"
 RECOMMENDATION_STATUS_SYSTEM: Final = f"{BASE}/CodeSystem/recommendation-status"
 ALERT_SYSTEM: Final = f"{BASE}/CodeSystem/alert"
 PHASE_SYSTEM: Final = f"{BASE}/CodeSystem/treatment-phase"
+RECOMMENDATION_STATUS_EXTENSION: Final = f"{BASE}/StructureDefinition/recommendation-status"
+PHASE_EXTENSION: Final = f"{BASE}/StructureDefinition/treatment-phase"
 LEVEL_OF_CARE_SYSTEM: Final = f"{BASE}/CodeSystem/level-of-care"
 RULESET_SYSTEM: Final = "https://kratom-cds.dev/ruleset"
 PATIENT_REF_SYSTEM: Final = "https://kratom-cds.dev/patient-ref"
@@ -137,14 +139,13 @@ def care_plan(plan: Json, *, rg_ref: str | None = None, issue_refs: tuple[str, .
     for phase, rec in _recommendations(evaluation):
         not_advised = rec["status"] in ("avoid", "contraindicated")
         detail: Json = {
-            "code": {
-                "coding": [
-                    {"system": RECOMMENDATION_SYSTEM, "code": rec["code"], "display": rec["title"]},
-                    {"system": RECOMMENDATION_STATUS_SYSTEM, "code": rec["status"]},
-                    {"system": PHASE_SYSTEM, "code": phase},
-                ],
-                "text": rec["title"],
-            },
+            # One concept (codings of a CodeableConcept are synonyms): the recommendation. Its
+            # status and treatment phase are separate facts, carried as extensions.
+            "extension": [
+                {"url": RECOMMENDATION_STATUS_EXTENSION, "valueCode": rec["status"]},
+                {"url": PHASE_EXTENSION, "valueCode": phase},
+            ],
+            "code": _concept(RECOMMENDATION_SYSTEM, rec["code"], rec["title"]),
             "status": "not-started",
             "description": _describe(rec),
         }

@@ -242,8 +242,17 @@ async def test_plan_as_fhir_bundle(client: httpx.AsyncClient, auth: dict[str, st
     assert care_plan["intent"] == "plan"
     recommendations = [r for p in plan["evaluation"]["phases"] for r in p["recommendations"]]
     assert len(care_plan["activity"]) == len(recommendations)
+    phase_of = {r["code"]: p["phase"] for p in plan["evaluation"]["phases"]
+                for r in p["recommendations"]}  # fmt: skip
     for activity, rec in zip(care_plan["activity"], recommendations, strict=True):
-        assert activity["detail"]["code"]["coding"][0]["code"] == rec["code"]
+        # one concept per code (codings are synonyms); status and phase as extensions
+        assert [c["code"] for c in activity["detail"]["code"]["coding"]] == [rec["code"]]
+        extensions = {e["url"].rsplit("/", 1)[1]: e["valueCode"]
+                      for e in activity["detail"]["extension"]}  # fmt: skip
+        assert extensions == {
+            "recommendation-status": rec["status"],
+            "treatment-phase": phase_of[rec["code"]],
+        }
         assert activity["detail"].get("doNotPerform", False) == (
             rec["status"] in ("avoid", "contraindicated")
         )
