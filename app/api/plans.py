@@ -15,11 +15,12 @@ from app.api.responses import json_response
 from app.auditing import commit_audited
 from app.errors import problem_responses
 from app.pagination import decode_cursor, encode_cursor
+from app.privacy import privacy_block
 from app.schemas.assessment import PatientRef
 from app.schemas.base import UtcInstantQuery
 from app.schemas.plan import (
     DecisionIn,
-    DecisionRead,
+    DecisionRecorded,
     HistoryPage,
     PlanCreate,
     PlanPage,
@@ -250,13 +251,14 @@ async def get_plan_revision(
 async def get_plan_history(ctx: _READ, plan_id: _PLAN_ID) -> Response:
     """Every change (creation, status, phase, reassessment, decision, relapse-plan edit) with
     who (client and end user) and when."""
-    return json_response({"items": await service.history(ctx.session, ctx.principal, plan_id)})
+    items = await service.history(ctx.session, ctx.principal, plan_id)
+    return json_response({"items": items, "privacy": privacy_block()})
 
 
 @router.put(
     "/v1/plans/{plan_id}/recommendations/{code}/decision",
     summary="Record a clinician decision on a recommendation",
-    response_model=DecisionRead,
+    response_model=DecisionRecorded,
     responses={
         200: {"description": "Recorded.", "headers": _ETAG_HEADER},
         **problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 500),

@@ -184,6 +184,12 @@ class DecisionRead(ReadModel):
     decided_at: datetime
 
 
+class DecisionRecorded(DecisionRead):
+    """The answer to recording a decision: the decision, with the plan's privacy labels."""
+
+    privacy: Privacy
+
+
 class FollowUpItem(ReadModel):
     kind: Literal["visit", "lab", "reassessment"] = Field(description="What is due.")
     code: str = Field(max_length=64, description="Stable code of the item.")
@@ -272,6 +278,7 @@ class RevisionRead(ReadModel):
     diff: RevisionDiff | None = Field(default=None, description="Null for revision 1.")
     suggested_phase_transition: PhaseSuggestion | None = None
     created_at: datetime
+    privacy: Privacy
 
 
 class RevisionPage(ReadModel):
@@ -289,3 +296,4 @@ class HistoryEvent(ReadModel):
 
 class HistoryPage(ReadModel):
     items: list[HistoryEvent] = Field(max_length=1000)
+    privacy: Privacy

@@ -486,6 +486,7 @@ async def reassess(
         "diff": diff,
         "suggested_phase_transition": suggestion,
         "created_at": now,
+        "privacy": privacy_block(),
     }
     return await get_plan(session, principal, plan_id), revision
 
@@ -587,6 +588,7 @@ async def record_decision(
         "text": payload.text,
         "clinician_id": payload.clinician_id,
         "made_at_revision": row["revision"],
+        "privacy": privacy_block(),
         "decided_at": now,
     }
     return decision, row["version"] + 1  # the plan's new version, for the response's ETag
@@ -650,6 +652,7 @@ async def list_revisions(
             "diff": r["diff"],
             "suggested_phase_transition": r["suggested_phase"],
             "created_at": r["created_at"],
+            "privacy": privacy_block(),
         }
         for r in rows
     ]

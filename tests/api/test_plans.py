@@ -568,3 +568,30 @@ async def test_a_plan_entered_in_error_is_kept_but_not_acted_on(
     read = await client.get(f"/v1/plans/{plan_id}", headers=auth)
     assert read.status_code == 200  # kept for the record
     assert read.headers["etag"] == etag  # and unchanged
+
+
+async def test_every_plan_representation_carries_the_privacy_labels(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    # 42 CFR Part 2: revisions, history and decisions carry SUD data too.
+    plan = await create(client, auth, status="active")
+    plan_id = plan.json()["id"]
+    code = next(iter(codes(plan.json()["evaluation"])))
+    answers = [
+        await client.post(
+            f"/v1/plans/{plan_id}/reassessments", json={"assessment": assessment()}, headers=auth
+        ),
+        await client.get(f"/v1/plans/{plan_id}/revisions/1", headers=auth),
+        await client.get(f"/v1/plans/{plan_id}/history", headers=auth),
+        await client.put(
+            f"/v1/plans/{plan_id}/recommendations/{code}/decision", json=DECISION, headers=auth
+        ),
+    ]
+    listed = await client.get(f"/v1/plans/{plan_id}/revisions", headers=auth)
+    for answer in (*answers, listed):
+        assert answer.status_code in (200, 201), answer.text
+    assert len(listed.json()["items"]) == 2
+    for body in [a.json() for a in answers] + listed.json()["items"]:
+        labels = {label["code"] for label in body["privacy"]["security_labels"]}
+        assert labels == {"R", "SUD", "42CFRPart2", "NORDSCLCD"}
+        assert "42 CFR part 2" in body["privacy"]["redisclosure_notice"]
