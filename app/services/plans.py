@@ -434,6 +434,18 @@ async def reassess(
         )
     if PlanStatus(row["status"]) not in PHASE_CHANGE_STATUSES:
         raise TransitionNotAllowed(f"A '{row['status']}' plan cannot be reassessed.", allowed=[])
+    if assessment.assessed_at < datetime.fromisoformat(row["evaluation"]["evaluated_at"]):
+        # A backdated reassessment would read as a trend in the wrong direction and move the
+        # follow-up schedule back.
+        raise RequestInvalid(
+            [
+                {
+                    "pointer": "/assessment/assessed_at",
+                    "detail": "A reassessment cannot be dated before the plan's current revision.",
+                    "type": "cross_field",
+                }
+            ]
+        )
     if evaluation is None:
         evaluation = _evaluate(assessment)
     stored = await assessments.create_assessment(

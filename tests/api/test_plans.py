@@ -595,3 +595,21 @@ async def test_every_plan_representation_carries_the_privacy_labels(
         labels = {label["code"] for label in body["privacy"]["security_labels"]}
         assert labels == {"R", "SUD", "42CFRPart2", "NORDSCLCD"}
         assert "42 CFR part 2" in body["privacy"]["redisclosure_notice"]
+
+
+async def test_a_backdated_reassessment_is_refused(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    plan = await create(client, auth, status="active")
+    plan_id = plan.json()["id"]
+    earlier = assessment() | {"assessed_at": "2026-11-20T09:00:00Z"}
+    refused = await client.post(
+        f"/v1/plans/{plan_id}/reassessments", json={"assessment": earlier}, headers=auth
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["pointer"] == "/assessment/assessed_at"
+    later = assessment() | {"assessed_at": "2026-11-27T09:00:00Z"}
+    accepted = await client.post(
+        f"/v1/plans/{plan_id}/reassessments", json={"assessment": later}, headers=auth
+    )
+    assert accepted.status_code == 201, accepted.text
