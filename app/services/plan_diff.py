@@ -14,14 +14,29 @@ def _recommendations(evaluation: dict[str, Any]) -> dict[tuple[str, str], dict[s
 
 
 def _alerts(evaluation: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {alert["code"]: alert for alert in evaluation.get("alerts", [])}
+    # Alerts come most severe first; of two with one code, the more severe one stands.
+    found: dict[str, dict[str, Any]] = {}
+    for alert in evaluation.get("alerts", []):
+        found.setdefault(alert["code"], alert)
+    return found
+
+
+def _alert_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Same code, but raised by another rule, at another severity or with another title
+    (e.g. physiological instability escalating from NEWS2 5-6 to NEWS2 >= 7)."""
+    return any(old.get(k) != new.get(k) for k in ("severity", "rule_id", "title"))
 
 
 def _numbers(score: Any) -> dict[str, Any]:
     """The comparable parts of one score: its numeric value(s) and its band or category."""
     if not isinstance(score, dict):
         return {}
-    keys = ("total", "value", "count", "band", "category", "risk_level", "severity", "positive")
+    keys = (
+        "total", "value", "count", "band", "category", "risk_level", "severity", "positive",
+        # parts a clinician follows even when the headline value stays put
+        "alt_x_uln", "ast_x_uln", "alp_x_uln", "bilirubin_x_uln", "hys_law_range", "item9",
+        "red_flags",
+    )  # fmt: skip
     return {k: score[k] for k in keys if k in score and score[k] is not None}
 
 
@@ -85,9 +100,16 @@ def diff_evaluations(
                 if c not in new_alerts
             ],
             "changed": [
-                {"code": c, "from": old_alerts[c].get("severity"), "to": a.get("severity")}
+                {
+                    "code": c,
+                    "from": old_alerts[c].get("severity"),
+                    "to": a.get("severity"),
+                    "from_rule": old_alerts[c].get("rule_id"),
+                    "to_rule": a.get("rule_id"),
+                    "title": a.get("title"),
+                }
                 for c, a in new_alerts.items()
-                if c in old_alerts and old_alerts[c].get("severity") != a.get("severity")
+                if c in old_alerts and _alert_changed(old_alerts[c], a)
             ],
         },
         "level_of_care": {"from": old_loc, "to": new_loc} if old_loc != new_loc else None,
