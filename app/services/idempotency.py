@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+import orjson
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +39,13 @@ class IdempotencyInProgress(DomainError):
 
 
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
+    """The same request means the same JSON, not the same bytes: a retry that re-serialises
+    the body (other whitespace or key order) is still the same request."""
+    try:
+        canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONDecodeError:
+        canonical = body  # refused by validation anyway
+    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), canonical])).hexdigest()
 
 
 def _replay(record: IdempotencyRecord) -> Response:
@@ -57,27 +64,35 @@ async def _claim(
     session: AsyncSession, principal: Principal, key: str, fingerprint: str
 ) -> Response | None:
     """Claim the key (committed), or answer from an earlier request with it."""
-    try:
-        await session.execute(
-            insert(IdempotencyRecord).values(
-                id=uuid.uuid4(),
-                client_id=principal.client_id,
-                key=key,
-                request_hash=fingerprint,
-                created_at=utc_now(),
+    record = None
+    for _attempt in range(3):
+        try:
+            await session.execute(
+                insert(IdempotencyRecord).values(
+                    id=uuid.uuid4(),
+                    client_id=principal.client_id,
+                    key=key,
+                    request_hash=fingerprint,
+                    created_at=utc_now(),
+                )
             )
-        )
-        await session.commit()
-        return None
-    except IntegrityError:
-        await session.rollback()
-    record = (
-        await session.execute(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.client_id == principal.client_id, IdempotencyRecord.key == key
+            await session.commit()
+            return None
+        except IntegrityError:
+            await session.rollback()
+        record = (
+            await session.execute(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.client_id == principal.client_id,
+                    IdempotencyRecord.key == key,
+                )
             )
-        )
-    ).scalar_one()
+        ).scalar_one_or_none()
+        if record is not None:
+            break
+        # The holder failed and released the key between our insert and our read: claim again.
+    if record is None:
+        raise IdempotencyInProgress("A request with this Idempotency-Key is still in progress.")
     if record.request_hash != fingerprint:
         raise RequestInvalid(
             [

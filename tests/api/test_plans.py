@@ -12,10 +12,15 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import delete, select
 
+from app.models import IdempotencyRecord
 from app.rules import compute_scores
 from app.schemas.assessment import ASSESSMENT_EXAMPLE, AssessmentIn
 from app.schemas.plan_vocab import Phase, PlanStatus
+from app.services import idempotency
+from app.services.clients import principal_for_key
 from app.services.lifecycle import PHASE_TRANSITIONS, STATUS_TRANSITIONS
 from tests.conftest import KeyMaker
 
@@ -463,6 +468,51 @@ async def test_idempotent_replay_is_byte_for_byte(
     )
     assert other.status_code == 422
     assert other.json()["errors"][0]["pointer"] == "header:Idempotency-Key"
+
+
+async def test_a_retry_that_reserialises_the_body_is_the_same_request(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    key = {"Idempotency-Key": f"key-{uuid.uuid4()}", "Content-Type": "application/json"}
+    body = {"status": "draft", "assessment": assessment("p-idem-json")}
+    first = await client.post("/v1/plans", content=orjson.dumps(body), headers=auth | key)
+    pretty = orjson.dumps(dict(reversed(body.items())), option=orjson.OPT_INDENT_2)
+    again = await client.post("/v1/plans", content=pretty, headers=auth | key)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.content == first.content
+    assert again.headers["idempotent-replayed"] == "true"
+
+
+async def test_a_key_released_by_a_failed_holder_is_claimed_again(
+    app: FastAPI, make_key: KeyMaker
+) -> None:
+    # The race: our insert hits the holder's claim, then the holder fails and deletes it
+    # before we read it. That was a 500 (scalar_one on no row); now the key is claimed.
+    headers = await make_key()
+    async with app.state.db.session(write=False) as session:
+        principal = await principal_for_key(session, headers["Authorization"].split()[1])
+    assert principal is not None
+    key = f"race-{uuid.uuid4().hex}"
+    async with app.state.db.session(write=True) as session:
+        await idempotency._claim(session, principal, key, "holder")
+
+    async with app.state.db.session(write=True) as session:
+        rollback = session.rollback
+
+        async def holder_releases_meanwhile() -> None:
+            await rollback()
+            await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.key == key))
+            await session.commit()
+
+        session.rollback = holder_releases_meanwhile  # type: ignore[method-assign]
+        assert await idempotency._claim(session, principal, key, "second") is None
+    async with app.state.db.session(write=False) as session:
+        stored = (
+            await session.execute(
+                select(IdempotencyRecord.request_hash).where(IdempotencyRecord.key == key)
+            )
+        ).scalar_one()
+    assert stored == "second"
 
 
 async def test_idempotency_keys_are_scoped_per_client(
