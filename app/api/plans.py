@@ -161,7 +161,8 @@ async def update_plan(
 ) -> Response:
     """Status changes follow FHIR CarePlan semantics: draft -> active | revoked; active ->
     on_hold | completed | revoked; on_hold -> active | completed | revoked; any ->
-    entered_in_error. Phases move forward one at a time, or back to stabilization on relapse.
+    entered_in_error. Phases move forward one at a time, back to stabilization on relapse, or
+    from aftercare back to behavioral therapy.
     An illegal change is 409 and lists the allowed ones."""
     row = await service.update_plan(
         ctx.session, ctx.principal, plan_id, payload, if_match=if_match, user_id=user_id
