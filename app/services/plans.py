@@ -488,7 +488,7 @@ async def reassess(
             updated_at=now,
         )
     )
-    await _end_stale_decisions(session, principal, plan_id, evaluation, number)
+    await _end_stale_decisions(session, principal, plan_id, evaluation, number, user_id=user_id)
     await _event(session, principal, plan_id, "reassessed", {"revision": number}, user_id=user_id)
     revision = {
         "number": number,
@@ -517,9 +517,12 @@ async def _end_stale_decisions(
     plan_id: uuid.UUID,
     evaluation: dict[str, Any],
     revision: int,
+    *,
+    user_id: str | None,
 ) -> None:
     """A decision carries forward only while the same recommendation (code and status) stays."""
     statuses = recommendation_statuses(evaluation)
+    ended = []
     for decision in await active_decisions(session, principal, plan_id):
         if statuses.get(decision["recommendation_code"]) != decision["recommendation_status"]:
             await session.execute(
@@ -531,6 +534,18 @@ async def _end_stale_decisions(
                 )
                 .values(ended_at_revision=revision)
             )
+            ended.append(
+                {
+                    "recommendation_code": decision["recommendation_code"],
+                    "decision": decision["decision"],
+                    "was": decision["recommendation_status"],
+                    "now": statuses.get(decision["recommendation_code"]),
+                }
+            )
+    if ended:
+        # The reassessment changed what these decisions were about: they no longer apply.
+        changes = {"revision": revision, "decisions": ended}
+        await _event(session, principal, plan_id, "decisions_ended", changes, user_id=user_id)
 
 
 async def record_decision(
@@ -588,6 +603,7 @@ async def record_decision(
             "recommendation_code": code,
             "decision": payload.decision.value,
             "reason_code": payload.reason_code.value,
+            "text": payload.text,
             "clinician_id": payload.clinician_id,
         },
         user_id=user_id,
@@ -630,7 +646,10 @@ async def replace_relapse_plan(
         principal,
         plan_id,
         "relapse_prevention_updated",
-        {"sections": sorted(k for k, v in payload.model_dump().items() if v)},
+        {
+            "sections": sorted(k for k, v in payload.model_dump().items() if v),
+            "previous": row.get("relapse_prevention"),  # the history can show what was replaced
+        },
         user_id=user_id,
     )
     return await get_plan(session, principal, plan_id)

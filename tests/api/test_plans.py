@@ -663,3 +663,45 @@ async def test_a_backdated_reassessment_is_refused(
         f"/v1/plans/{plan_id}/reassessments", json={"assessment": later}, headers=auth
     )
     assert accepted.status_code == 201, accepted.text
+
+
+async def test_history_keeps_what_each_change_replaced_or_ended(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    plan = await create(client, auth, status="active")
+    plan_id = plan.json()["id"]
+    statuses = codes(plan.json()["evaluation"])
+    assert statuses["buprenorphine"] == "recommended"
+    put = await client.put(
+        f"/v1/plans/{plan_id}/recommendations/buprenorphine/decision", json=DECISION, headers=auth
+    )
+    assert put.status_code == 200, put.text
+    url = f"/v1/plans/{plan_id}/relapse-prevention"
+    first = await client.put(
+        url, json={"triggers": ["payday"]}, headers=auth | {"If-Match": put.headers["etag"]}
+    )
+    second = await client.put(
+        url, json={"triggers": ["work stress"]}, headers=auth | {"If-Match": first.headers["etag"]}
+    )
+    assert second.status_code == 200, second.text
+    # RR 6 (opioid toxicity) is an emergency: starting buprenorphine is deferred (consider),
+    # so the decision on it no longer applies, and the history says so.
+    changed = assessment() | {"vitals": {**assessment()["vitals"], "respiratory_rate_per_min": 6}}
+    reassessed = await client.post(
+        f"/v1/plans/{plan_id}/reassessments", json={"assessment": changed}, headers=auth
+    )
+    assert reassessed.status_code == 201, reassessed.text
+    events = (await client.get(f"/v1/plans/{plan_id}/history", headers=auth)).json()["items"]
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        by_kind.setdefault(event["kind"], []).append(event["changes"])
+    assert by_kind["decision"][0]["text"] == DECISION["text"]
+    edits = by_kind["relapse_prevention_updated"]
+    assert [e["previous"]["triggers"] if e["previous"] else None for e in edits][-1] == ["payday"]
+    (ended,) = by_kind["decisions_ended"]
+    assert ended["revision"] == 2
+    assert ended["decisions"][0]["recommendation_code"] == "buprenorphine"
+    assert (ended["decisions"][0]["was"], ended["decisions"][0]["now"]) == (
+        "recommended",
+        "consider",
+    )
