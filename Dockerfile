@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build: podman build --isolation=chroot -t kratom-cds .   (see README, "Container image")
+# Build: podman build --format docker --isolation=chroot -t kratom-cds .   (see README)
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /srv
@@ -22,11 +22,13 @@ ENV PATH="/opt/venv/bin:$PATH" \
     PYTHONDONTWRITEBYTECODE=1 \
     KRATOM_CDS_HOST=0.0.0.0 \
     KRATOM_CDS_DATABASE_URL=sqlite+aiosqlite:////srv/data/kratom_cds.db \
-    KRATOM_CDS_MIGRATE_ON_START=true
+    KRATOM_CDS_MIGRATE_ON_START=true \
+    KRATOM_CDS_BOOTSTRAP_DEV_KEY=false
 USER 10001:10001
 EXPOSE 8000
+# The probe follows KRATOM_CDS_PORT when an operator changes it.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"]
+    CMD ["python", "-c", "import os,sys,urllib.request; port=os.environ.get('KRATOM_CDS_PORT','8000'); sys.exit(urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=2).status != 200)"]
 # Set KRATOM_CDS_MIGRATE_ON_START=false to run `kratom-cds migrate` as a separate release step.
 ENTRYPOINT ["kratom-cds"]
 CMD ["serve"]

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
+from pydantic import ValidationError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from app.config import Settings, get_settings
 from app.migrations_state import PROJECT_ROOT, alembic_config
@@ -128,8 +130,6 @@ def openapi_document() -> bytes:
 
 def _evaluate(path: Path, *, as_json: bool) -> int:
     """Validate an assessment file as the API does and print its evaluation; nothing stored."""
-    from pydantic import ValidationError
-
     from app import rules
     from app.errors import field_errors
     from app.report import render_text
@@ -258,6 +258,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     openapi.add_argument("--output", type=Path, default=PROJECT_ROOT / "openapi.json")
 
     args = parser.parse_args(argv)
+    try:
+        return _run(args, parser)
+    except (OSError, ValidationError, SQLAlchemyError) as exc:
+        print(f"kratom-cds {args.command}: {_explain(exc)}", file=sys.stderr)
+        return 2
+
+
+def _explain(exc: BaseException) -> str:
+    """A sentence for a mistake in a file, a setting or the database, without a traceback
+    (and without the values involved: a database URL or setting may hold a password)."""
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"cannot use{where}: {exc.strerror or type(exc).__name__}."
+    if isinstance(exc, ValidationError):
+        names = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
+        return (
+            "invalid setting(s) "
+            + ", ".join(f"KRATOM_CDS_{n.upper()}" for n in names)
+            + " (see the README, Settings)."
+        )
+    if isinstance(exc, ArgumentError):
+        return "KRATOM_CDS_DATABASE_URL is not a database URL SQLAlchemy understands."
+    return (
+        f"the database is unreachable or not migrated ({type(exc).__name__}); check "
+        "KRATOM_CDS_DATABASE_URL and run `kratom-cds migrate`."
+    )
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "evaluate":
         return _evaluate(args.file, as_json=args.json)
     if args.command == "rules":
@@ -269,7 +298,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         migrate(settings)
         return 0
     if args.command == "create-client":
-        key = asyncio.run(_create_client(settings, args.tenant, args.name, args.scopes))
+        try:
+            key = asyncio.run(_create_client(settings, args.tenant, args.name, args.scopes))
+        except ValueError as exc:
+            parser.error(str(exc))
         print(key)
         return 0
     if args.command in ("list-clients", "rotate-client", "revoke-client"):

@@ -19,8 +19,9 @@ from app.ratelimit import LIMIT_HEADER, REMAINING_HEADER, RESET_HEADER
 DESCRIPTION = """\
 Clinical decision support for **kratom use disorder**. Send a structured assessment (vital
 signs, urine drug screen, labs, withdrawal scales, DSM-5 criteria, co-occurring conditions,
-use history, social context, preferences); get validated scores and, in later releases, a
-cited three-phase treatment plan.
+use history, social context, preferences); get validated scores, safety alerts and a cited
+three-phase treatment plan (evaluate it statelessly, or keep it as a plan with revisions,
+clinician decisions and an audit trail; CDS Hooks and FHIR R4 for EHRs).
 
 * Authentication: `Authorization: Bearer <API key>` (see the README for `kratom-cds create-client`).
 * Every error is `application/problem+json` (RFC 9457); 422 names every bad field by JSON pointer.

@@ -11,8 +11,10 @@ class CdsSettings(BaseSettings):
 
     public_base_url: str | None = Field(
         default=None,
+        pattern=r"^https?://[^/\s]+(/[^\s]*)?$",
         description="Our public base URL (e.g. https://cds.example.org). CDS Hooks JWTs must "
-        "carry `aud` = this + the path called; unset = the URL of the request as received.",
+        "carry `aud` = this + the path called; unset = the URL of the request as received. "
+        "Without a scheme every EHR call would fail the audience check, so it is refused.",
     )
     fhir_allowed_urls: list[str] = Field(
         default_factory=list,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterable
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utc_now
 from app.models import ApiClient, Tenant
+from app.models.audit import SYSTEM_CHAIN
 from app.security import (
     DEFAULT_CLIENT_SCOPES,
     Principal,
@@ -44,10 +46,19 @@ async def get_or_create_tenant(session: AsyncSession, name: str) -> Tenant:
     return tenant
 
 
+# Names are shown in tab-separated listings and audit reports: printable, one line.
+_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
+
+
 async def create_client(
     session: AsyncSession, *, tenant_name: str, name: str, scopes: Iterable[Scope | str]
 ) -> IssuedKey:
     """Create an API client for the tenant (created if needed) and return its one-time key."""
+    for what, value in (("tenant name", tenant_name), ("client name", name)):
+        if not _NAME.match(value):
+            raise ValueError(f"{what} must be 1-100 printable characters (no tabs or line breaks)")
+    if tenant_name == SYSTEM_CHAIN:
+        raise ValueError(f"'{SYSTEM_CHAIN}' names the operators' audit chain, not a tenant")
     valid = {s.value for s in Scope}
     scope_list = sorted({str(s.value if isinstance(s, Scope) else s) for s in scopes})
     unknown = [s for s in scope_list if s not in valid]
