@@ -18,4 +18,13 @@ venv="${KRATOM_CDS_VENV:-.venv}"
 if [ ! -x "$venv/bin/python" ]; then
   "$python_bin" -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".${1:-}"
+# Install (editable) only when the venv is new or pyproject.toml / the extras changed: a start
+# then needs no package index (the code itself is picked up by the editable install).
+stamp="$venv/.kratom-cds-installed"
+hash="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+have="$(cat "$stamp" 2>/dev/null || true)"
+# "[dev]" includes the runtime install, so a venv set up by test.sh also serves run.sh.
+if [ "$have" != "$hash ${1:-}" ] && { [ -n "${1:-}" ] || [ "${have%% *}" != "$hash" ]; }; then
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".${1:-}"
+  echo "$hash ${1:-}" > "$stamp"
+fi
