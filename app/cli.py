@@ -12,7 +12,7 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from app.config import Settings, get_settings
+from app.config import Settings, get_settings, unknown_variables
 from app.migrations_state import PROJECT_ROOT, alembic_config
 from app.security import DEFAULT_CLIENT_SCOPES, Scope
 
@@ -160,8 +160,19 @@ def _rules_doc(output: Path) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
     import uvicorn
 
+    for name in unknown_variables(os.environ):
+        print(f"warning: {name} is not a kratom-cds setting (misspelt?); ignored", file=sys.stderr)
+    workers = args.workers or settings.workers
+    if workers > 1 and settings.is_sqlite:
+        print(
+            "warning: several workers on SQLite share one writer lock across processes; use "
+            "PostgreSQL for more than one worker (README, PostgreSQL)",
+            file=sys.stderr,
+        )
     if args.migrate if args.migrate is not None else settings.migrate_on_start:
         migrate(settings)
     if settings.bootstrap_dev_key:
@@ -175,7 +186,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        workers=args.workers or settings.workers,
+        workers=workers,
         log_level="warning",
         access_log=False,  # raw paths hold patient references; the app logs route templates
         proxy_headers=False,

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+ENV_PREFIX = "KRATOM_CDS_"
+
 
 class Settings(BaseSettings):
     """Every setting the service reads; the README lists them in a table."""
 
-    model_config = SettingsConfigDict(env_prefix="KRATOM_CDS_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
 
     database_url: str = Field(
         default="sqlite+aiosqlite:///./kratom_cds.db",
@@ -74,6 +77,23 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+#: KRATOM_CDS_* variables read by the tooling rather than the service.
+_TOOLING_VARIABLES = frozenset({"TEST_DATABASE_URL", "TEST_PG_URL", "BENCH_PG_URL", "VENV"})
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """``KRATOM_CDS_*`` variables no setting reads (a misspelling is otherwise silent)."""
+    from app.cdshooks.config import CdsSettings
+
+    known = {n.upper() for n in (*Settings.model_fields, *CdsSettings.model_fields)}
+    known |= _TOOLING_VARIABLES
+    return sorted(
+        name
+        for name in environ
+        if name.startswith(ENV_PREFIX) and name.removeprefix(ENV_PREFIX) not in known
+    )
 
 
 @lru_cache

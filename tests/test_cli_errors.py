@@ -77,3 +77,16 @@ def test_public_base_url_needs_a_scheme() -> None:
     with pytest.raises(ValidationError):
         CdsSettings(public_base_url="cds.example.org/")
     assert CdsSettings(public_base_url="https://cds.example.org").public_base_url
+
+
+def test_a_misspelt_setting_is_found() -> None:
+    from app.config import unknown_variables
+
+    environ = {
+        "KRATOM_CDS_DATABASE_URL": "sqlite:///x.db",
+        "KRATOM_CDS_PUBLIC_BASE_URL": "https://cds.example.org",  # an EHR-integration setting
+        "KRATOM_CDS_TEST_DATABASE_URL": "postgresql+asyncpg://db/test",  # tooling
+        "KRATOM_CDS_DATABSE_URL": "sqlite:///typo.db",
+        "PATH": "/usr/bin",
+    }
+    assert unknown_variables(environ) == ["KRATOM_CDS_DATABSE_URL"]
