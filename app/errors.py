@@ -372,8 +372,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "The API key lacks the scope this operation needs.",
         404: "Not found (or belongs to another organisation).",
         409: "Conflict: a transition that is not allowed (`allowed` lists the legal ones), a "
-        "plan marked entered-in-error (it cannot be changed or disclosed), or a request with "
-        "the same Idempotency-Key still in progress.",
+        "plan marked entered-in-error (it cannot be changed or disclosed), a decision on a "
+        "completed or revoked plan, or a request with the same Idempotency-Key still in "
+        "progress.",
         412: "If-Match does not carry the plan's current strong ETag.",
         413: "Request body larger than the configured limit.",
         415: "Content-Type is not application/json.",

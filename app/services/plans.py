@@ -64,6 +64,20 @@ def ensure_not_in_error(row: dict[str, Any]) -> None:
         )
 
 
+class PlanClosed(DomainError):
+    status, slug, title = 409, "plan-closed", "Plan closed"
+
+
+def ensure_open(row: dict[str, Any]) -> None:
+    """Decisions are about a plan in use: a completed or revoked plan takes no new ones."""
+    ensure_not_in_error(row)
+    if PlanStatus(row["status"]) not in PHASE_CHANGE_STATUSES:
+        raise PlanClosed(
+            f"This plan is {row['status']}: it takes no new clinician decisions. Create a "
+            "new plan (or reactivate this one, where allowed) to continue."
+        )
+
+
 class TransitionNotAllowed(DomainError):
     status, slug, title = 409, "transition-not-allowed", "Transition not allowed"
 
@@ -558,7 +572,7 @@ async def record_decision(
     user_id: str | None,
 ) -> tuple[dict[str, Any], int]:
     row = await get_plan_row(session, principal, plan_id, for_update=True)
-    ensure_not_in_error(row)
+    ensure_open(row)
     status = recommendation_statuses(row["evaluation"]).get(code)
     if status is None:
         raise RecommendationNotFound(

@@ -705,3 +705,20 @@ async def test_history_keeps_what_each_change_replaced_or_ended(
         "recommended",
         "consider",
     )
+
+
+@pytest.mark.parametrize("closed", ["completed", "revoked"])
+async def test_a_closed_plan_takes_no_new_decisions(
+    client: httpx.AsyncClient, auth: dict[str, str], closed: str
+) -> None:
+    plan = await create(client, auth, status="active")
+    plan_id = plan.json()["id"]
+    code = next(iter(codes(plan.json()["evaluation"])))
+    assert (await patch(client, auth, plan, {"status": closed})).status_code == 200
+    refused = await client.put(
+        f"/v1/plans/{plan_id}/recommendations/{code}/decision", json=DECISION, headers=auth
+    )
+    assert refused.status_code == 409
+    assert refused.json()["type"].endswith("/plan-closed")
+    read = (await client.get(f"/v1/plans/{plan_id}", headers=auth)).json()
+    assert read["decisions"] == []
