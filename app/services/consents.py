@@ -146,6 +146,25 @@ async def list_consents(
     return [consent_view(r, now) for r in await _consents(session, principal, plan_id)]
 
 
+def _one_consent(
+    principal: Principal, plan_id: uuid.UUID, consent_id: uuid.UUID
+) -> tuple[Any, ...]:
+    return (
+        PlanConsent.tenant_id == principal.tenant_id,
+        PlanConsent.plan_id == plan_id,
+        PlanConsent.id == consent_id,
+    )
+
+
+async def _consent_view(
+    session: AsyncSession, where: tuple[Any, ...], now: datetime
+) -> dict[str, Any]:
+    row = (await session.execute(select(*_CONSENT_COLUMNS).where(*where))).mappings().first()
+    if row is None:
+        raise NotFound("No consent with this id exists on this plan.")
+    return consent_view(dict(row), now)
+
+
 async def get_consent(
     session: AsyncSession,
     principal: Principal,
@@ -154,22 +173,7 @@ async def get_consent(
     now: datetime,
 ) -> dict[str, Any]:
     await plan_service.get_plan_row(session, principal, plan_id)
-    row = (
-        (
-            await session.execute(
-                select(*_CONSENT_COLUMNS).where(
-                    PlanConsent.tenant_id == principal.tenant_id,
-                    PlanConsent.plan_id == plan_id,
-                    PlanConsent.id == consent_id,
-                )
-            )
-        )
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise NotFound("No consent with this id exists on this plan.")
-    return consent_view(dict(row), now)
+    return await _consent_view(session, _one_consent(principal, plan_id, consent_id), now)
 
 
 async def revoke_consent(
@@ -181,18 +185,11 @@ async def revoke_consent(
 ) -> dict[str, Any]:
     """Revocation takes effect at once; revoking again keeps the first revocation time."""
     await plan_service.get_plan_row(session, principal, plan_id)
-    where = (
-        PlanConsent.tenant_id == principal.tenant_id,
-        PlanConsent.plan_id == plan_id,
-        PlanConsent.id == consent_id,
-    )
+    where = _one_consent(principal, plan_id, consent_id)
     await session.execute(
         update(PlanConsent).where(*where, PlanConsent.revoked_at.is_(None)).values(revoked_at=now)
     )
-    row = (await session.execute(select(*_CONSENT_COLUMNS).where(*where))).mappings().first()
-    if row is None:
-        raise NotFound("No consent with this id exists on this plan.")
-    return consent_view(dict(row), now)
+    return await _consent_view(session, where, now)
 
 
 def _choose_consent(
