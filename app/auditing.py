@@ -121,10 +121,10 @@ AUDITED_ROUTES: dict[tuple[str, str], AuditSpec] = {
     ),
     ("GET", "/v1/plans/{plan_id}/consents"): AuditSpec("list", "plan_consent", id_param="plan_id"),
     ("GET", "/v1/plans/{plan_id}/consents/{consent_id}"): AuditSpec(
-        "read", "plan_consent", id_param="plan_id"
+        "read", "plan_consent", id_param="consent_id"
     ),
     ("POST", "/v1/plans/{plan_id}/consents/{consent_id}/revocation"): AuditSpec(
-        "update", "plan_consent", id_param="plan_id"
+        "update", "plan_consent", id_param="consent_id"
     ),
     # A disclosure outside the organisation (consent or break-glass): the recipient and basis
     # are in plan_disclosures, joined by request id in the accounting of disclosures.
@@ -206,7 +206,7 @@ class AuditRecorder:
         assert self.spec is not None  # noqa: S101 (callers check ``active``)
         principal = self.principal or getattr(self.request.state, "principal", None)
         route = self.request.scope.get("route")
-        request_id = getattr(self.request.state, "request_id", None)
+        request_id = getattr(self.request.state, "audit_request_id", None)
         return AuditEntry(
             tenant_id=principal.tenant_id if principal is not None else None,
             request_id=_valid(_REQUEST_ID, request_id) or uuid.uuid4().hex,

@@ -23,8 +23,14 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        made = uuid.uuid4().hex
+        request_id = incoming if _REQUEST_ID.match(incoming) else made
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        # The audit trail's id for this request must be unique (disclosures are joined to
+        # their audit events by it), and a client may send one X-Request-ID twice: the
+        # client's id, suffixed with a server part, still correlates with the logs.
+        state["audit_request_id"] = made if request_id == made else f"{request_id[:55]}.{made[:8]}"
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

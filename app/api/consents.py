@@ -158,7 +158,7 @@ async def disclose_plan(
             payload,
             now=utc_now(),
             user_id=user_id,
-            request_id=request.scope.get("state", {}).get("request_id"),
+            request_id=request.scope.get("state", {}).get("audit_request_id"),
         )
         return json_response(result)
 

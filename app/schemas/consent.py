@@ -150,6 +150,10 @@ class DisclosureRead(ReadModel):
     consent_id: uuid.UUID | None = Field(description="The consent used, if any.")
     client_id: uuid.UUID = Field(description="API client that made the disclosure.")
     user_id: str | None = Field(max_length=128, description="End user, when given.")
+    emergency_reason: str | None = Field(
+        max_length=1000,
+        description="The stated emergency, for a break-glass disclosure (post-hoc review).",
+    )
     disclosed_at: datetime = Field(description="When.")
 
 

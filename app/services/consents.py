@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Forbidden, NotFound
+from app.errors import Forbidden, NotFound, RequestInvalid
 from app.fhir.outbound import plan_bundle
 from app.models import PlanConsent, PlanDisclosure
 from app.privacy import REDISCLOSURE_NOTICE
@@ -53,6 +53,7 @@ _DISCLOSURE_COLUMNS = (
     PlanDisclosure.consent_id,
     PlanDisclosure.client_id,
     PlanDisclosure.user_id,
+    PlanDisclosure.emergency_reason,
     PlanDisclosure.disclosed_at,
 )
 
@@ -227,6 +228,28 @@ async def disclose(
     if payload.emergency is not None:
         if not principal.has(Scope.break_glass):
             raise Forbidden("The medical-emergency exception needs the 'break_glass' scope.")
+        if payload.purpose is not Purpose.treatment:
+            # 42 CFR 2.51: without consent, only to treat a bona fide medical emergency.
+            raise RequestInvalid(
+                [
+                    {
+                        "pointer": "/purpose",
+                        "detail": "The medical-emergency exception covers treatment of the "
+                        "emergency only (42 CFR 2.51).",
+                        "type": "emergency_purpose",
+                    }
+                ]
+            )
+        if not payload.emergency.reason.strip():
+            raise RequestInvalid(
+                [
+                    {
+                        "pointer": "/emergency/reason",
+                        "detail": "State the emergency (42 CFR 2.51).",
+                        "type": "missing",
+                    }
+                ]
+            )
         basis = DisclosureBasis.medical_emergency
     else:
         consent = _choose_consent(await _consents(session, principal, plan_id), payload, now)
@@ -241,14 +264,12 @@ async def disclose(
         "consent_id": consent["id"] if consent else None,
         "client_id": principal.client_id,
         "user_id": user_id,
+        "emergency_reason": payload.emergency.reason if payload.emergency else None,
         "disclosed_at": now,
     }
     await session.execute(
         insert(PlanDisclosure).values(
-            **record,
-            tenant_id=principal.tenant_id,
-            emergency_reason=payload.emergency.reason if payload.emergency else None,
-            request_id=request_id,
+            **record, tenant_id=principal.tenant_id, request_id=request_id
         )
     )
     if basis is DisclosureBasis.medical_emergency:

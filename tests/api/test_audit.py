@@ -18,7 +18,7 @@ import httpx
 import pytest
 from alembic import command
 from fastapi import FastAPI
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 
 from app.cli import main
 from app.config import Settings, get_settings
@@ -52,12 +52,23 @@ async def issue(
 
 
 async def events(app: FastAPI, **where: Any) -> list[AuditEvent]:
+    """Audit events matching ``where``. ``request_id`` is the client's X-Request-ID: the
+    trail stores it with a server suffix (``ID.xxxxxxxx``, unique per request), which is
+    stripped from the events returned here."""
     async with app.state.db.session(write=False) as session:
         query = select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.seq)
         for name, value in where.items():
             column = getattr(AuditEvent, name)
+            if name == "request_id":
+                wanted = value if isinstance(value, list) else [value]
+                query = query.where(or_(*(column.like(f"{v}.%") for v in wanted)))
+                continue
             query = query.where(column.in_(value) if isinstance(value, list) else column == value)
-        return list((await session.execute(query)).scalars())
+        found = list((await session.execute(query)).scalars())
+    if "request_id" in where:
+        for event in found:
+            event.request_id = event.request_id.rsplit(".", 1)[0]
+    return found
 
 
 def rid() -> str:

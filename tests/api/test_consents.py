@@ -158,6 +158,14 @@ async def test_a_consent_revoked_a_moment_ago_permits_nothing(
     listed = await client.get(f"/v1/plans/{plan_id}/consents", headers=keys["clinical"])
     assert [c["status"] for c in listed.json()["items"]] == ["revoked"]
     assert len(await _disclosures(client, keys["auditor"], patient_ref="consent-p3")) == 1
+    # The audit trail names the consent revoked, not only its plan.
+    trail = await client.get(
+        "/v1/audit-events",
+        params={"action": "update", "patient_ref": "consent-p3"},
+        headers=keys["auditor"],
+    )
+    revocations = [e for e in trail.json()["items"] if e["resource_type"] == "plan_consent"]
+    assert {e["resource_id"] for e in revocations} == {consent["id"]}
 
 
 async def test_specific_consent_covers_only_its_recipient_and_purpose(
@@ -198,6 +206,7 @@ async def test_break_glass_needs_its_scope_and_a_reason_and_is_flagged(
     assert reason not in caplog.text
     review = await _disclosures(client, keys["auditor"], basis="medical_emergency")
     assert [d["patient_ref"] for d in review] == ["consent-p5"]
+    assert review[0]["emergency_reason"] == reason  # reviewers see why
     # Every use and attempt is in the audit trail under its own action (the 422 had no
     # authority question to answer, so it is an ordinary rejected disclosure).
     events = await client.get(
@@ -317,3 +326,42 @@ async def test_a_recorded_consent_is_readable_at_its_location(
         f"/v1/plans/{plan_id}/consents/{uuid.uuid4()}", headers=keys["reader"]
     )
     assert missing.status_code == 404
+
+
+async def test_break_glass_is_for_treating_the_emergency_with_a_stated_reason(
+    client: httpx.AsyncClient, keys: dict[str, dict[str, str]]
+) -> None:
+    # 42 CFR 2.51: without consent only to treat a bona fide medical emergency.
+    plan_id = await _plan(client, keys["clinical"], "consent-bg")
+    reason = {"reason": "Unresponsive on arrival; needs current plan."}
+    for purpose in ("research", "payment", "health_care_operations", "other"):
+        refused = await _disclose(
+            client, keys["emergency"], plan_id, purpose=purpose, emergency=reason
+        )
+        assert refused.status_code == 422, purpose
+        assert refused.json()["errors"][0]["pointer"] == "/purpose"
+    blank = await _disclose(client, keys["emergency"], plan_id, emergency={"reason": " " * 12})
+    assert blank.status_code == 422
+    assert blank.json()["errors"][0]["pointer"] == "/emergency/reason"
+    assert await _disclosures(client, keys["auditor"], patient_ref="consent-bg") == []
+
+
+async def test_a_reused_x_request_id_does_not_mix_up_the_accounting(
+    client: httpx.AsyncClient, keys: dict[str, dict[str, str]]
+) -> None:
+    # Disclosures are joined to their audit events by the request's audit id, which stays
+    # unique when a client sends the same X-Request-ID twice.
+    plan_id = await _plan(client, keys["clinical"], "consent-rid")
+    assert (await _consent(client, keys["clinical"], plan_id)).status_code == 201
+    same = {"X-Request-ID": "corr-123"}
+    for recipient in ("org:one", "org:two"):
+        sent = await client.post(
+            f"/v1/plans/{plan_id}/disclosures",
+            json={"recipient": recipient, "purpose": "treatment"},
+            headers=keys["clinical"] | same,
+        )
+        assert sent.status_code == 200, sent.text
+        assert sent.headers["x-request-id"] == "corr-123"  # still echoed as sent
+    accounting = await client.get("/v1/patients/consent-rid/disclosures", headers=keys["auditor"])
+    disclosed = [i for i in accounting.json()["items"] if i["action"] == "disclose"]
+    assert sorted(i["recipient"] for i in disclosed) == ["org:one", "org:two"]
