@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from app.auditing import commit_audited
+from app.auditing import commit_audited, note
 from app.db import utc_now
 from app.errors import DomainError, RequestInvalid
 from app.models import IdempotencyRecord
@@ -48,7 +48,23 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(b"\n".join([method.encode(), path.encode(), canonical])).hexdigest()
 
 
+def _patient_of(body: bytes | None) -> str | None:
+    """The patient a stored answer is about (a plan, an assessment, a disclosure), so that
+    a replay, which loads nothing, is still audited as a disclosure of that patient's data."""
+    try:
+        document = orjson.loads(body or b"")
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    for holder in (document, document.get("disclosure")):
+        if isinstance(holder, dict) and isinstance(holder.get("patient_ref"), str):
+            return str(holder["patient_ref"])
+    return None
+
+
 def _replay(record: IdempotencyRecord) -> Response:
+    note(patient_ref=_patient_of(record.body))
     headers = dict(record.headers or {})
     media_type = headers.pop("content-type", "application/json")
     headers["Idempotent-Replayed"] = "true"

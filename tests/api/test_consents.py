@@ -309,6 +309,13 @@ async def test_consent_and_disclosure_posts_are_idempotent(
     assert resent.content == sent.content
     accounted = await _disclosures(client, keys["auditor"], patient_ref="consent-idem")
     assert len(accounted) == 1  # one disclosure, not two
+    # ... but the replay handed the patient's data over again: audited with the patient.
+    trail = await client.get(
+        "/v1/audit-events",
+        params={"action": "disclose", "patient_ref": "consent-idem"},
+        headers=keys["auditor"],
+    )
+    assert len(trail.json()["items"]) == 2
 
 
 async def test_a_recorded_consent_is_readable_at_its_location(
