@@ -19,7 +19,7 @@ from app.schemas.assessment import AssessmentIn, PatientRef
 from app.schemas.records import AssessmentPage, AssessmentRead
 from app.security import Scope
 from app.services import assessments as service
-from app.services.idempotency import request_fingerprint, run_idempotent
+from app.services.idempotency import run_idempotent
 
 router = APIRouter(tags=["assessments"])
 
@@ -76,8 +76,7 @@ async def create_assessment(
             headers={"Location": f"/v1/assessments/{row['id']}"},
         )
 
-    fingerprint = request_fingerprint("POST", request.url.path, await request.body())
-    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, fingerprint, create)
+    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, request, create)
 
 
 @router.get(

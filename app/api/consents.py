@@ -29,7 +29,7 @@ from app.schemas.consent import (
 )
 from app.security import Scope
 from app.services import consents as service
-from app.services.idempotency import request_fingerprint, run_idempotent
+from app.services.idempotency import run_idempotent
 
 router = APIRouter(tags=["consents"])
 
@@ -71,8 +71,7 @@ async def record_consent(
         location = f"/v1/plans/{plan_id}/consents/{row['id']}"
         return json_response(row, status_code=201, headers={"Location": location})
 
-    fingerprint = request_fingerprint("POST", request.url.path, await request.body())
-    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, fingerprint, create)
+    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, request, create)
 
 
 @router.get(
@@ -164,8 +163,7 @@ async def disclose_plan(
 
     # A retried disclosure (same key and body) replays the first answer: one entry in the
     # accounting of disclosures, not two.
-    fingerprint = request_fingerprint("POST", request.url.path, await request.body())
-    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, fingerprint, create)
+    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, request, create)
 
 
 @router.get(

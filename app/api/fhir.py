@@ -31,7 +31,7 @@ from app.schemas.plan import PlanCreate, PlanRead
 from app.security import Scope
 from app.services import plans as plan_service
 from app.services.evaluation import evaluate
-from app.services.idempotency import request_fingerprint, run_idempotent
+from app.services.idempotency import run_idempotent
 
 router = APIRouter(tags=["fhir"])
 FHIR_JSON = "application/fhir+json"
@@ -314,8 +314,9 @@ async def create_plan_from_fhir(
 
     # The query decides what is stored and returned, so it is part of the fingerprint.
     target = f"{request.url.path}?{request.url.query}&as={'fhir' if fhir else 'json'}"
-    fingerprint = request_fingerprint("POST", target, await request.body())
-    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, fingerprint, create)
+    return await run_idempotent(
+        ctx.session, ctx.principal, idempotency_key, request, create, target=target
+    )
 
 
 @router.get(

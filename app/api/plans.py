@@ -34,7 +34,7 @@ from app.schemas.plan import (
 from app.schemas.plan_vocab import Phase, PlanStatus
 from app.security import Scope
 from app.services import plans as service
-from app.services.idempotency import request_fingerprint, run_idempotent
+from app.services.idempotency import run_idempotent
 
 router = APIRouter(tags=["plans"])
 
@@ -89,8 +89,7 @@ async def create_plan(
         row = await service.create_plan(ctx.session, ctx.principal, payload, user_id=user_id)
         return _plan_response(row, status_code=201)
 
-    fingerprint = request_fingerprint("POST", request.url.path, await request.body())
-    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, fingerprint, create)
+    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, request, create)
 
 
 @router.get(
@@ -210,8 +209,7 @@ async def reassess_plan(
             },
         )
 
-    fingerprint = request_fingerprint("POST", request.url.path, await request.body())
-    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, fingerprint, create)
+    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, request, create)
 
 
 @router.get(

@@ -20,6 +20,7 @@ import orjson
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 from starlette.responses import Response
 
 from app.auditing import commit_audited, note
@@ -136,14 +137,22 @@ async def run_idempotent(
     session: AsyncSession,
     principal: Principal,
     key: str | None,
-    fingerprint: str,
+    request: Request,
     create: Callable[[], Awaitable[Response]],
+    *,
+    target: str | None = None,
 ) -> Response:
-    """Run ``create`` (which must not commit) at most once per key; commit its work."""
+    """Run ``create`` (which must not commit) at most once per key; commit its work.
+
+    ``target``: what identifies the request besides its body (default: its path); the
+    fingerprint is only computed when there is a key, keeping keyless creates cheap."""
     if key is None:
         response = await create()
         await commit_audited(session)  # the audit event commits with the work, or neither
         return response
+    fingerprint = request_fingerprint(
+        request.method, target or request.url.path, await request.body()
+    )
     replay = await _claim(session, principal, key, fingerprint)
     if replay is not None:
         return replay
