@@ -41,6 +41,15 @@ router = APIRouter(tags=["plans"])
 _READ = Annotated[RequestContext, context(Scope.plans_read)]
 _WRITE = Annotated[RequestContext, context(Scope.plans_write, write=True)]
 _PLAN_ID = Annotated[uuid.UUID, Path(description="The plan id.")]
+_OPTIONAL_IF_MATCH = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=200,
+        description="Optional: the plan's strong ETag as last read; if the plan changed "
+        "since, 412 and nothing is recorded.",
+    ),
+]
 _IF_MATCH = Annotated[
     str | None,
     Header(
@@ -260,7 +269,7 @@ async def get_plan_history(ctx: _READ, plan_id: _PLAN_ID) -> Response:
     response_model=DecisionRecorded,
     responses={
         200: {"description": "Recorded.", "headers": _ETAG_HEADER},
-        **problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 500),
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 500),
     },
     openapi_extra=request_body_openapi(DecisionIn, description="The decision."),
 )
@@ -275,13 +284,17 @@ async def record_decision(
             description="The recommendation code, e.g. `buprenorphine`.",
         ),
     ],
+    if_match: _OPTIONAL_IF_MATCH = None,
     user_id: UserId = None,
     payload: DecisionIn = json_body(DecisionIn),
 ) -> Response:
     """Records `accepted`, `declined` or `modified` with a reason code from the published
-    `DecisionReason` list. Replaces an earlier decision on the same recommendation."""
+    `DecisionReason` list. Replaces an earlier decision on the same recommendation.
+    Send `If-Match` with the ETag of the plan as the clinician saw it: if a reassessment (or
+    another decision) changed the plan since, the answer is 412 and nothing is recorded, so a
+    decision is never filed against a recommendation the clinician did not see."""
     decision, version = await service.record_decision(
-        ctx.session, ctx.principal, plan_id, code, payload, user_id=user_id
+        ctx.session, ctx.principal, plan_id, code, payload, user_id=user_id, if_match=if_match
     )
     await commit_audited(ctx.session)
     return json_response(decision, headers={"ETag": service.etag(plan_id, version)})

@@ -118,6 +118,15 @@ def check_if_match(if_match: str | None, plan_id: uuid.UUID, version: int) -> No
         )
 
 
+def check_optional_if_match(if_match: str | None, plan_id: uuid.UUID, version: int) -> None:
+    """An If-Match that is sent must match (412 otherwise); none, or ``*``, checks nothing.
+    For writes that may go without a precondition but that a screen can pin to what it showed
+    (a decision made on a recommendation a newer revision has since changed)."""
+    if if_match is None or not if_match.strip() or if_match.strip() == "*":
+        return
+    check_if_match(if_match, plan_id, version)
+
+
 def _assessment_from_document(document: dict[str, Any]) -> AssessmentIn:
     # Re-validate through the same strict JSON path the API uses.
     return AssessmentIn.model_validate_json(orjson.dumps(document))
@@ -570,9 +579,11 @@ async def record_decision(
     payload: DecisionIn,
     *,
     user_id: str | None,
+    if_match: str | None = None,
 ) -> tuple[dict[str, Any], int]:
     row = await get_plan_row(session, principal, plan_id, for_update=True)
     ensure_open(row)
+    check_optional_if_match(if_match, plan_id, row["version"])
     status = recommendation_statuses(row["evaluation"]).get(code)
     if status is None:
         raise RecommendationNotFound(

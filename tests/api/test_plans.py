@@ -393,6 +393,39 @@ async def test_decisions_are_recorded_and_carried_forward(
     assert [d["recommendation_code"] for d in carried["decisions"]] == [code]
 
 
+async def test_a_decision_pinned_to_a_stale_plan_is_412_and_records_nothing(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    # The clinician read revision 1; a reassessment made revision 2 before they decided.
+    plan = await create(client, auth, status="active")
+    plan_id = plan.json()["id"]
+    code = next(iter(codes(plan.json()["evaluation"])))
+    seen = plan.headers["etag"]
+    reassessed = await client.post(
+        f"/v1/plans/{plan_id}/reassessments", json={"assessment": assessment()}, headers=auth
+    )
+    assert reassessed.status_code == 201
+    url = f"/v1/plans/{plan_id}/recommendations/{code}/decision"
+    stale = await client.put(url, json=DECISION, headers=auth | {"If-Match": seen})
+    assert stale.status_code == 412, stale.text
+    assert stale.headers["content-type"] == PROBLEM
+    after = (await client.get(f"/v1/plans/{plan_id}", headers=auth)).json()
+    assert after["decisions"] == []
+    history = (await client.get(f"/v1/plans/{plan_id}/history", headers=auth)).json()["items"]
+    assert "decision" not in {event["kind"] for event in history}
+    # Pinned to the current ETag it is recorded and the answer carries the next ETag; a weak
+    # form of a current ETag never matches (strong comparison).
+    current = reassessed.headers["etag"]
+    weak = await client.put(url, json=DECISION, headers=auth | {"If-Match": f"W/{current}"})
+    assert weak.status_code == 412
+    ok = await client.put(url, json=DECISION, headers=auth | {"If-Match": current})
+    assert ok.status_code == 200, ok.text
+    assert ok.headers["etag"] != current
+    # Without If-Match (or with *) a decision is still taken: the precondition is optional.
+    again = await client.put(url, json=DECISION, headers=auth | {"If-Match": "*"})
+    assert again.status_code == 200, again.text
+
+
 async def test_decision_on_unknown_recommendation_is_404(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
