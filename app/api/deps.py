@@ -78,6 +78,9 @@ def context(scope: Scope, *, write: bool = False) -> Any:
                     raise RateLimited(decision)
             if not principal.has(scope):
                 raise Forbidden(f"This operation needs the '{scope.value}' scope.")
+            refusal = _unknown_query_refusal(request)
+            if refusal is not None:
+                raise refusal
             request.state.principal = principal
             try:
                 yield RequestContext(session=session, principal=principal)
@@ -127,25 +130,46 @@ def _declared_query_params(route: APIRoute) -> frozenset[str]:
     return allowed
 
 
-async def reject_unknown_query_params(request: Request) -> None:
-    """Unknown query parameters are 422, like unknown body fields: a typo ('limt=5') must not
-    silently fall back to a default."""
+def _unknown_query_refusal(request: Request) -> RequestInvalid | None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not request.query_params:
-        return
+        return None
     allowed = _declared_query_params(route)
     unknown = sorted({key for key in request.query_params if key not in allowed})
-    if unknown:
-        refusal = RequestInvalid(
-            [
-                {
-                    "pointer": f"query:{name}",
-                    "detail": "Unknown query parameter.",
-                    "type": "extra_forbidden",
-                }
-                for name in unknown
-            ]
-        )
+    if not unknown:
+        return None
+    return RequestInvalid(
+        [
+            {
+                "pointer": f"query:{name}",
+                "detail": "Unknown query parameter.",
+                "type": "extra_forbidden",
+            }
+            for name in unknown
+        ]
+    )
+
+
+_KEY_GUARDED: dict[int, bool] = {}
+
+
+def _checked_after_authentication(route: APIRoute) -> bool:
+    guarded = _KEY_GUARDED.get(id(route))
+    if guarded is None:
+        guarded = _KEY_GUARDED[id(route)] = required_scope(route) is not None
+    return guarded
+
+
+async def reject_unknown_query_params(request: Request) -> None:
+    """Unknown query parameters are 422, like unknown body fields: a typo ('limt=5') must not
+    silently fall back to a default. On a route that needs an API key the check waits for
+    authentication (``context``): a caller without a valid key learns nothing about the
+    route's parameters, it gets the same 401 as for any other request."""
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute) and _checked_after_authentication(route):
+        return
+    refusal = _unknown_query_refusal(request)
+    if refusal is not None:
         # Refused before authentication, but on an audited route still recorded (as a 401
         # is: no tenant yet, the system chain).
         async with recording(request):

@@ -140,12 +140,12 @@ async def test_read_write_and_refusals_each_record_one_event(
     assert report.events == 4
 
 
-async def test_unknown_query_parameter_is_recorded_before_authentication(
+async def test_unknown_query_parameter_is_recorded_in_the_callers_chain(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    """Refused before the key is checked (a typo must not fall back to a default), yet the
-    attempt on a patient route is recorded like a 401: no tenant yet, the system chain."""
-    headers, _ = await issue(app, f"t-{uuid.uuid4().hex[:12]}")
+    """Refused once the key is checked (a typo must not fall back to a default), and the
+    attempt on a patient route is recorded with the caller's tenant, in its chain."""
+    headers, issued = await issue(app, f"t-{uuid.uuid4().hex[:12]}")
     request_id = rid()
     response = await client.get(
         "/v1/patients/pt-typo-1/assessments",
@@ -155,7 +155,8 @@ async def test_unknown_query_parameter_is_recorded_before_authentication(
     assert response.status_code == 422
     [event] = await events(app, request_id=[request_id])
     assert (event.action, event.outcome, event.http_status) == ("list", "rejected", 422)
-    assert (event.chain, event.tenant_id) == ("system", None)
+    assert (event.chain, event.tenant_id) == (chain_of(issued.tenant_id), issued.tenant_id)
+    assert event.client_id == issued.client_id
     assert event.patient_ref == "pt-typo-1"
     assert event.route == "/v1/patients/{patient_ref}/assessments"
 

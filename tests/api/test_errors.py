@@ -77,6 +77,26 @@ async def test_unknown_query_parameter_is_422(
     ]
 
 
+async def test_unknown_query_parameter_waits_for_authentication(
+    client: httpx.AsyncClient, make_key: Any
+) -> None:
+    """A caller without a valid key learns nothing about a route's parameters: 401 first, as
+    for a known parameter with a bad value; a caller without the scope gets 403."""
+    for headers in ({}, {"Authorization": "Bearer kcds_not-a-key"}):
+        response = await client.get("/v1/plans?limt=5", headers=headers)
+        assert response.status_code == 401, response.text
+        assert "limt" not in response.text
+    reader = await make_key(scopes=("assessments:read",))
+    forbidden = await client.get("/v1/plans?limt=5", headers=reader)
+    assert forbidden.status_code == 403
+    allowed = await make_key(scopes=("plans:read",))
+    refused = await client.get("/v1/plans?limt=5", headers=allowed)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["pointer"] == "query:limt"
+    # A route without an API key (health) still checks before anything else.
+    assert (await client.get("/healthz?verbose=1")).status_code == 422
+
+
 async def test_405_lists_every_method_at_the_path(client: httpx.AsyncClient) -> None:
     response = await client.delete("/v1/plans")
     assert response.status_code == 405
