@@ -318,7 +318,8 @@ async def replace_relapse_prevention(
     payload: RelapsePreventionIn = json_body(RelapsePreventionIn),
 ) -> Response:
     """Triggers, coping strategies, warning signs, high-risk situations and support contacts,
-    written with the patient. Same ETag rules as PATCH."""
+    written with the patient. Same ETag rules as PATCH. A completed or revoked plan keeps the
+    relapse-prevention plan it ended with (409 `plan-closed`)."""
     row = await service.replace_relapse_plan(
         ctx.session, ctx.principal, plan_id, payload, if_match=if_match, user_id=user_id
     )

@@ -68,13 +68,14 @@ class PlanClosed(DomainError):
     status, slug, title = 409, "plan-closed", "Plan closed"
 
 
-def ensure_open(row: dict[str, Any]) -> None:
-    """Decisions are about a plan in use: a completed or revoked plan takes no new ones."""
+def ensure_open(row: dict[str, Any], *, change: str = "new clinician decisions") -> None:
+    """Decisions and relapse-plan edits are about a plan in use: a completed or revoked plan
+    (terminal states, as in FHIR CarePlan) is kept as it ended."""
     ensure_not_in_error(row)
     if PlanStatus(row["status"]) not in PHASE_CHANGE_STATUSES:
         raise PlanClosed(
-            f"This plan is {row['status']}: it takes no new clinician decisions. Create a "
-            "new plan (or reactivate this one, where allowed) to continue."
+            f"This plan is {row['status']}: it takes no {change}. Create a new plan (or "
+            "reactivate this one, where allowed) to continue."
         )
 
 
@@ -658,7 +659,7 @@ async def replace_relapse_plan(
 ) -> dict[str, Any]:
     row = await get_plan_row(session, principal, plan_id, for_update=True)
     check_if_match(if_match, plan_id, row["version"])
-    ensure_not_in_error(row)
+    ensure_open(row, change="relapse-prevention edits")
     now = utc_now()
     document = payload.model_dump(mode="json") | {"updated_at": now.isoformat()}
     await session.execute(

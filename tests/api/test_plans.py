@@ -755,3 +755,26 @@ async def test_a_closed_plan_takes_no_new_decisions(
     assert refused.json()["type"].endswith("/plan-closed")
     read = (await client.get(f"/v1/plans/{plan_id}", headers=auth)).json()
     assert read["decisions"] == []
+
+
+@pytest.mark.parametrize("closed", ["completed", "revoked"])
+async def test_a_closed_plan_keeps_its_relapse_prevention_plan(
+    client: httpx.AsyncClient, auth: dict[str, str], closed: str
+) -> None:
+    plan = await create(client, auth, status="active")
+    plan_id = plan.json()["id"]
+    ended = await patch(client, auth, plan, {"status": closed})
+    assert ended.status_code == 200
+    refused = await client.put(
+        f"/v1/plans/{plan_id}/relapse-prevention",
+        json={"triggers": ["payday"]},
+        headers=auth | {"If-Match": ended.headers["etag"]},
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["type"].endswith("/plan-closed")
+    assert "relapse-prevention" in refused.json()["detail"]
+    read = (await client.get(f"/v1/plans/{plan_id}", headers=auth)).json()
+    assert read["relapse_prevention"]["triggers"] == []
+    assert (await client.get(f"/v1/plans/{plan_id}", headers=auth)).headers["etag"] == (
+        ended.headers["etag"]
+    )
