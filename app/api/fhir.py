@@ -287,11 +287,14 @@ async def create_plan_from_fhir(
     mapped = map_bundle(bundle, patient_ref, assessed_at, strict=strict)
 
     async def create() -> Response:
+        assessment = mapped.mapping.assessment
         row = await plan_service.create_plan(
             ctx.session,
             ctx.principal,
-            PlanCreate(assessment=mapped.mapping.assessment, status=status),
+            PlanCreate(assessment=assessment, status=status),
             user_id=user_id,
+            # As JSON objects: the FHIR Bundle is built from the evaluation.
+            evaluation=evaluate(assessment, as_of=assessment.assessed_at).model_dump(mode="json"),
         )
         headers = {
             "Location": f"/v1/plans/{row['id']}",

@@ -29,9 +29,10 @@ _COLUMNS = (
 )
 
 
-def assessment_row(payload: AssessmentIn, scores: dict[str, Any] | None = None) -> dict[str, Any]:
+def assessment_row(payload: AssessmentIn, scores: Any = None) -> dict[str, Any]:
     """The stored form: the document as sent (normalised) and its derived scores (``scores``:
-    the JSON scores of an evaluation of this payload, when the caller has one)."""
+    the scores of an evaluation of this payload as JSON or JSON text, when the caller has
+    one)."""
     return {
         "patient_ref": payload.patient.patient_ref,
         "assessed_at": payload.assessed_at,
@@ -46,7 +47,7 @@ def scores_of(payload: AssessmentIn) -> dict[str, Any]:
 
 
 def new_assessment(
-    principal: Principal, payload: AssessmentIn, scores: dict[str, Any] | None = None
+    principal: Principal, payload: AssessmentIn, scores: Any = None
 ) -> dict[str, Any]:
     """The row ``create_assessment`` inserts (for callers that insert it with other rows)."""
     return assessment_row(payload, scores) | {

@@ -19,6 +19,7 @@ from app.errors import DomainError, NotFound, RequestInvalid
 from app.models import Plan, PlanDecision, PlanEvent, PlanRevision
 from app.privacy import privacy_block
 from app.schemas.assessment import AssessmentIn
+from app.schemas.jsonout import dump_json
 from app.schemas.plan import DecisionIn, PlanCreate, PlanUpdate, RelapsePreventionIn
 from app.schemas.plan_vocab import Phase, PlanStatus
 from app.security import Principal
@@ -137,6 +138,32 @@ def _evaluate(assessment: AssessmentIn) -> dict[str, Any]:
     return evaluate(assessment, as_of=assessment.assessed_at).model_dump(mode="json")
 
 
+#: What a new plan derives from its evaluation: the PH-01/PH-02 suggestion, the follow-up
+#: schedule and the list columns (``evaluation_columns``).
+_DERIVED_FROM: Any = {
+    "alerts": {"__all__": {"severity"}},
+    "scores": {"cows": {"value"}},
+    "level_of_care": {"setting", "determination"},
+    "phases": {"__all__": {"recommendations": {"__all__": {"code", "status", "rule_ids"}}}},
+    "ruleset": True,
+}
+
+
+def _evaluate_for_storage(
+    assessment: AssessmentIn,
+) -> tuple[orjson.Fragment, dict[str, Any], orjson.Fragment]:
+    """A new plan's evaluation as JSON text, written once and embedded verbatim in the plan
+    row, the revision row and the response (the ~75 KB document as Python objects was the
+    largest single cost of creating a plan), with the few facts the plan derives from it and
+    the scores for the assessment row."""
+    evaluation = evaluate(assessment, as_of=assessment.assessed_at)
+    return (
+        orjson.Fragment(dump_json(evaluation)),
+        evaluation.model_dump(mode="json", include=_DERIVED_FROM),
+        orjson.Fragment(dump_json(evaluation.scores)),
+    )
+
+
 def _suggestion(evaluation: dict[str, Any], phase: Phase, revision: int) -> dict[str, Any] | None:
     found = rules.suggest_phase_transition(evaluation, current_phase=phase.value)
     if found is None:
@@ -149,10 +176,10 @@ async def _load_assessment(
     principal: Principal,
     payload: PlanCreate,
     inserts: InsertBatch,
-    evaluation: dict[str, Any] | None,
+    scores: Any,
 ) -> tuple[uuid.UUID, AssessmentIn]:
     if payload.assessment is not None:
-        scores = evaluation["scores"] if evaluation is not None else None  # not computed twice
+        # ``scores``: from the plan's evaluation (JSON or JSON text), not computed twice.
         row = assessments.new_assessment(principal, payload.assessment, scores)
         inserts.add(assessments.ASSESSMENT_TABLE, row)  # written with the plan
         return row["id"], payload.assessment
@@ -208,22 +235,22 @@ async def create_plan(
     evaluation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``evaluation``: the caller's evaluation of ``payload.assessment`` (JSON form), when it
-    already has one; it is not evaluated twice."""
+    already has one; it is not evaluated twice. The returned row's ``evaluation`` is that
+    dict, or else JSON text (an ``orjson.Fragment``) for the response to embed."""
     inserts = InsertBatch()
-    if payload.assessment is None:
-        evaluation = None  # the stored assessment is evaluated below
-    elif evaluation is None:
-        evaluation = _evaluate(payload.assessment)
-    assessment_id, assessment = await _load_assessment(
-        session, principal, payload, inserts, evaluation
-    )
-    if evaluation is None:
-        evaluation = _evaluate(assessment)
+    stored: Any = evaluation
+    derived = evaluation
+    scores: Any = evaluation["scores"] if evaluation is not None else None
+    if evaluation is None and payload.assessment is not None:
+        stored, derived, scores = _evaluate_for_storage(payload.assessment)
+    assessment_id, assessment = await _load_assessment(session, principal, payload, inserts, scores)
+    if derived is None:  # a stored assessment: evaluated now
+        stored, derived, _ = _evaluate_for_storage(assessment)
     now = utc_now()
     plan_id = uuid.uuid4()
     phase = Phase.stabilization
-    suggestion = _suggestion(evaluation, phase, 1)
-    ruleset = evaluation["ruleset"]
+    suggestion = _suggestion(derived, phase, 1)
+    ruleset = derived["ruleset"]
     row = {
         "id": plan_id,
         "tenant_id": principal.tenant_id,
@@ -235,10 +262,10 @@ async def create_plan(
         "assessment_id": assessment_id,
         "ruleset_version": ruleset["version"],
         "ruleset_hash": ruleset["hash"],
-        "evaluation": evaluation,
-        **evaluation_columns(evaluation),
+        "evaluation": stored,
+        **evaluation_columns(derived),
         "suggested_phase": suggestion,
-        "follow_up": rules.follow_up_schedule(evaluation, start=assessment.assessed_at.date()),
+        "follow_up": rules.follow_up_schedule(derived, start=assessment.assessed_at.date()),
         "relapse_prevention": EMPTY_RELAPSE_PLAN,
         "created_at": now,
         "updated_at": now,
@@ -255,7 +282,7 @@ async def create_plan(
             "assessment_id": assessment_id,
             "ruleset_version": ruleset["version"],
             "ruleset_hash": ruleset["hash"],
-            "evaluation": evaluation,
+            "evaluation": stored,
             "diff": None,
             "suggested_phase": suggestion,
             "created_at": now,
