@@ -156,7 +156,9 @@ class CdsJwtVerifier:
         if not isinstance(kid, str) or not kid:
             raise CdsJwtError(JwtFailure.kid_missing)
         iss = unverified.get("iss")
-        issuer = await self._registry.get_issuer(iss) if isinstance(iss, str) else None
+        if not isinstance(iss, str) or not storable(iss):
+            raise CdsJwtError(JwtFailure.issuer_unknown)  # never looked up
+        issuer = await self._registry.get_issuer(iss)
         if issuer is None or not isinstance(iss, str):
             raise CdsJwtError(JwtFailure.issuer_unknown)
         if alg not in issuer.allowed_algs:
@@ -237,12 +239,12 @@ class CdsJwtVerifier:
         self, iss: str, issuer: IssuerConfig, claims: dict[str, Any]
     ) -> VerifiedClient:
         exp, iat, jti = claims["exp"], claims["iat"], claims["jti"]
-        if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_CHARS:
+        if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_CHARS or not storable(jti):
             raise CdsJwtError(JwtFailure.claim_missing)
         if exp - iat > MAX_LIFETIME_SECONDS:
             raise CdsJwtError(JwtFailure.lifetime_too_long)
         ehr_tenant = claims.get("tenant")
-        if ehr_tenant is not None and not isinstance(ehr_tenant, str):
+        if ehr_tenant is not None and not (isinstance(ehr_tenant, str) and storable(ehr_tenant)):
             raise CdsJwtError(JwtFailure.tenant_not_allowed)
         if issuer.ehr_tenants is not None and ehr_tenant not in issuer.ehr_tenants:
             raise CdsJwtError(JwtFailure.tenant_not_allowed)
@@ -250,6 +252,8 @@ class CdsJwtVerifier:
         if not await self._jti_store.remember(iss, jti, expires_at):
             raise CdsJwtError(JwtFailure.jti_replayed)
         subject = claims.get("sub")
+        if isinstance(subject, str) and not storable(subject):
+            raise CdsJwtError(JwtFailure.invalid)
         return VerifiedClient(
             issuer=iss,
             tenant_id=issuer.tenant_id,
@@ -258,6 +262,19 @@ class CdsJwtVerifier:
             subject=subject if isinstance(subject, str) else None,
             ehr_tenant=ehr_tenant,
         )
+
+
+def storable(text: str) -> bool:
+    """A claim that is looked up or stored: valid UTF-8 (no lone surrogate, which JSON's
+    ``\\ud800`` escape can carry) and no NUL (PostgreSQL text refuses it). Anything else is a
+    bare 401 before it reaches the database, not a database error."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:

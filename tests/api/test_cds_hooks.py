@@ -630,6 +630,28 @@ async def test_jwt_failures_are_401_without_saying_why(client: httpx.AsyncClient
     assert len({a[0] for a in answers}) == 1  # the same (empty) answer whatever failed
 
 
+async def test_claims_the_database_cannot_hold_are_401_not_500(
+    client: httpx.AsyncClient, ehr: Ehr
+) -> None:
+    """An unsigned token whose iss is a lone surrogate (JSON "\\ud800") or holds NUL, and a
+    signed one whose jti, tenant or sub does, never reach the database (they were a 500:
+    UnicodeEncodeError on SQLite, DBAPIError on PostgreSQL)."""
+    header = {"alg": "RS384", "kid": "k1", "typ": "JWT"}
+    unsigned = [
+        _b64(json.dumps(header).encode()) + "." + _b64(b'{"iss":"\\ud800"}') + ".c2ln",
+        _b64(json.dumps(header).encode())
+        + "."
+        + _b64(json.dumps({"iss": "x\u0000y"}).encode())
+        + ".c2ln",
+    ]
+    signed = [ehr.token(PV_PATH, jti="a\u0000b"), ehr.token(PV_PATH, tenant="a\u0000b"),
+              ehr.token(PV_PATH, sub="a\u0000b")]  # fmt: skip
+    for token in unsigned + signed:
+        await _refused(client, PV_PATH, token)
+        assert (await client.get("/cds-services", headers={"Authorization": f"Bearer {token}"})
+                ).status_code == 401  # fmt: skip
+
+
 async def test_unknown_kid_is_401(client: httpx.AsyncClient, ehr: Ehr) -> None:
     token = pyjwt.encode(_claims(ehr, PV_PATH), RSA_KEY, algorithm="RS384",
                          headers={"kid": "other", "typ": "JWT"})  # fmt: skip
