@@ -23,6 +23,8 @@ DEFAULT_MAX_DEPTH = 32
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _OPENERS = frozenset(b"[{")
+# A \u0000 escape that is not itself escaped (an even number of backslashes before it).
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def json_depth(raw: bytes, *, limit: int) -> int:
@@ -80,6 +82,17 @@ def json_body(model: type[M]) -> Any:
         limit = getattr(settings, "max_json_depth", DEFAULT_MAX_DEPTH)
         if json_depth(raw, limit=limit) > limit:
             raise _too_deep(limit)
+        if b"\\u0000" in raw and _NUL_ESCAPE.search(raw):
+            # No clinical text holds NUL, and PostgreSQL text and jsonb refuse it.
+            raise RequestInvalid(
+                [
+                    {
+                        "pointer": "",
+                        "detail": "Text must not contain the NUL character (\\u0000).",
+                        "type": "nul_character",
+                    }
+                ]
+            )
         try:
             return model.model_validate_json(raw)
         except ValidationError as exc:

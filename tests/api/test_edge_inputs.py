@@ -92,3 +92,28 @@ async def test_a_trailing_slash_is_404_not_a_redirect_to_the_host_header(
     assert response.status_code == 404
     assert "location" not in response.headers
     assert response.headers["content-type"] == PROBLEM
+
+
+async def test_nul_in_any_text_is_422_on_every_backend(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """PostgreSQL text and jsonb refuse NUL: a note with one was a 500 there (and stored on
+    SQLite). A literal backslash-u in text is not NUL and is kept."""
+    body = copy.deepcopy(ASSESSMENT_EXAMPLE)
+    body["patient"]["patient_ref"] = f"nul-{uuid.uuid4().hex[:8]}"
+    body["co_occurring_conditions"] = {
+        "coded": [{"system": "snomedct", "code": "35489007", "display": "x\u0000y"}]
+    }
+    refused = await client.post("/v1/assessments", json=body, headers=auth)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == PROBLEM
+    assert refused.json()["errors"][0]["type"] == "nul_character"
+    listed = await client.get(f"/v1/patients/{body['patient']['patient_ref']}/assessments",
+                              headers=auth)  # fmt: skip
+    assert listed.json()["items"] == []
+    body["co_occurring_conditions"]["coded"][0]["display"] = "x\\u0000y"  # backslash, u, 0000
+    kept = await client.post("/v1/assessments", json=body, headers=auth)
+    assert kept.status_code == 201, kept.text
+    assert kept.json()["assessment"]["co_occurring_conditions"]["coded"][0]["display"] == (
+        "x\\u0000y"
+    )
