@@ -126,7 +126,11 @@ def parse_when(value: Any) -> When:
         return NEVER
     if parsed.tzinfo is None:  # invalid FHIR; the offset cannot be assumed
         return When(parsed.replace(tzinfo=UTC), None, raw)
-    return When(parsed.astimezone(UTC), parsed.astimezone(UTC), raw)
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC: no usable time
+        return NEVER
+    return When(utc, utc, raw)
 
 
 def effective(resource: Json) -> When:

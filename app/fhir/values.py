@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from app.fhir.access import Json, codings, obj, objs, quantity, text
 from app.fhir.codes import NEGATIVE_CODES, NEGATIVE_WORDS, POSITIVE_CODES, POSITIVE_WORDS
@@ -55,14 +55,23 @@ def measured(
     return Measured(converted, q.value, q.unit)
 
 
-def whole(value: float) -> int:
-    """Round half up to an integer (a measured rate or percent reported with decimals)."""
-    return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+# Wide enough for any finite float's digits (1.8e308), so that an absurd value reaches the
+# plausibility check (reported as implausible_value) instead of overflowing the default
+# 28-digit context.
+_WIDE = Context(prec=400)
+
+
+def whole(value: float) -> int | float:
+    """Round half up to an integer (a measured rate or percent reported with decimals). A
+    value beyond 64 bits stays a float: JSON tools refuse such integers, and the plausibility
+    check refuses the value."""
+    result = int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP, context=_WIDE))
+    return result if -(2**63) <= result < 2**63 else value
 
 
 def rounded(value: float, places: int = 2) -> float:
     step = Decimal(1).scaleb(-places)
-    return float(Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP))
+    return float(Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP, context=_WIDE))
 
 
 def qualitative(obs: Json, code: str) -> str | Problem:

@@ -10,6 +10,7 @@ and drive alerts.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -1109,6 +1110,10 @@ ASSESSMENT_EXAMPLE: dict[str, object] = {
 }
 
 
+#: A plan's follow-up schedule runs a year past ``assessed_at`` (transitions.py).
+LATEST_ASSESSED_AT = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 class AssessmentIn(ApiModel):
     """A structured kratom use disorder assessment."""
 
@@ -1163,6 +1168,9 @@ class AssessmentIn(ApiModel):
 
     @model_validator(mode="after")
     def _age_consistent_with_birth_date(self) -> AssessmentIn:
+        if self.assessed_at >= LATEST_ASSESSED_AT:
+            # A plan schedules follow-up a year ahead; that year must exist in the calendar.
+            raise field_error(("assessed_at",), "assessed_at must be before 9999-01-01")
         birth = self.patient.birth_date
         if birth is not None and birth > self.assessed_at.date():
             raise field_error(("patient", "birth_date"), "birth_date is after assessed_at")

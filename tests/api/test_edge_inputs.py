@@ -117,3 +117,32 @@ async def test_nul_in_any_text_is_422_on_every_backend(
     assert kept.json()["assessment"]["co_occurring_conditions"]["coded"][0]["display"] == (
         "x\\u0000y"
     )
+
+
+async def test_an_assessment_in_year_9999_is_422_not_500(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """A plan schedules follow-up a year ahead: from 9999 that date does not exist, and
+    creating the plan was a 500 (OverflowError) although the assessment was accepted."""
+    body = copy.deepcopy(ASSESSMENT_EXAMPLE) | {"assessed_at": "9999-06-01T00:00:00Z"}
+    for path, payload, pointer in (
+        ("/v1/assessments", body, "/assessed_at"),
+        ("/v1/evaluate", body, "/assessed_at"),
+        ("/v1/plans", {"assessment": body, "status": "draft"}, "/assessment/assessed_at"),
+    ):
+        response = await client.post(path, json=payload, headers=auth)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["errors"][0]["pointer"] == pointer
+    empty = {"resourceType": "Bundle", "type": "collection", "entry": []}
+    for path in ("/v1/fhir/evaluate", "/v1/fhir/plans"):
+        response = await client.post(
+            path,
+            json=empty,
+            headers=auth,
+            params={"patient_ref": "p1", "assessed_at": "9999-12-31T23:59:59Z"},
+        )
+        assert response.status_code == 422, (path, response.text)
+    last_day = copy.deepcopy(ASSESSMENT_EXAMPLE) | {"assessed_at": "9998-12-31T00:00:00Z"}
+    created = await client.post("/v1/plans", json={"assessment": last_day}, headers=auth)
+    assert created.status_code == 201, created.text
+    assert created.json()["follow_up"][-1]["due_date"] == "9999-12-31"

@@ -15,7 +15,7 @@ from app.config import Settings
 from app.main import create_app
 from app.schemas.assessment import ASSESSMENT_EXAMPLE
 from app.security import Scope
-from tests.cdshooks.support import PT, full_prefetch
+from tests.cdshooks.support import PT, UCUM, full_prefetch, obs
 from tests.conftest import KeyMaker
 
 DATA = Path(__file__).parents[1] / "fhir" / "data"
@@ -166,6 +166,42 @@ async def test_evaluate_synthea_bundle(settings: Settings, make_key: KeyMaker) -
     assert body["assessment"]["vitals"]["systolic_bp_mmhg"] == 127  # 55284-4 panel
     assert body["assessment"]["patient"]["sex_at_birth"] == "male"
     assert body["mapping"]["ignored"]  # encounters, claims... are reported, not silently dropped
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"effectiveDateTime": "0001-01-01T00:00:00+14:00"}, "effective_time_imprecise"),
+        ({"effectiveDateTime": "9999-12-31T23:59:59-12:00"}, "effective_time_imprecise"),
+        ({"valueQuantity": {"value": 1e308, "unit": "/min", "system": UCUM, "code": "/min"}},
+         "implausible_value"),
+        ({"valueQuantity": {"value": 10**30, "unit": "/min", "system": UCUM, "code": "/min"}},
+         "implausible_value"),
+    ],
+)  # fmt: skip
+async def test_extreme_fhir_times_and_values_are_reported_not_500(
+    client: httpx.AsyncClient, auth: dict[str, str], change: dict[str, Any], reason: str
+) -> None:
+    """An effective time outside years 1-9999 once in UTC, or a value beyond the 28 digits of
+    Python's default decimal context, was a 500 (OverflowError, InvalidOperation)."""
+    heart_rate = obs("hr-x", "8867-4", 80, "/min", category="vital-signs") | change
+    patient = {"resourceType": "Patient", "id": PT}
+    response = await client.post(
+        "/v1/fhir/evaluate",
+        json=bundle(patient, heart_rate),
+        headers=auth,
+        params={"assessed_at": "2026-01-10T12:00:00Z"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    reported = {i["reason"] for i in body["mapping"]["unsupported"] + body["mapping"]["ignored"]
+                if "hr-x" in i["ref"]}  # fmt: skip
+    assert reason in reported, body["mapping"]
+    vitals = body["assessment"].get("vitals") or {}
+    if reason == "implausible_value":
+        assert vitals.get("heart_rate_bpm") is None
+    else:
+        assert vitals.get("measured_at") is None
 
 
 async def test_evaluate_errors(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
