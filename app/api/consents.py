@@ -67,7 +67,7 @@ async def record_consent(
     recipient) or a specific recipient and purpose, with its effective and expiry times."""
 
     async def create() -> Response:
-        row = await service.record_consent(ctx.session, ctx.principal, plan_id, payload, utc_now())
+        row = await service.record_consent(ctx.session, ctx.principal, plan_id, payload)
         location = f"/v1/plans/{plan_id}/consents/{row['id']}"
         return json_response(row, status_code=201, headers={"Location": location})
 
@@ -117,7 +117,7 @@ async def revoke_consent(
 ) -> Response:
     """The patient revoked the consent: from now on it permits no disclosure. Revoking an
     already revoked consent keeps the first revocation time."""
-    row = await service.revoke_consent(ctx.session, ctx.principal, plan_id, consent_id, utc_now())
+    row = await service.revoke_consent(ctx.session, ctx.principal, plan_id, consent_id)
     await commit_audited(ctx.session)
     return json_response(row)
 
@@ -155,7 +155,6 @@ async def disclose_plan(
             ctx.principal,
             plan_id,
             payload,
-            now=utc_now(),
             user_id=user_id,
             request_id=request.scope.get("state", {}).get("audit_request_id"),
         )

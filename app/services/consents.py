@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import utc_now
 from app.errors import Forbidden, NotFound, RequestInvalid
 from app.fhir.outbound import plan_bundle
 from app.models import PlanConsent, PlanDisclosure
@@ -104,9 +105,9 @@ async def record_consent(
     principal: Principal,
     plan_id: uuid.UUID,
     payload: ConsentIn,
-    now: datetime,
 ) -> dict[str, Any]:
-    plan_service.ensure_not_in_error(await plan_service.get_plan_row(session, principal, plan_id))
+    plan_service.ensure_not_in_error(await _locked_plan(session, principal, plan_id))
+    now = utc_now()
     row = {
         "id": uuid.uuid4(),
         "consent_ref": payload.consent_ref,
@@ -182,15 +183,25 @@ async def revoke_consent(
     principal: Principal,
     plan_id: uuid.UUID,
     consent_id: uuid.UUID,
-    now: datetime,
 ) -> dict[str, Any]:
     """Revocation takes effect at once; revoking again keeps the first revocation time."""
-    await plan_service.get_plan_row(session, principal, plan_id)
+    await _locked_plan(session, principal, plan_id)
+    now = utc_now()
     where = _one_consent(principal, plan_id, consent_id)
     await session.execute(
         update(PlanConsent).where(*where, PlanConsent.revoked_at.is_(None)).values(revoked_at=now)
     )
     return await _consent_view(session, where, now)
+
+
+async def _locked_plan(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID
+) -> dict[str, Any]:
+    """The plan row, locked until commit: consent changes and disclosures on one plan run one
+    at a time, and each reads the clock once it holds the lock. Without it, on PostgreSQL a
+    disclosure that read the consents before a concurrent revocation committed was recorded
+    under the revoked consent, after its revocation time."""
+    return await plan_service.get_plan_row(session, principal, plan_id, for_update=True)
 
 
 def _choose_consent(
@@ -217,13 +228,13 @@ async def disclose(
     plan_id: uuid.UUID,
     payload: DisclosureIn,
     *,
-    now: datetime,
     user_id: str | None,
     request_id: str | None,
 ) -> dict[str, Any]:
     """Check the basis, record the disclosure and return the labelled records."""
-    plan = await plan_service.get_plan_row(session, principal, plan_id)
+    plan = await _locked_plan(session, principal, plan_id)
     plan_service.ensure_not_in_error(plan)
+    now = utc_now()
     consent: dict[str, Any] | None = None
     if payload.emergency is not None:
         if not principal.has(Scope.break_glass):

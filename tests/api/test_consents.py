@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -372,3 +373,33 @@ async def test_a_reused_x_request_id_does_not_mix_up_the_accounting(
     accounting = await client.get("/v1/patients/consent-rid/disclosures", headers=keys["auditor"])
     disclosed = [i for i in accounting.json()["items"] if i["action"] == "disclose"]
     assert sorted(i["recipient"] for i in disclosed) == ["org:one", "org:two"]
+
+
+async def test_no_disclosure_lands_under_a_consent_revoked_before_it(
+    client: httpx.AsyncClient, keys: dict[str, dict[str, str]]
+) -> None:
+    """Disclosures racing a revocation: each is refused or recorded at or before the
+    revocation time. On PostgreSQL a disclosure that had read the consents before the
+    revocation committed was recorded under it, after its revocation time."""
+    for attempt in range(3):
+        patient = f"consent-race-{attempt}-{uuid.uuid4().hex[:6]}"
+        plan_id = await _plan(client, keys["clinical"], patient)
+        consent = (await _consent(client, keys["clinical"], plan_id)).json()
+        revoke = client.post(
+            f"/v1/plans/{plan_id}/consents/{consent['id']}/revocation", headers=keys["clinical"]
+        )
+        answers = await asyncio.gather(
+            *(_disclose(client, keys["clinical"], plan_id) for _ in range(3)),
+            revoke,
+            *(_disclose(client, keys["clinical"], plan_id) for _ in range(3)),
+        )
+        revoked = answers[3]
+        assert revoked.status_code == 200, revoked.text
+        revoked_at = datetime.fromisoformat(revoked.json()["revoked_at"])
+        for answer in answers[:3] + answers[4:]:
+            assert answer.status_code in (200, 403), answer.text
+            if answer.status_code == 200:
+                disclosed_at = datetime.fromisoformat(answer.json()["disclosure"]["disclosed_at"])
+                assert disclosed_at <= revoked_at
+        recorded = await _disclosures(client, keys["auditor"], patient_ref=patient)
+        assert len(recorded) == sum(a.status_code == 200 for a in answers[:3] + answers[4:])
