@@ -138,8 +138,8 @@ class RequestInvalid(DomainError):
     status, slug, title = 422, "validation-error", "The request is not valid"
 
     def __init__(self, errors: list[dict[str, str]]) -> None:
-        super().__init__(f"{len(errors)} invalid field(s); see errors.")
-        self.errors = errors
+        super().__init__(invalid_fields_detail(errors))
+        self.errors = bounded_errors(errors)
 
     def extensions(self) -> dict[str, Any] | None:
         return {"errors": self.errors}
@@ -161,6 +161,30 @@ def json_pointer(loc: Sequence[int | str]) -> str:
     """RFC 6901 pointer for a Pydantic error location."""
     parts = [str(p).replace("~", "~0").replace("/", "~1") for p in loc]
     return "/" + "/".join(parts) if parts else ""
+
+
+#: The first errors listed in a 422 (the schema's maxItems is 1000): a body with thousands of
+#: unknown keys gets a bounded answer.
+MAX_LISTED_ERRORS = 100
+_MAX_POINTER = 512  # FieldError.pointer maxLength
+
+
+def bounded_errors(errors: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+    """At most ``MAX_LISTED_ERRORS``, each pointer cut to the schema's 512 characters (an
+    unknown key is named in its pointer, and a key can be any length)."""
+    out = []
+    for err in errors[:MAX_LISTED_ERRORS]:
+        pointer = err["pointer"]
+        if len(pointer) > _MAX_POINTER:
+            pointer = pointer[: _MAX_POINTER - 1] + "…"
+        out.append({**err, "pointer": pointer, "type": err["type"][:64]})
+    return out
+
+
+def invalid_fields_detail(errors: Sequence[object]) -> str:
+    if len(errors) > MAX_LISTED_ERRORS:
+        return f"{len(errors)} invalid field(s); the first {MAX_LISTED_ERRORS} are listed."
+    return f"{len(errors)} invalid field(s); see errors."
 
 
 def field_errors(errors: Sequence[ErrorDetails], *, skip_prefix: int = 0) -> list[dict[str, str]]:
@@ -309,8 +333,8 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         status=422,
         slug=RequestInvalid.slug,
         title=RequestInvalid.title,
-        detail=f"{len(errors)} invalid field(s); see errors.",
-        extra={"errors": errors},
+        detail=invalid_fields_detail(errors),
+        extra={"errors": bounded_errors(errors)},
     )
 
 

@@ -145,3 +145,25 @@ async def test_client_disconnect_mid_body_is_not_a_server_error(
     start = next(m for m in sent if m["type"] == "http.response.start")
     assert start["status"] == 400
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_422_is_bounded_whatever_the_body(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """Thousands of unknown keys, or a key thousands of characters long, used to give a 422
+    that broke its own schema (errors maxItems 1000, pointer maxLength 512)."""
+    many = {f"k{i}": 1 for i in range(5000)}
+    response = await client.post("/v1/evaluate", json=many, headers=auth)
+    assert response.status_code == 422
+    body = response.json()
+    assert len(body["errors"]) == 100
+    assert body["detail"].endswith("the first 100 are listed.")
+    long_key = {"K" * 5000: 1}
+    response = await client.post("/v1/evaluate", json=long_key, headers=auth)
+    pointers = [e["pointer"] for e in response.json()["errors"]]
+    assert pointers and all(len(p) <= 512 for p in pointers)
+    query = "&".join(f"q{i}=1" for i in range(1500))
+    listed = await client.get(f"/v1/plans?{query}&{'Q' * 3000}=1", headers=auth)
+    assert listed.status_code == 422
+    errors = listed.json()["errors"]
+    assert len(errors) == 100 and all(len(e["pointer"]) <= 512 for e in errors)
