@@ -20,7 +20,7 @@ from app.api.params import PLAN_LOCATION_ETAG_HEADERS, UserId
 from app.api.responses import json_response
 from app.db import utc_now
 from app.errors import RequestInvalid, field_errors, problem_responses
-from app.fhir import FhirMapping, assessment_from_fhir, resources_from_bundle
+from app.fhir import FhirMapping, assessment_from_fhir, reference_aliases, resources_from_bundle
 from app.fhir.outbound import plan_bundle, with_mapping_outcome
 from app.fhir.result import REASON_TEXT, MappingIssue, UsedInput
 from app.schemas.assessment import AssessmentIn, PatientRef
@@ -171,7 +171,9 @@ def map_bundle(
         )  # fmt: skip
     when = assessed_at or utc_now()
     try:
-        mapping = assessment_from_fhir(resources, patient_ref=ref, assessed_at=when)
+        mapping = assessment_from_fhir(
+            resources, patient_ref=ref, assessed_at=when, aliases=reference_aliases([document])
+        )
     except ValidationError as exc:
         errors = field_errors(exc.errors(include_url=False, include_input=False))
         for err in errors:

@@ -1,6 +1,6 @@
 """FHIR R4 inbound mapping: resources, Bundles and CDS Hooks prefetch into an assessment."""
 
-from app.fhir.bundle import resources_from_bundle, resources_from_prefetch
+from app.fhir.bundle import reference_aliases, resources_from_bundle, resources_from_prefetch
 from app.fhir.inbound import assessment_from_fhir
 from app.fhir.result import FhirMapping, MappingIssue, Reason, UsedInput
 from app.fhir.validation import warm_up
@@ -11,6 +11,7 @@ __all__ = [
     "Reason",
     "UsedInput",
     "assessment_from_fhir",
+    "reference_aliases",
     "resources_from_bundle",
     "resources_from_prefetch",
     "warm_up",

@@ -31,6 +31,28 @@ def resources_from_prefetch(prefetch: Mapping[str, Any] | None) -> list[Json]:
     return _dedupe(found)
 
 
+def reference_aliases(values: Iterable[Any]) -> dict[str, Json]:
+    """Each entry's ``fullUrl`` -> its resource, over Bundles (nested ones too).
+
+    FHIR R4 Bundle rules: a reference inside a Bundle resolves against the entries' fullUrl,
+    and in a transaction a ``urn:uuid:`` fullUrl need not match the resource's id (it may have
+    none). Searchset fullUrls are absolute URLs ending in ``Type/id``, so they resolve too.
+    """
+    aliases: dict[str, Json] = {}
+    pending = [(v, 0) for v in values if isinstance(v, dict)]
+    while pending:
+        bundle, depth = pending.pop()
+        if bundle.get("resourceType") != "Bundle" or depth > 2:
+            continue
+        for entry in objs(bundle.get("entry")):
+            inner = obj(entry.get("resource"))
+            url = text(entry.get("fullUrl"))
+            if url and text(inner.get("resourceType")) and len(aliases) <= MAX_RESOURCES:
+                aliases[url] = inner
+            pending.append((inner, depth + 1))
+    return aliases
+
+
 def _walk(resource: Json, depth: int) -> Iterable[Json]:
     if resource.get("resourceType") != "Bundle":
         yield resource

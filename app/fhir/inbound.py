@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -117,22 +117,32 @@ def assessment_from_fhir(
     patient_ref: str,
     assessed_at: datetime,
     validate: bool = True,
+    aliases: Mapping[str, Json] | None = None,
 ) -> FhirMapping:
     """Map FHIR R4 resources about one patient into an assessment.
 
     ``resources`` is a flat list (see ``resources_from_bundle``/``resources_from_prefetch``);
     ``patient_ref`` is the FHIR Patient.id (CDS Hooks ``context.patientId``): resources about
     another subject are ignored. ``validate`` checks each resource against the R4B models
-    first. Raises ``ValueError`` for a naive ``assessed_at`` and ``ValidationError`` when
-    ``patient_ref`` itself is not a valid assessment patient reference.
+    first. ``aliases``: the Bundle entries' fullUrls (``reference_aliases``), against which
+    references resolve before they are read as ``Type/id``. Raises ``ValueError`` for a naive
+    ``assessed_at`` and ``ValidationError`` when ``patient_ref`` itself is not a valid
+    assessment patient reference.
     """
     if assessed_at.tzinfo is None:
         raise ValueError("assessed_at must carry a UTC offset")
-    return _Mapper(patient_ref, assessed_at, validate).run(list(resources))
+    return _Mapper(patient_ref, assessed_at, validate, aliases or {}).run(list(resources))
 
 
 class _Mapper:
-    def __init__(self, patient_ref: str, assessed_at: datetime, validate: bool) -> None:
+    def __init__(
+        self,
+        patient_ref: str,
+        assessed_at: datetime,
+        validate: bool,
+        aliases: Mapping[str, Json],
+    ) -> None:
+        self.aliases = aliases
         self.patient_ref = patient_ref
         self.assessed_at = assessed_at
         self.validate = validate
@@ -145,6 +155,7 @@ class _Mapper:
         self.slots: dict[str, list[_Item]] = defaultdict(list)
         self.usable: dict[tuple[str, str], _Item] = {}
         self.by_id: dict[tuple[str, str], Json] = {}
+        self.accepted: set[int] = set()  # id() of each resource that passed validation
         self.item_observations: list[_Item] = []
         self.consumed: set[str] = set()
 
@@ -214,6 +225,7 @@ class _Mapper:
         if self.validate and (errors := structural_errors(resource)):
             self.report(ref, Reason.invalid_resource, f"not a valid R4 {kind}: {errors}")
             return
+        self.accepted.add(id(resource))
         rid = text(resource.get("id"))
         if rid:
             self.by_id[(kind, rid)] = resource
@@ -238,15 +250,25 @@ class _Mapper:
                 item
             )
 
+    def target(self, reference: str) -> tuple[str | None, str | None]:
+        """(type, id) of a reference: an entry's fullUrl first (its resource's own type and
+        id, None for a resource without one), else the literal ``Type/id`` form."""
+        aliased = self.aliases.get(reference)
+        if aliased is not None:
+            return text(aliased.get("resourceType")), text(aliased.get("id"))
+        return reference_target(reference)
+
     def same_patient(self, resource: Json, kind: str, ref: str) -> bool:
         if kind == "Patient":
             ok = resource.get("id") in (None, self.patient_ref)
             pointer = "/id"
         else:
             reference = text(obj(resource.get("subject")).get("reference"))
-            target = reference_target(reference) if reference else None
+            target = self.target(reference) if reference else None
             ok = target is None or (
-                target[1] == self.patient_ref and target[0] in (None, "Patient")
+                target[1] in (self.patient_ref, None) and target[0] in (None, "Patient")
+                if reference in self.aliases  # an entry of this Bundle: a Patient we read
+                else target[1] == self.patient_ref and target[0] in (None, "Patient")
             )
             pointer = "/subject"
         if not ok:
@@ -532,8 +554,8 @@ class _Mapper:
             parts += [(code, comp) for code in loinc_codes(comp.get("code"))]
         for member in objs(resource.get("hasMember")):
             reference = text(member.get("reference")) or ""
-            kind, rid = reference_target(reference)
-            found = self.usable.get((kind or "Observation", rid))
+            kind, rid = self.target(reference)
+            found = self.usable.get((kind or "Observation", rid)) if rid else None
             if found is not None:
                 self.consumed.add(found.ref)
                 parts += [
@@ -674,6 +696,10 @@ class _Mapper:
         if reference.startswith("#"):
             contained = (r for r in objs(resource.get("contained")) if r.get("id") == reference[1:])
             return obj(next(contained, {})).get("code")
+        aliased = self.aliases.get(reference)
+        if aliased is not None:  # an entry of this Bundle, used only if it passed validation
+            usable = aliased.get("resourceType") == "Medication" and id(aliased) in self.accepted
+            return aliased.get("code") if usable else None
         kind, rid = reference_target(reference)
         return obj(self.by_id.get((kind or "Medication", rid))).get("code")
 

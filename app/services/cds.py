@@ -37,7 +37,12 @@ from app.cdshooks.schemas import HookRequest
 from app.cdshooks.services import SERVICES, CdsService
 from app.db import Database, utc_now
 from app.errors import DomainError, NotFound, RequestInvalid
-from app.fhir import FhirMapping, assessment_from_fhir, resources_from_prefetch
+from app.fhir import (
+    FhirMapping,
+    assessment_from_fhir,
+    reference_aliases,
+    resources_from_prefetch,
+)
 from app.models import Assessment, CdsCard, CdsHookCall, Plan
 from app.schemas.assessment import AssessmentIn, ConsideredTreatment
 from app.schemas.plan import PlanCreate
@@ -148,7 +153,12 @@ def map_prefetch(prefetch: dict[str, Any], patient_id: str) -> FhirMapping:
         resources = resources_from_prefetch(prefetch)
     except ValueError as exc:
         raise _invalid("/prefetch", f"Unusable prefetch: {exc}.") from None
-    return assessment_from_fhir(resources, patient_ref=patient_id, assessed_at=utc_now())
+    return assessment_from_fhir(
+        resources,
+        patient_ref=patient_id,
+        assessed_at=utc_now(),
+        aliases=reference_aliases(prefetch.values()),
+    )
 
 
 async def call_service(

@@ -204,6 +204,35 @@ async def test_extreme_fhir_times_and_values_are_reported_not_500(
         assert vitals.get("measured_at") is None
 
 
+async def test_a_transaction_bundle_resolves_references_through_full_urls(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    patient_url = "urn:uuid:2f0c6b52-9f1f-4a4e-8f57-3c4ed8d3b0a1"
+    heart = obs("hr-t", "8867-4", 130, "/min", category="vital-signs")
+    heart["subject"] = {"reference": patient_url}
+    document = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": patient_url, "resource": {"resourceType": "Patient", "id": "pt-1"},
+             "request": {"method": "POST", "url": "Patient"}},
+            {"fullUrl": "urn:uuid:9a1b", "resource": heart,
+             "request": {"method": "POST", "url": "Observation"}},
+        ],
+    }  # fmt: skip
+    response = await client.post(
+        "/v1/fhir/evaluate",
+        json=document,
+        headers=auth,
+        params={"assessed_at": "2026-01-10T12:00:00Z"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["patient_ref"] == "pt-1"
+    assert body["assessment"]["vitals"]["heart_rate_bpm"] == 130
+    assert "Observation/hr-t" in body["mapping"]["used"]
+
+
 async def test_evaluate_errors(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
     url = "/v1/fhir/evaluate"
     hr = load("fhir-r4-observation-heart-rate.json")

@@ -27,6 +27,7 @@ LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 SNOMED = "http://snomed.info/sct"
 MEANING = "http://terminology.hl7.org/CodeSystem/referencerange-meaning"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SYNTHEA_PATIENT = "da2c7b0a-791a-4b8f-9a30-dc3d8cf1ec75"
 
 
@@ -919,3 +920,60 @@ def test_every_unsupported_reason_has_a_value_free_text() -> None:
     from app.fhir.result import IGNORED_REASONS, REASON_TEXT
 
     assert set(REASON_TEXT) == set(Reason) - IGNORED_REASONS
+
+
+def test_transaction_bundle_references_resolve_through_full_urls() -> None:
+    """FHIR R4 Bundle rules: a reference inside a Bundle resolves against the entries'
+    fullUrl, and a urn:uuid fullUrl need not equal the resource's id (or the resource may have
+    none). Such a heart rate and medication were dropped as 'about another patient' and
+    'not identified'."""
+    from app.fhir import reference_aliases
+
+    patient_url = "urn:uuid:2f0c6b52-9f1f-4a4e-8f57-3c4ed8d3b0a1"
+    med_url = "urn:uuid:7d1e0c4a-2b8c-4f0e-9a6e-1b2c3d4e5f60"
+    other_url = "urn:uuid:0b3d2a1c-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+    heart = obs("hr-1", "8867-4", value=130, unit="/min", subject=patient_url)
+    stranger = obs("hr-2", "8867-4", value=60, unit="/min", subject=other_url)
+    request = {
+        "resourceType": "MedicationRequest",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": patient_url},
+        "medicationReference": {"reference": med_url},
+    }
+    medication = {
+        "resourceType": "Medication",
+        "code": {"coding": [{"system": RXNORM, "code": "6813", "display": "methadone"}]},
+    }
+    entries = [
+        (patient_url, {"resourceType": "Patient", "id": PT}),
+        (other_url, {"resourceType": "Patient", "id": "someone-else"}),
+        ("urn:uuid:1", heart),
+        ("urn:uuid:2", stranger),
+        (med_url, medication),
+        ("urn:uuid:3", request),
+    ]
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": url, "resource": r, "request": {"method": "POST", "url": r["resourceType"]}}
+            for url, r in entries
+        ],
+    }
+    mapping = assessment_from_fhir(
+        resources_from_bundle(bundle),
+        patient_ref=PT,
+        assessed_at=NOW,
+        aliases=reference_aliases([bundle]),
+    )
+    assessment = dump(mapping)
+    assert assessment["vitals"]["heart_rate_bpm"] == 130
+    assert assessment["use_history"]["current_medications"][0]["classes"] == [
+        "methadone",
+        "qt_prolonging",
+    ]
+    assert reasons(mapping)["Observation/hr-2"] == {Reason.subject_mismatch}
+    # Without the Bundle's fullUrls the same resources cannot be placed (the old behaviour).
+    unresolved = run(resources_from_bundle(bundle))
+    assert "vitals" not in dump(unresolved)
