@@ -3,8 +3,9 @@
 Principles: a value is mapped only from a code and a unit listed in ``codes``/``units``;
 when several results share a code the most recent effective time wins and the older ones
 are reported as superseded; when that most recent one is unusable the field stays empty
-(an older value is not silently substituted). Everything not used is reported with a
-machine-readable reason.
+(an older value is not silently substituted); a result dated after ``assessed_at`` is not
+used (reported ``after_assessment``), so an evaluation as of a past time sees what existed
+then. Everything not used is reported with a machine-readable reason.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import orjson
@@ -134,6 +135,11 @@ def assessment_from_fhir(
     return _Mapper(patient_ref, assessed_at, validate, aliases or {}).run(list(resources))
 
 
+#: Clocks of the EHR and this service may differ a little: a result stamped up to this far after
+#: ``assessed_at`` (a CDS call's "now") still counts as before it.
+CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
 class _Mapper:
     def __init__(
         self,
@@ -234,6 +240,11 @@ class _Mapper:
         if not self.same_patient(resource, kind, ref) or not self.status_ok(resource, kind, ref):
             return
         item = _Item(index, ref, resource, effective(resource))
+        if item.when.sort > self.assessed_at + CLOCK_TOLERANCE:
+            # It did not exist at the assessment time: evaluating as of then must not see it
+            # (and the result current then is not 'superseded' by it).
+            self.report(ref, Reason.after_assessment, "effective after assessed_at", "/effective")
+            return
         if rid:
             self.usable[(kind, rid)] = item
         if kind == "Observation":

@@ -33,6 +33,7 @@ class Reason(StrEnum):
     not_active = "not_active"
     subject_mismatch = "subject_mismatch"
     superseded = "superseded"
+    after_assessment = "after_assessment"
     administrative_gender_not_used = "administrative_gender_not_used"
     panel_not_used = "panel_not_used"
 
@@ -66,6 +67,7 @@ IGNORED_REASONS = frozenset(
         Reason.not_active,
         Reason.subject_mismatch,
         Reason.superseded,
+        Reason.after_assessment,
         Reason.administrative_gender_not_used,
         Reason.panel_not_used,
     }

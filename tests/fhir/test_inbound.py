@@ -184,6 +184,32 @@ def test_hl7_questionnaire_responses() -> None:
 # ---------------------------------------------------------------------------- Synthea bundle
 
 
+def test_results_after_the_assessment_time_are_not_used() -> None:
+    """Evaluating Synthea's chart as of 2019-06-01: its 2020 results did not exist then. They
+    were used (vitals 'measured' a year after the assessment) and the 2019 ones reported as
+    superseded."""
+    resources = resources_from_bundle(load("synthea-r4-patient-bundle-tom-goodwin.json"))
+    as_of = datetime(2019, 6, 1, tzinfo=UTC)
+    mapping = assessment_from_fhir(resources, patient_ref=SYNTHEA_PATIENT, assessed_at=as_of)
+    data = dump(mapping)
+    assert data["vitals"]["measured_at"] == "2019-05-07T23:55:41Z"  # not the 2020 panel
+    assert (data["vitals"]["systolic_bp_mmhg"], data["vitals"]["diastolic_bp_mmhg"]) == (107, 70)
+    assert "labs" not in data  # its liver tests are all from 2020
+    assert all(
+        datetime.fromisoformat(i.effective) <= as_of
+        for i in mapping.inputs
+        if i.effective is not None and "T" in i.effective
+    )
+    later = [i for i in mapping.ignored if i.reason is Reason.after_assessment]
+    assert later
+    assert all(i.pointer == "/effective" for i in later)
+    # A little clock difference between the EHR and this service is tolerated.
+    heart = obs("hr-1", "8867-4", value=90, unit="/min", when="2026-01-10T12:03:00Z")
+    assert dump(run([heart]))["vitals"]["heart_rate_bpm"] == 90
+    late = obs("hr-2", "8867-4", value=90, unit="/min", when="2026-01-10T12:06:00Z")
+    assert reasons(run([late]))["Observation/hr-2"] == {Reason.after_assessment}
+
+
 def test_synthea_bundle() -> None:
     resources = resources_from_bundle(load("synthea-r4-patient-bundle-tom-goodwin.json"))
     mapping = run(resources, patient_ref=SYNTHEA_PATIENT)
