@@ -23,6 +23,7 @@ from app.rules.sources import SOURCES
 RELEASED = {
     "1.0.0": "sha256:f48ac9718ae217c14f0d3278fd381b09f783224880b0653b6118c040e51e51b1",
     "1.1.0": "sha256:b2b06a089564e71c2f0e3467d65e98f835f3e8d4092768b3df31089e6397fa37",
+    "1.1.1": "sha256:2d6c3381c7fef77763625873748ea63d42d77a0feae40afa98d1ae0f9d7b365f",
 }
 
 

@@ -629,6 +629,35 @@ CASES: list[Case] = [
         {"labs": {"collected_at": "2026-10-27T14:30:00Z"}},
         False,
     ),
+    C(
+        "LAB-01",
+        "ALT without its upper limit of normal: the limit is what is missing",
+        {"labs": {"alt_uln_u_per_l": None}},
+        True,
+        lambda ev: (
+            "/labs/alt_uln_u_per_l" in missing(ev)
+            and "/labs/alt_u_per_l" not in missing(ev)
+            and "upper limit of normal" in detail(ev, "liver_panel")
+        ),
+    ),
+    C(
+        "LAB-01",
+        "no ALT: ALT missing",
+        {"labs": {"alt_u_per_l": None}},
+        True,
+        lambda ev: "/labs/alt_u_per_l" in missing(ev) and "No ALT" in detail(ev, "liver_panel"),
+    ),
+    C(
+        "LAB-01",
+        "potassium given, magnesium not: only magnesium missing",
+        {"labs": {"magnesium_mmol_per_l": None}},
+        True,
+        lambda ev: (
+            "/labs/magnesium_mmol_per_l" in missing(ev)
+            and "/labs/potassium_mmol_per_l" not in missing(ev)
+            and status(ev, "electrolytes") == "recommended"
+        ),
+    ),
     # ---- LOC-01 COWS >= 25 [ASAM3][COWS]
     C("LOC-01", "COWS 25 fires, 3.7-WM", cows(25), True, loc("inpatient_medically_monitored")),
     C("LOC-01", "COWS 24 silent", cows(24), False),

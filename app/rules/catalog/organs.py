@@ -333,20 +333,35 @@ def _lab_01(f: Facts, out: Findings) -> bool:
     labs = f.a.labs
     fired = False
     age = f.flat["derived.lab_age_days"]
-    if f.scores.liver.alt_x_uln is None or (age is not None and age > th.LFT_MAX_AGE_DAYS.value):
-        out.missing(
-            "/labs/alt_u_per_l",
-            "Baseline liver tests before buprenorphine and because kratom can injure the liver.",
+    alt = labs.alt_u_per_l if labs is not None else None
+    if age is not None and age > th.LFT_MAX_AGE_DAYS.value:
+        pointer = "/labs/alt_u_per_l"
+        why = "Current liver tests: a baseline before buprenorphine; kratom can injure the liver."
+        detail = f"Liver tests are {age:g} days old: repeat them"
+    elif alt is None:
+        pointer = "/labs/alt_u_per_l"
+        why = "Baseline liver tests before buprenorphine and because kratom can injure the liver."
+        detail = "No ALT on file: order them"
+    elif f.scores.liver.alt_x_uln is None:
+        # ALT without the laboratory's upper limit of normal cannot be graded: it is the
+        # limit that is missing, not the test.
+        pointer = "/labs/alt_uln_u_per_l"
+        why = "Liver injury is graded as multiples of the laboratory's upper limit of normal."
+        detail = (
+            "ALT is on file without the laboratory's upper limit of normal, so liver injury "
+            "cannot be graded: record the reference range, or repeat the tests"
         )
+    else:
+        pointer = None
+    if pointer is not None:
+        out.missing(pointer, why)
         out.recommend(
             STABILIZATION,
             "liver_panel",
             LAB,
             "Liver tests (ALT, AST, ALP, bilirubin, INR)",
             RECOMMENDED,
-            "No current liver tests"
-            + (f" (last {age:g} days ago)" if age is not None else "")
-            + ": baseline before buprenorphine; kratom can cause liver injury.",
+            detail + " (baseline before buprenorphine; kratom can cause liver injury).",
         )
         fired = True
     if labs is None or labs.qtc_ms is None:
@@ -363,11 +378,17 @@ def _lab_01(f: Facts, out: Findings) -> bool:
             "No QTc on file: ECG before lofexidine, methadone, ondansetron or hydroxyzine.",
         )
         fired = True
-    if labs is None or labs.potassium_mmol_per_l is None or labs.magnesium_mmol_per_l is None:
+    electrolytes = (
+        ("/labs/potassium_mmol_per_l", labs.potassium_mmol_per_l if labs is not None else None),
+        ("/labs/magnesium_mmol_per_l", labs.magnesium_mmol_per_l if labs is not None else None),
+    )
+    unmeasured = [pointer for pointer, value in electrolytes if value is None]
+    for pointer in unmeasured:
         out.missing(
-            "/labs/potassium_mmol_per_l",
+            pointer,
             "Electrolytes must be corrected before lofexidine and other QT-prolonging drugs.",
         )
+    if unmeasured:
         out.recommend(
             STABILIZATION,
             "electrolytes",
@@ -382,15 +403,19 @@ def _lab_01(f: Facts, out: Findings) -> bool:
 
 LAB_01 = rule(
     "LAB-01",
+    revision=2,
     family=Family.stabilization,
     title="Baseline tests",
-    summary="Orders missing or stale liver tests, ECG and electrolytes.",
+    summary="Orders missing or stale liver tests, ECG and electrolytes; an ALT without the "
+    "laboratory's upper limit of normal is reported as that limit missing.",
     rationale="Buprenorphine labelling asks for baseline liver tests; kratom can injure the "
     "liver and prolong QTc; lofexidine labelling asks to correct electrolytes first and to "
     "monitor ECG in at-risk patients.",
     reads=(
         "scores.liver.alt_x_uln",
         "derived.lab_age_days",
+        "/labs/alt_u_per_l",
+        "/labs/alt_uln_u_per_l",
         "/labs/qtc_ms",
         "/labs/potassium_mmol_per_l",
         "/labs/magnesium_mmol_per_l",
