@@ -232,11 +232,37 @@ async def evaluate_fhir_bundle(
     )
 
 
+#: FHIR's JSON type and the legacy DSTU2 spelling that FHIR clients (HAPI) still send.
+_FHIR_TYPES = frozenset({FHIR_JSON, "application/json+fhir"})
+
+
+def _accept_weights(header: str) -> dict[str, float]:
+    """Media type -> q from an Accept header (RFC 9110 12.5.1); malformed weights count 0."""
+    weights: dict[str, float] = {}
+    for item in header.lower().split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+        if media:
+            weights[media] = max(q, weights.get(media, 0.0))
+    return weights
+
+
 def _wants_fhir(request: Request, response_format: str | None) -> bool:
+    """FHIR when asked by ``format``, or when the Accept header weighs a FHIR JSON type above
+    plain JSON (on a tie, or for wildcards only, plain JSON: the API's default)."""
     if response_format is not None:
         return response_format == "fhir"
-    accept = request.headers.get("accept", "").lower()
-    return FHIR_JSON in accept and "application/json" not in accept
+    weights = _accept_weights(request.headers.get("accept", ""))
+    fhir = max((weights.get(t, 0.0) for t in _FHIR_TYPES), default=0.0)
+    plain = weights.get("application/json", 0.0)
+    return fhir > 0 and fhir > plain
 
 
 @router.post(

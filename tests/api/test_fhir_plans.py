@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from app.config import Settings
@@ -85,6 +86,30 @@ async def test_bundle_becomes_a_stored_plan(
     assert document["vitals"]["temperature_c"] == 36.5
     assert document["co_occurring_conditions"]["coded"][0]["code"] == "39065001"
     assert "creatinine" not in json.dumps(document.get("labs", {}))
+
+
+@pytest.mark.parametrize(
+    ("accept", "fhir"),
+    [
+        ("application/fhir+json", True),
+        ("application/fhir+json;q=1.0, application/json+fhir;q=0.9", True),  # HAPI's default
+        ("application/json+fhir", True),
+        ("application/fhir+json, application/json;q=0.1", True),
+        ("application/json, application/fhir+json;q=0.5", False),
+        ("application/json, application/fhir+json", False),  # a tie: the API's default
+        ("*/*", False),
+        ("application/fhir+json;q=0", False),
+    ],
+)
+async def test_accept_is_negotiated_by_weight(
+    client: httpx.AsyncClient, auth: dict[str, str], accept: str, fhir: bool
+) -> None:
+    """The Accept check was a substring test: 'application/json+fhir' read as plain JSON,
+    and q-values were ignored."""
+    response = await client.post(URL, json=hl7_bundle(), headers=auth | {"Accept": accept})
+    assert response.status_code == 201, response.text
+    expected = "application/fhir+json" if fhir else "application/json"
+    assert response.headers["content-type"] == expected
 
 
 async def test_fhir_response_format(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
