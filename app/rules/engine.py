@@ -8,7 +8,7 @@ from typing import Any
 
 from app.rules.build import make
 from app.rules.catalog import RULES
-from app.rules.facts import Facts
+from app.rules.facts import Facts, vitals_age_text, vitals_not_current
 from app.rules.findings import Findings, LevelOut, RecOut
 from app.rules.ruleset import RULESET_HASH, RULESET_VERSION
 from app.rules.scores import compute_scores
@@ -196,12 +196,22 @@ def _level_of_care(f: Facts, levels: list[LevelOut]) -> LevelOfCare:
         )
         if best is not None:
             note += f" The findings so far already require at least {best.value}."
-    elif not has_vitals or s.cows.value is None or not s.news2.complete:
+    elif (
+        not has_vitals
+        or s.cows.value is None
+        or not s.news2.complete
+        or vitals_not_current(f) is not None
+    ):
         determination = Determination.provisional
+        age = vitals_not_current(f)
         gaps = [
             text
             for text, missing in (
                 ("vital signs incomplete (NEWS2 is a lower bound)", not s.news2.complete),
+                (
+                    f"vital signs {vitals_age_text(age)} old (not current)" if age else "",
+                    age is not None,
+                ),
                 ("COWS not scored", s.cows.value is None),
             )
             if missing

@@ -81,6 +81,7 @@ SCORE_KEYS = (
 DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
     "derived.medication_classes": ("/use_history/current_medications",),
     "derived.lab_age_days": ("/labs/collected_at", "/assessed_at"),
+    "derived.vitals_age_hours": ("/vitals/measured_at", "/assessed_at"),
     "derived.uds_positive": ("/urine_drug_screen",),
     "derived.concentrated_product": ("/use_history/product_types",),
     "derived.opioid_coexposure": (
@@ -224,11 +225,29 @@ def _flatten(a: AssessmentIn, s: Scores, as_of: datetime) -> dict[str, Any]:
     flat["derived.medication_classes"] = (
         None if meds is None else sorted({c.value for m in meds for c in m.classes}) if meds else []
     )
+    measured = a.vitals.measured_at if a.vitals is not None else None
+    flat["derived.vitals_age_hours"] = (
+        None if measured is None else round((as_of - measured).total_seconds() / 3600, 1)
+    )
     collected = a.labs.collected_at if a.labs is not None else None
     flat["derived.lab_age_days"] = (
         None if collected is None else round((as_of - collected).total_seconds() / 86400, 1)
     )
     return flat
+
+
+def vitals_age_text(hours: float) -> str:
+    """'14 hours', '3 days' or '27 years': the age of a set of vital signs, for people."""
+    if hours < 48:
+        return f"{hours:g} hours"
+    days = hours / 24
+    return f"{days:.0f} days" if days < 730 else f"{days / 365.25:.0f} years"
+
+
+def vitals_not_current(f: Facts) -> float | None:
+    """The age in hours of vital signs older than NEWS2's 12-hourly minimum, else None."""
+    age: float | None = f.flat["derived.vitals_age_hours"]
+    return age if age is not None and age > th.VITALS_MAX_AGE_HOURS.value else None
 
 
 class Facts:

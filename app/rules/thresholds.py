@@ -256,6 +256,18 @@ ECG_MAX_AGE_DAYS = _t(
     "by analogy",
 )
 
+# Currency of vital signs: NEWS2's response table asks for observations at least 12-hourly
+# (score 0); a set older than that is not a current set.
+VITALS_MAX_AGE_HOURS = _t(
+    "vitals_max_age_hours",
+    12,
+    "hours",
+    ("NEWS2",),
+    False,
+    "NEWS2's least frequent observation interval (12-hourly at score 0), used as the age past "
+    "which vital signs are not current",
+)
+
 # Naltrexone (V13).
 NTX_OPIOID_FREE_DAYS = _t(
     "ntx_opioid_free_days", 10, "days", ("VIVITROL-PI",), True, "Upper end of the 7-10 days"

@@ -119,6 +119,45 @@ CASES: list[Case] = [
         True,
     ),
     C("VS-05", "neither silent", {}, False),
+    # ---- VS-06 vital signs not current: NEWS2 asks for observations at least 12-hourly
+    # [NEWS2]. The base assessment (tests.factories) is at 2026-11-26T14:30Z.
+    C(
+        "VS-06",
+        "12.1 hours old fires: warning, current set recommended, level provisional",
+        {"vitals": {"measured_at": "2026-11-26T02:24:00Z"}, "considering": ["lofexidine"]},
+        True,
+        lambda ev: (
+            alerts(ev)["vital_signs_not_current"] == "warning"
+            and "/vitals" in missing(ev)
+            and status(ev, "current_vital_signs") == "recommended"
+            and ev.level_of_care.determination.value == "provisional"
+            and "12.1 hours old" in ev.level_of_care.rationale
+            and status(ev, "lofexidine") == "consider"
+        ),
+    ),
+    C(
+        "VS-06",
+        "12.0 hours old silent",
+        {"vitals": {"measured_at": "2026-11-26T02:30:00Z"}, "considering": ["lofexidine"]},
+        False,
+        at("lofexidine", "recommended"),
+    ),
+    C(
+        "VS-06",
+        "no measurement time silent (taken as of the assessment)",
+        {"vitals": {"measured_at": None}},
+        False,
+    ),
+    C(
+        "VS-06",
+        "years old: the age is said in years, and a red flag in them is still shown",
+        {"vitals": {"measured_at": "1999-07-02T00:00:00Z", "heart_rate_bpm": 44}},
+        True,
+        lambda ev: (
+            "27 years" in next(a.title for a in ev.alerts if a.code == "vital_signs_not_current")
+            and alerts(ev)["lofexidine_hold"] == "critical"
+        ),
+    ),
     # ---- SZ-01 seizure in 24 h [EGGLESTON19]
     C(
         "SZ-01",
@@ -968,6 +1007,15 @@ CASES: list[Case] = [
         {"vitals": {"heart_rate_bpm": 60}, "considering": ["lofexidine"]},
         False,
         at("lofexidine", "recommended"),
+    ),
+    C(
+        "LOF-02",
+        "normal but 13 hours old: at most consider",
+        {"vitals": {"measured_at": "2026-11-26T01:30:00Z"}, "considering": ["lofexidine"]},
+        True,
+        lambda ev: (
+            status(ev, "lofexidine") == "consider" and "13 hours old" in detail(ev, "lofexidine")
+        ),
     ),
     C(
         "LOF-02",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from app.rules import thresholds as th
 from app.rules.define import (
     AVOID,
@@ -16,7 +18,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts
+from app.rules.facts import Facts, vitals_age_text, vitals_not_current
 from app.rules.findings import Findings
 from app.schemas.evaluation import Status
 
@@ -25,6 +27,7 @@ _LOF_TITLE = "Lofexidine"
 _CLO = "clonidine"
 _CLO_TITLE = "Clonidine"
 _VITALS = ("/vitals/heart_rate_bpm", "/vitals/systolic_bp_mmhg", "/vitals/diastolic_bp_mmhg")
+_VITALS_NOW = (*_VITALS, "derived.vitals_age_hours")
 _LABEL = Cite("LUCEMYRA-PI", "Lofexidine label: dosing, warnings, hepatic and renal dosing")
 _OFF_LABEL = (
     NO_KRATOM_GUIDELINE,
@@ -57,6 +60,23 @@ def _vitals_gap(f: Facts, out: Findings, drug: str) -> list[str]:
             f"{drug} dose (hold parameters).",
         )
     return gaps
+
+
+def _old_vitals(
+    f: Facts, out: Findings, offer: Callable[[Findings, Status | None, str], None]
+) -> bool:
+    """Vital signs past NEWS2's 12-hour window are not the hold check (VS-06): at most
+    consider. A hold found in them still stands (checked first)."""
+    age = vitals_not_current(f)
+    if age is None:
+        return False
+    offer(
+        out,
+        CONSIDER,
+        f"The vital signs on file are {vitals_age_text(age)} old: check heart rate and blood "
+        "pressure before any dose.",
+    )
+    return True
 
 
 def _lof_01(f: Facts, out: Findings) -> bool:
@@ -183,6 +203,8 @@ def _lof_02(f: Facts, out: Findings) -> bool:
         )
         _lof(out, AVOID, f"Hold: {text}.")
         return True
+    if _old_vitals(f, out, _lof):
+        return True
     caution = [
         text
         for text, bad in (
@@ -206,15 +228,16 @@ def _lof_02(f: Facts, out: Findings) -> bool:
 
 LOF_02 = rule(
     "LOF-02",
+    revision=2,
     family=Family.stabilization,
     title="Lofexidine hold parameters",
     summary="HR < 50, SBP < 90 or DBP < 50: hold (critical, avoid); HR < 60 or SBP < 100: "
-    "caution (consider); vitals missing: at most consider.",
+    "caution (consider); vitals missing or older than 12 hours: at most consider.",
     rationale="The label says to check vital signs before dosing and to reduce, delay or skip "
     "a dose for clinically significant hypotension or bradycardia (42% orthostatic "
     "hypotension, 32% bradycardia at 2.88 mg/day); the phase 3 trial defined these events as "
     "SBP < 90, DBP < 50 or pulse < 50.",
-    reads=_VITALS,
+    reads=_VITALS_NOW,
     cites=(_LABEL, Cite("FISHMAN19", "Vital-sign adverse-event definitions")),
     limitations=(
         *_OFF_LABEL,
@@ -458,7 +481,7 @@ def _clo_02(f: Facts, out: Findings) -> bool:
         if bad
     ]
     if not hold:
-        return False
+        return _old_vitals(f, out, _clo)
     text = ", ".join(hold)
     out.alert(
         "clonidine_hold",
@@ -474,12 +497,14 @@ def _clo_02(f: Facts, out: Findings) -> bool:
 
 CLO_02 = rule(
     "CLO-02",
+    revision=2,
     family=Family.stabilization,
     title="Clonidine hold parameters",
-    summary="SBP < 90, DBP < 60 or HR < 50: hold clonidine; vitals missing: at most consider.",
+    summary="SBP < 90, DBP < 60 or HR < 50: hold clonidine; vitals missing or older than 12 "
+    "hours: at most consider.",
     rationale="Clonidine lowers blood pressure and heart rate; withdrawal protocols hold doses "
     "for hypotension and bradycardia.",
-    reads=_VITALS,
+    reads=_VITALS_NOW,
     cites=(
         Cite("CLON-LABEL", "Hold parameters from withdrawal protocols (secondary)"),
         Cite("FISHMAN19", "Bradycardia definition borrowed from the lofexidine trial"),

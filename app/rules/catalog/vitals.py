@@ -17,7 +17,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts
+from app.rules.facts import Facts, vitals_age_text, vitals_not_current
 from app.rules.findings import Findings
 
 _NEWS2_READS = (
@@ -266,6 +266,60 @@ VS_05 = rule(
     apply=_vs_05,
 )
 
+
+def _vs_06(f: Facts, out: Findings) -> bool:
+    age = vitals_not_current(f)
+    if age is None:
+        return False
+    shown = vitals_age_text(age)
+    out.missing(
+        "/vitals",
+        f"The vital signs on file are {shown} old, past NEWS2's least frequent observations "
+        "(12-hourly): current ones are needed.",
+    )
+    out.alert(
+        "vital_signs_not_current",
+        WARNING,
+        f"Vital signs are {shown} old",
+        f"The latest vital signs were taken {shown} before this assessment. NEWS2, its alerts "
+        "and the level of care below are computed from them and may not describe the patient "
+        "now: record current vital signs.",
+    )
+    out.recommend(
+        STABILIZATION,
+        "current_vital_signs",
+        MONITORING,
+        "Record current vital signs",
+        RECOMMENDED,
+        f"The last set is {shown} old: heart rate, blood pressure, respiratory rate, SpO2, "
+        "temperature and level of consciousness, then reassess.",
+    )
+    return True
+
+
+VS_06 = rule(
+    "VS-06",
+    family=Family.alert,
+    title="Vital signs not current",
+    summary="Vital signs taken more than 12 hours before the assessment are flagged (warning), "
+    "listed as missing current data, and a current set is recommended; lofexidine and "
+    "clonidine stay at most consider and the level of care provisional until then.",
+    rationale="NEWS2 asks for observations at least every 12 hours even at a score of 0; an "
+    "older set does not describe the patient now, yet hold parameters and the choice of "
+    "setting depend on current heart rate and blood pressure. Old values are still shown and "
+    "scored (a past red flag is not hidden), but never taken as current.",
+    reads=("derived.vitals_age_hours",),
+    cites=(Cite("NEWS2", "Minimum 12-hourly observations at NEWS2 0"),),
+    limitations=(
+        "The 12-hour window is NEWS2's monitoring minimum for stable inpatients, applied to "
+        "every setting; a stricter local policy may be wanted before medication doses.",
+        "Without a measurement time (vitals.measured_at) the vital signs are taken to be as of "
+        "the assessment.",
+    ),
+    thresholds=(th.VITALS_MAX_AGE_HOURS,),
+    apply=_vs_06,
+)
+
 _SEDATIVE_EXPOSURE = "alcohol, benzodiazepine or other sedative use"
 
 
@@ -382,4 +436,4 @@ SZ_02 = rule(
     apply=_sz_02,
 )
 
-RULES = (VS_01, VS_02, VS_03, VS_04, VS_05, SZ_01, SZ_02)
+RULES = (VS_01, VS_02, VS_03, VS_04, VS_05, VS_06, SZ_01, SZ_02)
