@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 import orjson
@@ -16,7 +16,7 @@ from app import auditing as audit
 from app import rules
 from app.db import utc_now
 from app.errors import DomainError, NotFound, RequestInvalid
-from app.models import Plan, PlanDecision, PlanEvent, PlanRevision
+from app.models import Assessment, Plan, PlanDecision, PlanEvent, PlanRevision
 from app.privacy import privacy_block
 from app.schemas.assessment import AssessmentIn
 from app.schemas.jsonout import dump_json
@@ -486,8 +486,7 @@ async def reassess(
     if PlanStatus(row["status"]) not in PHASE_CHANGE_STATUSES:
         raise TransitionNotAllowed(f"A '{row['status']}' plan cannot be reassessed.", allowed=[])
     if assessment.assessed_at < datetime.fromisoformat(row["evaluation"]["evaluated_at"]):
-        # A backdated reassessment would read as a trend in the wrong direction and move the
-        # follow-up schedule back.
+        # A backdated reassessment would read as a trend in the wrong direction.
         raise RequestInvalid(
             [
                 {
@@ -535,7 +534,9 @@ async def reassess(
             evaluation=evaluation,
             **evaluation_columns(evaluation),
             suggested_phase=suggestion,
-            follow_up=rules.follow_up_schedule(evaluation, start=assessment.assessed_at.date()),
+            follow_up=rules.follow_up_schedule(
+                evaluation, start=await _plan_start(session, principal, plan_id)
+            ),
             updated_at=now,
         )
     )
@@ -552,6 +553,24 @@ async def reassess(
         "privacy": privacy_block(),
     }
     return await get_plan(session, principal, plan_id), revision
+
+
+async def _plan_start(session: AsyncSession, principal: Principal, plan_id: uuid.UUID) -> date:
+    """The date of the plan's first assessment. The follow-up schedule counts from it (a
+    'week 12' visit is week 12 of the treatment episode): a reassessment changes which items
+    apply, not their dates; re-anchored at each reassessment, a patient reassessed monthly
+    would never reach the 12-month reassessment."""
+    first = await session.execute(
+        select(Assessment.assessed_at)
+        .join(PlanRevision, PlanRevision.assessment_id == Assessment.id)
+        .where(
+            PlanRevision.tenant_id == principal.tenant_id,
+            PlanRevision.plan_id == plan_id,
+            PlanRevision.number == 1,
+        )
+    )
+    assessed_at: datetime = first.scalar_one()
+    return assessed_at.date()
 
 
 def recommendation_statuses(evaluation: dict[str, Any]) -> dict[str, str]:

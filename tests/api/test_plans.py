@@ -478,6 +478,29 @@ async def test_follow_up_schedule_is_derived_from_aftercare(
         assert item["recommendation_code"] in codes(plan["evaluation"])
 
 
+async def test_follow_up_dates_count_from_the_plans_first_assessment(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """A reassessment ten days in changes which items apply, not their dates: 'week 2' is
+    week 2 of the episode. (Re-anchored at each reassessment, a patient reassessed monthly
+    never reached the 12-month reassessment.)"""
+    plan = (await create(client, auth, status="active")).json()
+    first = {i["code"]: i["due_date"] for i in plan["follow_up"]}
+    later = assessment()
+    later["assessed_at"] = "2026-12-06T14:10:00Z"  # ten days after the first
+    response = await client.post(
+        f"/v1/plans/{plan['id']}/reassessments", json={"assessment": later}, headers=auth
+    )
+    assert response.status_code == 201, response.text
+    again = (await client.get(f"/v1/plans/{plan['id']}", headers=auth)).json()
+    second = {i["code"]: i["due_date"] for i in again["follow_up"]}
+    assert first["visit-week-2"] == "2026-12-10"  # 14 days after 2026-11-26
+    assert {code: second[code] for code in first if code in second} == {
+        code: due for code, due in first.items() if code in second
+    }
+    assert second["reassessment-month-12"] == "2027-11-26"
+
+
 # ----------------------------------------------------------------------------- idempotency
 
 
