@@ -188,6 +188,13 @@ def _level_of_care(f: Facts, levels: list[LevelOut]) -> LevelOfCare:
     has_withdrawal = s.cows.value is not None or s.sows.value is not None
     if best is Setting.emergency_department:
         determination, note = Determination.determined, ""
+        age = vitals_not_current(f)
+        if age is not None:  # the emergency stands, but on old vital signs: say so
+            determination = Determination.provisional
+            note = (
+                f"Provisional: the vital signs are {vitals_age_text(age)} old; re-check them "
+                "now (the emergency stands until then)."
+            )
     elif not has_vitals and not has_withdrawal:
         determination = Determination.indeterminate
         note = (

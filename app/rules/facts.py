@@ -301,6 +301,7 @@ class Facts:
         self.opioid_coexposure = bool(
             s & _OPIOID_SUBSTANCES
             or "opioid_agonist" in m
+            or "methadone" in m  # tagged by its own class, still a full agonist
             or not positive.isdisjoint(_OPIOID_ANALYTES)
             or (conditions is not None and conditions.opioid_use_disorder)
         )
@@ -348,6 +349,17 @@ class Facts:
                 "derived.hours_since_last_use": self.hours_since_last_use(),
             }
         )
+
+    def age_years(self) -> int | None:
+        """Age in whole years at ``as_of``: ``age_years`` as given, else from ``birth_date``."""
+        p = self.a.patient
+        if p.age_years is not None:
+            return p.age_years
+        if p.birth_date is None:
+            return None
+        today = self.as_of.date()
+        born = p.birth_date
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
     def hours_since_last_use(self) -> float | None:
         """Hours since the last kratom or other opioid, whichever is more recent."""

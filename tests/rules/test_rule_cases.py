@@ -90,6 +90,17 @@ CASES: list[Case] = [
         ),
     ),
     C("VS-03", "RR 9 silent", {"vitals": {"respiratory_rate_per_min": 9}}, False),
+    C(
+        "VS-03",
+        "signs 20 h old: emergency stands, provisional; re-check before naloxone",
+        {"vitals": {"measured_at": "2026-11-25T18:30:00Z", "respiratory_rate_per_min": 7}},
+        True,
+        lambda ev: (
+            setting(ev) == "emergency_department"
+            and ev.level_of_care.determination.value == "provisional"
+            and detail(ev, "naloxone").startswith("Re-check")
+        ),
+    ),
     C("VS-03", "SpO2 91 fires", {"vitals": {"spo2_percent": 91}}, True),
     C("VS-03", "SpO2 92 silent", {"vitals": {"spo2_percent": 92}}, False),
     C("VS-03", "responds to voice fires", {"vitals": {"consciousness": "voice"}}, True),
@@ -619,6 +630,38 @@ CASES: list[Case] = [
         sev("qtc_prolongation", "warning"),
     ),
     C("QT-01", "man 449 silent", {"labs": {"qtc_ms": 449}}, False),
+    C(
+        "QT-01",
+        "470 on methadone maintenance: discuss and monitor, not avoid [KRANTZ09]",
+        {
+            "labs": {"qtc_ms": 470},
+            "use_history": {
+                "current_medications": [
+                    {"name": "methadone 80 mg", "classes": ["methadone", "qt_prolonging"]}
+                ]
+            },
+        },
+        True,
+        lambda ev: (
+            status(ev, "methadone") != "avoid"
+            and status(ev, "lofexidine") == "avoid"
+            and "monitor" in next(a.detail for a in ev.alerts if a.code == "qtc_prolongation")
+        ),
+    ),
+    C(
+        "QT-01",
+        "510 on methadone: avoid (reduce or switch above 500 ms) [KRANTZ09]",
+        {
+            "labs": {"qtc_ms": 510},
+            "use_history": {
+                "current_medications": [
+                    {"name": "methadone 80 mg", "classes": ["methadone", "qt_prolonging"]}
+                ]
+            },
+        },
+        True,
+        at("methadone", "avoid"),
+    ),
     C("QT-01", "woman 460 fires", {"patient": FEMALE, "labs": {"qtc_ms": 460}}, True),
     C("QT-01", "woman 459 silent", {"patient": FEMALE, "labs": {"qtc_ms": 459}}, False),
     C(
@@ -661,6 +704,20 @@ CASES: list[Case] = [
         {"labs": {"collected_at": "2026-10-26T13:45:00Z"}},
         True,
         at("liver_panel", "recommended"),
+    ),
+    C(
+        "LAB-01",
+        "undated liver tests: the date is what is missing",
+        {"labs": {"collected_at": None}},
+        True,
+        lambda ev: "/labs/collected_at" in missing(ev) and "undated" in detail(ev, "liver_panel"),
+    ),
+    C(
+        "LAB-01",
+        "old labs without ALT: no ALT, not 'N days old'",
+        {"labs": {"collected_at": "2026-10-01T13:45:00Z", "alt_u_per_l": None}},
+        True,
+        lambda ev: detail(ev, "liver_panel").startswith("No ALT"),
     ),
     C(
         "LAB-01",
@@ -804,6 +861,35 @@ CASES: list[Case] = [
         ),
     ),
     C("BUP-02", "COWS 8 silent", cows(8), False, at("buprenorphine", "recommended")),
+    C(
+        "BUP-02",
+        "prescribed methadone 6 h ago: defer (72 h) [BUPLABEL][ACEP-BUPE]",
+        {
+            "withdrawal": {
+                "cows": cows_items(14),
+                "hours_since_last_kratom_use": 10,
+                "hours_since_last_other_opioid_use": 6,
+            },
+            "use_history": {
+                "current_medications": [{"name": "methadone 80 mg", "classes": ["methadone"]}]
+            },
+        },
+        True,
+        lambda ev: (
+            status(ev, "buprenorphine") == "consider"
+            and "precipitated_withdrawal_risk" in alerts(ev)
+        ),
+    ),
+    C(
+        "BUP-02",
+        "other opioid use never asked: timing unconfirmed, at most consider",
+        {"use_history": {"other_substances": None}, "urine_drug_screen": None},
+        True,
+        lambda ev: (
+            status(ev, "buprenorphine") == "consider"
+            and "/use_history/other_substances" in missing(ev)
+        ),
+    ),
     C(
         "BUP-02",
         "7.5 h since kratom defers",
@@ -1140,6 +1226,46 @@ CASES: list[Case] = [
             and "/use_history/current_medications" in missing(ev)
         ),
     ),
+    # ---- LOF-01 dose depends on renal and hepatic function; adults only [LUCEMYRA-PI]
+    C(
+        "LOF-01",
+        "eGFR unknown: at most consider",
+        cows(10) | {"labs": {"egfr_ml_min_1_73m2": None}, "considering": ["lofexidine"]},
+        False,  # LOF-01 'fires' when it recommends
+        lambda ev: (
+            status(ev, "lofexidine") == "consider" and "/labs/egfr_ml_min_1_73m2" in missing(ev)
+        ),
+    ),
+    C(
+        "LOF-01",
+        "hepatic impairment not recorded: at most consider",
+        cows(10)
+        | {
+            "medical_history": {"hepatic_impairment_child_pugh": None},
+            "considering": ["lofexidine"],
+        },
+        False,  # LOF-01 'fires' when it recommends
+        lambda ev: (
+            status(ev, "lofexidine") == "consider"
+            and "/medical_history/hepatic_impairment_child_pugh" in missing(ev)
+        ),
+    ),
+    C(
+        "LOF-01",
+        "age 15: at most consider",
+        cows(10) | {"patient": {"age_years": 15}, "considering": ["lofexidine"]},
+        False,  # LOF-01 'fires' when it recommends
+        lambda ev: (
+            status(ev, "lofexidine") == "consider" and "age 15" in detail(ev, "lofexidine").lower()
+        ),
+    ),
+    C(
+        "LOF-01",
+        "age 18: recommended",
+        cows(10) | {"patient": {"age_years": 18}, "considering": ["lofexidine"]},
+        True,
+        at("lofexidine", "recommended"),
+    ),
     # ---- CLO-01 clonidine base [GALBIS16]
     C(
         "CLO-01",
@@ -1180,6 +1306,56 @@ CASES: list[Case] = [
         lambda ev: status(ev, "lofexidine") == "consider" and status(ev, "clonidine") == "consider",
     ),
     C("CLO-03", "one considered silent", {"considering": ["clonidine"]}, False),
+    # ---- SYM-03 with alcohol use disorder: benzodiazepines treat alcohol withdrawal [ASAMAWM]
+    C(
+        "SYM-03",
+        "anxiety with an alcohol use disorder: benzodiazepine consider, not avoid",
+        cows(10, anxiety_irritability=2)
+        | {"co_occurring_conditions": {"alcohol_use_disorder": True}},
+        True,
+        lambda ev: (
+            status(ev, "benzodiazepine") == "consider" and "alcohol" in detail(ev, "benzodiazepine")
+        ),
+    ),
+    C(
+        "SYM-03",
+        "anxiety without: benzodiazepine avoid",
+        cows(10, anxiety_irritability=2),
+        True,
+        at("benzodiazepine", "avoid"),
+    ),
+    # ---- CLO-04 clonidine label cautions [CLON-LABEL precautions and interactions]
+    C(
+        "CLO-04",
+        "recent MI and a beta-blocker: warning, at most consider",
+        {
+            "medical_history": {"recent_myocardial_infarction": True},
+            "use_history": {
+                "current_medications": [
+                    {"name": "metoprolol", "classes": ["hr_lowering", "bp_lowering"]}
+                ]
+            },
+            "considering": ["clonidine"],
+        },
+        True,
+        lambda ev: (
+            alerts(ev)["clonidine_caution"] == "warning" and status(ev, "clonidine") == "consider"
+        ),
+    ),
+    C(
+        "CLO-04",
+        "conduction disturbance not recorded: at most consider",
+        {"medical_history": {"bradyarrhythmia": None}, "considering": ["clonidine"]},
+        True,
+        at("clonidine", "consider"),
+    ),
+    C(
+        "CLO-04",
+        "none of them: silent",
+        {"considering": ["clonidine"]},
+        False,
+        at("clonidine", "recommended"),
+    ),
     # ---- SYM-01..03 symptomatic care [WHO09]
     C("SYM-01", "GI item 1 fires", cows(8, gi_upset=1), True, at("loperamide", "consider")),
     C("SYM-01", "GI item 0 silent", cows(8, gi_upset=0), False),

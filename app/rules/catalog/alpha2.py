@@ -35,6 +35,7 @@ _OFF_LABEL = (
     "exist, so use for kratom is off-label.",
 )
 _BP_LOWERING = frozenset({"bp_lowering", "hr_lowering", "alpha2_agonist"})
+_ADULT_AGE = 18  # LUCEMYRA-PI 8.4: safety and effectiveness not established in pediatric patients
 
 
 def _lof(out: Findings, status: Status | None, detail: str) -> None:
@@ -83,9 +84,21 @@ def _lof_01(f: Facts, out: Findings) -> bool:
     considered = "lofexidine" in f.a.considering
     status = RECOMMENDED if considered and f.withdrawal_present else CONSIDER
     caps = []
+    age = f.age_years()
+    if age is not None and age < _ADULT_AGE:
+        status = CONSIDER
+        caps.append(f"age {age}: the label has not established use under {_ADULT_AGE}")
     h = f.a.medical_history
     child = h.hepatic_impairment_child_pugh if h is not None else None
-    if child == "A":
+    if child is None:
+        # 'none' is an answer; omitted is not: the label lowers the dose by Child-Pugh class.
+        out.missing(
+            "/medical_history/hepatic_impairment_child_pugh",
+            "Hepatic impairment sets the lofexidine dose.",
+        )
+        status = CONSIDER
+        caps.append("hepatic impairment not recorded: the dose depends on it")
+    elif child == "A":
         caps.append("Child-Pugh A: max 3 tablets four times daily (2.16 mg/day)")
     elif child == "B":
         caps.append("Child-Pugh B: max 2 tablets four times daily (1.44 mg/day)")
@@ -99,6 +112,8 @@ def _lof_01(f: Facts, out: Findings) -> bool:
         caps.append(f"eGFR {egfr:g}: 2 tablets four times daily")
     elif egfr is None:
         out.missing("/labs/egfr_ml_min_1_73m2", "Renal function sets the lofexidine dose.")
+        status = CONSIDER
+        caps.append("renal function (eGFR) unknown: the dose depends on it")
     low = []
     k = labs.potassium_mmol_per_l if labs is not None else None
     mg = labs.magnesium_mmol_per_l if labs is not None else None
@@ -138,24 +153,31 @@ def _lof_01(f: Facts, out: Findings) -> bool:
 
 LOF_01 = rule(
     "LOF-01",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="Lofexidine for withdrawal symptoms",
     summary="Offers lofexidine (recommended when it is being considered and withdrawal is "
     "present) with label dose limits, hepatic and renal caps and electrolyte correction; "
-    "low or unmeasured potassium or magnesium: at most consider.",
+    "low or unmeasured potassium or magnesium, unrecorded hepatic impairment or eGFR, or age "
+    "under 18: at most consider.",
     rationale="Lofexidine mitigates opioid withdrawal symptoms; the label caps doses, reduces "
     "them for hepatic and renal impairment and asks to correct electrolytes first. "
     "Buprenorphine outperforms alpha-2 agonists for opioid withdrawal.",
     reads=(
         "/considering",
         "derived.withdrawal_present",
+        "/patient/age_years",
+        "/patient/birth_date",
         "/medical_history/hepatic_impairment_child_pugh",
         "/labs/egfr_ml_min_1_73m2",
         "/labs/potassium_mmol_per_l",
         "/labs/magnesium_mmol_per_l",
     ),
-    cites=(_LABEL, Cite("ASAMNPG", "Buprenorphine more effective than alpha-2 agonists")),
+    cites=(
+        _LABEL,
+        Cite("LUCEMYRA-PI", "8.4 Pediatric use: safety and effectiveness not established"),
+        Cite("ASAMNPG", "Buprenorphine more effective than alpha-2 agonists"),
+    ),
     limitations=_OFF_LABEL,
     thresholds=(
         th.LOF_MAX_DOSE_MG,
@@ -551,4 +573,74 @@ CLO_03 = rule(
     apply=_clo_03,
 )
 
-RULES = (LOF_01, LOF_02, LOF_03, LOF_04, LOF_05, CLO_01, CLO_02, CLO_03)
+_CLO_CAUTIONS = (
+    ("severe_coronary_insufficiency", "severe coronary insufficiency"),
+    ("recent_myocardial_infarction", "recent myocardial infarction"),
+    ("cerebrovascular_disease", "cerebrovascular disease"),
+    ("chronic_kidney_disease", "chronic kidney disease"),
+    ("bradyarrhythmia", "a conduction disturbance or bradyarrhythmia"),
+)
+
+
+def _clo_04(f: Facts, out: Findings) -> bool:
+    h = f.a.medical_history
+    answers = h.__dict__ if h is not None else {}
+    conditions = [text for name, text in _CLO_CAUTIONS if answers.get(name)]
+    unknown = [text for name, text in _CLO_CAUTIONS if answers.get(name) is None]
+    classes = f.med_classes
+    if classes is None:
+        unknown.append("current medications")
+    elif classes & _BP_LOWERING:
+        conditions.append("a drug that lowers heart rate or blood pressure (additive bradycardia)")
+    if conditions:
+        text = ", ".join(conditions)
+        out.alert(
+            "clonidine_caution",
+            WARNING,
+            "Clonidine: label cautions apply",
+            f"{text.capitalize()}: the clonidine label asks for caution; with a drug acting on "
+            "the sinus or AV node (beta-blocker, calcium-channel blocker, digoxin) bradycardia "
+            "and AV block can add up. Prefer buprenorphine, or monitor closely.",
+        )
+        _clo(out, CONSIDER, f"Caution: {text}.")
+        return True
+    if unknown:
+        _clo(
+            out,
+            CONSIDER,
+            f"Not recorded: {', '.join(unknown)}: check the label's cautions first.",
+        )
+        return True
+    return False
+
+
+CLO_04 = rule(
+    "CLO-04",
+    family=Family.stabilization,
+    title="Clonidine label cautions",
+    summary="Severe coronary insufficiency, recent MI, cerebrovascular disease, chronic kidney "
+    "disease, a conduction disturbance or a pulse/BP-lowering drug: warning and at most "
+    "consider; any of them not recorded (or medications not reviewed): at most consider.",
+    rationale="The clonidine label asks for caution in severe coronary insufficiency, "
+    "conduction disturbances, recent myocardial infarction, cerebrovascular disease and "
+    "chronic renal failure, and warns of additive bradycardia and AV block with drugs acting "
+    "on the sinus or AV node; lofexidine, the same class, avoids the same patients.",
+    reads=(
+        *(f"/medical_history/{name}" for name, _ in _CLO_CAUTIONS),
+        "derived.medication_classes",
+    ),
+    cites=(
+        Cite(
+            "CLON-LABEL",
+            "Precautions: coronary, conduction, recent MI, cerebrovascular, renal; "
+            "interactions with sinus/AV-node drugs",
+        ),
+    ),
+    limitations=(
+        NO_KRATOM_GUIDELINE,
+        "Caution, not contraindication: the label does not forbid these patients clonidine.",
+    ),
+    apply=_clo_04,
+)
+
+RULES = (LOF_01, LOF_02, LOF_03, LOF_04, LOF_05, CLO_01, CLO_02, CLO_03, CLO_04)

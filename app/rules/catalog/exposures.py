@@ -127,13 +127,15 @@ def _od_03(f: Facts, out: Findings) -> bool:
         CRITICAL if strong else WARNING,
         "CNS depressant co-use: overdose risk",
         f"Kratom with {what}: additive respiratory depression. {_NALOXONE_NOTE} Do not add "
-        "benzodiazepines for withdrawal symptoms.",
+        "benzodiazepines for kratom withdrawal symptoms (alcohol or sedative withdrawal is "
+        "the exception: see the benzodiazepine recommendation).",
     )
     return True
 
 
 OD_03 = rule(
     "OD-03",
+    revision=2,
     family=Family.alert,
     title="CNS depressant co-use",
     summary="Benzodiazepines or other sedatives (critical) or alcohol (warning) with kratom.",

@@ -159,6 +159,15 @@ def _bup_02(f: Facts, out: Findings) -> bool:
         )
     elif hours_k < need_k:
         problems.append(f"{hours_k:g} h since last kratom (< {need_k:g} h)")
+    use = f.a.use_history
+    if not f.opioid_coexposure and (use is None or use.other_substances is None):
+        # Other opioids not asked about: fentanyl or methadone (and their longer waits)
+        # cannot be excluded, so the timing cannot be confirmed (hazard HZ-03).
+        gaps.append("other opioid use not recorded")
+        out.missing(
+            "/use_history/other_substances",
+            "Other opioids (fentanyl, methadone) need their own wait before standard induction.",
+        )
     if f.opioid_coexposure:
         hours_o = w.hours_since_last_other_opioid_use if w is not None else None
         need_o = (
@@ -215,11 +224,13 @@ def _bup_02(f: Facts, out: Findings) -> bool:
 
 BUP_02 = rule(
     "BUP-02",
+    revision=2,
     family=Family.stabilization,
     title="Buprenorphine induction timing",
     summary="Standard induction needs COWS >= 8 (>= 13 after methadone) and >= 8 h since last "
-    "kratom (12 h after 7-OH or short-acting opioids, 72 h after methadone); otherwise defer "
-    "or use low-dose initiation.",
+    "kratom (12 h after 7-OH or short-acting opioids, 72 h after methadone, prescribed "
+    "methadone included); otherwise defer or use low-dose initiation. Other opioid use not "
+    "recorded: at most consider.",
     rationale="Starting buprenorphine before objective withdrawal risks precipitated "
     "withdrawal; ED protocols use COWS >= 8 (ACEP >= 13 after long-acting opioids). Induction "
     "as early as 8 h after last kratom use was safe in a VA series.",
@@ -228,6 +239,7 @@ BUP_02 = rule(
         "/withdrawal/hours_since_last_kratom_use",
         "/withdrawal/hours_since_last_other_opioid_use",
         "/use_history/product_types",
+        "/use_history/other_substances",
         "derived.opioid_coexposure",
         "derived.long_acting_opioid",
     ),

@@ -279,16 +279,25 @@ def _qt_01(f: Facts, out: Findings) -> bool:
     else:
         severity = WARNING
         why = f"QTc {qtc.value:g} ms (prolonged, >= {qtc.prolonged_threshold_ms} ms)"
-    against = QT_DRUGS if severity is CRITICAL else ()
-    out.alert(
-        "qtc_prolongation",
-        severity,
-        "QTc prolongation",
-        f"{why}. Avoid adding QT-prolonging drugs (lofexidine, methadone, ondansetron, "
-        "hydroxyzine, citalopram); correct potassium and magnesium; repeat ECG"
-        + ("; cardiology input." if severity is CRITICAL else "."),
-        against,
+    against: tuple[str, ...] = QT_DRUGS if severity is CRITICAL else ()
+    maintained = "methadone" in classes and qtc.band != "high_risk" and not congenital
+    if maintained:
+        # KRANTZ09: QTc 450-500 on methadone is discussed and monitored, not stopped; reducing
+        # or switching is for > 500 ms. 'Avoid' would invite an abrupt stop.
+        against = tuple(d for d in against if d != "methadone")
+        why += (
+            "; methadone already taken: discuss risks and benefits and monitor more often "
+            "(reduce or switch only above 500 ms)"
+        )
+    advice = (
+        "Avoid adding QT-prolonging drugs (lofexidine, methadone, ondansetron, hydroxyzine, "
+        "citalopram); correct potassium and magnesium; repeat ECG; cardiology input."
+        if severity is CRITICAL
+        else "Prefer alternatives to QT-prolonging drugs (lofexidine, methadone, ondansetron, "
+        "hydroxyzine, citalopram); if one is needed, correct potassium and magnesium and "
+        "repeat the ECG."
     )
+    out.alert("qtc_prolongation", severity, "QTc prolongation", f"{why}. {advice}", against)
     if qtc.band == "high_risk":
         out.level(
             MANAGED,
@@ -299,6 +308,7 @@ def _qt_01(f: Facts, out: Findings) -> bool:
 
 QT_01 = rule(
     "QT-01",
+    revision=2,
     family=Family.alert,
     title="QTc prolongation",
     summary="QTc >= 500 ms or congenital long QT (critical; >= 500 also needs 4-WM), or "
@@ -334,14 +344,19 @@ def _lab_01(f: Facts, out: Findings) -> bool:
     fired = False
     age = f.flat["derived.lab_age_days"]
     alt = labs.alt_u_per_l if labs is not None else None
-    if age is not None and age > th.LFT_MAX_AGE_DAYS.value:
-        pointer = "/labs/alt_u_per_l"
-        why = "Current liver tests: a baseline before buprenorphine; kratom can injure the liver."
-        detail = f"Liver tests are {age:g} days old: repeat them"
-    elif alt is None:
+    if alt is None:
         pointer = "/labs/alt_u_per_l"
         why = "Baseline liver tests before buprenorphine and because kratom can injure the liver."
         detail = "No ALT on file: order them"
+    elif age is None:
+        # Undated results cannot be shown to be current (as for an undated QTc, LOF-04).
+        pointer = "/labs/collected_at"
+        why = "Liver tests must be current (within 30 days): when were these taken?"
+        detail = "The liver tests on file are undated: record when they were taken, or repeat them"
+    elif age > th.LFT_MAX_AGE_DAYS.value:
+        pointer = "/labs/alt_u_per_l"
+        why = "Current liver tests: a baseline before buprenorphine; kratom can injure the liver."
+        detail = f"Liver tests are {age:g} days old: repeat them"
     elif f.scores.liver.alt_x_uln is None:
         # ALT without the laboratory's upper limit of normal cannot be graded: it is the
         # limit that is missing, not the test.
@@ -403,17 +418,18 @@ def _lab_01(f: Facts, out: Findings) -> bool:
 
 LAB_01 = rule(
     "LAB-01",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="Baseline tests",
-    summary="Orders missing or stale liver tests, ECG and electrolytes; an ALT without the "
-    "laboratory's upper limit of normal is reported as that limit missing.",
+    summary="Orders missing, undated or stale (> 30 days) liver tests, ECG and electrolytes; an "
+    "ALT without the laboratory's upper limit of normal is reported as that limit missing.",
     rationale="Buprenorphine labelling asks for baseline liver tests; kratom can injure the "
     "liver and prolong QTc; lofexidine labelling asks to correct electrolytes first and to "
     "monitor ECG in at-risk patients.",
     reads=(
         "scores.liver.alt_x_uln",
         "derived.lab_age_days",
+        "/labs/collected_at",
         "/labs/alt_u_per_l",
         "/labs/alt_uln_u_per_l",
         "/labs/qtc_ms",

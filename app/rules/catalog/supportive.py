@@ -157,6 +157,25 @@ def _sym_03(f: Facts, out: Findings) -> bool:
         "Non-benzodiazepine option for withdrawal anxiety and sleep, with sleep hygiene."
         + _qt_note(f),
     )
+    conditions = f.a.co_occurring_conditions
+    alcohol_or_sedative_disorder = conditions is not None and bool(
+        conditions.alcohol_use_disorder or conditions.sedative_use_disorder
+    )
+    if alcohol_or_sedative_disorder:
+        # Alcohol or sedative withdrawal is the exception: benzodiazepines are its first-line
+        # treatment, so they are a prescriber's decision here, not something to avoid.
+        out.recommend(
+            STABILIZATION,
+            "benzodiazepine",
+            MEDICATION,
+            "Benzodiazepines",
+            CONSIDER,
+            "Not for kratom withdrawal anxiety or insomnia; but with an alcohol or sedative use "
+            "disorder, alcohol or sedative withdrawal is treated with a benzodiazepine "
+            "(first line), in a monitored setting and with the respiratory-depression risk of "
+            "kratom and buprenorphine in mind.",
+        )
+        return True
     out.recommend(
         STABILIZATION,
         "benzodiazepine",
@@ -171,10 +190,12 @@ def _sym_03(f: Facts, out: Findings) -> bool:
 
 SYM_03 = rule(
     "SYM-03",
+    revision=2,
     family=Family.stabilization,
     title="Anxiety and insomnia",
     summary="Withdrawal anxiety, anxiety disorder or GAD-7 >= 10: hydroxyzine (QTc check); "
-    "benzodiazepines avoided.",
+    "benzodiazepines avoided, except with an alcohol or sedative use disorder, whose "
+    "withdrawal they treat (then consider).",
     rationale="Non-addictive options are preferred (seed treatment model); labelling warns of "
     "respiratory depression with benzodiazepines and opioids; hydroxyzine prolongs QT.",
     reads=(
@@ -182,11 +203,18 @@ SYM_03 = rule(
         "/co_occurring_conditions/anxiety",
         "scores.gad7.total",
         "scores.qtc.category",
+        "/co_occurring_conditions/alcohol_use_disorder",
+        "/co_occurring_conditions/sedative_use_disorder",
     ),
     cites=(
         _WHO,
         Cite("BUPLABEL", "Benzodiazepines with buprenorphine: respiratory depression"),
         Cite("GALBIS16", "Scheduled hydroxyzine in severe kratom withdrawal"),
+        Cite(
+            "ASAMAWM",
+            "Benzodiazepines are first-line for alcohol withdrawal (pharmacotherapy sections; "
+            "recommendation number not re-read)",
+        ),
     ),
     limitations=_SYMPTOM_LIMIT,
     apply=_sym_03,

@@ -134,30 +134,39 @@ def _vs_03(f: Facts, out: Findings) -> bool:
     if not signs:
         return False
     found = ", ".join(signs)
+    age = vitals_not_current(f)
+    # Signs recorded long ago are re-checked first: naloxone given to a patient now in
+    # withdrawal precipitates it. The emergency stands until they are re-checked (VS-06).
+    seen = f" (recorded {vitals_age_text(age)} ago: re-check now)" if age is not None else ""
     out.alert(
         "opioid_toxicity",
         CRITICAL,
         "Possible opioid toxicity",
-        f"{found} in a person exposed to kratom (a mu-opioid agonist). Treat as an emergency: "
-        "airway and breathing support, naloxone per protocol.",
+        f"{found}{seen} in a person exposed to kratom (a mu-opioid agonist). Treat as an "
+        "emergency: airway and breathing support, naloxone per protocol.",
     )
-    out.level(EMERGENCY, f"Possible opioid toxicity ({found}).")
+    out.level(EMERGENCY, f"Possible opioid toxicity ({found}{seen}).")
     out.recommend(
         STABILIZATION,
         "naloxone",
         MEDICATION,
         "Naloxone",
         RECOMMENDED,
-        f"Give naloxone per emergency protocol now for suspected opioid toxicity ({found}).",
+        f"Give naloxone per emergency protocol now for suspected opioid toxicity ({found})."
+        if age is None
+        else f"Re-check breathing, SpO2 and consciousness now ({found} were recorded "
+        f"{vitals_age_text(age)} ago); if still present, give naloxone per emergency protocol.",
     )
     return True
 
 
 VS_03 = rule(
     "VS-03",
+    revision=2,
     family=Family.alert,
     title="Opioid toxicity pattern",
-    summary="Respiratory rate <= 8, SpO2 <= 91% or reduced consciousness: emergency and naloxone.",
+    summary="Respiratory rate <= 8, SpO2 <= 91% or reduced consciousness: emergency and naloxone "
+    "(signs recorded over 12 hours ago: re-check them first).",
     rationale="Kratom alkaloids are mu-opioid agonists (7-OH far more potent); respiratory "
     "depression and coma are reported in kratom-only exposures, and the risk multiplies with "
     "other depressants. These are the NEWS2 score-3 values for breathing and oxygenation.",
@@ -165,6 +174,7 @@ VS_03 = rule(
         "/vitals/respiratory_rate_per_min",
         "/vitals/spo2_percent",
         "/vitals/consciousness",
+        "derived.vitals_age_hours",
     ),
     cites=(
         Cite("NEWS2", "RR <= 8 and SpO2 <= 91% score 3; any CVPU scores 3"),
