@@ -284,6 +284,25 @@ CASES: list[Case] = [
     # ---- MH-02 moderate / incomplete [CSSRS]
     C(
         "MH-02",
+        "Q1/Q2 yes only: low risk, info alert and safety plan [CSSRS]",
+        {
+            "screening": {
+                "cssrs": Q2_YES
+                | {
+                    "thoughts_with_method": False,
+                    "intent": False,
+                    "plan_with_intent": False,
+                    "suicidal_behavior_lifetime": False,
+                }
+            }
+        },
+        True,
+        lambda ev: (
+            alerts(ev)["suicide_risk_low"] == "info" and status(ev, "safety_plan") == "recommended"
+        ),
+    ),
+    C(
+        "MH-02",
         "Q3 method fires moderate",
         {
             "screening": {
@@ -304,7 +323,19 @@ CASES: list[Case] = [
         True,
         sev("cssrs_incomplete", "critical"),
     ),
-    C("MH-02", "Q1 only silent", {"screening": {"cssrs": {"wish_to_be_dead": True}}}, False),
+    C(
+        "MH-02",
+        "Q1 only: low tier, not silent [CSSRS]",
+        {"screening": {"cssrs": {"wish_to_be_dead": True}}},
+        True,
+        lambda ev: alerts(ev)["suicide_risk_low"] == "info",
+    ),
+    C(
+        "MH-02",
+        "no ideation silent",
+        {"screening": {"cssrs": {"wish_to_be_dead": False, "suicidal_thoughts": False}}},
+        False,
+    ),
     # ---- MH-03 PHQ-9 item 9 [PHQ9]
     C(
         "MH-03",
@@ -707,6 +738,25 @@ CASES: list[Case] = [
     ),
     C(
         "LAB-01",
+        "ALT 900 and AST 700 without limits: a warning, both limits missing [HYS]",
+        {
+            "labs": {
+                "alt_u_per_l": 900,
+                "alt_uln_u_per_l": None,
+                "ast_u_per_l": 700,
+                "ast_uln_u_per_l": None,
+            }
+        },
+        True,
+        lambda ev: (
+            alerts(ev)["liver_tests_ungraded"] == "warning"
+            and {"/labs/alt_uln_u_per_l", "/labs/ast_uln_u_per_l"} <= missing(ev)
+            and "ALT 900 U/L"
+            in next(a.detail for a in ev.alerts if a.code == "liver_tests_ungraded")
+        ),
+    ),
+    C(
+        "LAB-01",
         "undated liver tests: the date is what is missing",
         {"labs": {"collected_at": None}},
         True,
@@ -791,6 +841,25 @@ CASES: list[Case] = [
         ),
     ),
     # ---- LOC-03 alcohol / sedative use disorder [ASAMAWM]
+    C(
+        "LOC-03",
+        "benzodiazepine and alcohol use, disorders not recorded: both listed missing",
+        {
+            "use_history": {"other_substances": ["benzodiazepines", "alcohol"]},
+            "co_occurring_conditions": {
+                "alcohol_use_disorder": None,
+                "sedative_use_disorder": None,
+            },
+        },
+        False,
+        lambda ev: (
+            {
+                "/co_occurring_conditions/alcohol_use_disorder",
+                "/co_occurring_conditions/sedative_use_disorder",
+            }
+            <= missing(ev)
+        ),
+    ),
     C(
         "LOC-03",
         "alcohol use disorder fires",

@@ -112,14 +112,23 @@ def _loc_03(f: Facts, out: Findings) -> bool:
             "/co_occurring_conditions", "Alcohol or sedative use disorder raises the level of care."
         )
         return False
-    found = [
-        name
-        for name, flag in (
-            ("alcohol use disorder", c.alcohol_use_disorder),
-            ("sedative use disorder", c.sedative_use_disorder),
-        )
-        if flag
-    ]
+    flags = (
+        ("alcohol_use_disorder", "alcohol use disorder", c.alcohol_use_disorder, f.alcohol),
+        (
+            "sedative_use_disorder",
+            "sedative use disorder",
+            c.sedative_use_disorder,
+            f.benzodiazepine or f.sedative_other,
+        ),
+    )
+    for field, name, flag, used in flags:
+        if flag is None and used:
+            # Use is reported but the disorder was not asked about: not read as 'no'.
+            out.missing(
+                f"/co_occurring_conditions/{field}",
+                f"Use is reported: is there an {name}? It raises the level of care.",
+            )
+    found = [name for _, name, flag, _ in flags if flag]
     if not found:
         return False
     out.level(
@@ -131,14 +140,19 @@ def _loc_03(f: Facts, out: Findings) -> bool:
 
 LOC_03 = rule(
     "LOC-03",
+    revision=2,
     family=Family.level_of_care,
     title="Alcohol or sedative co-dependence",
-    summary="Co-occurring alcohol or sedative use disorder: at least 3.7-WM.",
+    summary="Co-occurring alcohol or sedative use disorder: at least 3.7-WM; alcohol or sedative "
+    "use reported with the disorder not recorded: listed as missing.",
     rationale="Alcohol and sedative withdrawal carry seizure and delirium risk; ASAM raises the "
     "level of care for sedative/alcohol co-dependence.",
     reads=(
         "/co_occurring_conditions/alcohol_use_disorder",
         "/co_occurring_conditions/sedative_use_disorder",
+        "derived.alcohol",
+        "derived.benzodiazepine",
+        "derived.sedative_other",
     ),
     cites=(_ASAM, Cite("ASAMAWM", "Alcohol withdrawal risk and level of care")),
     limitations=(

@@ -120,20 +120,47 @@ def _mh_02(f: Facts, out: Findings) -> bool:
             "Write a safety plan with the patient and refer to behavioural health.",
         )
         fired = True
+    elif c.band == "low":
+        # Q1/Q2 yes only: Columbia's low tier still asks for support, a safety plan and
+        # follow-up; silence would read as no risk.
+        out.alert(
+            "suicide_risk_low",
+            INFO,
+            "Suicidal ideation (low risk on the C-SSRS)",
+            "Wish to be dead or suicidal thoughts without method, intent, plan or recent "
+            "behaviour: support, a safety plan and follow-up; ask again at each visit.",
+        )
+        out.recommend(
+            STABILIZATION,
+            "safety_plan",
+            REFERRAL,
+            "Safety plan and behavioural-health referral",
+            RECOMMENDED,
+            "Suicidal ideation (C-SSRS low risk): write a safety plan with the patient and "
+            "arrange follow-up.",
+        )
+        fired = True
     return fired
 
 
 MH_02 = rule(
     "MH-02",
+    revision=2,
     family=Family.alert,
-    title="Moderate or incompletely screened suicide risk",
-    summary="C-SSRS Q3 yes or older suicidal behaviour: referral and safety plan; Q2 yes with "
-    "Q3-Q5 unanswered: finish the screener now.",
+    title="Moderate, low or incompletely screened suicide risk",
+    summary="C-SSRS Q3 yes or older suicidal behaviour: referral and safety plan; Q1/Q2 yes only "
+    "(low): an info alert, safety plan and follow-up; Q2 yes with Q3-Q5 unanswered: finish "
+    "the screener now.",
     rationale="Columbia's screener routes moderate answers to behavioural-health referral; a "
     "yes to active suicidal thoughts without the intent and plan questions leaves risk "
     "ungraded, which must not be read as low.",
     reads=_CSSRS_READS,
-    cites=(Cite("CSSRS", "Moderate tier and screener flow (Q3-Q5 asked after Q2 yes)"),),
+    cites=(
+        Cite(
+            "CSSRS",
+            "Moderate tier, low tier (support, safety planning, follow-up) and screener flow",
+        ),
+    ),
     limitations=(
         *_SCREEN_LIMIT,
         "Moderate and low tiers are setting-defined by Columbia; ours follow the clinical "

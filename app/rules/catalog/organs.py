@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.rules import thresholds as th
 from app.rules.define import (
     CRITICAL,
@@ -339,6 +341,26 @@ QT_01 = rule(
 )
 
 
+_LIVER_PAIRS = (
+    ("alt_u_per_l", "alt_uln_u_per_l", "ALT", "U/L"),
+    ("ast_u_per_l", "ast_uln_u_per_l", "AST", "U/L"),
+    ("alp_u_per_l", "alp_uln_u_per_l", "ALP", "U/L"),
+    ("total_bilirubin_mg_per_dl", "total_bilirubin_uln_mg_per_dl", "bilirubin", "mg/dL"),
+)
+
+
+def _ungraded_liver_tests(labs: Any) -> list[tuple[str, str]]:
+    """(ULN pointer, 'ALT 900 U/L') for each liver value given without its upper limit."""
+    if labs is None:
+        return []
+    values = labs.__dict__
+    return [
+        (f"/labs/{uln}", f"{name} {values[value]:g} {unit}")
+        for value, uln, name, unit in _LIVER_PAIRS
+        if values[value] is not None and values[uln] is None
+    ]
+
+
 def _lab_01(f: Facts, out: Findings) -> bool:
     labs = f.a.labs
     fired = False
@@ -368,6 +390,22 @@ def _lab_01(f: Facts, out: Findings) -> bool:
         )
     else:
         pointer = None
+    ungraded = _ungraded_liver_tests(labs)
+    if ungraded:
+        # A value without its reference range cannot be graded, but must not read as normal.
+        for uln_pointer, _ in ungraded:
+            if uln_pointer != pointer:
+                out.missing(uln_pointer, "Graded as a multiple of the laboratory's upper limit.")
+        shown = ", ".join(text for _, text in ungraded)
+        out.alert(
+            "liver_tests_ungraded",
+            WARNING,
+            "Liver tests cannot be graded",
+            f"{shown} without the laboratory's upper limit of normal: liver injury (including "
+            "Hy's law) cannot be assessed. Obtain the reference range now before relying on "
+            "these results.",
+        )
+        fired = True
     if pointer is not None:
         out.missing(pointer, why)
         out.recommend(
@@ -418,11 +456,12 @@ def _lab_01(f: Facts, out: Findings) -> bool:
 
 LAB_01 = rule(
     "LAB-01",
-    revision=3,
+    revision=4,
     family=Family.stabilization,
     title="Baseline tests",
-    summary="Orders missing, undated or stale (> 30 days) liver tests, ECG and electrolytes; an "
-    "ALT without the laboratory's upper limit of normal is reported as that limit missing.",
+    summary="Orders missing, undated or stale (> 30 days) liver tests, ECG and electrolytes; a "
+    "liver value without the laboratory's upper limit of normal raises a warning (it cannot "
+    "be graded) and that limit is reported missing.",
     rationale="Buprenorphine labelling asks for baseline liver tests; kratom can injure the "
     "liver and prolong QTc; lofexidine labelling asks to correct electrolytes first and to "
     "monitor ECG in at-risk patients.",
@@ -432,6 +471,12 @@ LAB_01 = rule(
         "/labs/collected_at",
         "/labs/alt_u_per_l",
         "/labs/alt_uln_u_per_l",
+        "/labs/ast_u_per_l",
+        "/labs/ast_uln_u_per_l",
+        "/labs/alp_u_per_l",
+        "/labs/alp_uln_u_per_l",
+        "/labs/total_bilirubin_mg_per_dl",
+        "/labs/total_bilirubin_uln_mg_per_dl",
         "/labs/qtc_ms",
         "/labs/potassium_mmol_per_l",
         "/labs/magnesium_mmol_per_l",
