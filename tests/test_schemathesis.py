@@ -56,8 +56,9 @@ def positive_data_accepted_except_cross_field(ctx: Any, response: Any, case: Any
     """Schema-valid data must be accepted, unless the only errors are cross-field rules that
     JSON Schema cannot state (diastolic below systolic, a total equal to its items, a birth
     date not after the assessment, an assessment before 9999, no NUL in text), a cursor
-    this service did not issue (cursors are opaque tokens), or an Idempotency-Key the fuzzer reuses with another body (state JSON Schema
-    cannot see). Each of those has explicit tests in tests/api/.
+    this service did not issue (cursors are opaque tokens), or an Idempotency-Key the fuzzer
+    reuses with another body (state JSON Schema cannot see). Each of those has explicit tests
+    in tests/api/.
     """
     if response.status_code == 400 and response.json()["type"].endswith("/invalid-cursor"):
         return None
