@@ -590,6 +590,17 @@ _ALL = (
         "Clinical reference [M]",
         doi="10.1111/ajad.12453",
     ),
+    _s(
+        "BEERS23",
+        "American Geriatrics Society 2023 updated AGS Beers Criteria for potentially "
+        "inappropriate medication use in older adults. J Am Geriatr Soc 2023;71(7):2052-81. "
+        "Criteria 5 (Table 6): NSAIDs, avoid at creatinine clearance < 30 mL/min (moderate "
+        "quality, strong recommendation).",
+        2023,
+        "consensus criteria (systematic evidence review)",
+        "Table 6 NSAID rows read in a reproduction (2026-11-27)",
+        doi="10.1111/jgs.18372",
+    ),
 )
 
 SOURCES: dict[str, Source] = {s.key: s for s in _ALL}

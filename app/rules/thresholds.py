@@ -256,6 +256,17 @@ ECG_MAX_AGE_DAYS = _t(
     "by analogy",
 )
 
+# NSAIDs and kidney function (AGS Beers 2023, Table 6).
+NSAID_AVOID_EGFR = _t(
+    "nsaid_avoid_egfr",
+    30,
+    "mL/min/1.73 m2",
+    ("BEERS23",),
+    False,
+    "Beers: avoid NSAIDs at creatinine clearance < 30 mL/min (adults >= 65); applied as eGFR "
+    "at every age",
+)
+
 # Currency of vital signs: NEWS2's response table asks for observations at least 12-hourly
 # (score 0); a set older than that is not a current set.
 VITALS_MAX_AGE_HOURS = _t(

@@ -1430,6 +1430,20 @@ CASES: list[Case] = [
     C("SYM-01", "GI item 0 silent", cows(8, gi_upset=0), False),
     C(
         "SYM-02",
+        "aches with eGFR 29: NSAID avoid [BEERS23]",
+        cows(8, bone_joint_aches=1) | {"labs": {"egfr_ml_min_1_73m2": 29}},
+        True,
+        lambda ev: status(ev, "nsaid") == "avoid" and status(ev, "acetaminophen") == "consider",
+    ),
+    C(
+        "SYM-02",
+        "aches with eGFR 30: NSAID consider",
+        cows(8, bone_joint_aches=1) | {"labs": {"egfr_ml_min_1_73m2": 30}},
+        True,
+        at("nsaid", "consider"),
+    ),
+    C(
+        "SYM-02",
         "aches item 1 fires",
         cows(8, bone_joint_aches=1),
         True,

@@ -104,6 +104,19 @@ def _sym_02(f: Facts, out: Findings) -> bool:
             else ""
         ),
     )
+    labs = f.a.labs
+    egfr = labs.egfr_ml_min_1_73m2 if labs is not None else None
+    if egfr is not None and egfr < th.NSAID_AVOID_EGFR.value:
+        out.recommend(
+            STABILIZATION,
+            "nsaid",
+            MEDICATION,
+            "NSAID (e.g. ibuprofen)",
+            AVOID,
+            f"eGFR {egfr:g}: avoid NSAIDs (acute kidney injury and further loss of kidney "
+            "function); acetaminophen instead.",
+        )
+        return True
     out.recommend(
         STABILIZATION,
         "nsaid",
@@ -112,16 +125,19 @@ def _sym_02(f: Facts, out: Findings) -> bool:
         CONSIDER,
         f"{why.capitalize()}: an NSAID for aches, with the usual renal, gastrointestinal and "
         "bleeding precautions"
-        + ("; in pregnancy only on obstetric advice." if f.pregnant else "."),
+        + ("; in pregnancy only on obstetric advice." if f.pregnant else ".")
+        + (" Renal function unknown: check it first." if egfr is None else ""),
     )
     return True
 
 
 SYM_02 = rule(
     "SYM-02",
+    revision=2,
     family=Family.stabilization,
     title="Aches and pain",
-    summary="Aches (COWS item >= 1) or chronic pain: acetaminophen (liver-adjusted) or an NSAID.",
+    summary="Aches (COWS item >= 1) or chronic pain: acetaminophen (liver-adjusted) or an NSAID; "
+    "eGFR < 30: NSAIDs avoided.",
     rationale="Muscle and joint pain dominate kratom withdrawal; non-opioid analgesics are the "
     "protocol choice; acetaminophen needs dose limits when the liver is injured.",
     reads=(
@@ -131,14 +147,21 @@ SYM_02 = rule(
         "scores.liver.alt_x_uln",
         "/medical_history/hepatic_impairment_child_pugh",
         "derived.pregnant",
+        "/labs/egfr_ml_min_1_73m2",
     ),
     cites=(
         _WHO,
         Cite("SINGH14", "Muscle pain in kratom withdrawal"),
         Cite("LIVERTOX", "Kratom liver injury"),
+        Cite("BEERS23", "Avoid NSAIDs at creatinine clearance < 30 mL/min"),
     ),
-    limitations=(*_SYMPTOM_LIMIT, "Renal function and bleeding risk are not checked."),
-    thresholds=(th.LIVER_ALT_WARN_X,),
+    limitations=(
+        *_SYMPTOM_LIMIT,
+        "Bleeding risk and NSAIDs in cirrhosis are not checked.",
+        "The Beers criteria are for adults 65 and older and use creatinine clearance; the "
+        "eGFR < 30 cut-off is applied at every age (conservative).",
+    ),
+    thresholds=(th.LIVER_ALT_WARN_X, th.NSAID_AVOID_EGFR),
     apply=_sym_02,
 )
 
