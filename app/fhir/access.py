@@ -142,6 +142,15 @@ def effective(resource: Json) -> When:
     return parse_when(period.get("end") or period.get("start"))
 
 
+def began(resource: Json) -> When:
+    """When the result or statement started to exist: the period's start (an ongoing
+    medication's period may end in the future), else the effective time."""
+    period = resource.get("effectivePeriod")
+    if isinstance(period, dict) and period.get("start") is not None:
+        return parse_when(period["start"])
+    return effective(resource)
+
+
 @dataclass(frozen=True, slots=True)
 class Quantity:
     value: float | None

@@ -25,6 +25,7 @@ from app.fhir import instruments as inst
 from app.fhir.access import (
     Json,
     When,
+    began,
     codes_in,
     codings,
     concept_words,
@@ -149,6 +150,10 @@ class _Mapper:
         aliases: Mapping[str, Json],
     ) -> None:
         self.aliases = aliases
+        self.named_patient_in_bundle = any(
+            r.get("resourceType") == "Patient" and r.get("id") == patient_ref
+            for r in aliases.values()
+        )
         self.patient_ref = patient_ref
         self.assessed_at = assessed_at
         self.validate = validate
@@ -240,7 +245,10 @@ class _Mapper:
         if not self.same_patient(resource, kind, ref) or not self.status_ok(resource, kind, ref):
             return
         item = _Item(index, ref, resource, effective(resource))
-        if item.when.sort > self.assessed_at + CLOCK_TOLERANCE:
+        start = began(resource)
+        # A date without a time may be 'today' somewhere east of UTC: a day's leeway.
+        leeway = CLOCK_TOLERANCE if start.exact is not None else timedelta(days=1)
+        if start.sort > self.assessed_at + leeway:
             # It did not exist at the assessment time: evaluating as of then must not see it
             # (and the result current then is not 'superseded' by it).
             self.report(ref, Reason.after_assessment, "effective after assessed_at", "/effective")
@@ -269,6 +277,14 @@ class _Mapper:
             return text(aliased.get("resourceType")), text(aliased.get("id"))
         return reference_target(reference)
 
+    def bundle_patient_is_ours(self, patient_id: str | None) -> bool:
+        """A Patient entry of this Bundle is the one mapped when its id is ``patient_ref``;
+        an entry without an id only when no entry carries that id (then it is the Bundle's
+        one patient, named by the query), never a second Patient beside ours."""
+        if patient_id is not None:
+            return patient_id == self.patient_ref
+        return not self.named_patient_in_bundle
+
     def same_patient(self, resource: Json, kind: str, ref: str) -> bool:
         if kind == "Patient":
             ok = resource.get("id") in (None, self.patient_ref)
@@ -277,8 +293,8 @@ class _Mapper:
             reference = text(obj(resource.get("subject")).get("reference"))
             target = self.target(reference) if reference else None
             ok = target is None or (
-                target[1] in (self.patient_ref, None) and target[0] in (None, "Patient")
-                if reference in self.aliases  # an entry of this Bundle: a Patient we read
+                target[0] == "Patient" and self.bundle_patient_is_ours(target[1])
+                if reference in self.aliases  # an entry of this Bundle
                 else target[1] == self.patient_ref and target[0] in (None, "Patient")
             )
             pointer = "/subject"

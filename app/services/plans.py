@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, cast
 
 import orjson
@@ -16,7 +16,7 @@ from app import auditing as audit
 from app import rules
 from app.db import utc_now
 from app.errors import DomainError, NotFound, RequestInvalid
-from app.models import Assessment, Plan, PlanDecision, PlanEvent, PlanRevision
+from app.models import Plan, PlanDecision, PlanEvent, PlanRevision
 from app.privacy import privacy_block
 from app.schemas.assessment import AssessmentIn
 from app.schemas.jsonout import dump_json
@@ -534,8 +534,9 @@ async def reassess(
             evaluation=evaluation,
             **evaluation_columns(evaluation),
             suggested_phase=suggestion,
-            follow_up=rules.follow_up_schedule(
-                evaluation, start=await _plan_start(session, principal, plan_id)
+            follow_up=_carried_schedule(
+                row["follow_up"],
+                rules.follow_up_schedule(evaluation, start=assessment.assessed_at.date()),
             ),
             updated_at=now,
         )
@@ -555,22 +556,17 @@ async def reassess(
     return await get_plan(session, principal, plan_id), revision
 
 
-async def _plan_start(session: AsyncSession, principal: Principal, plan_id: uuid.UUID) -> date:
-    """The date of the plan's first assessment. The follow-up schedule counts from it (a
-    'week 12' visit is week 12 of the treatment episode): a reassessment changes which items
-    apply, not their dates; re-anchored at each reassessment, a patient reassessed monthly
-    would never reach the 12-month reassessment."""
-    first = await session.execute(
-        select(Assessment.assessed_at)
-        .join(PlanRevision, PlanRevision.assessment_id == Assessment.id)
-        .where(
-            PlanRevision.tenant_id == principal.tenant_id,
-            PlanRevision.plan_id == plan_id,
-            PlanRevision.number == 1,
-        )
-    )
-    assessed_at: datetime = first.scalar_one()
-    return assessed_at.date()
+def _carried_schedule(
+    previous: list[dict[str, Any]] | None, fresh: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A reassessment changes which follow-up items apply, not the dates already set: an
+    item still scheduled keeps its due date ('week 12' stays week 12 of the episode; re-dated
+    at each reassessment, a patient reassessed monthly never reached the 12-month one); an
+    item new in this revision counts from the reassessment (an ECG within 30 days of starting
+    methadone counts from when methadone came up)."""
+    kept = {item["code"]: item["due_date"] for item in previous or []}
+    items = [item | {"due_date": kept.get(item["code"], item["due_date"])} for item in fresh]
+    return sorted(items, key=lambda i: (i["due_date"], i["code"]))
 
 
 def recommendation_statuses(evaluation: dict[str, Any]) -> dict[str, str]:

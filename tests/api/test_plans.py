@@ -478,7 +478,7 @@ async def test_follow_up_schedule_is_derived_from_aftercare(
         assert item["recommendation_code"] in codes(plan["evaluation"])
 
 
-async def test_follow_up_dates_count_from_the_plans_first_assessment(
+async def test_follow_up_dates_already_set_are_kept_and_new_items_count_from_their_revision(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
     """A reassessment ten days in changes which items apply, not their dates: 'week 2' is
@@ -499,6 +499,20 @@ async def test_follow_up_dates_count_from_the_plans_first_assessment(
         code: due for code, due in first.items() if code in second
     }
     assert second["reassessment-month-12"] == "2027-11-26"
+    # An item new in a later revision counts from that reassessment, not from the plan's
+    # start (an ECG "within 30 days of starting methadone" was overdue when it appeared).
+    third = assessment()
+    third["assessed_at"] = "2027-02-24T14:10:00Z"
+    third["considering"] = ["buprenorphine", "methadone"]
+    response = await client.post(
+        f"/v1/plans/{plan['id']}/reassessments", json={"assessment": third}, headers=auth
+    )
+    assert response.status_code == 201, response.text
+    final = (await client.get(f"/v1/plans/{plan['id']}", headers=auth)).json()
+    dated = {i["code"]: i["due_date"] for i in final["follow_up"]}
+    assert "ecg-day-30" not in first
+    assert dated["ecg-day-30"] == "2027-03-26"
+    assert dated["visit-week-2"] == first["visit-week-2"]
 
 
 # ----------------------------------------------------------------------------- idempotency

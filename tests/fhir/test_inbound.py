@@ -1003,3 +1003,52 @@ def test_transaction_bundle_references_resolve_through_full_urls() -> None:
     # Without the Bundle's fullUrls the same resources cannot be placed (the old behaviour).
     unresolved = run(resources_from_bundle(bundle))
     assert "vitals" not in dump(unresolved)
+
+
+def test_an_ongoing_medication_and_a_local_today_are_not_after_the_assessment() -> None:
+    """The after_assessment filter reads when a thing began: a medication taken since 2025
+    whose period ends in 2027 is current, and a date-only result dated the next day in UTC
+    may be 'today' east of UTC (both were dropped)."""
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "ms-1",
+        "status": "active",
+        "subject": {"reference": f"Patient/{PT}"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": "6813", "display": "methadone"}]
+        },
+        "effectivePeriod": {"start": "2025-01-01", "end": "2027-12-31"},
+    }
+    planned = {**statement, "id": "ms-2", "effectivePeriod": {"start": "2026-03-01"}}
+    heart = obs("hr-1", "8867-4", value=90, unit="/min", when="2026-01-11")  # NOW is 01-10
+    mapping = run([statement, planned, heart])
+    data = dump(mapping)
+    assert [m["name"] for m in data["use_history"]["current_medications"]] == ["methadone"]
+    assert data["vitals"]["heart_rate_bpm"] == 90
+    assert reasons(mapping)["MedicationStatement/ms-2"] == {Reason.after_assessment}
+
+
+def test_a_full_url_naming_another_patient_entry_is_not_ours() -> None:
+    """A second, id-less Patient in the Bundle (a newborn, a relative) is not the patient
+    mapped when an entry carries patient_ref: its data is about another patient."""
+    from app.fhir import reference_aliases
+
+    ours, other = "urn:uuid:aaaa", "urn:uuid:bbbb"
+    heart = obs("hr-9", "8867-4", value=44, unit="/min", subject=other)
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": ours, "resource": {"resourceType": "Patient", "id": PT}},
+            {"fullUrl": other, "resource": {"resourceType": "Patient"}},
+            {"fullUrl": "urn:uuid:cccc", "resource": heart},
+        ],
+    }
+    mapping = assessment_from_fhir(
+        resources_from_bundle(bundle),
+        patient_ref=PT,
+        assessed_at=NOW,
+        aliases=reference_aliases([bundle]),
+    )
+    assert "vitals" not in dump(mapping)
+    assert reasons(mapping)["Observation/hr-9"] == {Reason.subject_mismatch}

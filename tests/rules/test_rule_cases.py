@@ -325,6 +325,23 @@ CASES: list[Case] = [
     ),
     C(
         "MH-02",
+        "Q2 yes, method/intent/plan not asked: finish it, never 'low' [CSSRS]",
+        {
+            "screening": {
+                "cssrs": {
+                    "wish_to_be_dead": True,
+                    "suicidal_thoughts": True,
+                    "suicidal_behavior_lifetime": False,
+                }
+            }
+        },
+        True,
+        lambda ev: (
+            alerts(ev)["cssrs_incomplete"] == "critical" and "suicide_risk_low" not in alerts(ev)
+        ),
+    ),
+    C(
+        "MH-02",
         "Q1 only: low tier, not silent [CSSRS]",
         {"screening": {"cssrs": {"wish_to_be_dead": True}}},
         True,
@@ -1385,6 +1402,17 @@ CASES: list[Case] = [
         lambda ev: (
             status(ev, "benzodiazepine") == "consider" and "alcohol" in detail(ev, "benzodiazepine")
         ),
+    ),
+    C(
+        "SYM-03",
+        "alcohol use disorder but RR 6 and responds to voice: benzodiazepine still avoid",
+        cows(10, anxiety_irritability=2)
+        | {
+            "co_occurring_conditions": {"alcohol_use_disorder": True},
+            "vitals": {"respiratory_rate_per_min": 6, "consciousness": "voice"},
+        },
+        True,
+        at("benzodiazepine", "avoid"),
     ),
     C(
         "SYM-03",

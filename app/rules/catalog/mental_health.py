@@ -120,7 +120,7 @@ def _mh_02(f: Facts, out: Findings) -> bool:
             "Write a safety plan with the patient and refer to behavioural health.",
         )
         fired = True
-    elif c.band == "low":
+    elif c.band == "low" and not fired:  # an unfinished screener is not 'low' (above)
         # Q1/Q2 yes only: Columbia's low tier still asks for support, a safety plan and
         # follow-up; silence would read as no risk.
         out.alert(
@@ -145,7 +145,7 @@ def _mh_02(f: Facts, out: Findings) -> bool:
 
 MH_02 = rule(
     "MH-02",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="Moderate, low or incompletely screened suicide risk",
     summary="C-SSRS Q3 yes or older suicidal behaviour: referral and safety plan; Q1/Q2 yes only "

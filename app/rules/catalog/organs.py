@@ -291,9 +291,13 @@ def _qt_01(f: Facts, out: Findings) -> bool:
             "; methadone already taken: discuss risks and benefits and monitor more often "
             "(reduce or switch only above 500 ms)"
         )
+    named = ", ".join(
+        d for d in ("lofexidine", "methadone", "ondansetron", "hydroxyzine", "citalopram")
+        if not (maintained and d == "methadone")
+    )  # fmt: skip
     advice = (
-        "Avoid adding QT-prolonging drugs (lofexidine, methadone, ondansetron, hydroxyzine, "
-        "citalopram); correct potassium and magnesium; repeat ECG; cardiology input."
+        f"Avoid adding QT-prolonging drugs ({named}); correct potassium and magnesium; "
+        "repeat ECG; cardiology input."
         if severity is CRITICAL
         else "Prefer alternatives to QT-prolonging drugs (lofexidine, methadone, ondansetron, "
         "hydroxyzine, citalopram); if one is needed, correct potassium and magnesium and "
@@ -310,7 +314,7 @@ def _qt_01(f: Facts, out: Findings) -> bool:
 
 QT_01 = rule(
     "QT-01",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="QTc prolongation",
     summary="QTc >= 500 ms or congenital long QT (critical; >= 500 also needs 4-WM), or "

@@ -184,7 +184,14 @@ def _sym_03(f: Facts, out: Findings) -> bool:
     alcohol_or_sedative_disorder = conditions is not None and bool(
         conditions.alcohol_use_disorder or conditions.sedative_use_disorder
     )
-    if alcohol_or_sedative_disorder:
+    v = f.a.vitals
+    depressed = v is not None and bool(
+        (v.respiratory_rate_per_min is not None
+         and v.respiratory_rate_per_min <= th.OPIOID_TOX_RR.value)
+        or (v.spo2_percent is not None and v.spo2_percent <= th.OPIOID_TOX_SPO2.value)
+        or (v.consciousness is not None and v.consciousness != "alert")
+    )  # fmt: skip
+    if alcohol_or_sedative_disorder and not depressed:
         # Alcohol or sedative withdrawal is the exception: benzodiazepines are its first-line
         # treatment, so they are a prescriber's decision here, not something to avoid.
         out.recommend(
@@ -213,12 +220,13 @@ def _sym_03(f: Facts, out: Findings) -> bool:
 
 SYM_03 = rule(
     "SYM-03",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="Anxiety and insomnia",
     summary="Withdrawal anxiety, anxiety disorder or GAD-7 >= 10: hydroxyzine (QTc check); "
     "benzodiazepines avoided, except with an alcohol or sedative use disorder, whose "
-    "withdrawal they treat (then consider).",
+    "withdrawal they treat (then consider), unless breathing or consciousness is depressed "
+    "now (RR <= 8, SpO2 <= 91% or not alert).",
     rationale="Non-addictive options are preferred (seed treatment model); labelling warns of "
     "respiratory depression with benzodiazepines and opioids; hydroxyzine prolongs QT.",
     reads=(
@@ -228,6 +236,9 @@ SYM_03 = rule(
         "scores.qtc.category",
         "/co_occurring_conditions/alcohol_use_disorder",
         "/co_occurring_conditions/sedative_use_disorder",
+        "/vitals/respiratory_rate_per_min",
+        "/vitals/spo2_percent",
+        "/vitals/consciousness",
     ),
     cites=(
         _WHO,
@@ -240,6 +251,7 @@ SYM_03 = rule(
         ),
     ),
     limitations=_SYMPTOM_LIMIT,
+    thresholds=(th.OPIOID_TOX_RR, th.OPIOID_TOX_SPO2),
     apply=_sym_03,
 )
 
