@@ -89,6 +89,7 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
         "/use_history/current_medications",
         "/urine_drug_screen",
         "/co_occurring_conditions/opioid_use_disorder",
+        "/co_occurring_conditions/coded",
     ),
     "derived.fentanyl": ("/use_history/other_substances", "/urine_drug_screen/fentanyl"),
     "derived.long_acting_opioid": (
@@ -107,12 +108,14 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
         "/urine_drug_screen/barbiturates",
         "/urine_drug_screen/xylazine",
         "/co_occurring_conditions/sedative_use_disorder",
+        "/co_occurring_conditions/coded",
     ),
     "derived.alcohol": (
         "/use_history/other_substances",
         "/urine_drug_screen/alcohol_etg",
         "scores.audit_c.positive",
         "/co_occurring_conditions/alcohol_use_disorder",
+        "/co_occurring_conditions/coded",
     ),
     "derived.pregnant": ("/patient/pregnancy_status", "/labs/pregnancy_test"),
     "derived.pregnancy_unknown": (
@@ -250,6 +253,35 @@ def vitals_not_current(f: Facts) -> float | None:
     return age if age is not None and age > th.VITALS_MAX_AGE_HOURS.value else None
 
 
+#: Coded diagnoses that answer a use-disorder flag (ICD-10-CM per the DSM-5 crosswalk: F1x.1x
+#: mild, F1x.2x moderate or severe; "in remission" F1x.11/F1x.21 excluded: they carry no
+#: current withdrawal risk). A flag set to True or a matching code both mean yes.
+_DISORDER_CODES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    "alcohol_use_disorder": (("F10.1", "F10.2"), frozenset({"7200002", "66590003"})),
+    "sedative_use_disorder": (("F13.1", "F13.2"), frozenset()),
+    "opioid_use_disorder": (("F11.1", "F11.2"), frozenset({"5602001", "75544000"})),
+}
+_IN_REMISSION = (".11", ".21")
+
+
+def coded_disorders(a: AssessmentIn) -> frozenset[str]:
+    """The use-disorder flags that the coded diagnoses answer yes."""
+    c = a.co_occurring_conditions
+    if c is None or not c.coded:
+        return frozenset()
+    found = set()
+    for condition in c.coded:
+        code = condition.code
+        for flag, (icd_prefixes, snomed) in _DISORDER_CODES.items():
+            if condition.system == "icd10cm":
+                rest = code[3:]
+                if code.startswith(icd_prefixes) and not rest.startswith(_IN_REMISSION):
+                    found.add(flag)
+            elif code in snomed:
+                found.add(flag)
+    return frozenset(found)
+
+
 class Facts:
     """The assessment as the rules see it. Attributes are plain values; `flat` maps every
     readable key to its value (None = not given)."""
@@ -259,6 +291,7 @@ class Facts:
         "alcohol",
         "as_of",
         "benzodiazepine",
+        "coded",
         "concentrated",
         "fentanyl",
         "flat",
@@ -286,6 +319,7 @@ class Facts:
         )
         classes = flat["derived.medication_classes"]
         med = self.med_classes = frozenset(classes) if classes is not None else None
+        self.coded = coded_disorders(a)
         uds = a.urine_drug_screen
         positive: frozenset[str] = frozenset()
         if uds is not None:
@@ -296,14 +330,13 @@ class Facts:
         products = use.product_types if use is not None else ()
         self.seven_oh = "concentrated_7oh" in products
         self.concentrated = self.seven_oh or "extract" in products
-        conditions = a.co_occurring_conditions
         self.fentanyl = "fentanyl" in s or "fentanyl" in positive
         self.opioid_coexposure = bool(
             s & _OPIOID_SUBSTANCES
             or "opioid_agonist" in m
             or "methadone" in m  # tagged by its own class, still a full agonist
             or not positive.isdisjoint(_OPIOID_ANALYTES)
-            or (conditions is not None and conditions.opioid_use_disorder)
+            or self.has_disorder("opioid_use_disorder")
         )
         self.long_acting_opioid = "methadone" in s or "methadone" in m or "methadone" in positive
         self.benzodiazepine = (
@@ -314,13 +347,13 @@ class Facts:
             or "other_cns_depressant" in m
             or "barbiturates" in positive
             or "xylazine" in positive
-            or (conditions is not None and conditions.sedative_use_disorder)
+            or self.has_disorder("sedative_use_disorder")
         )
         self.alcohol = bool(
             "alcohol" in s
             or "alcohol_etg" in positive
             or scores.audit_c.positive
-            or (conditions is not None and conditions.alcohol_use_disorder)
+            or self.has_disorder("alcohol_use_disorder")
         )
         status = a.patient.pregnancy_status
         test = a.labs.pregnancy_test if a.labs is not None else None
@@ -349,6 +382,16 @@ class Facts:
                 "derived.hours_since_last_use": self.hours_since_last_use(),
             }
         )
+
+    def disorder(self, name: str) -> bool | None:
+        """A use-disorder flag as recorded, or True when a coded diagnosis says so (None:
+        neither asked nor coded)."""
+        c = self.a.co_occurring_conditions
+        flag: bool | None = getattr(c, name) if c is not None else None
+        return True if name in self.coded else flag
+
+    def has_disorder(self, name: str) -> bool:
+        return bool(self.disorder(name))
 
     def age_years(self) -> int | None:
         """Age in whole years at ``as_of``: ``age_years`` as given, else from ``birth_date``."""

@@ -233,6 +233,32 @@ async def test_a_transaction_bundle_resolves_references_through_full_urls(
     assert "Observation/hr-t" in body["mapping"]["used"]
 
 
+async def test_a_coded_alcohol_use_disorder_from_the_ehr_raises_the_level_of_care(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """EHR Conditions arrive coded: an ICD-10-CM F10.20 now answers the alcohol-use-disorder
+    question (LOC-03), where before only the boolean flag did."""
+    condition = {
+        "resourceType": "Condition",
+        "id": "aud-1",
+        "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+            "code": "active"}]},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "F10.20"}]},
+        "subject": {"reference": f"Patient/{PT}"},
+    }  # fmt: skip
+    response = await client.post(
+        "/v1/fhir/evaluate",
+        json=bundle(*prefetch_resources(), condition),
+        headers=auth,
+        params={"assessed_at": "2026-01-10T12:00:00Z"},
+    )
+    assert response.status_code == 200, response.text
+    level = response.json()["evaluation"]["level_of_care"]
+    assert "LOC-03" in level["rule_ids"]
+    assert level["minimum_setting"] == "inpatient_medically_monitored"
+
+
 async def test_evaluate_errors(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
     url = "/v1/fhir/evaluate"
     hr = load("fhir-r4-observation-heart-rate.json")

@@ -860,6 +860,40 @@ CASES: list[Case] = [
     # ---- LOC-03 alcohol / sedative use disorder [ASAMAWM]
     C(
         "LOC-03",
+        "coded F10.20 (alcohol use disorder, moderate/severe): 3.7-WM [ICD][ASAMAWM]",
+        {
+            "co_occurring_conditions": {
+                "alcohol_use_disorder": None,
+                "coded": [{"system": "icd10cm", "code": "F10.20"}],
+            }
+        },
+        True,
+        loc("inpatient_medically_monitored"),
+    ),
+    C(
+        "LOC-03",
+        "coded F10.21 (in remission): silent",
+        {
+            "co_occurring_conditions": {
+                "alcohol_use_disorder": None,
+                "coded": [{"system": "icd10cm", "code": "F10.21"}],
+            }
+        },
+        False,
+    ),
+    C(
+        "LOC-03",
+        "coded SNOMED 66590003 (alcohol dependence): fires",
+        {
+            "co_occurring_conditions": {
+                "alcohol_use_disorder": None,
+                "coded": [{"system": "snomedct", "code": "66590003"}],
+            }
+        },
+        True,
+    ),
+    C(
+        "LOC-03",
         "benzodiazepine and alcohol use, disorders not recorded: both listed missing",
         {
             "use_history": {"other_substances": ["benzodiazepines", "alcohol"]},

@@ -113,11 +113,16 @@ def _loc_03(f: Facts, out: Findings) -> bool:
         )
         return False
     flags = (
-        ("alcohol_use_disorder", "alcohol use disorder", c.alcohol_use_disorder, f.alcohol),
+        (
+            "alcohol_use_disorder",
+            "alcohol use disorder",
+            f.disorder("alcohol_use_disorder"),
+            f.alcohol,
+        ),
         (
             "sedative_use_disorder",
             "sedative use disorder",
-            c.sedative_use_disorder,
+            f.disorder("sedative_use_disorder"),
             f.benzodiazepine or f.sedative_other,
         ),
     )
@@ -140,16 +145,18 @@ def _loc_03(f: Facts, out: Findings) -> bool:
 
 LOC_03 = rule(
     "LOC-03",
-    revision=2,
+    revision=3,
     family=Family.level_of_care,
     title="Alcohol or sedative co-dependence",
-    summary="Co-occurring alcohol or sedative use disorder: at least 3.7-WM; alcohol or sedative "
-    "use reported with the disorder not recorded: listed as missing.",
+    summary="Co-occurring alcohol or sedative use disorder (flag, or a coded F10/F13 use-disorder "
+    "diagnosis): at least 3.7-WM; alcohol or sedative use reported with the disorder not "
+    "recorded: listed as missing.",
     rationale="Alcohol and sedative withdrawal carry seizure and delirium risk; ASAM raises the "
     "level of care for sedative/alcohol co-dependence.",
     reads=(
         "/co_occurring_conditions/alcohol_use_disorder",
         "/co_occurring_conditions/sedative_use_disorder",
+        "/co_occurring_conditions/coded",
         "derived.alcohol",
         "derived.benzodiazepine",
         "derived.sedative_other",

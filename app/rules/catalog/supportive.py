@@ -180,9 +180,8 @@ def _sym_03(f: Facts, out: Findings) -> bool:
         "Non-benzodiazepine option for withdrawal anxiety and sleep, with sleep hygiene."
         + _qt_note(f),
     )
-    conditions = f.a.co_occurring_conditions
-    alcohol_or_sedative_disorder = conditions is not None and bool(
-        conditions.alcohol_use_disorder or conditions.sedative_use_disorder
+    alcohol_or_sedative_disorder = f.has_disorder("alcohol_use_disorder") or f.has_disorder(
+        "sedative_use_disorder"
     )
     v = f.a.vitals
     depressed = v is not None and bool(
@@ -220,7 +219,7 @@ def _sym_03(f: Facts, out: Findings) -> bool:
 
 SYM_03 = rule(
     "SYM-03",
-    revision=3,
+    revision=4,
     family=Family.stabilization,
     title="Anxiety and insomnia",
     summary="Withdrawal anxiety, anxiety disorder or GAD-7 >= 10: hydroxyzine (QTc check); "
@@ -236,6 +235,7 @@ SYM_03 = rule(
         "scores.qtc.category",
         "/co_occurring_conditions/alcohol_use_disorder",
         "/co_occurring_conditions/sedative_use_disorder",
+        "/co_occurring_conditions/coded",
         "/vitals/respiratory_rate_per_min",
         "/vitals/spo2_percent",
         "/vitals/consciousness",
