@@ -983,6 +983,23 @@ CASES: list[Case] = [
     C("BUP-02", "COWS 8 silent", cows(8), False, at("buprenorphine", "recommended")),
     C(
         "BUP-02",
+        "already on buprenorphine: no induction timing, no precipitated-withdrawal alert",
+        cows(3)
+        | {
+            "use_history": {
+                "current_medications": [
+                    {"name": "buprenorphine 16 mg", "classes": ["buprenorphine"]}
+                ]
+            }
+        },
+        False,
+        lambda ev: (
+            "precipitated_withdrawal_risk" not in alerts(ev)
+            and "Already taking buprenorphine" in detail(ev, "buprenorphine")
+        ),
+    ),
+    C(
+        "BUP-02",
         "prescribed methadone 6 h ago: defer (72 h) [BUPLABEL][ACEP-BUPE]",
         {
             "withdrawal": {

@@ -135,6 +135,19 @@ BUP_01 = rule(
 
 
 def _bup_02(f: Facts, out: Findings) -> bool:
+    if f.med_classes is not None and "buprenorphine" in f.med_classes:
+        # Already on buprenorphine: there is no induction to time (and no precipitated
+        # withdrawal from the next dose); the maintenance dose is what is adjusted.
+        out.recommend(
+            STABILIZATION,
+            _BUP,
+            MEDICATION,
+            _BUP_TITLE,
+            None,
+            "Already taking buprenorphine: induction timing does not apply; continue it and "
+            "adjust the maintenance dose to cravings and withdrawal.",
+        )
+        return False
     cows = f.scores.cows.value
     w = f.a.withdrawal
     min_cows = (th.BUP_MIN_COWS_LONG_ACTING if f.long_acting_opioid else th.BUP_MIN_COWS).value
@@ -224,13 +237,13 @@ def _bup_02(f: Facts, out: Findings) -> bool:
 
 BUP_02 = rule(
     "BUP-02",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="Buprenorphine induction timing",
     summary="Standard induction needs COWS >= 8 (>= 13 after methadone) and >= 8 h since last "
     "kratom (12 h after 7-OH or short-acting opioids, 72 h after methadone, prescribed "
     "methadone included); otherwise defer or use low-dose initiation. Other opioid use not "
-    "recorded: at most consider.",
+    "recorded: at most consider. Already taking buprenorphine: no induction to time.",
     rationale="Starting buprenorphine before objective withdrawal risks precipitated "
     "withdrawal; ED protocols use COWS >= 8 (ACEP >= 13 after long-acting opioids). Induction "
     "as early as 8 h after last kratom use was safe in a VA series.",
@@ -242,6 +255,7 @@ BUP_02 = rule(
         "/use_history/other_substances",
         "derived.opioid_coexposure",
         "derived.long_acting_opioid",
+        "derived.medication_classes",
     ),
     cites=(
         Cite("ACEP-BUPE", "COWS >= 8; >= 13 after methadone or long-acting opioids"),
