@@ -601,6 +601,17 @@ _ALL = (
         "Table 6 NSAID rows read in a reproduction (2026-11-27)",
         doi="10.1111/jgs.18372",
     ),
+    _s(
+        "EASL18",
+        "European Association for the Study of the Liver. EASL Clinical Practice Guidelines "
+        "for the management of patients with decompensated cirrhosis. J Hepatol "
+        "2018;69(2):406-460 (NSAIDs should not be used in patients with ascites).",
+        2018,
+        "guideline (GRADE)",
+        "Bibliographic record confirmed 2026-11-27; the NSAID recommendation as commonly "
+        "quoted, not re-read in the full text (verify)",
+        doi="10.1016/j.jhep.2018.03.024",
+    ),
 )
 
 SOURCES: dict[str, Source] = {s.key: s for s in _ALL}

@@ -1516,6 +1516,13 @@ CASES: list[Case] = [
     ),
     C(
         "SYM-02",
+        "aches with Child-Pugh C: NSAID avoid [EASL18]",
+        cows(8, bone_joint_aches=1) | {"medical_history": {"hepatic_impairment_child_pugh": "C"}},
+        True,
+        lambda ev: status(ev, "nsaid") == "avoid" and "Child-Pugh C" in detail(ev, "nsaid"),
+    ),
+    C(
+        "SYM-02",
         "aches with eGFR 30: NSAID consider",
         cows(8, bone_joint_aches=1) | {"labs": {"egfr_ml_min_1_73m2": 30}},
         True,

@@ -106,15 +106,19 @@ def _sym_02(f: Facts, out: Findings) -> bool:
     )
     labs = f.a.labs
     egfr = labs.egfr_ml_min_1_73m2 if labs is not None else None
+    reasons = []
     if egfr is not None and egfr < th.NSAID_AVOID_EGFR.value:
+        reasons.append(f"eGFR {egfr:g} (acute kidney injury, further loss of kidney function)")
+    if child == "C":
+        reasons.append("Child-Pugh C cirrhosis (sodium retention, kidney injury, bleeding)")
+    if reasons:
         out.recommend(
             STABILIZATION,
             "nsaid",
             MEDICATION,
             "NSAID (e.g. ibuprofen)",
             AVOID,
-            f"eGFR {egfr:g}: avoid NSAIDs (acute kidney injury and further loss of kidney "
-            "function); acetaminophen instead.",
+            f"Avoid NSAIDs: {'; '.join(reasons)}. Acetaminophen instead, at the adjusted dose.",
         )
         return True
     out.recommend(
@@ -133,11 +137,11 @@ def _sym_02(f: Facts, out: Findings) -> bool:
 
 SYM_02 = rule(
     "SYM-02",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="Aches and pain",
     summary="Aches (COWS item >= 1) or chronic pain: acetaminophen (liver-adjusted) or an NSAID; "
-    "eGFR < 30: NSAIDs avoided.",
+    "eGFR < 30 or Child-Pugh C: NSAIDs avoided.",
     rationale="Muscle and joint pain dominate kratom withdrawal; non-opioid analgesics are the "
     "protocol choice; acetaminophen needs dose limits when the liver is injured.",
     reads=(
@@ -154,10 +158,12 @@ SYM_02 = rule(
         Cite("SINGH14", "Muscle pain in kratom withdrawal"),
         Cite("LIVERTOX", "Kratom liver injury"),
         Cite("BEERS23", "Avoid NSAIDs at creatinine clearance < 30 mL/min"),
+        Cite("EASL18", "NSAIDs should not be used in patients with ascites"),
     ),
     limitations=(
         *_SYMPTOM_LIMIT,
-        "Bleeding risk and NSAIDs in cirrhosis are not checked.",
+        "Bleeding risk is not checked; cirrhosis is read from Child-Pugh class C only (ascites "
+        "is not an input), so Child-Pugh B with ascites is not caught.",
         "The Beers criteria are for adults 65 and older and use creatinine clearance; the "
         "eGFR < 30 cut-off is applied at every age (conservative).",
     ),
