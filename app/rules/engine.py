@@ -186,9 +186,9 @@ def _level_of_care(f: Facts, levels: list[LevelOut]) -> LevelOfCare:
     s = f.scores
     has_vitals = s.news2.value is not None
     has_withdrawal = s.cows.value is not None or s.sows.value is not None
+    age = vitals_not_current(f)  # hours, when the vital signs are not current (VS-06)
     if best is Setting.emergency_department:
         determination, note = Determination.determined, ""
-        age = vitals_not_current(f)
         if age is not None:  # the emergency stands, but on old vital signs: say so
             determination = Determination.provisional
             note = (
@@ -203,26 +203,15 @@ def _level_of_care(f: Facts, levels: list[LevelOut]) -> LevelOfCare:
         )
         if best is not None:
             note += f" The findings so far already require at least {best.value}."
-    elif (
-        not has_vitals
-        or s.cows.value is None
-        or not s.news2.complete
-        or vitals_not_current(f) is not None
-    ):
+    elif not has_vitals or s.cows.value is None or not s.news2.complete or age is not None:
         determination = Determination.provisional
-        age = vitals_not_current(f)
-        gaps = [
-            text
-            for text, missing in (
-                ("vital signs incomplete (NEWS2 is a lower bound)", not s.news2.complete),
-                (
-                    f"vital signs {vitals_age_text(age)} old (not current)" if age else "",
-                    age is not None,
-                ),
-                ("COWS not scored", s.cows.value is None),
-            )
-            if missing
-        ]
+        gaps = []
+        if not s.news2.complete:
+            gaps.append("vital signs incomplete (NEWS2 is a lower bound)")
+        if age is not None:
+            gaps.append(f"vital signs {vitals_age_text(age)} old (not current)")
+        if s.cows.value is None:
+            gaps.append("COWS not scored")
         note = f"Provisional: {'; '.join(gaps)}; the setting may rise once they are recorded."
     else:
         determination, note = Determination.determined, ""

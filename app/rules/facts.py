@@ -393,6 +393,22 @@ class Facts:
     def has_disorder(self, name: str) -> bool:
         return bool(self.disorder(name))
 
+    def opioid_toxicity_signs(self) -> list[str]:
+        """The opioid-toxicity pattern in the vital signs (RR <= 8, SpO2 <= 91%, not alert),
+        in words; empty when none (or no vital signs)."""
+        v = self.a.vitals
+        if v is None:
+            return []
+        signs = []
+        rr, spo2 = v.respiratory_rate_per_min, v.spo2_percent
+        if rr is not None and rr <= th.OPIOID_TOX_RR.value:
+            signs.append(f"respiratory rate {rr}/min")
+        if spo2 is not None and spo2 <= th.OPIOID_TOX_SPO2.value:
+            signs.append(f"SpO2 {spo2}%")
+        if v.consciousness is not None and v.consciousness != "alert":
+            signs.append(f"consciousness {v.consciousness.value}")
+        return signs
+
     def age_years(self) -> int | None:
         """Age in whole years at ``as_of``: ``age_years`` as given, else from ``birth_date``."""
         p = self.a.patient

@@ -269,12 +269,20 @@ def _ratio(value: float | None, uln: float | None) -> float | None:
     return None if value is None or uln is None else value / uln
 
 
-_LIVER_POINTERS = (
-    ("/labs/alt_u_per_l", "/labs/alt_uln_u_per_l"),
-    ("/labs/ast_u_per_l", "/labs/ast_uln_u_per_l"),
-    ("/labs/alp_u_per_l", "/labs/alp_uln_u_per_l"),
-    ("/labs/total_bilirubin_mg_per_dl", "/labs/total_bilirubin_uln_mg_per_dl"),
+#: The liver tests graded as multiples of their laboratory's upper limit of normal: name,
+#: unit, value pointer, ULN pointer.
+LIVER_TESTS = (
+    ("ALT", "U/L", "/labs/alt_u_per_l", "/labs/alt_uln_u_per_l"),
+    ("AST", "U/L", "/labs/ast_u_per_l", "/labs/ast_uln_u_per_l"),
+    ("ALP", "U/L", "/labs/alp_u_per_l", "/labs/alp_uln_u_per_l"),
+    (
+        "bilirubin",
+        "mg/dL",
+        "/labs/total_bilirubin_mg_per_dl",
+        "/labs/total_bilirubin_uln_mg_per_dl",
+    ),
 )
+_LIVER_POINTERS = tuple((value, uln) for _, _, value, uln in LIVER_TESTS)
 _R_HEPATOCELLULAR = th.R_HEPATOCELLULAR.value
 _R_CHOLESTATIC = th.R_CHOLESTATIC.value
 _HYS_AMINO = th.HYS_AMINOTRANSFERASE_X.value

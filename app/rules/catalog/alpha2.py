@@ -35,6 +35,14 @@ _OFF_LABEL = (
     "exist, so use for kratom is off-label.",
 )
 _BP_LOWERING = frozenset({"bp_lowering", "hr_lowering", "alpha2_agonist"})
+#: Medical history on both alpha-2 agonists' labels (lofexidine: avoid; clonidine: caution).
+_CARDIO_RENAL = (
+    ("severe_coronary_insufficiency", "severe coronary insufficiency"),
+    ("recent_myocardial_infarction", "recent myocardial infarction"),
+    ("cerebrovascular_disease", "cerebrovascular disease"),
+    ("chronic_kidney_disease", "chronic kidney disease"),
+    ("bradyarrhythmia", "bradyarrhythmia"),
+)
 _ADULT_AGE = 18  # LUCEMYRA-PI 8.4: safety and effectiveness not established in pediatric patients
 
 
@@ -373,13 +381,7 @@ def _lof_05(f: Facts, out: Findings) -> bool:
         )
         _lof(out, CONSIDER, "Medical history not recorded: check the label's avoid list first.")
         return True
-    flags = (
-        ("severe_coronary_insufficiency", "severe coronary insufficiency"),
-        ("recent_myocardial_infarction", "recent myocardial infarction"),
-        ("cerebrovascular_disease", "cerebrovascular disease"),
-        ("chronic_kidney_disease", "chronic kidney disease"),
-        ("bradyarrhythmia", "bradyarrhythmia"),
-    )
+    flags = _CARDIO_RENAL
     answers = h.__dict__
     conditions = [text for name, text in flags if answers[name]]
     unknown = [text for name, text in flags if answers[name] is None]
@@ -573,12 +575,10 @@ CLO_03 = rule(
     apply=_clo_03,
 )
 
-_CLO_CAUTIONS = (
-    ("severe_coronary_insufficiency", "severe coronary insufficiency"),
-    ("recent_myocardial_infarction", "recent myocardial infarction"),
-    ("cerebrovascular_disease", "cerebrovascular disease"),
-    ("chronic_kidney_disease", "chronic kidney disease"),
-    ("bradyarrhythmia", "a conduction disturbance or bradyarrhythmia"),
+# The clonidine label names conduction disturbances where lofexidine's names bradyarrhythmia.
+_CLO_CAUTIONS = tuple(
+    (name, "a conduction disturbance or bradyarrhythmia" if name == "bradyarrhythmia" else text)
+    for name, text in _CARDIO_RENAL
 )
 
 

@@ -90,6 +90,17 @@ MH_01 = rule(
 )
 
 
+def _safety_plan(out: Findings, detail: str) -> None:
+    out.recommend(
+        STABILIZATION,
+        "safety_plan",
+        REFERRAL,
+        "Safety plan and behavioural-health referral",
+        RECOMMENDED,
+        detail,
+    )
+
+
 def _mh_02(f: Facts, out: Findings) -> bool:
     c = f.scores.cssrs
     if c.band is None or c.band == "high":
@@ -111,14 +122,7 @@ def _mh_02(f: Facts, out: Findings) -> bool:
             "Moderate suicide risk",
             "C-SSRS moderate risk: behavioural-health referral and a written safety plan.",
         )
-        out.recommend(
-            STABILIZATION,
-            "safety_plan",
-            REFERRAL,
-            "Safety plan and behavioural-health referral",
-            RECOMMENDED,
-            "Write a safety plan with the patient and refer to behavioural health.",
-        )
+        _safety_plan(out, "Write a safety plan with the patient and refer to behavioural health.")
         fired = True
     elif c.band == "low" and not fired:  # an unfinished screener is not 'low' (above)
         # Q1/Q2 yes only: Columbia's low tier still asks for support, a safety plan and
@@ -130,12 +134,8 @@ def _mh_02(f: Facts, out: Findings) -> bool:
             "Wish to be dead or suicidal thoughts without method, intent, plan or recent "
             "behaviour: support, a safety plan and follow-up; ask again at each visit.",
         )
-        out.recommend(
-            STABILIZATION,
-            "safety_plan",
-            REFERRAL,
-            "Safety plan and behavioural-health referral",
-            RECOMMENDED,
+        _safety_plan(
+            out,
             "Suicidal ideation (C-SSRS low risk): write a safety plan with the patient and "
             "arrange follow-up.",
         )

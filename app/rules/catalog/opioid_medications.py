@@ -20,9 +20,16 @@ from app.rules.define import (
 )
 from app.rules.facts import Facts
 from app.rules.findings import Findings
+from app.schemas.evaluation import Status
 
 _BUP = "buprenorphine"
 _BUP_TITLE = "Buprenorphine (buprenorphine/naloxone)"
+
+
+def _bup(out: Findings, status: Status | None, detail: str) -> None:
+    out.recommend(STABILIZATION, _BUP, MEDICATION, _BUP_TITLE, status, detail)
+
+
 _KRATOM_SERIES = (
     NO_KRATOM_GUIDELINE,
     "Buprenorphine is approved for opioid use disorder; use for kratom use disorder is "
@@ -89,11 +96,8 @@ def _bup_01(f: Facts, out: Findings) -> bool:
         why = f"DSM-5 criteria not met ({count:g}): maintenance is not indicated on this basis" + (
             "; it may still treat withdrawal." if f.withdrawal_present else "."
         )
-    out.recommend(
-        STABILIZATION,
-        _BUP,
-        MEDICATION,
-        _BUP_TITLE,
+    _bup(
+        out,
         status,
         why + _dose_hint(f),
     )
@@ -138,11 +142,8 @@ def _bup_02(f: Facts, out: Findings) -> bool:
     if f.med_classes is not None and "buprenorphine" in f.med_classes:
         # Already on buprenorphine: there is no induction to time (and no precipitated
         # withdrawal from the next dose); the maintenance dose is what is adjusted.
-        out.recommend(
-            STABILIZATION,
-            _BUP,
-            MEDICATION,
-            _BUP_TITLE,
+        _bup(
+            out,
             None,
             "Already taking buprenorphine: induction timing does not apply; continue it and "
             "adjust the maintenance dose to cravings and withdrawal.",
@@ -203,31 +204,22 @@ def _bup_02(f: Facts, out: Findings) -> bool:
             f"{text}. Defer the first dose and reassess COWS, or consider low-dose "
             "(micro-) initiation, which needs no withdrawal period.",
         )
-        out.recommend(
-            STABILIZATION,
-            _BUP,
-            MEDICATION,
-            _BUP_TITLE,
+        _bup(
+            out,
             CONSIDER,
             f"Defer standard induction ({text}); or low-dose initiation.",
         )
         return True
     if gaps:
-        out.recommend(
-            STABILIZATION,
-            _BUP,
-            MEDICATION,
-            _BUP_TITLE,
+        _bup(
+            out,
             CONSIDER,
             f"Induction timing cannot be confirmed ({'; '.join(gaps)}): score COWS and confirm "
             f"the last dose before a standard first dose (needs COWS >= {min_cows:g}).",
         )
         return True
-    out.recommend(
-        STABILIZATION,
-        _BUP,
-        MEDICATION,
-        _BUP_TITLE,
+    _bup(
+        out,
         None,
         f"Induction criteria met (COWS {cows:g} >= {min_cows:g}, last kratom {hours_k:g} h "
         "ago): first dose 2-4 mg, reassess COWS at 30-60 minutes and about 2 hours.",
@@ -291,11 +283,8 @@ def _bup_03(f: Facts, out: Findings) -> bool:
         "depression. Do not simply withhold buprenorphine: counsel, coordinate with the "
         "sedative prescriber, taper sedatives where possible, prescribe naloxone.",
     )
-    out.recommend(
-        STABILIZATION,
-        _BUP,
-        MEDICATION,
-        _BUP_TITLE,
+    _bup(
+        out,
         None,
         "CNS depressant co-use: counsel and coordinate; do not withhold.",
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from app.rules import thresholds as th
 from app.rules.define import (
     CRITICAL,
@@ -21,6 +19,7 @@ from app.rules.define import (
 )
 from app.rules.facts import Facts
 from app.rules.findings import Findings
+from app.rules.scores import LIVER_TESTS
 
 _LIVER_READS = (
     "scores.liver.alt_x_uln",
@@ -345,23 +344,13 @@ QT_01 = rule(
 )
 
 
-_LIVER_PAIRS = (
-    ("alt_u_per_l", "alt_uln_u_per_l", "ALT", "U/L"),
-    ("ast_u_per_l", "ast_uln_u_per_l", "AST", "U/L"),
-    ("alp_u_per_l", "alp_uln_u_per_l", "ALP", "U/L"),
-    ("total_bilirubin_mg_per_dl", "total_bilirubin_uln_mg_per_dl", "bilirubin", "mg/dL"),
-)
-
-
-def _ungraded_liver_tests(labs: Any) -> list[tuple[str, str]]:
+def _ungraded_liver_tests(f: Facts) -> list[tuple[str, str]]:
     """(ULN pointer, 'ALT 900 U/L') for each liver value given without its upper limit."""
-    if labs is None:
-        return []
-    values = labs.__dict__
+    flat = f.flat
     return [
-        (f"/labs/{uln}", f"{name} {values[value]:g} {unit}")
-        for value, uln, name, unit in _LIVER_PAIRS
-        if values[value] is not None and values[uln] is None
+        (uln, f"{name} {flat[value]:g} {unit}")
+        for name, unit, value, uln in LIVER_TESTS
+        if flat[value] is not None and flat[uln] is None
     ]
 
 
@@ -394,7 +383,7 @@ def _lab_01(f: Facts, out: Findings) -> bool:
         )
     else:
         pointer = None
-    ungraded = _ungraded_liver_tests(labs)
+    ungraded = _ungraded_liver_tests(f)
     if ungraded:
         # A value without its reference range cannot be graded, but must not read as normal.
         for uln_pointer, _ in ungraded:

@@ -189,13 +189,7 @@ def _sym_03(f: Facts, out: Findings) -> bool:
     alcohol_or_sedative_disorder = f.has_disorder("alcohol_use_disorder") or f.has_disorder(
         "sedative_use_disorder"
     )
-    v = f.a.vitals
-    depressed = v is not None and bool(
-        (v.respiratory_rate_per_min is not None
-         and v.respiratory_rate_per_min <= th.OPIOID_TOX_RR.value)
-        or (v.spo2_percent is not None and v.spo2_percent <= th.OPIOID_TOX_SPO2.value)
-        or (v.consciousness is not None and v.consciousness != "alert")
-    )  # fmt: skip
+    depressed = bool(f.opioid_toxicity_signs())
     if alcohol_or_sedative_disorder and not depressed:
         # Alcohol or sedative withdrawal is the exception: benzodiazepines are its first-line
         # treatment, so they are a prescriber's decision here, not something to avoid.

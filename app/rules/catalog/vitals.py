@@ -118,19 +118,7 @@ VS_02 = rule(
 
 
 def _vs_03(f: Facts, out: Findings) -> bool:
-    v = f.a.vitals
-    if v is None:
-        return False
-    signs = []
-    if (
-        v.respiratory_rate_per_min is not None
-        and v.respiratory_rate_per_min <= th.OPIOID_TOX_RR.value
-    ):
-        signs.append(f"respiratory rate {v.respiratory_rate_per_min}/min")
-    if v.spo2_percent is not None and v.spo2_percent <= th.OPIOID_TOX_SPO2.value:
-        signs.append(f"SpO2 {v.spo2_percent}%")
-    if v.consciousness is not None and v.consciousness != "alert":
-        signs.append(f"consciousness {v.consciousness.value}")
+    signs = f.opioid_toxicity_signs()
     if not signs:
         return False
     found = ", ".join(signs)
