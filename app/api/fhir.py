@@ -322,7 +322,7 @@ async def create_plan_from_fhir(
             PlanCreate(assessment=assessment, status=status),
             user_id=user_id,
             # As JSON objects: the FHIR Bundle is built from the evaluation.
-            evaluation=evaluate(assessment, as_of=assessment.assessed_at).model_dump(mode="json"),
+            evaluation=plan_service.evaluation_json(assessment),
         )
         headers = {
             "Location": f"/v1/plans/{row['id']}",

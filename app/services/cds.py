@@ -48,7 +48,6 @@ from app.schemas.assessment import AssessmentIn, ConsideredTreatment
 from app.schemas.plan import PlanCreate
 from app.security import Principal
 from app.services import plans
-from app.services.evaluation import evaluate
 from app.services.inserts import InsertBatch
 from app.services.plan_diff import diff_evaluations
 from app.tenancy import bind_tenant
@@ -223,7 +222,7 @@ async def _answer(
             dict.fromkeys([*assessment.considering, *(ConsideredTreatment(d.drug) for d in drugs)])
         )
         assessment = assessment.model_copy(update={"considering": considering})
-    evaluation = evaluate(assessment, as_of=assessment.assessed_at).model_dump(mode="json")
+    evaluation = plans.evaluation_json(assessment)
     if service.hook != "order-sign":
         user = call.context.get("userId")
         plan = await chart_plan(

@@ -134,7 +134,9 @@ def _assessment_from_document(document: dict[str, Any]) -> AssessmentIn:
     return AssessmentIn.model_validate_json(orjson.dumps(document))
 
 
-def _evaluate(assessment: AssessmentIn) -> dict[str, Any]:
+def evaluation_json(assessment: AssessmentIn) -> dict[str, Any]:
+    """The evaluation of ``assessment`` as of its own time, as JSON objects (what plan rows
+    store and the diff, cards and FHIR bundle read)."""
     return evaluate(assessment, as_of=assessment.assessed_at).model_dump(mode="json")
 
 
@@ -497,7 +499,7 @@ async def reassess(
             ]
         )
     if evaluation is None:
-        evaluation = _evaluate(assessment)
+        evaluation = evaluation_json(assessment)
     stored = await assessments.create_assessment(
         session, principal, assessment, evaluation["scores"]
     )
