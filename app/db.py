@@ -77,6 +77,11 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+#: A document stored and read whole, never queried inside (an assessment, an evaluation):
+#: PostgreSQL ``json`` keeps the exact text written, where ``jsonb`` parses it into its binary
+#: form on every insert and prints it back on every read. For a 75 KB evaluation that parse
+#: measured 0.8 ms of PostgreSQL CPU per insert (2.07 against 1.25 ms) and 0.2 ms per read.
+JsonRecord = JSON()
 
 
 def _json_dumps(value: Any) -> str:

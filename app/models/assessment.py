@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, JsonDocument, UtcDateTime, utc_now
+from app.db import Base, JsonRecord, UtcDateTime, utc_now
 
 
 class Assessment(Base):
@@ -27,6 +27,6 @@ class Assessment(Base):
     assessed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     created_by_client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_clients.id"))
-    document: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
-    scores: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    document: Mapped[dict[str, Any]] = mapped_column(JsonRecord)
+    scores: Mapped[dict[str, Any]] = mapped_column(JsonRecord)
     ruleset_version: Mapped[str] = mapped_column(String(32))

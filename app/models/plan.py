@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, JsonDocument, UtcDateTime, utc_now
+from app.db import Base, JsonDocument, JsonRecord, UtcDateTime, utc_now
 
 
 class Plan(Base):
@@ -31,7 +31,7 @@ class Plan(Base):
     assessment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("assessments.id"))
     ruleset_version: Mapped[str] = mapped_column(String(32))
     ruleset_hash: Mapped[str] = mapped_column(String(80))
-    evaluation: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    evaluation: Mapped[dict[str, Any]] = mapped_column(JsonRecord)
     # Copied out of the evaluation so list pages never read the large JSON document.
     level_of_care: Mapped[str | None] = mapped_column(String(48), default=None)
     critical_alerts: Mapped[int] = mapped_column(Integer, default=0)
@@ -56,7 +56,7 @@ class PlanRevision(Base):
     assessment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("assessments.id"))
     ruleset_version: Mapped[str] = mapped_column(String(32))
     ruleset_hash: Mapped[str] = mapped_column(String(80))
-    evaluation: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    evaluation: Mapped[dict[str, Any]] = mapped_column(JsonRecord)
     diff: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument, default=None)
     suggested_phase: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument, default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
