@@ -155,9 +155,28 @@ CASES: list[Case] = [
     ),
     C(
         "VS-06",
-        "no measurement time silent (taken as of the assessment)",
-        {"vitals": {"measured_at": None}},
+        "no measurement time: taken as of the assessment, the time listed missing",
+        {"vitals": {"measured_at": None}, "considering": ["lofexidine"]},
         False,
+        lambda ev: (
+            "/vitals/measured_at" in missing(ev)
+            and "vital_signs_not_current" not in alerts(ev)
+            and status(ev, "lofexidine") == "recommended"
+        ),
+    ),
+    C(
+        "VS-06",
+        "no vital signs at all: no measurement time asked for",
+        {"vitals": None},
+        False,
+        lambda ev: "/vitals/measured_at" not in missing(ev),
+    ),
+    C(
+        "VS-06",
+        "dated current vital signs: nothing missing",
+        {},
+        False,
+        lambda ev: "/vitals/measured_at" not in missing(ev) and "/vitals" not in missing(ev),
     ),
     C(
         "VS-06",

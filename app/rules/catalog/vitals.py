@@ -266,6 +266,13 @@ VS_05 = rule(
 
 
 def _vs_06(f: Facts, out: Findings) -> bool:
+    if f.flat["derived.vitals_age_hours"] is None and f.scores.news2.value is not None:
+        # Taken as of the assessment (the usual case: measured at the visit), but said so.
+        out.missing(
+            "/vitals/measured_at",
+            "The vital signs have no measurement time, so they are taken to be as of the "
+            "assessment: record when they were taken (a set over 12 hours old is not current).",
+        )
     age = vitals_not_current(f)
     if age is None:
         return False
@@ -312,10 +319,11 @@ VS_06 = rule(
         "The 12-hour window is NEWS2's monitoring minimum for stable inpatients, applied to "
         "every setting; a stricter local policy may be wanted before medication doses.",
         "Without a measurement time (vitals.measured_at) the vital signs are taken to be as of "
-        "the assessment.",
+        "the assessment, and the time is listed as a missing input.",
     ),
     thresholds=(th.VITALS_MAX_AGE_HOURS,),
     apply=_vs_06,
+    revision=2,
 )
 
 _SEDATIVE_EXPOSURE = "alcohol, benzodiazepine or other sedative use"
