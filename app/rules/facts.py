@@ -253,29 +253,55 @@ def vitals_not_current(f: Facts) -> float | None:
     return age if age is not None and age > th.VITALS_MAX_AGE_HOURS.value else None
 
 
-#: Coded diagnoses that answer a use-disorder flag (ICD-10-CM per the DSM-5 crosswalk: F1x.1x
-#: mild, F1x.2x moderate or severe; "in remission" F1x.11/F1x.21 excluded: they carry no
-#: current withdrawal risk). A flag set to True or a matching code both mean yes.
-_DISORDER_CODES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
-    "alcohol_use_disorder": (("F10.1", "F10.2"), frozenset({"7200002", "66590003"})),
-    "sedative_use_disorder": (("F13.1", "F13.2"), frozenset()),
-    "opioid_use_disorder": (("F11.1", "F11.2"), frozenset({"5602001", "75544000"})),
+#: Coded diagnoses that answer a co-occurring condition flag: flag -> (ICD-10-CM prefixes,
+#: ICD-10-CM prefixes excluded, SNOMED CT concept ids). ICD-10-CM is hierarchical, so a
+#: category prefix covers all its subcodes; "in remission" codes are excluded (no current
+#: disorder to treat or withdrawal to expect). Use disorders per the DSM-5 crosswalk: F1x.1x
+#: mild, F1x.2x moderate or severe. SNOMED CT concepts match exactly (subsumption needs a
+#: terminology service), so only the concepts listed count. A flag set to True or a
+#: matching code both mean yes; a code never turns a recorded True into no.
+_CONDITION_CODES: dict[str, tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]] = {
+    "alcohol_use_disorder": (
+        ("F10.1", "F10.2"),
+        ("F10.11", "F10.21"),
+        frozenset({"7200002", "66590003"}),
+    ),
+    "sedative_use_disorder": (("F13.1", "F13.2"), ("F13.11", "F13.21"), frozenset()),
+    "opioid_use_disorder": (
+        ("F11.1", "F11.2"),
+        ("F11.11", "F11.21"),
+        frozenset({"5602001", "75544000"}),
+    ),
+    # Major depressive disorder (single episode F32, recurrent F33), dysthymia (F34.1).
+    "depression": (("F32", "F33", "F34.1"), ("F32.4", "F32.5", "F33.4"), frozenset()),
+    # Agoraphobia, social phobia (F40.0, F40.1); panic, generalized and other anxiety (F41).
+    "anxiety": (("F40.0", "F40.1", "F41"), (), frozenset()),
+    "ptsd": (("F43.1",), (), frozenset()),  # post-traumatic stress disorder
+    "chronic_pain": (("G89.2", "G89.4"), (), frozenset()),  # chronic pain; the syndrome
+    "seizure_disorder": (("G40",), (), frozenset()),  # epilepsy and recurrent seizures
 }
-_IN_REMISSION = (".11", ".21")
+#: The flags a coded diagnosis can answer.
+CODED_FLAGS = tuple(_CONDITION_CODES)
+#: What a rule that reads coded diagnoses says about them.
+CODED_LIMITATION = (
+    "Coded diagnoses count by ICD-10-CM category (codes in remission excluded); SNOMED CT "
+    "codes count only for the few concepts listed, without subsumption, so a more specific "
+    "SNOMED CT concept is not read: record the condition's flag as well."
+)
 
 
-def coded_disorders(a: AssessmentIn) -> frozenset[str]:
-    """The use-disorder flags that the coded diagnoses answer yes."""
+def coded_conditions(a: AssessmentIn) -> frozenset[str]:
+    """The condition flags that the coded diagnoses answer yes."""
     c = a.co_occurring_conditions
     if c is None or not c.coded:
         return frozenset()
     found = set()
     for condition in c.coded:
         code = condition.code
-        for flag, (icd_prefixes, snomed) in _DISORDER_CODES.items():
-            if condition.system == "icd10cm":
-                rest = code[3:]
-                if code.startswith(icd_prefixes) and not rest.startswith(_IN_REMISSION):
+        icd = condition.system == "icd10cm"
+        for flag, (prefixes, excluded, snomed) in _CONDITION_CODES.items():
+            if icd:
+                if code.startswith(prefixes) and not code.startswith(excluded):
                     found.add(flag)
             elif code in snomed:
                 found.add(flag)
@@ -319,7 +345,7 @@ class Facts:
         )
         classes = flat["derived.medication_classes"]
         med = self.med_classes = frozenset(classes) if classes is not None else None
-        self.coded = coded_disorders(a)
+        self.coded = coded_conditions(a)
         uds = a.urine_drug_screen
         positive: frozenset[str] = frozenset()
         if uds is not None:
@@ -336,7 +362,7 @@ class Facts:
             or "opioid_agonist" in m
             or "methadone" in m  # tagged by its own class, still a full agonist
             or not positive.isdisjoint(_OPIOID_ANALYTES)
-            or self.has_disorder("opioid_use_disorder")
+            or self.has_condition("opioid_use_disorder")
         )
         self.long_acting_opioid = "methadone" in s or "methadone" in m or "methadone" in positive
         self.benzodiazepine = (
@@ -347,13 +373,13 @@ class Facts:
             or "other_cns_depressant" in m
             or "barbiturates" in positive
             or "xylazine" in positive
-            or self.has_disorder("sedative_use_disorder")
+            or self.has_condition("sedative_use_disorder")
         )
         self.alcohol = bool(
             "alcohol" in s
             or "alcohol_etg" in positive
             or scores.audit_c.positive
-            or self.has_disorder("alcohol_use_disorder")
+            or self.has_condition("alcohol_use_disorder")
         )
         status = a.patient.pregnancy_status
         test = a.labs.pregnancy_test if a.labs is not None else None
@@ -383,15 +409,15 @@ class Facts:
             }
         )
 
-    def disorder(self, name: str) -> bool | None:
-        """A use-disorder flag as recorded, or True when a coded diagnosis says so (None:
-        neither asked nor coded)."""
+    def condition(self, name: str) -> bool | None:
+        """A co-occurring condition flag as recorded, or True when a coded diagnosis says so
+        (None: neither recorded nor coded)."""
         c = self.a.co_occurring_conditions
         flag: bool | None = getattr(c, name) if c is not None else None
         return True if name in self.coded else flag
 
-    def has_disorder(self, name: str) -> bool:
-        return bool(self.disorder(name))
+    def has_condition(self, name: str) -> bool:
+        return bool(self.condition(name))
 
     def opioid_toxicity_signs(self) -> list[str]:
         """The opioid-toxicity pattern in the vital signs (RR <= 8, SpO2 <= 91%, not alert),

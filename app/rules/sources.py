@@ -612,6 +612,17 @@ _ALL = (
         "quoted, not re-read in the full text (verify)",
         doi="10.1016/j.jhep.2018.03.024",
     ),
+    _s(
+        "ICD10CM",
+        "Centers for Disease Control and Prevention, National Center for Health Statistics. "
+        "ICD-10-CM Tabular List of Diseases and Injuries (categories F10-F13, F32-F34, F40-F41, "
+        "F43, G40, G89).",
+        2025,
+        "classification",
+        "Category meanings as published in the tabular list (the codes read are listed in each "
+        "rule); not a clinical recommendation",
+        url="https://www.cdc.gov/nchs/icd/icd-10-cm/index.html",
+    ),
 )
 
 SOURCES: dict[str, Source] = {s.key: s for s in _ALL}

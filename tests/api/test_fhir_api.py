@@ -259,6 +259,41 @@ async def test_a_coded_alcohol_use_disorder_from_the_ehr_raises_the_level_of_car
     assert level["minimum_setting"] == "inpatient_medically_monitored"
 
 
+async def test_coded_depression_and_chronic_pain_from_the_ehr_are_treated(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """A problem list coded in ICD-10-CM (F33.1 recurrent major depression, G89.4 chronic pain
+    syndrome) adds their treatment, where before only the boolean flags did."""
+
+    def condition(cid: str, code: str) -> dict[str, Any]:
+        return {
+            "resourceType": "Condition",
+            "id": cid,
+            "clinicalStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": "active"}]},
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code}]},
+            "subject": {"reference": f"Patient/{PT}"},
+        }  # fmt: skip
+
+    response = await client.post(
+        "/v1/fhir/evaluate",
+        json=bundle(*prefetch_resources(), condition("mdd", "F33.1"), condition("cp", "G89.4")),
+        headers=auth,
+        params={"assessed_at": "2026-01-10T12:00:00Z"},
+    )
+    assert response.status_code == 200, response.text
+    recommendations = {
+        r["code"]: r
+        for phase in response.json()["evaluation"]["phases"]
+        for r in phase["recommendations"]
+    }
+    assert recommendations["depression_treatment"]["status"] == "recommended"
+    assert "MH-04" in recommendations["depression_treatment"]["rule_ids"]
+    assert recommendations["pain_management"]["status"] == "recommended"
+    assert "chronic pain" in recommendations["ongoing_condition_care"]["detail"]
+
+
 async def test_evaluate_errors(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
     url = "/v1/fhir/evaluate"
     hr = load("fhir-r4-observation-heart-rate.json")

@@ -226,6 +226,23 @@ CASES: list[Case] = [
         sev("seizure_history", "warning"),
     ),
     C("SZ-02", "no history silent", {}, False),
+    # A coded diagnosis answers the flags [ICD10CM]: G40 epilepsy and recurrent seizures.
+    C(
+        "SZ-02",
+        "epilepsy coded (G40.909), history not asked: warning, not asked again",
+        {
+            "medical_history": {"seizure_disorder": None},
+            "co_occurring_conditions": {
+                "seizure_disorder": None,
+                "coded": [{"system": "icd10cm", "code": "G40.909"}],
+            },
+        },
+        True,
+        lambda ev: (
+            alerts(ev)["seizure_history"] == "warning"
+            and "/medical_history/seizure_disorder" not in missing(ev)
+        ),
+    ),
     C(
         "SZ-02",
         "seizure history not asked: reported missing",
@@ -409,6 +426,34 @@ CASES: list[Case] = [
         at("anxiety_treatment", "recommended"),
     ),
     C("MH-04", "GAD-7 9 silent", {"screening": {"gad7": {"items": [2, 2, 1, 1, 1, 1, 1]}}}, False),
+    # Coded diagnoses [ICD10CM]: F32-F33 major depressive disorder (remission F32.4/F32.5/
+    # F33.4x excluded), F41.1 generalized anxiety disorder.
+    C(
+        "MH-04",
+        "major depression coded (F33.1), flag not recorded, PHQ-9 negative: treated",
+        {
+            "co_occurring_conditions": {
+                "depression": None,
+                "coded": [{"system": "icd10cm", "code": "F33.1"}],
+            }
+        },
+        True,
+        at("depression_treatment", "recommended"),
+    ),
+    C(
+        "MH-04",
+        "depression in full remission coded (F32.5): silent",
+        {"co_occurring_conditions": {"coded": [{"system": "icd10cm", "code": "F32.5"}]}},
+        False,
+        lambda ev: status(ev, "depression_treatment") is None,
+    ),
+    C(
+        "MH-04",
+        "generalized anxiety disorder coded (F41.1): treated",
+        {"co_occurring_conditions": {"coded": [{"system": "icd10cm", "code": "F41.1"}]}},
+        True,
+        at("anxiety_treatment", "recommended"),
+    ),
     # ---- MH-05 PCL-5 >= 31 or trauma [PCL5][SAMHSA14]
     C(
         "MH-05",
@@ -419,6 +464,18 @@ CASES: list[Case] = [
     ),
     C("MH-05", "PCL-5 30 silent", {"screening": {"pcl5": {"total": 30}}}, False),
     C("MH-05", "trauma history fires", {"social": {"trauma_history": True}}, True),
+    C(
+        "MH-05",
+        "PTSD coded (F43.10) fires",
+        {
+            "co_occurring_conditions": {
+                "ptsd": None,
+                "coded": [{"system": "icd10cm", "code": "F43.10"}],
+            }
+        },
+        True,
+        at("trauma_focused_therapy", "recommended"),
+    ),
     # ---- MH-06 AUDIT-C >= 4 men, >= 3 women [AUDITC]
     C("MH-06", "man 4 fires", {"screening": {"audit_c": {"items": [2, 1, 1]}}}, True),
     C("MH-06", "man 3 silent", {"screening": {"audit_c": {"items": [1, 1, 1]}}}, False),
@@ -1556,6 +1613,16 @@ CASES: list[Case] = [
     ),
     C("SYM-02", "no aches, no pain silent", cows(8, bone_joint_aches=0), False),
     C(
+        "SYM-02",
+        "chronic pain coded (G89.4), no aches: acetaminophen considered",
+        {
+            **cows(8, bone_joint_aches=0),
+            "co_occurring_conditions": {"coded": [{"system": "icd10cm", "code": "G89.4"}]},
+        },
+        True,
+        at("acetaminophen", "consider"),
+    ),
+    C(
         "SYM-03",
         "anxiety item 1 fires",
         cows(8, anxiety_irritability=1),
@@ -1587,6 +1654,24 @@ CASES: list[Case] = [
         at("pain_management", "recommended"),
     ),
     C("PAIN-01", "no pain silent", {}, False),
+    C(
+        "PAIN-01",
+        "chronic pain coded (G89.29) fires",
+        {
+            "co_occurring_conditions": {
+                "chronic_pain": None,
+                "coded": [{"system": "icd10cm", "code": "G89.29"}],
+            }
+        },
+        True,
+        at("pain_management", "recommended"),
+    ),
+    C(
+        "PAIN-01",
+        "acute pain coded (G89.11) silent: only chronic pain counts",
+        {"co_occurring_conditions": {"coded": [{"system": "icd10cm", "code": "G89.11"}]}},
+        False,
+    ),
     C("AC-01", "everyone", {}, True, at("continuing_care", "recommended")),
     C("AC-02", "everyone", {}, True, at("mutual_help", "recommended")),
     C(
@@ -1622,6 +1707,23 @@ CASES: list[Case] = [
         at("ongoing_condition_care", "recommended"),
     ),
     C("AC-08", "none silent", {}, False),
+    C(
+        "AC-08",
+        "positive PHQ-9 with no conditions recorded: ongoing care",
+        {
+            "co_occurring_conditions": None,
+            "screening": {"phq9": {"items": [2, 2, 2, 2, 2, 0, 0, 0, 0]}},
+        },
+        True,
+        at("ongoing_condition_care", "recommended"),
+    ),
+    C(
+        "AC-08",
+        "chronic pain syndrome coded (G89.4): ongoing care",
+        {"co_occurring_conditions": {"coded": [{"system": "icd10cm", "code": "G89.4"}]}},
+        True,
+        lambda ev: "chronic pain" in detail(ev, "ongoing_condition_care"),
+    ),
 ]
 
 

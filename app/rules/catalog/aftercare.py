@@ -19,7 +19,7 @@ from app.rules.define import (
     Status,
     rule,
 )
-from app.rules.facts import Facts
+from app.rules.facts import CODED_LIMITATION, Facts
 from app.rules.findings import Findings
 
 _AFTERCARE_LIMIT = (
@@ -292,19 +292,17 @@ AC_07 = rule(
 
 
 def _ac_08(f: Facts, out: Findings) -> bool:
-    c = f.a.co_occurring_conditions
-    found = []
-    if c is not None:
-        found = [
-            name
-            for name, flag in (
-                ("depression", c.depression or f.scores.phq9.positive),
-                ("anxiety", c.anxiety or f.scores.gad7.positive),
-                ("PTSD", c.ptsd or f.scores.pcl5.positive),
-                ("chronic pain", c.chronic_pain),
-            )
-            if flag
-        ]
+    s = f.scores
+    found = [
+        name
+        for name, flag in (
+            ("depression", f.has_condition("depression") or s.phq9.positive),
+            ("anxiety", f.has_condition("anxiety") or s.gad7.positive),
+            ("PTSD", f.has_condition("ptsd") or s.pcl5.positive),
+            ("chronic pain", f.has_condition("chronic_pain")),
+        )
+        if flag
+    ]
     if not found:
         return False
     out.recommend(
@@ -320,6 +318,7 @@ def _ac_08(f: Facts, out: Findings) -> bool:
 
 AC_08 = rule(
     "AC-08",
+    revision=2,
     family=Family.aftercare,
     title="Underlying conditions",
     summary="Depression, anxiety, PTSD or chronic pain: ongoing treatment in aftercare.",
@@ -328,6 +327,7 @@ AC_08 = rule(
     reads=(
         "/co_occurring_conditions/depression",
         "/co_occurring_conditions/anxiety",
+        "/co_occurring_conditions/coded",
         "/co_occurring_conditions/ptsd",
         "/co_occurring_conditions/chronic_pain",
         "scores.phq9.total",
@@ -335,10 +335,15 @@ AC_08 = rule(
         "scores.pcl5.total",
     ),
     cites=(
+        Cite(
+            "ICD10CM",
+            "Codes read: F32-F34 depression, F40.0-F41 anxiety, F43.1 PTSD, G89.2/G89.4 "
+            "chronic pain",
+        ),
         Cite("GRUND17", "Use for pain (68%) and emotional conditions (66%)"),
         Cite("GARCIA20", "Use for pain, anxiety, depression"),
     ),
-    limitations=_AFTERCARE_LIMIT,
+    limitations=(*_AFTERCARE_LIMIT, CODED_LIMITATION),
     apply=_ac_08,
 )
 

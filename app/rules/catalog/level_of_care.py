@@ -14,7 +14,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts
+from app.rules.facts import CODED_LIMITATION, Facts
 from app.rules.findings import Findings
 
 _ASAM = Cite("ASAM3", "Withdrawal-management levels 1-WM to 4-WM and who fits each")
@@ -116,13 +116,13 @@ def _loc_03(f: Facts, out: Findings) -> bool:
         (
             "alcohol_use_disorder",
             "alcohol use disorder",
-            f.disorder("alcohol_use_disorder"),
+            f.condition("alcohol_use_disorder"),
             f.alcohol,
         ),
         (
             "sedative_use_disorder",
             "sedative use disorder",
-            f.disorder("sedative_use_disorder"),
+            f.condition("sedative_use_disorder"),
             f.benzodiazepine or f.sedative_other,
         ),
     )
@@ -145,7 +145,7 @@ def _loc_03(f: Facts, out: Findings) -> bool:
 
 LOC_03 = rule(
     "LOC-03",
-    revision=3,
+    revision=4,
     family=Family.level_of_care,
     title="Alcohol or sedative co-dependence",
     summary="Co-occurring alcohol or sedative use disorder (flag, or a coded F10/F13 use-disorder "
@@ -161,8 +161,16 @@ LOC_03 = rule(
         "derived.benzodiazepine",
         "derived.sedative_other",
     ),
-    cites=(_ASAM, Cite("ASAMAWM", "Alcohol withdrawal risk and level of care")),
+    cites=(
+        _ASAM,
+        Cite("ASAMAWM", "Alcohol withdrawal risk and level of care"),
+        Cite(
+            "ICD10CM",
+            "Codes read: F10, F13 .1x/.2x alcohol and sedative use disorders (not in remission)",
+        ),
+    ),
     limitations=(
+        CODED_LIMITATION,
         "Current withdrawal from alcohol or sedatives is not scored by the engine "
         "(no CIWA-Ar input).",
     ),

@@ -18,7 +18,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts
+from app.rules.facts import CODED_LIMITATION, Facts
 from app.rules.findings import Findings
 
 _CSSRS_READS = ("/screening/cssrs", "scores.cssrs.risk", "scores.cssrs.complete")
@@ -217,14 +217,13 @@ MH_03 = rule(
 
 
 def _mh_04(f: Facts, out: Findings) -> bool:
-    conditions = f.a.co_occurring_conditions
     phq, gad = f.scores.phq9, f.scores.gad7
     if phq.value is None:
         out.missing("/screening/phq9", "Depression screening guides co-occurring treatment.")
     if gad.value is None:
         out.missing("/screening/gad7", "Anxiety screening guides co-occurring treatment.")
-    depression = bool(phq.positive or (conditions is not None and conditions.depression))
-    anxiety = bool(gad.positive or (conditions is not None and conditions.anxiety))
+    depression = bool(phq.positive or f.has_condition("depression"))
+    anxiety = bool(gad.positive or f.has_condition("anxiety"))
     if depression:
         out.recommend(
             BEHAVIORAL_THERAPY,
@@ -252,6 +251,7 @@ def _mh_04(f: Facts, out: Findings) -> bool:
 
 MH_04 = rule(
     "MH-04",
+    revision=2,
     family=Family.behavioral_therapy,
     title="Co-occurring depression or anxiety",
     summary="PHQ-9 >= 10, GAD-7 >= 10 or a recorded diagnosis adds treatment of the condition.",
@@ -263,13 +263,19 @@ MH_04 = rule(
         "scores.gad7.total",
         "/co_occurring_conditions/depression",
         "/co_occurring_conditions/anxiety",
+        "/co_occurring_conditions/coded",
     ),
     cites=(
+        Cite("ICD10CM", "Codes read: F32-F34 depression, F40.0-F41 anxiety"),
         Cite("PHQ9", "Cut-off 10: sensitivity and specificity 88%"),
         Cite("GAD7", "Cut-off 10: sensitivity 89%, specificity 82%"),
         Cite("GARCIA20", "Kratom used for pain, anxiety, depression (91%/67%/65%)"),
     ),
-    limitations=(*_SCREEN_LIMIT, "No trial of co-occurring treatment in kratom use disorder."),
+    limitations=(
+        CODED_LIMITATION,
+        *_SCREEN_LIMIT,
+        "No trial of co-occurring treatment in kratom use disorder.",
+    ),
     thresholds=(th.PHQ9_POSITIVE, th.GAD7_POSITIVE),
     apply=_mh_04,
 )
@@ -278,13 +284,12 @@ MH_04 = rule(
 def _mh_05(f: Facts, out: Findings) -> bool:
     pcl = f.scores.pcl5
     social = f.a.social
-    conditions = f.a.co_occurring_conditions
     reasons = []
     if pcl.positive:
         reasons.append(f"PCL-5 {pcl.value:g} (>= {pcl.cutoff})")
     if social is not None and social.trauma_history:
         reasons.append("trauma history")
-    if conditions is not None and conditions.ptsd:
+    if f.has_condition("ptsd"):
         reasons.append("PTSD diagnosis")
     if pcl.value is None and not reasons:
         out.missing("/screening/pcl5", "A positive PTSD screen adds trauma-focused care.")
@@ -305,6 +310,7 @@ def _mh_05(f: Facts, out: Findings) -> bool:
 
 MH_05 = rule(
     "MH-05",
+    revision=2,
     family=Family.behavioral_therapy,
     title="Trauma-focused care",
     summary="PCL-5 >= 31, trauma history or PTSD adds trauma-informed, trauma-focused care.",
@@ -314,12 +320,18 @@ MH_05 = rule(
         "scores.pcl5.total",
         "/social/trauma_history",
         "/co_occurring_conditions/ptsd",
+        "/co_occurring_conditions/coded",
     ),
     cites=(
+        Cite("ICD10CM", "Codes read: F43.1 post-traumatic stress disorder"),
         Cite("PCL5", "Provisional PTSD cut-off 31-33"),
         Cite("SAMHSA14", "Six principles of a trauma-informed approach"),
     ),
-    limitations=(*_SCREEN_LIMIT, "A provisional PCL-5 needs a CAPS-5 or clinical interview."),
+    limitations=(
+        CODED_LIMITATION,
+        *_SCREEN_LIMIT,
+        "A provisional PCL-5 needs a CAPS-5 or clinical interview.",
+    ),
     thresholds=(th.PCL5_CUTOFF,),
     apply=_mh_05,
 )

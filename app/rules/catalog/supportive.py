@@ -17,7 +17,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts
+from app.rules.facts import CODED_LIMITATION, Facts
 from app.rules.findings import Findings
 
 _SYMPTOM_LIMIT = (
@@ -79,7 +79,7 @@ SYM_01 = rule(
 
 def _sym_02(f: Facts, out: Findings) -> bool:
     aches = f.flat["/withdrawal/cows/bone_joint_aches"]
-    pain = f.flat["/co_occurring_conditions/chronic_pain"]
+    pain = f.has_condition("chronic_pain")
     if not (aches or pain):
         return False
     why = f"COWS aches item {aches}" if aches else "chronic pain"
@@ -137,7 +137,7 @@ def _sym_02(f: Facts, out: Findings) -> bool:
 
 SYM_02 = rule(
     "SYM-02",
-    revision=3,
+    revision=4,
     family=Family.stabilization,
     title="Aches and pain",
     summary="Aches (COWS item >= 1) or chronic pain: acetaminophen (liver-adjusted) or an NSAID; "
@@ -147,6 +147,7 @@ SYM_02 = rule(
     reads=(
         "/withdrawal/cows/bone_joint_aches",
         "/co_occurring_conditions/chronic_pain",
+        "/co_occurring_conditions/coded",
         "scores.liver.hys_law_range",
         "scores.liver.alt_x_uln",
         "/medical_history/hepatic_impairment_child_pugh",
@@ -154,6 +155,7 @@ SYM_02 = rule(
         "/labs/egfr_ml_min_1_73m2",
     ),
     cites=(
+        Cite("ICD10CM", "Codes read: G89.2 chronic pain, G89.4 chronic pain syndrome"),
         _WHO,
         Cite("SINGH14", "Muscle pain in kratom withdrawal"),
         Cite("LIVERTOX", "Kratom liver injury"),
@@ -161,6 +163,7 @@ SYM_02 = rule(
         Cite("EASL18", "NSAIDs should not be used in patients with ascites"),
     ),
     limitations=(
+        CODED_LIMITATION,
         *_SYMPTOM_LIMIT,
         "Bleeding risk is not checked; cirrhosis is read from Child-Pugh class C only (ascites "
         "is not an input), so Child-Pugh B with ascites is not caught.",
@@ -186,7 +189,7 @@ def _sym_03(f: Facts, out: Findings) -> bool:
         "Non-benzodiazepine option for withdrawal anxiety and sleep, with sleep hygiene."
         + _qt_note(f),
     )
-    alcohol_or_sedative_disorder = f.has_disorder("alcohol_use_disorder") or f.has_disorder(
+    alcohol_or_sedative_disorder = f.has_condition("alcohol_use_disorder") or f.has_condition(
         "sedative_use_disorder"
     )
     depressed = bool(f.opioid_toxicity_signs())

@@ -14,7 +14,7 @@ from app.rules.define import (
     Status,
     rule,
 )
-from app.rules.facts import Facts
+from app.rules.facts import CODED_LIMITATION, Facts
 from app.rules.findings import Findings
 
 _PSYCHOSOCIAL_LIMIT = (
@@ -157,7 +157,7 @@ TH_03 = rule(
 
 
 def _pain_01(f: Facts, out: Findings) -> bool:
-    if not f.flat["/co_occurring_conditions/chronic_pain"]:
+    if not f.has_condition("chronic_pain"):
         if f.a.co_occurring_conditions is None:
             out.missing(
                 "/co_occurring_conditions",
@@ -178,18 +178,26 @@ def _pain_01(f: Facts, out: Findings) -> bool:
 
 PAIN_01 = rule(
     "PAIN-01",
+    revision=2,
     family=Family.behavioral_therapy,
     title="Chronic pain",
     summary="Chronic pain adds a non-opioid pain management plan.",
     rationale="Pain is the most common reason for kratom use (68% in one survey); untreated "
     "pain drives relapse. Divided buprenorphine dosing helped pain in a VA series.",
-    reads=("/co_occurring_conditions/chronic_pain",),
+    reads=(
+        "/co_occurring_conditions/chronic_pain",
+        "/co_occurring_conditions/coded",
+    ),
     cites=(
+        Cite("ICD10CM", "Codes read: G89.2 chronic pain, G89.4 chronic pain syndrome"),
         Cite("GRUND17", "68% use kratom for pain"),
         Cite("LEI21", "Divided buprenorphine doses for pain"),
         Cite("CDC22", "Nonopioid therapies preferred for chronic pain"),
     ),
-    limitations=(NO_KRATOM_GUIDELINE,),
+    limitations=(
+        CODED_LIMITATION,
+        NO_KRATOM_GUIDELINE,
+    ),
     apply=_pain_01,
 )
 

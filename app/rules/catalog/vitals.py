@@ -17,7 +17,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts, vitals_age_text, vitals_not_current
+from app.rules.facts import CODED_LIMITATION, Facts, vitals_age_text, vitals_not_current
 from app.rules.findings import Findings
 
 _NEWS2_READS = (
@@ -374,17 +374,13 @@ def _sz_02(f: Facts, out: Findings) -> bool:
         (h is not None and h.withdrawal_seizures)
         or (use is not None and "seizure" in use.prior_withdrawal_complications)
     )
-    conditions = f.a.co_occurring_conditions
-    disorder = bool(
-        (h is not None and h.seizure_disorder)
-        or (conditions is not None and conditions.seizure_disorder)
-    )
+    disorder = bool((h is not None and h.seizure_disorder) or f.has_condition("seizure_disorder"))
     if h is None or h.withdrawal_seizures is None:
         out.missing(
             "/medical_history/withdrawal_seizures",
             "Withdrawal-seizure history raises the level of care.",
         )
-    if h is None or h.seizure_disorder is None:
+    if (h is None or h.seizure_disorder is None) and not disorder:
         out.missing(
             "/medical_history/seizure_disorder",
             "A seizure disorder calls for seizure precautions in withdrawal.",
@@ -413,7 +409,7 @@ def _sz_02(f: Facts, out: Findings) -> bool:
 
 SZ_02 = rule(
     "SZ-02",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="Seizure history",
     summary="Withdrawal seizures (critical) or a seizure disorder (warning); with alcohol or "
@@ -426,16 +422,19 @@ SZ_02 = rule(
         "/medical_history/seizure_disorder",
         "/use_history/prior_withdrawal_complications",
         "/co_occurring_conditions/seizure_disorder",
+        "/co_occurring_conditions/coded",
         "derived.alcohol",
         "derived.benzodiazepine",
         "derived.sedative_other",
     ),
     cites=(
+        Cite("ICD10CM", "Codes read: G40 epilepsy and recurrent seizures"),
         Cite("ASAMAWM", "Seizure history with alcohol withdrawal: medically managed setting"),
         Cite("ASAM3", "Complicated-withdrawal history raises dimension 1 risk"),
         Cite("EGGLESTON19", "Seizures in kratom exposures"),
     ),
     limitations=(
+        CODED_LIMITATION,
         "Kratom withdrawal itself is not known to cause seizures; the escalation rests on "
         "alcohol/sedative guidance [M].",
     ),
