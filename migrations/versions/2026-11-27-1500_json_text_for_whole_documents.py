@@ -7,6 +7,9 @@ insert and 0.2 ms per read, twice per new plan (plan and first revision). ``json
 exact text written (keys in our order, nothing re-encoded). The lz4 compression set by
 c1a0d17e0004 is set again after the type change. SQLite stores JSON as text already.
 
+On PostgreSQL the type change rewrites the four columns' tables under an exclusive lock:
+on a large installation, run this upgrade in a maintenance window.
+
 Revision ID: c1a0d17e0007
 Revises: c1a0d17e0006
 Create Date: 2026-11-27 15:00:00.000000
