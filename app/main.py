@@ -23,6 +23,7 @@ from app.api import (  # EHR integration (issue 5)
     knowledge,
     metrics,
     plans,
+    rule_pages,
 )
 from app.api import audit as audit_api  # audit trail (issue 6)
 from app.api.deps import reject_unknown_query_params
@@ -107,6 +108,7 @@ def create_app(
     app.include_router(assessments.router)
     app.include_router(plans.router)
     app.include_router(knowledge.router)
+    app.include_router(rule_pages.router)  # public rule pages (card links)
     app.include_router(consents.router)
     app.include_router(metrics.router)
     # EHR integration (issue 5)

@@ -59,7 +59,9 @@ def _identity() -> dict[str, str]:
     }
 
 
-def _rule_detail(rule: rules.Rule) -> dict[str, Any]:
+def rule_detail(rule: rules.Rule) -> dict[str, Any]:
+    """A rule as a clinical owner reviews it: its metadata, each citation with its source, and
+    the assessment fields behind the inputs it reads."""
     meta = rules.rule_metadata(rule)
     for citation in meta["citations"]:
         source = SOURCES[citation["key"]]
@@ -92,7 +94,7 @@ def _rule_document(rule_id: str) -> bytes | None:
     rule = rules.get_rule(rule_id)
     if rule is None:
         return None
-    return _json_bytes({**_identity(), "rule": _rule_detail(rule)})
+    return _json_bytes({**_identity(), "rule": rule_detail(rule)})
 
 
 @cache

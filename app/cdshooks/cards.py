@@ -101,7 +101,8 @@ class CardBuilder:
     # ------------------------------------------------------------------ shared parts
 
     def rule_url(self, rule_id: str) -> str:
-        return f"{self.base_url}/v1/rules/{rule_id}"
+        # The public page: an EHR opens card links in a browser, without our API key.
+        return f"{self.base_url}/kb/rules/{rule_id}"
 
     def source(self, rule_id: str, display: str, *, topic: str | None = None) -> Json:
         """``topic``: the stable code an EHR groups cards (and remembers overrides) by; the

@@ -185,7 +185,7 @@ async def test_patient_view_cards(client: httpx.AsyncClient, ehr: Ehr, make_key:
     assert plan_link["url"].startswith(BASE + "/v1/plans/")
     topics: dict[str, str] = {}
     for card in cards:
-        assert card["source"]["url"].startswith(BASE + "/v1/rules/")
+        assert card["source"]["url"].startswith(BASE + "/kb/rules/")
         topic = card["source"]["topic"]
         assert topic["code"]
         # One topic code, one meaning: an EHR remembers overrides by topic.
@@ -194,6 +194,15 @@ async def test_patient_view_cards(client: httpx.AsyncClient, ehr: Ehr, make_key:
         assert explanation["rulesetVersion"]
         assert explanation["ruleId"]
         assert "**Basis:**" in card["detail"]
+    # Card links open in the clinician's browser, without our API key: the rule pages and
+    # every rule link answer without one.
+    rule_links = {
+        link["url"] for card in cards for link in card.get("links", []) if "/kb/" in link["url"]
+    } | {card["source"]["url"] for card in cards}
+    for url in rule_links:
+        page = await client.get(url.removeprefix(BASE))
+        assert page.status_code == 200, url
+        assert page.headers["content-type"].startswith("text/html")
     # The stored plan is readable with an API key of the same organisation.
     key = await make_key(tenant=ehr.tenant)
     plan = await client.get(plan_link["url"].removeprefix(BASE), headers=key)

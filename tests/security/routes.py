@@ -20,6 +20,7 @@ PUBLIC = {
     "/docs": "API documentation (docs_enabled)",
     "/docs/oauth2-redirect": "API documentation (docs_enabled)",
     "/redoc": "API documentation (docs_enabled)",
+    "/kb/rules/{rule_id}": "a rule of the published knowledge base as a page, no patient data",
 }
 #: CDS Hooks: authenticated by the EHR's signed JWT (tests/cdshooks), not by API-key scopes.
 JWT_PREFIX = "/cds-services"
