@@ -24,7 +24,7 @@ from app.rules.engine import DISCLAIMER
 router = APIRouter(tags=["knowledge"])
 
 PAGE_HEADERS = {
-    # Nothing to load; framing allowed (EHRs show links in an embedded browser).
+    # Nothing to load. (Framing stays refused: X-Frame-Options DENY, as on every response.)
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -76,12 +76,19 @@ def _threshold(t: dict[str, Any]) -> str:
     )
 
 
-@cache  # the rule table is immutable for the life of the process
 def rule_page(rule_id: str) -> bytes | None:
-    """The rule as a standalone HTML page, or None for an unknown id."""
-    rule = rules.get_rule(rule_id)
-    if rule is None:
-        return None
+    """The rule's page, or None for an unknown id (only known ids are kept: a public route
+    must not grow a cache per id it is asked for)."""
+    return _pages().get(rule_id)
+
+
+@cache  # the rule table is immutable for the life of the process
+def _pages() -> dict[str, bytes]:
+    return {rule.id: render(rule) for rule in rules.RULES}
+
+
+def render(rule: rules.Rule) -> bytes:
+    """The rule as a standalone HTML page."""
     d = rule_detail(rule)
     inputs = "".join(f"<li><code>{_e(i)}</code></li>" for i in d["assessment_inputs"])
     citations = "".join(_citation(c) for c in d["citations"])

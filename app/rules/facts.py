@@ -255,11 +255,12 @@ def vitals_not_current(f: Facts) -> float | None:
 
 #: Coded diagnoses that answer a co-occurring condition flag: flag -> (ICD-10-CM prefixes,
 #: ICD-10-CM prefixes excluded, SNOMED CT concept ids). ICD-10-CM is hierarchical, so a
-#: category prefix covers all its subcodes; "in remission" codes are excluded (no current
-#: disorder to treat or withdrawal to expect). Use disorders per the DSM-5 crosswalk: F1x.1x
-#: mild, F1x.2x moderate or severe. SNOMED CT concepts match exactly (subsumption needs a
-#: terminology service), so only the concepts listed count. A flag set to True or a
-#: matching code both mean yes; a code never turns a recorded True into no.
+#: category prefix covers all its subcodes. Use disorders per the DSM-5 crosswalk: F1x.1x
+#: mild, F1x.2x moderate or severe, "in remission" excluded (no withdrawal to expect).
+#: Depression in (partial or full) remission counts: maintenance treatment is what the rules
+#: then recommend keeping (the more conservative reading). SNOMED CT concepts match exactly
+#: (subsumption needs a terminology service), so only the concepts listed count. A flag set
+#: to True or a matching code both mean yes; a code never turns a recorded True into no.
 _CONDITION_CODES: dict[str, tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]] = {
     "alcohol_use_disorder": (
         ("F10.1", "F10.2"),
@@ -273,7 +274,7 @@ _CONDITION_CODES: dict[str, tuple[tuple[str, ...], tuple[str, ...], frozenset[st
         frozenset({"5602001", "75544000"}),
     ),
     # Major depressive disorder (single episode F32, recurrent F33), dysthymia (F34.1).
-    "depression": (("F32", "F33", "F34.1"), ("F32.4", "F32.5", "F33.4"), frozenset()),
+    "depression": (("F32", "F33", "F34.1"), (), frozenset()),
     # Agoraphobia, social phobia (F40.0, F40.1); panic, generalized and other anxiety (F41).
     "anxiety": (("F40.0", "F40.1", "F41"), (), frozenset()),
     "ptsd": (("F43.1",), (), frozenset()),  # post-traumatic stress disorder
@@ -284,9 +285,9 @@ _CONDITION_CODES: dict[str, tuple[tuple[str, ...], tuple[str, ...], frozenset[st
 CODED_FLAGS = tuple(_CONDITION_CODES)
 #: What a rule that reads coded diagnoses says about them.
 CODED_LIMITATION = (
-    "Coded diagnoses count by ICD-10-CM category (codes in remission excluded); SNOMED CT "
-    "codes count only for the few concepts listed, without subsumption, so a more specific "
-    "SNOMED CT concept is not read: record the condition's flag as well."
+    "Coded diagnoses count by ICD-10-CM category (use disorders in remission excluded); "
+    "SNOMED CT codes count only for the few concepts listed, without subsumption, so a more "
+    "specific SNOMED CT concept is not read: record the condition's flag as well."
 )
 
 

@@ -32,9 +32,15 @@ class InsertBatch:
         self._parts: list[tuple[Table, list[Row]]] = []
 
     def add(self, table: Table, *rows: Row) -> None:
-        """Rows for ``table``, each naming the same columns (as one executemany would)."""
+        """Rows for ``table``, each naming the same columns (as one executemany would) and
+        every column that has a default: in one statement SQLAlchemy would bind a default
+        under the column's own name, so two rows relying on it would clash."""
         if any(row.keys() != rows[0].keys() for row in rows[1:]):
             raise ValueError(f"rows for {table.name} name different columns")
+        if rows:
+            unnamed = _defaulted(table) - rows[0].keys()
+            if unnamed:
+                raise ValueError(f"rows for {table.name} must name {', '.join(sorted(unnamed))}")
         if rows:
             self._parts.append((table, list(rows)))
 
@@ -46,6 +52,19 @@ class InsertBatch:
                 await connection.execute(insert(table), rows if len(rows) > 1 else rows[0])
             return
         await connection.execute(_statement(parts), _params(parts))
+
+
+_DEFAULTED: dict[str, frozenset[str]] = {}
+
+
+def _defaulted(table: Table) -> frozenset[str]:
+    """The columns of ``table`` that SQLAlchemy fills in itself when a row leaves them out."""
+    names = _DEFAULTED.get(table.name)
+    if names is None:
+        names = _DEFAULTED[table.name] = frozenset(
+            c.name for c in table.columns if c.default is not None
+        )
+    return names
 
 
 def _key(part: int, row: int, column: str) -> str:

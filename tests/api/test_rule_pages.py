@@ -7,7 +7,6 @@ import html
 import re
 
 import httpx
-import pytest
 
 from app import rules
 from app.api import rule_pages
@@ -57,7 +56,7 @@ async def test_unknown_and_malformed_ids(client: httpx.AsyncClient) -> None:
     assert bad.headers["content-type"] == "application/problem+json"
 
 
-def test_rule_text_is_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rule_text_is_escaped() -> None:
     """Markup in the rule table would be shown as text, never run."""
     rule = rules.RULES[0]
     hostile = rule.__class__(
@@ -67,15 +66,16 @@ def test_rule_text_is_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
             "summary": "a < b & c",
         }
     )
-    monkeypatch.setattr(rules, "get_rule", lambda _rule_id: hostile)
-    rule_pages.rule_page.cache_clear()
-    try:
-        page = rule_pages.rule_page(rule.id)
-    finally:
-        rule_pages.rule_page.cache_clear()
-    assert page is not None
-    text = page.decode()
+    text = rule_pages.render(hostile).decode()
     assert "<script>" not in text
     assert "&lt;script&gt;" in text
     assert "a &lt; b &amp; c" in text
     assert re.search(r"<(img|script|link|iframe)\b", text) is None
+
+
+async def test_unknown_ids_are_not_remembered(client: httpx.AsyncClient) -> None:
+    """A public route: asking for made-up ids must not grow anything kept per id."""
+    before = len(rule_pages._pages())
+    for n in range(20):
+        assert (await client.get(f"/kb/rules/ZZ-{n:02d}")).status_code == 404
+    assert len(rule_pages._pages()) == before == len(rules.RULES)

@@ -166,6 +166,23 @@ CASES: list[Case] = [
     ),
     C(
         "VS-06",
+        "an undated heart rate alone: the time listed missing (it drives the lofexidine hold)",
+        {
+            "vitals": {
+                "measured_at": None,
+                "systolic_bp_mmhg": None,
+                "diastolic_bp_mmhg": None,
+                "respiratory_rate_per_min": None,
+                "temperature_c": None,
+                "spo2_percent": None,
+                "consciousness": None,
+            }
+        },
+        False,
+        lambda ev: "/vitals/measured_at" in missing(ev),
+    ),
+    C(
+        "VS-06",
         "no vital signs at all: no measurement time asked for",
         {"vitals": None},
         False,
@@ -442,8 +459,15 @@ CASES: list[Case] = [
     ),
     C(
         "MH-04",
-        "depression in full remission coded (F32.5): silent",
+        "depression in full remission coded (F32.5): kept in care (maintenance)",
         {"co_occurring_conditions": {"coded": [{"system": "icd10cm", "code": "F32.5"}]}},
+        True,
+        at("depression_treatment", "recommended"),
+    ),
+    C(
+        "MH-04",
+        "a code outside the categories read (F34.0 cyclothymia): silent",
+        {"co_occurring_conditions": {"coded": [{"system": "icd10cm", "code": "F34.0"}]}},
         False,
         lambda ev: status(ev, "depression_treatment") is None,
     ),

@@ -337,8 +337,8 @@ AC_08 = rule(
     cites=(
         Cite(
             "ICD10CM",
-            "Codes read: F32-F34 depression, F40.0-F41 anxiety, F43.1 PTSD, G89.2/G89.4 "
-            "chronic pain",
+            "Codes read: F32, F33, F34.1 depression; F40.0, F40.1, F41 anxiety; F43.1 PTSD; "
+            "G89.2, G89.4 chronic pain",
         ),
         Cite("GRUND17", "Use for pain (68%) and emotional conditions (66%)"),
         Cite("GARCIA20", "Use for pain, anxiety, depression"),

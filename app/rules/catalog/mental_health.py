@@ -266,7 +266,7 @@ MH_04 = rule(
         "/co_occurring_conditions/coded",
     ),
     cites=(
-        Cite("ICD10CM", "Codes read: F32-F34 depression, F40.0-F41 anxiety"),
+        Cite("ICD10CM", "Codes read: F32, F33, F34.1 depression; F40.0, F40.1, F41 anxiety"),
         Cite("PHQ9", "Cut-off 10: sensitivity and specificity 88%"),
         Cite("GAD7", "Cut-off 10: sensitivity 89%, specificity 82%"),
         Cite("GARCIA20", "Kratom used for pain, anxiety, depression (91%/67%/65%)"),

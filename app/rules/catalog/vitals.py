@@ -265,8 +265,25 @@ VS_05 = rule(
 )
 
 
+#: The vital signs themselves (a heart rate alone drives the lofexidine hold).
+_MEASURED = (
+    "heart_rate_bpm",
+    "systolic_bp_mmhg",
+    "diastolic_bp_mmhg",
+    "respiratory_rate_per_min",
+    "temperature_c",
+    "spo2_percent",
+    "consciousness",
+)
+
+
 def _vs_06(f: Facts, out: Findings) -> bool:
-    if f.flat["derived.vitals_age_hours"] is None and f.scores.news2.value is not None:
+    v = f.a.vitals
+    if (
+        v is not None
+        and v.measured_at is None
+        and any(getattr(v, k) is not None for k in _MEASURED)
+    ):
         # Taken as of the assessment (the usual case: measured at the visit), but said so.
         out.missing(
             "/vitals/measured_at",
@@ -313,7 +330,7 @@ VS_06 = rule(
     "older set does not describe the patient now, yet hold parameters and the choice of "
     "setting depend on current heart rate and blood pressure. Old values are still shown and "
     "scored (a past red flag is not hidden), but never taken as current.",
-    reads=("derived.vitals_age_hours",),
+    reads=("derived.vitals_age_hours", *(f"/vitals/{k}" for k in _MEASURED)),
     cites=(Cite("NEWS2", "Minimum 12-hourly observations at NEWS2 0"),),
     limitations=(
         "The 12-hour window is NEWS2's monitoring minimum for stable inpatients, applied to "
@@ -323,7 +340,7 @@ VS_06 = rule(
     ),
     thresholds=(th.VITALS_MAX_AGE_HOURS,),
     apply=_vs_06,
-    revision=2,
+    revision=3,
 )
 
 _SEDATIVE_EXPOSURE = "alcohol, benzodiazepine or other sedative use"
