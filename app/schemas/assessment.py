@@ -775,10 +775,19 @@ class CoOccurringConditions(ApiModel):
         default=None, description="Chronic pain.", examples=[True]
     )
     liver_disease: StrictBool | None = Field(
-        default=None, description="Chronic liver disease.", examples=[False]
+        default=None,
+        description="Chronic liver disease, for the record: no rule reads this flag. Dosing "
+        "and cautions follow `medical_history.hepatic_impairment_child_pugh` and the liver "
+        "tests in `labs`; record those.",
+        examples=[False],
     )
     cardiac_disease: StrictBool | None = Field(
-        default=None, description="Cardiac disease.", examples=[False]
+        default=None,
+        description="Cardiac disease, for the record: no rule reads this flag. Hold parameters "
+        "and cautions follow the specific history in `medical_history` (e.g. recent myocardial "
+        "infarction, severe coronary insufficiency, conduction disturbance) and `labs.qtc_ms`; "
+        "record those.",
+        examples=[False],
     )
     seizure_disorder: StrictBool | None = Field(
         default=None, description="Seizure disorder.", examples=[False]
