@@ -16,6 +16,16 @@ from app.schemas.evaluation import Evaluation
 from tests.factories import cows_items
 from tests.rules.support import alerts, detail, fired, missing, run, setting, status
 
+_DSM3 = ["craving", "tolerance", "withdrawal"]
+
+
+def _title(ev: Evaluation, code: str) -> str:
+    return next(a.title for a in ev.alerts if a.code == code)
+
+
+def _alert_detail(ev: Evaluation, code: str) -> str:
+    return next(a.detail for a in ev.alerts if a.code == code)
+
 
 class Case(NamedTuple):
     rule_id: str
@@ -204,6 +214,66 @@ CASES: list[Case] = [
             "27 years" in next(a.title for a in ev.alerts if a.code == "vital_signs_not_current")
             and alerts(ev)["lofexidine_hold"] == "critical"
         ),
+    ),
+    # ---- DX-03 diagnosis code [DSM5 severity 2-3 mild, 4+ moderate/severe] [ICD10CM F19.x];
+    # withdrawal = COWS >= 5 [COWS]. The base: 5 criteria, COWS 8.
+    C(
+        "DX-03",
+        "moderate, in withdrawal: F19.230",
+        {},
+        True,
+        lambda ev: (
+            alerts(ev)["diagnosis_code_suggestion"] == "info"
+            and "F19.230" in _title(ev, "diagnosis_code_suggestion")
+        ),
+    ),
+    C(
+        "DX-03",
+        "moderate, not in withdrawal (COWS 4): F19.20",
+        {"withdrawal": {"cows": cows_items(4)}},
+        True,
+        lambda ev: "F19.20" in _title(ev, "diagnosis_code_suggestion"),
+    ),
+    C(
+        "DX-03",
+        "mild (3 criteria), COWS 4: F19.10",
+        {"dsm5_criteria_met": _DSM3, "withdrawal": {"cows": cows_items(4)}},
+        True,
+        lambda ev: "F19.10" in _title(ev, "diagnosis_code_suggestion"),
+    ),
+    C(
+        "DX-03",
+        "mild (3 criteria), COWS 5: F19.130",
+        {"dsm5_criteria_met": _DSM3, "withdrawal": {"cows": cows_items(5)}},
+        True,
+        lambda ev: "F19.130" in _title(ev, "diagnosis_code_suggestion"),
+    ),
+    C(
+        "DX-03",
+        "one criterion: no use disorder, silent",
+        {"dsm5_criteria_met": ["craving"]},
+        False,
+        lambda ev: "diagnosis_code_suggestion" not in alerts(ev),
+    ),
+    C(
+        "DX-03",
+        "tolerance and withdrawal only: a clinician decides, silent",
+        {"dsm5_criteria_met": ["tolerance", "withdrawal"]},
+        False,
+    ),
+    C(
+        "DX-03",
+        "criteria not recorded: silent, asked for",
+        {"dsm5_criteria_met": None},
+        False,
+        lambda ev: "/dsm5_criteria_met" in missing(ev),
+    ),
+    C(
+        "DX-03",
+        "opioid use disorder recorded: coded too (F11)",
+        {"co_occurring_conditions": {"opioid_use_disorder": True}},
+        True,
+        lambda ev: "F11" in _alert_detail(ev, "diagnosis_code_suggestion"),
     ),
     # ---- SZ-01 seizure in 24 h [EGGLESTON19]
     C(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.rules.catalog import (
     aftercare,
     alpha2,
+    diagnosis,
     exposures,
     level_of_care,
     mental_health,
@@ -22,6 +23,7 @@ RULES: tuple[Rule, ...] = (
     *exposures.RULES,
     *organs.RULES,
     *level_of_care.RULES,
+    *diagnosis.RULES,
     *opioid_medications.RULES,
     *alpha2.RULES,
     *supportive.RULES,
