@@ -114,13 +114,22 @@ class CardBuilder:
         }
 
     def links(self, rule_ids: list[str]) -> list[Json]:
-        """Links a clinician can open from the EHR, in a browser and without our API key: the
-        public rule pages. The stored plan (patient data, key-guarded) is not linked; its id
-        is in the card's extension for the integration to use."""
-        return [
-            {"label": f"Rule {rule_id}", "url": self.rule_url(rule_id), "type": "absolute"}
-            for rule_id in rule_ids[:3]
-        ]
+        """The stored plan (patient data: the EHR's integration opens it with its API key;
+        no SMART launch yet) and the public rule pages (open in any browser)."""
+        links = []
+        if self.plan_id is not None:
+            links.append(
+                {
+                    "label": "Stored treatment plan (kratom-cds; needs the API key)",
+                    "url": f"{self.base_url}/v1/plans/{self.plan_id}",
+                    "type": "absolute",
+                }
+            )
+        for rule_id in rule_ids[:3]:
+            links.append(
+                {"label": f"Rule {rule_id}", "url": self.rule_url(rule_id), "type": "absolute"}
+            )
+        return links
 
     def inputs(self, rule_ids: list[str], extra: list[Json] | None = None) -> list[Json]:
         """Inputs the rules read that had a value, with the FHIR resource each came from."""
