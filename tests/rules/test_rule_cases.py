@@ -193,6 +193,20 @@ CASES: list[Case] = [
     ),
     C(
         "VS-06",
+        "dated 3 days after the assessment: listed to check, not silently current",
+        {"vitals": {"measured_at": "2026-11-29T14:30:00Z"}},
+        False,
+        lambda ev: "/vitals/measured_at" in missing(ev),
+    ),
+    C(
+        "VS-06",
+        "dated 4 minutes after the assessment: within clock tolerance, nothing listed",
+        {"vitals": {"measured_at": "2026-11-26T14:34:00Z"}},
+        False,
+        lambda ev: "/vitals/measured_at" not in missing(ev),
+    ),
+    C(
+        "VS-06",
         "no vital signs at all: no measurement time asked for",
         {"vitals": None},
         False,
@@ -270,7 +284,27 @@ CASES: list[Case] = [
     ),
     C(
         "DX-03",
-        "opioid use disorder recorded: coded too (F11)",
+        "supervision answer missing (the count may change): no code, the answer asked for",
+        {"use_history": {"prescribed_opioid_under_supervision": None}},
+        False,
+        lambda ev: (
+            "diagnosis_code_suggestion" not in alerts(ev)
+            and "/use_history/prescribed_opioid_under_supervision" in missing(ev)
+        ),
+    ),
+    C(
+        "DX-03",
+        "no COWS: the uncomplicated code, and the withdrawal code named",
+        {"withdrawal": {"cows": None}},
+        True,
+        lambda ev: (
+            "F19.20" in _title(ev, "diagnosis_code_suggestion")
+            and "F19.230" in _alert_detail(ev, "diagnosis_code_suggestion")
+        ),
+    ),
+    C(
+        "DX-03",
+        "opioid use disorder recorded: F11 named as the alternative",
         {"co_occurring_conditions": {"opioid_use_disorder": True}},
         True,
         lambda ev: "F11" in _alert_detail(ev, "diagnosis_code_suggestion"),

@@ -32,22 +32,38 @@ def _dx_03(f: Facts, out: Findings) -> bool:
     if dsm5.value is None:
         out.missing("/dsm5_criteria_met", "The diagnosis and its code follow the DSM-5 count.")
         return False
+    if dsm5.missing:
+        # E.g. whether an opioid is taken only under supervision: the count (and so the
+        # code) may still change.
+        for pointer in dsm5.missing:
+            out.missing(pointer, "The DSM-5 count, and so the diagnosis code, depends on it.")
+        return False
     if dsm5.value < 2 or dsm5.pharmacological_only:
         return False  # no use disorder, or tolerance and withdrawal only (a clinician decides)
     severity = "mild" if dsm5.band == "mild" else "moderate_or_severe"
     withdrawal = f.withdrawal_present
     code, title = _CODES[(severity, withdrawal)]
+    cows = f.scores.cows.value
+    if cows is None:
+        state = (
+            ", withdrawal not scored (no COWS): if present the code is "
+            f"{_CODES[(severity, True)][0]}"
+        )
+    elif withdrawal:
+        state = f", in withdrawal (COWS {cows:g})"
+    else:
+        state = ""
     detail = (
-        f"DSM-5: {dsm5.value} criteria ({dsm5.band})"
-        + (f", in withdrawal (COWS {f.scores.cows.value:g})" if withdrawal else "")
-        + f". Kratom has no ICD-10-CM code of its own; it is usually recorded as other "
-        f"psychoactive substance use: {code} ({title}). A coder verifies it (withdrawal "
-        "with delirium or perceptual disturbance, or remission, has its own code)."
+        f"DSM-5: {dsm5.value} criteria ({dsm5.band}){state}. Kratom has no ICD-10-CM code of "
+        f"its own; it is usually recorded as other psychoactive substance use: {code} "
+        f"({title}). A coder verifies it: withdrawal with delirium or perceptual disturbance "
+        "has its own code, and remission (F19.11/F19.21) is not assessed here."
     )
-    if f.has_condition("opioid_use_disorder"):
+    if f.has_condition("opioid_use_disorder") or f.opioid_coexposure:
         detail += (
-            " An opioid use disorder is also recorded: code it too (F11), and kratom may be "
-            "coded under it where it is treated as part of that disorder."
+            " Opioids are also used or an opioid use disorder is recorded: withdrawal may be "
+            "opioid withdrawal, and a coder may record the kratom use under the opioid use "
+            "disorder (F11) instead of F19; not both for the same use."
         )
     out.alert("diagnosis_code_suggestion", INFO, f"Suggested diagnosis code: {code}", detail)
     return True
@@ -57,10 +73,10 @@ DX_03 = rule(
     "DX-03",
     family=Family.alert,
     title="Diagnosis code suggestion",
-    summary="A kratom use disorder (DSM-5 >= 2 criteria, not tolerance and withdrawal alone) "
-    "gets an info alert suggesting its ICD-10-CM code: F19.10 mild, F19.20 moderate or "
-    "severe, F19.130 / F19.230 in withdrawal (COWS >= 5); a recorded opioid use disorder is "
-    "coded as well (F11).",
+    summary="A kratom use disorder (DSM-5 >= 2 criteria, not tolerance and withdrawal alone, "
+    "the count complete) gets an info alert suggesting its ICD-10-CM code: F19.10 mild, "
+    "F19.20 moderate or severe, F19.130 / F19.230 in withdrawal (COWS >= 5); with opioid use "
+    "or a recorded opioid use disorder it says that F11 may be used instead.",
     rationale="Kratom is not one of DSM-5's named substance classes, so a kratom-only disorder "
     "maps to the other (or unknown) substance category; severity follows the DSM-5 count. "
     "Some clinicians code kratom under opioid use disorder, which is defensible when a "
@@ -70,6 +86,8 @@ DX_03 = rule(
         "scores.dsm5.severity",
         "scores.dsm5.pharmacological_only",
         "derived.withdrawal_present",
+        "scores.cows.total",
+        "derived.opioid_coexposure",
         "/co_occurring_conditions/opioid_use_disorder",
         "/co_occurring_conditions/coded",
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from app.rules import thresholds as th
 from app.rules.define import (
     CRITICAL,
@@ -277,8 +279,20 @@ _MEASURED = (
 )
 
 
+#: Clocks differ a little (the FHIR mapping allows the same 5 minutes): later than this after
+#: the assessment, a time is an error to check, not a measurement to use silently.
+_CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
 def _vs_06(f: Facts, out: Findings) -> bool:
     v = f.a.vitals
+    if v is not None and v.measured_at is not None and v.measured_at - f.as_of > _CLOCK_TOLERANCE:
+        ahead = round((v.measured_at - f.as_of).total_seconds() / 3600, 1)
+        out.missing(
+            "/vitals/measured_at",
+            f"The vital signs are dated {vitals_age_text(ahead)} after the assessment: check "
+            "the times (they are used as if current).",
+        )
     if (
         v is not None
         and v.measured_at is None
@@ -340,7 +354,7 @@ VS_06 = rule(
     ),
     thresholds=(th.VITALS_MAX_AGE_HOURS,),
     apply=_vs_06,
-    revision=3,
+    revision=4,
 )
 
 _SEDATIVE_EXPOSURE = "alcohol, benzodiazepine or other sedative use"
