@@ -714,8 +714,10 @@ class UseHistory(ApiModel):
     )
     prescribed_opioid_under_supervision: StrictBool | None = Field(
         default=None,
-        description="Takes an opioid only as prescribed under medical supervision (DSM-5 "
-        "excludes tolerance and withdrawal from the criteria count then).",
+        description="The tolerance and withdrawal in `dsm5_criteria_met` come only from an "
+        "opioid taken as prescribed under medical supervision (e.g. buprenorphine or "
+        "methadone maintenance), not from kratom: DSM-5 does not count them then. False when "
+        "they come from kratom (kratom is never taken under supervision).",
         examples=[False],
     )
     current_medications: list[Medication] | None = Field(
