@@ -257,10 +257,11 @@ def vitals_not_current(f: Facts) -> float | None:
 #: ICD-10-CM prefixes excluded, SNOMED CT concept ids). ICD-10-CM is hierarchical, so a
 #: category prefix covers all its subcodes. Use disorders per the DSM-5 crosswalk: F1x.1x
 #: mild, F1x.2x moderate or severe, "in remission" excluded (no withdrawal to expect).
-#: Depression in (partial or full) remission counts: maintenance treatment is what the rules
-#: then recommend keeping (the more conservative reading). SNOMED CT concepts match exactly
+#: Depression in (partial or full) remission is its own flag: its care is continued, not
+#: started (the more conservative reading than ignoring it). SNOMED CT concepts match exactly
 #: (subsumption needs a terminology service), so only the concepts listed count. A flag set
 #: to True or a matching code both mean yes; a code never turns a recorded True into no.
+_DEPRESSION_REMISSION = ("F32.4", "F32.5", "F33.4")  # partial, full; recurrent in remission
 _CONDITION_CODES: dict[str, tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]] = {
     "alcohol_use_disorder": (
         ("F10.1", "F10.2"),
@@ -274,7 +275,8 @@ _CONDITION_CODES: dict[str, tuple[tuple[str, ...], tuple[str, ...], frozenset[st
         frozenset({"5602001", "75544000"}),
     ),
     # Major depressive disorder (single episode F32, recurrent F33), dysthymia (F34.1).
-    "depression": (("F32", "F33", "F34.1"), (), frozenset()),
+    "depression": (("F32", "F33", "F34.1"), _DEPRESSION_REMISSION, frozenset()),
+    "depression_in_remission": (_DEPRESSION_REMISSION, (), frozenset()),
     # Agoraphobia, social phobia (F40.0, F40.1); panic, generalized and other anxiety (F41).
     "anxiety": (("F40.0", "F40.1", "F41"), (), frozenset()),
     "ptsd": (("F43.1",), (), frozenset()),  # post-traumatic stress disorder
@@ -414,7 +416,7 @@ class Facts:
         """A co-occurring condition flag as recorded, or True when a coded diagnosis says so
         (None: neither recorded nor coded)."""
         c = self.a.co_occurring_conditions
-        flag: bool | None = getattr(c, name) if c is not None else None
+        flag: bool | None = getattr(c, name, None) if c is not None else None
         return True if name in self.coded else flag
 
     def has_condition(self, name: str) -> bool:

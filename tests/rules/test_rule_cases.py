@@ -563,10 +563,26 @@ CASES: list[Case] = [
     ),
     C(
         "MH-04",
-        "depression in full remission coded (F32.5): kept in care (maintenance)",
+        "depression in full remission coded (F32.5), PHQ-9 negative: current care continued",
         {"co_occurring_conditions": {"coded": [{"system": "icd10cm", "code": "F32.5"}]}},
         True,
-        at("depression_treatment", "recommended"),
+        lambda ev: (
+            status(ev, "depression_treatment") == "recommended"
+            and "remission" in detail(ev, "depression_treatment")
+        ),
+    ),
+    C(
+        "MH-04",
+        "recurrent depression in partial remission (F33.41) and a positive PHQ-9: treated",
+        {
+            "co_occurring_conditions": {"coded": [{"system": "icd10cm", "code": "F33.41"}]},
+            "screening": {"phq9": {"items": [2, 2, 2, 2, 2, 0, 0, 0, 0]}},
+        },
+        True,
+        lambda ev: (
+            "PHQ-9 10" in detail(ev, "depression_treatment")
+            and "Continue care" not in detail(ev, "depression_treatment")
+        ),
     ),
     C(
         "MH-04",

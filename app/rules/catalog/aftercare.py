@@ -296,7 +296,12 @@ def _ac_08(f: Facts, out: Findings) -> bool:
     found = [
         name
         for name, flag in (
-            ("depression", f.has_condition("depression") or s.phq9.positive),
+            (
+                "depression",
+                f.has_condition("depression")
+                or f.has_condition("depression_in_remission")
+                or s.phq9.positive,
+            ),
             ("anxiety", f.has_condition("anxiety") or s.gad7.positive),
             ("PTSD", f.has_condition("ptsd") or s.pcl5.positive),
             ("chronic pain", f.has_condition("chronic_pain")),
@@ -318,7 +323,7 @@ def _ac_08(f: Facts, out: Findings) -> bool:
 
 AC_08 = rule(
     "AC-08",
-    revision=2,
+    revision=3,
     family=Family.aftercare,
     title="Underlying conditions",
     summary="Depression, anxiety, PTSD or chronic pain: ongoing treatment in aftercare.",

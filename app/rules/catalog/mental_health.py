@@ -224,6 +224,18 @@ def _mh_04(f: Facts, out: Findings) -> bool:
         out.missing("/screening/gad7", "Anxiety screening guides co-occurring treatment.")
     depression = bool(phq.positive or f.has_condition("depression"))
     anxiety = bool(gad.positive or f.has_condition("anxiety"))
+    in_remission = not depression and f.has_condition("depression_in_remission")
+    if in_remission:
+        out.recommend(
+            BEHAVIORAL_THERAPY,
+            "depression_treatment",
+            THERAPY,
+            "Continue care for depression in remission",
+            RECOMMENDED,
+            "Depression in remission is coded: continue the current depression care "
+            "(maintenance) and watch for relapse, which often goes with a return to use; "
+            "coordinate with psychiatry.",
+        )
     if depression:
         out.recommend(
             BEHAVIORAL_THERAPY,
@@ -246,15 +258,16 @@ def _mh_04(f: Facts, out: Findings) -> bool:
             + "CBT-based anxiety treatment and non-addictive medication if needed; avoid "
             "benzodiazepines.",
         )
-    return depression or anxiety
+    return depression or anxiety or in_remission
 
 
 MH_04 = rule(
     "MH-04",
-    revision=2,
+    revision=3,
     family=Family.behavioral_therapy,
     title="Co-occurring depression or anxiety",
-    summary="PHQ-9 >= 10, GAD-7 >= 10 or a recorded diagnosis adds treatment of the condition.",
+    summary="PHQ-9 >= 10, GAD-7 >= 10 or a recorded diagnosis adds treatment of the condition; "
+    "depression coded in remission keeps its current care.",
     rationale="Most people who use kratom report using it for pain, anxiety or depression; "
     "untreated, these conditions drive relapse. PHQ-9 and GAD-7 >= 10 identify probable "
     "disorders (sensitivity 88% and 89%).",
@@ -266,7 +279,11 @@ MH_04 = rule(
         "/co_occurring_conditions/coded",
     ),
     cites=(
-        Cite("ICD10CM", "Codes read: F32, F33, F34.1 depression; F40.0, F40.1, F41 anxiety"),
+        Cite(
+            "ICD10CM",
+            "Codes read: F32, F33, F34.1 depression (F32.4, F32.5, F33.4 in remission); F40.0, "
+            "F40.1, F41 anxiety",
+        ),
         Cite("PHQ9", "Cut-off 10: sensitivity and specificity 88%"),
         Cite("GAD7", "Cut-off 10: sensitivity 89%, specificity 82%"),
         Cite("GARCIA20", "Kratom used for pain, anxiety, depression (91%/67%/65%)"),
