@@ -3,7 +3,7 @@ derived exposures several rules share (computed once per evaluation)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -245,6 +245,18 @@ def vitals_age_text(hours: float) -> str:
         return f"{hours:g} hours"
     days = hours / 24
     return f"{days:.0f} days" if days < 730 else f"{days / 365.25:.0f} years"
+
+
+#: Clocks differ a little (the FHIR mapping allows the same 5 minutes): a result stamped later
+#: than this after the assessment is a time to check, not a measurement to use silently.
+CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
+def hours_after(f: Facts, when: datetime | None) -> float | None:
+    """How many hours after the assessment ``when`` lies, when beyond the clock tolerance."""
+    if when is None or when - f.as_of <= CLOCK_TOLERANCE:
+        return None
+    return round((when - f.as_of).total_seconds() / 3600, 1)
 
 
 def vitals_not_current(f: Facts) -> float | None:

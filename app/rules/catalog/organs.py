@@ -17,7 +17,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts
+from app.rules.facts import Facts, hours_after, vitals_age_text
 from app.rules.findings import Findings
 from app.rules.scores import LIVER_TESTS
 
@@ -357,6 +357,13 @@ def _ungraded_liver_tests(f: Facts) -> list[tuple[str, str]]:
 def _lab_01(f: Facts, out: Findings) -> bool:
     labs = f.a.labs
     fired = False
+    ahead = hours_after(f, labs.collected_at if labs is not None else None)
+    if ahead is not None:
+        out.missing(
+            "/labs/collected_at",
+            f"The laboratory results are dated {vitals_age_text(ahead)} after the assessment: "
+            "check the times (they are used as if current).",
+        )
     age = f.flat["derived.lab_age_days"]
     alt = labs.alt_u_per_l if labs is not None else None
     if alt is None:
@@ -449,7 +456,7 @@ def _lab_01(f: Facts, out: Findings) -> bool:
 
 LAB_01 = rule(
     "LAB-01",
-    revision=4,
+    revision=5,
     family=Family.stabilization,
     title="Baseline tests",
     summary="Orders missing, undated or stale (> 30 days) liver tests, ECG and electrolytes; a "

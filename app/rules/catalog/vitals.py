@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from app.rules import thresholds as th
 from app.rules.define import (
     CRITICAL,
@@ -19,7 +17,13 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import CODED_LIMITATION, Facts, vitals_age_text, vitals_not_current
+from app.rules.facts import (
+    CODED_LIMITATION,
+    Facts,
+    hours_after,
+    vitals_age_text,
+    vitals_not_current,
+)
 from app.rules.findings import Findings
 
 _NEWS2_READS = (
@@ -279,15 +283,10 @@ _MEASURED = (
 )
 
 
-#: Clocks differ a little (the FHIR mapping allows the same 5 minutes): later than this after
-#: the assessment, a time is an error to check, not a measurement to use silently.
-_CLOCK_TOLERANCE = timedelta(minutes=5)
-
-
 def _vs_06(f: Facts, out: Findings) -> bool:
     v = f.a.vitals
-    if v is not None and v.measured_at is not None and v.measured_at - f.as_of > _CLOCK_TOLERANCE:
-        ahead = round((v.measured_at - f.as_of).total_seconds() / 3600, 1)
+    ahead = hours_after(f, v.measured_at if v is not None else None)
+    if ahead is not None:
         out.missing(
             "/vitals/measured_at",
             f"The vital signs are dated {vitals_age_text(ahead)} after the assessment: check "
