@@ -959,6 +959,13 @@ CASES: list[Case] = [
     # ---- LAB-01 baseline tests [BUPLABEL][LUCEMYRA-PI]
     C(
         "LAB-01",
+        "results dated 2 days after the assessment: listed to check",
+        {"labs": {"collected_at": "2026-11-28T14:00:00Z"}},
+        False,
+        lambda ev: "/labs/collected_at" in missing(ev),
+    ),
+    C(
+        "LAB-01",
         "no labs fires",
         {"labs": None},
         True,
