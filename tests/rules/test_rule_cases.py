@@ -750,6 +750,13 @@ CASES: list[Case] = [
     # ---- UDS-02 unexpected screen [CDC22 rec 10]
     C(
         "UDS-02",
+        "screen dated a day after the assessment: listed to check",
+        {"urine_drug_screen": {"collected_at": "2026-11-27T14:00:00Z"}},
+        False,
+        lambda ev: "/urine_drug_screen/collected_at" in missing(ev),
+    ),
+    C(
+        "UDS-02",
         "unreported cocaine fires",
         {"urine_drug_screen": {"cocaine": "positive"}},
         True,
@@ -1197,6 +1204,13 @@ CASES: list[Case] = [
         at("buprenorphine", "consider"),
     ),
     # ---- BUP-02 induction timing: COWS >= 8, >= 8 h [ACEP-BUPE][LEI21]
+    C(
+        "BUP-02",
+        "COWS dated a day after the assessment: listed to check before induction",
+        {"withdrawal": {"assessed_at": "2026-11-27T14:00:00Z"}},
+        False,
+        lambda ev: "/withdrawal/assessed_at" in missing(ev),
+    ),
     C(
         "BUP-02",
         "COWS 7 defers",

@@ -20,7 +20,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts
+from app.rules.facts import Facts, hours_after, vitals_age_text
 from app.rules.findings import Findings
 
 _NALOXONE_NOTE = "Prescribe naloxone and teach the patient and family to use it."
@@ -361,6 +361,13 @@ def _uds_02(f: Facts, out: Findings) -> bool:
     uds = f.a.urine_drug_screen
     if uds is None:
         return False
+    ahead = hours_after(f, uds.collected_at)
+    if ahead is not None:
+        out.missing(
+            "/urine_drug_screen/collected_at",
+            f"The urine drug screen is dated {vitals_age_text(ahead)} after the assessment: "
+            "check the times (it is used as if current).",
+        )
     prescribed = {a.value for a in uds.prescribed_analytes}
     substances = f.substances or frozenset()
     classes = f.med_classes or frozenset()
@@ -397,6 +404,7 @@ def _uds_02(f: Facts, out: Findings) -> bool:
 
 UDS_02 = rule(
     "UDS-02",
+    revision=2,
     family=Family.alert,
     title="Unexpected or unexplained drug screen",
     summary="A positive result not explained by reported use or prescriptions, or a prescribed "
@@ -405,6 +413,7 @@ UDS_02 = rule(
     "before changing treatment; unexpected opioids or sedatives change overdose risk.",
     reads=(
         "derived.uds_positive",
+        "/urine_drug_screen/collected_at",
         "/urine_drug_screen/prescribed_analytes",
         "/use_history/other_substances",
         "derived.medication_classes",

@@ -18,7 +18,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts
+from app.rules.facts import Facts, hours_after, vitals_age_text
 from app.rules.findings import Findings
 from app.schemas.evaluation import Status
 
@@ -151,6 +151,13 @@ def _bup_02(f: Facts, out: Findings) -> bool:
         return False
     cows = f.scores.cows.value
     w = f.a.withdrawal
+    ahead = hours_after(f, w.assessed_at if w is not None else None)
+    if ahead is not None:
+        out.missing(
+            "/withdrawal/assessed_at",
+            f"The withdrawal scale is dated {vitals_age_text(ahead)} after the assessment: "
+            "check the times before timing induction by it.",
+        )
     min_cows = (th.BUP_MIN_COWS_LONG_ACTING if f.long_acting_opioid else th.BUP_MIN_COWS).value
     problems: list[str] = []
     gaps: list[str] = []
@@ -229,7 +236,7 @@ def _bup_02(f: Facts, out: Findings) -> bool:
 
 BUP_02 = rule(
     "BUP-02",
-    revision=3,
+    revision=4,
     family=Family.stabilization,
     title="Buprenorphine induction timing",
     summary="Standard induction needs COWS >= 8 (>= 13 after methadone) and >= 8 h since last "
@@ -241,6 +248,7 @@ BUP_02 = rule(
     "as early as 8 h after last kratom use was safe in a VA series.",
     reads=(
         "scores.cows.total",
+        "/withdrawal/assessed_at",
         "/withdrawal/hours_since_last_kratom_use",
         "/withdrawal/hours_since_last_other_opioid_use",
         "/use_history/product_types",
