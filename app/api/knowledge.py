@@ -27,6 +27,16 @@ router = APIRouter(tags=["knowledge"])
 
 _KNOWLEDGE = Annotated[RequestContext, context(Scope.knowledge_read)]
 RULE_ID_PATTERN = r"^[A-Z]{2,5}-[0-9]{2,3}$"
+#: A rule id in a path (the JSON rule and its public page).
+RuleId = Annotated[
+    str,
+    Path(
+        pattern=RULE_ID_PATTERN,
+        max_length=9,
+        description="Rule id (family prefix + number).",
+        examples=["LOF-01"],
+    ),
+]
 
 
 @router.post(
@@ -129,18 +139,7 @@ async def list_rules(ctx: _KNOWLEDGE) -> Response:
     response_model=RuleRead,
     responses=problem_responses(401, 403, 404, 422, 500),
 )
-async def get_rule(
-    ctx: _KNOWLEDGE,
-    rule_id: Annotated[
-        str,
-        Path(
-            pattern=RULE_ID_PATTERN,
-            max_length=9,
-            description="Rule id (family prefix + number).",
-            examples=["LOF-01"],
-        ),
-    ],
-) -> Response:
+async def get_rule(ctx: _KNOWLEDGE, rule_id: RuleId) -> Response:
     """A rule with its rationale, the inputs it reads (and the assessment fields behind them),
     its citations with their sources and grades, thresholds and limitations."""
     del ctx

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from functools import cache
 from html import escape
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from starlette.responses import HTMLResponse, Response
 
 from app import rules
-from app.api.knowledge import RULE_ID_PATTERN, rule_detail
+from app.api.knowledge import RuleId, rule_detail
 from app.errors import NotFound, problem_responses
 from app.rules.engine import DISCLAIMER
 
@@ -129,17 +129,7 @@ def render(rule: rules.Rule) -> bytes:
         **problem_responses(404, 422, 500),
     },
 )
-async def get_rule_page(
-    rule_id: Annotated[
-        str,
-        Path(
-            pattern=RULE_ID_PATTERN,
-            max_length=9,
-            description="Rule id (family prefix + number).",
-            examples=["LOF-01"],
-        ),
-    ],
-) -> Response:
+async def get_rule_page(rule_id: RuleId) -> Response:
     """The same rule as `GET /v1/rules/{rule_id}` (what it does, why, the assessment inputs
     it reads, thresholds, evidence with each source's address and grade, limitations) as a
     readable page for clinicians. CDS Hooks cards link here: an EHR opens those links in a

@@ -8,7 +8,7 @@ from typing import Any
 
 from app.rules.build import make
 from app.rules.catalog import RULES
-from app.rules.facts import Facts, vitals_age_text, vitals_not_current
+from app.rules.facts import Facts, elapsed_text, vitals_not_current
 from app.rules.findings import Findings, LevelOut, RecOut
 from app.rules.ruleset import RULESET_HASH, RULESET_VERSION
 from app.rules.scores import compute_scores
@@ -192,7 +192,7 @@ def _level_of_care(f: Facts, levels: list[LevelOut]) -> LevelOfCare:
         if age is not None:  # the emergency stands, but on old vital signs: say so
             determination = Determination.provisional
             note = (
-                f"Provisional: the vital signs are {vitals_age_text(age)} old; re-check them "
+                f"Provisional: the vital signs are {elapsed_text(age)} old; re-check them "
                 "now (the emergency stands until then)."
             )
     elif not has_vitals and not has_withdrawal:
@@ -209,7 +209,7 @@ def _level_of_care(f: Facts, levels: list[LevelOut]) -> LevelOfCare:
         if not s.news2.complete:
             gaps.append("vital signs incomplete (NEWS2 is a lower bound)")
         if age is not None:
-            gaps.append(f"vital signs {vitals_age_text(age)} old (not current)")
+            gaps.append(f"vital signs {elapsed_text(age)} old (not current)")
         if s.cows.value is None:
             gaps.append("COWS not scored")
         note = f"Provisional: {'; '.join(gaps)}; the setting may rise once they are recorded."

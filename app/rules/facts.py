@@ -4,7 +4,7 @@ derived exposures several rules share (computed once per evaluation)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -24,6 +24,9 @@ from app.schemas.assessment import (
     Vitals,
     Withdrawal,
 )
+
+if TYPE_CHECKING:
+    from app.rules.findings import Findings
 from app.schemas.evaluation import Scores
 
 
@@ -239,8 +242,8 @@ def _flatten(a: AssessmentIn, s: Scores, as_of: datetime) -> dict[str, Any]:
     return flat
 
 
-def vitals_age_text(hours: float) -> str:
-    """'14 hours', '3 days' or '27 years': the age of a set of vital signs, for people."""
+def elapsed_text(hours: float) -> str:
+    """'14 hours', '3 days' or '27 years': a time span given in hours, for people."""
     if hours < 48:
         return f"{hours:g} hours"
     days = hours / 24
@@ -252,11 +255,15 @@ def vitals_age_text(hours: float) -> str:
 CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
-def hours_after(f: Facts, when: datetime | None) -> float | None:
-    """How many hours after the assessment ``when`` lies, when beyond the clock tolerance."""
+def missing_if_dated_after(
+    f: Facts, out: Findings, pointer: str, when: datetime | None, subject: str, then: str
+) -> None:
+    """A result stamped after the assessment (beyond the clock tolerance) is listed to check:
+    '{subject} dated 2 days after the assessment: {then}.'"""
     if when is None or when - f.as_of <= CLOCK_TOLERANCE:
-        return None
-    return round((when - f.as_of).total_seconds() / 3600, 1)
+        return
+    ahead = round((when - f.as_of).total_seconds() / 3600, 1)
+    out.missing(pointer, f"{subject} dated {elapsed_text(ahead)} after the assessment: {then}.")
 
 
 def vitals_not_current(f: Facts) -> float | None:
@@ -295,8 +302,6 @@ _CONDITION_CODES: dict[str, tuple[tuple[str, ...], tuple[str, ...], frozenset[st
     "chronic_pain": (("G89.2", "G89.4"), (), frozenset()),  # chronic pain; the syndrome
     "seizure_disorder": (("G40",), (), frozenset()),  # epilepsy and recurrent seizures
 }
-#: The flags a coded diagnosis can answer.
-CODED_FLAGS = tuple(_CONDITION_CODES)
 #: What a rule that reads coded diagnoses says about them.
 CODED_LIMITATION = (
     "Coded diagnoses count by ICD-10-CM category (use disorders in remission excluded); "

@@ -18,7 +18,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts, vitals_age_text, vitals_not_current
+from app.rules.facts import Facts, elapsed_text, vitals_not_current
 from app.rules.findings import Findings
 from app.schemas.evaluation import Status
 
@@ -82,7 +82,7 @@ def _old_vitals(
     offer(
         out,
         CONSIDER,
-        f"The vital signs on file are {vitals_age_text(age)} old: check heart rate and blood "
+        f"The vital signs on file are {elapsed_text(age)} old: check heart rate and blood "
         "pressure before any dose.",
     )
     return True
@@ -381,11 +381,10 @@ def _lof_05(f: Facts, out: Findings) -> bool:
         )
         _lof(out, CONSIDER, "Medical history not recorded: check the label's avoid list first.")
         return True
-    flags = _CARDIO_RENAL
     answers = h.__dict__
-    conditions = [text for name, text in flags if answers[name]]
-    unknown = [text for name, text in flags if answers[name] is None]
-    for name, _text in flags:
+    conditions = [text for name, text in _CARDIO_RENAL if answers[name]]
+    unknown = [text for name, text in _CARDIO_RENAL if answers[name] is None]
+    for name, _text in _CARDIO_RENAL:
         if answers[name] is None:
             out.missing(f"/medical_history/{name}", "On the lofexidine label's avoid list.")
     classes = f.med_classes

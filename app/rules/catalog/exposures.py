@@ -20,7 +20,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts, hours_after, vitals_age_text
+from app.rules.facts import Facts, missing_if_dated_after
 from app.rules.findings import Findings
 
 _NALOXONE_NOTE = "Prescribe naloxone and teach the patient and family to use it."
@@ -361,13 +361,14 @@ def _uds_02(f: Facts, out: Findings) -> bool:
     uds = f.a.urine_drug_screen
     if uds is None:
         return False
-    ahead = hours_after(f, uds.collected_at)
-    if ahead is not None:
-        out.missing(
-            "/urine_drug_screen/collected_at",
-            f"The urine drug screen is dated {vitals_age_text(ahead)} after the assessment: "
-            "check the times (it is used as if current).",
-        )
+    missing_if_dated_after(
+        f,
+        out,
+        "/urine_drug_screen/collected_at",
+        uds.collected_at,
+        "The urine drug screen is",
+        "check the times (it is used as if current)",
+    )
     prescribed = {a.value for a in uds.prescribed_analytes}
     substances = f.substances or frozenset()
     classes = f.med_classes or frozenset()

@@ -18,7 +18,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts, hours_after, vitals_age_text
+from app.rules.facts import Facts, missing_if_dated_after
 from app.rules.findings import Findings
 from app.schemas.evaluation import Status
 
@@ -151,13 +151,14 @@ def _bup_02(f: Facts, out: Findings) -> bool:
         return False
     cows = f.scores.cows.value
     w = f.a.withdrawal
-    ahead = hours_after(f, w.assessed_at if w is not None else None)
-    if ahead is not None:
-        out.missing(
-            "/withdrawal/assessed_at",
-            f"The withdrawal scale is dated {vitals_age_text(ahead)} after the assessment: "
-            "check the times before timing induction by it.",
-        )
+    missing_if_dated_after(
+        f,
+        out,
+        "/withdrawal/assessed_at",
+        w.assessed_at if w is not None else None,
+        "The withdrawal scale is",
+        "check the times before timing induction by it",
+    )
     min_cows = (th.BUP_MIN_COWS_LONG_ACTING if f.long_acting_opioid else th.BUP_MIN_COWS).value
     problems: list[str] = []
     gaps: list[str] = []

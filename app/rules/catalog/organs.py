@@ -17,7 +17,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts, hours_after, vitals_age_text
+from app.rules.facts import Facts, missing_if_dated_after
 from app.rules.findings import Findings
 from app.rules.scores import LIVER_TESTS
 
@@ -357,13 +357,14 @@ def _ungraded_liver_tests(f: Facts) -> list[tuple[str, str]]:
 def _lab_01(f: Facts, out: Findings) -> bool:
     labs = f.a.labs
     fired = False
-    ahead = hours_after(f, labs.collected_at if labs is not None else None)
-    if ahead is not None:
-        out.missing(
-            "/labs/collected_at",
-            f"The laboratory results are dated {vitals_age_text(ahead)} after the assessment: "
-            "check the times (they are used as if current).",
-        )
+    missing_if_dated_after(
+        f,
+        out,
+        "/labs/collected_at",
+        labs.collected_at if labs is not None else None,
+        "The laboratory results are",
+        "check the times (they are used as if current)",
+    )
     age = f.flat["derived.lab_age_days"]
     alt = labs.alt_u_per_l if labs is not None else None
     if alt is None:

@@ -20,8 +20,8 @@ from app.rules.define import (
 from app.rules.facts import (
     CODED_LIMITATION,
     Facts,
-    hours_after,
-    vitals_age_text,
+    elapsed_text,
+    missing_if_dated_after,
     vitals_not_current,
 )
 from app.rules.findings import Findings
@@ -131,7 +131,7 @@ def _vs_03(f: Facts, out: Findings) -> bool:
     age = vitals_not_current(f)
     # Signs recorded long ago are re-checked first: naloxone given to a patient now in
     # withdrawal precipitates it. The emergency stands until they are re-checked (VS-06).
-    seen = f" (recorded {vitals_age_text(age)} ago: re-check now)" if age is not None else ""
+    seen = f" (recorded {elapsed_text(age)} ago: re-check now)" if age is not None else ""
     out.alert(
         "opioid_toxicity",
         CRITICAL,
@@ -149,7 +149,7 @@ def _vs_03(f: Facts, out: Findings) -> bool:
         f"Give naloxone per emergency protocol now for suspected opioid toxicity ({found})."
         if age is None
         else f"Re-check breathing, SpO2 and consciousness now ({found} were recorded "
-        f"{vitals_age_text(age)} ago); if still present, give naloxone per emergency protocol.",
+        f"{elapsed_text(age)} ago); if still present, give naloxone per emergency protocol.",
     )
     return True
 
@@ -285,13 +285,14 @@ _MEASURED = (
 
 def _vs_06(f: Facts, out: Findings) -> bool:
     v = f.a.vitals
-    ahead = hours_after(f, v.measured_at if v is not None else None)
-    if ahead is not None:
-        out.missing(
-            "/vitals/measured_at",
-            f"The vital signs are dated {vitals_age_text(ahead)} after the assessment: check "
-            "the times (they are used as if current).",
-        )
+    missing_if_dated_after(
+        f,
+        out,
+        "/vitals/measured_at",
+        v.measured_at if v is not None else None,
+        "The vital signs are",
+        "check the times (they are used as if current)",
+    )
     if (
         v is not None
         and v.measured_at is None
@@ -306,7 +307,7 @@ def _vs_06(f: Facts, out: Findings) -> bool:
     age = vitals_not_current(f)
     if age is None:
         return False
-    shown = vitals_age_text(age)
+    shown = elapsed_text(age)
     out.missing(
         "/vitals",
         f"The vital signs on file are {shown} old, past NEWS2's least frequent observations "
