@@ -98,6 +98,8 @@ async def test_each_implausible_value_is_named(
         pytest.param("/vitals/on_supplemental_oxygen", 0, id="integer is not a boolean"),
         pytest.param("/vitals/on_supplemental_oxygen", "false", id="string is not a boolean"),
         pytest.param("/withdrawal/cows/sweating", True, id="boolean is not a COWS score"),
+        pytest.param("/withdrawal/cows/sweating", "2", id="string is not a COWS score"),
+        pytest.param("/withdrawal/cows/sweating", 1.5, id="fraction is not a COWS score"),
         pytest.param("/patient/sex_at_birth", "F", id="unknown enum value"),
     ],
 )
@@ -105,6 +107,22 @@ async def test_types_are_strict(
     client: httpx.AsyncClient, auth: dict[str, str], path: str, value: Any
 ) -> None:
     assert path in pointers(await post(client, auth, body_with(path, value)))
+
+
+async def test_whole_numbers_written_with_a_decimal_point_are_integers(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    # JSON Schema counts 96.0 as an integer: accepted and stored as 96, still range-checked.
+    body = body_with("/vitals/heart_rate_bpm", 96.0)
+    body["withdrawal"]["cows"]["resting_pulse"] = 2.0
+    response = await post(client, auth, body)
+    assert response.status_code == 201, response.text
+    stored = response.json()["assessment"]
+    assert stored["vitals"]["heart_rate_bpm"] == 96
+    assert type(stored["withdrawal"]["cows"]["resting_pulse"]) is int
+    assert "/withdrawal/cows/resting_pulse" in pointers(
+        await post(client, auth, body_with("/withdrawal/cows/resting_pulse", 3.0))  # 0/1/2/4
+    )
 
 
 async def test_unknown_fields_are_rejected(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
