@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from app.api.body import BODY_MODELS
-from app.api.deps import required_scope
+from app.api.deps import rate_limited, required_scope
 from app.errors import PROBLEM_MEDIA_TYPE, Problem, TransitionProblem, ValidationProblem
 from app.ratelimit import LIMIT_HEADER, REMAINING_HEADER, RESET_HEADER
 
@@ -127,7 +127,7 @@ def _drop_null_from_optional_parameters(schema: dict[str, Any]) -> None:
 #: Rate-limit response headers (IETF draft-ietf-httpapi-ratelimit-headers), see app.ratelimit.
 RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
     LIMIT_HEADER: {
-        "description": "Requests this API client may send at once (its bucket size). Sent on "
+        "description": "Requests this client may send at once (its bucket size). Sent on "
         "every authenticated response while the rate limit is on.",
         "schema": {"type": "integer", "format": "int32", "minimum": 1, "maximum": 1_000_000_000},
     },
@@ -158,8 +158,8 @@ def api_routes(app: FastAPI) -> Iterator[tuple[str, set[str], APIRoute]]:
 
 def _declare_scopes_and_limits(app: FastAPI, schema: dict[str, Any]) -> None:
     """For every API-key operation: the scope it needs (``x-required-scope``; an HTTP bearer
-    scheme cannot list scopes), rate-limit headers on 2xx/4xx, and its 429 and 503 (time
-    budget) answers."""
+    scheme cannot list scopes); for it and every CDS Hooks call (limited per issuer):
+    rate-limit headers on 2xx/4xx, and its 429 and 503 (time budget) answers."""
     components = schema.setdefault("components", {})
     headers = components.setdefault("headers", {})
     headers.update(RATE_LIMIT_HEADERS)
@@ -168,18 +168,19 @@ def _declare_scopes_and_limits(app: FastAPI, schema: dict[str, Any]) -> None:
     retry_ref = {"$ref": "#/components/headers/Retry-After"}
     for path, methods, route in api_routes(app):
         scope = required_scope(route)
-        if scope is None or not route.include_in_schema:
+        if not route.include_in_schema or not rate_limited(route):
             continue
         item = schema["paths"].get(path, {})
         for method in methods:
             operation = item.get(method.lower())
             if operation is None:
                 continue
-            operation["x-required-scope"] = scope.value
+            if scope is not None:
+                operation["x-required-scope"] = scope.value
             responses = operation["responses"]
             responses["429"] = {
-                "description": "This API client sent too many requests; retry after "
-                "`Retry-After` seconds.",
+                "description": "This client (API key, or CDS Hooks issuer) sent too many "
+                "requests; retry after `Retry-After` seconds.",
                 "headers": {"Retry-After": retry_ref},
                 "content": _PROBLEM_CONTENT,
             }

@@ -1,6 +1,8 @@
-"""Per-API-client rate limit: a token bucket per client, kept in this worker's memory.
+"""Per-client rate limit: a token bucket per API client or CDS Hooks issuer, kept in this
+worker's memory.
 
-Keyed by the API client id only (never by anything from the request body or path). Each
+Keyed by the caller's client id only (an API client, or the registration of an EHR issuer
+whose JWT was verified; never by anything from the request body or path). Each
 worker process has its own buckets, so with N workers a client can reach N times the
 configured rate; the README states this and the plan for a shared store. A bucket per
 request in the database would cost a write per request (about half of SQLite's throughput).
@@ -14,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import DomainError
@@ -45,7 +48,7 @@ class RateLimited(DomainError):
 
     def __init__(self, decision: Decision) -> None:
         super().__init__(
-            f"This API client's rate limit is {decision.limit} requests at once, refilled "
+            f"This client's rate limit is {decision.limit} requests at once, refilled "
             f"continuously; retry after {decision.retry_after_s} s.",
             headers={
                 "Retry-After": str(decision.retry_after_s),
@@ -86,6 +89,19 @@ class RateLimiter:
             reset_s=math.ceil((self.capacity - tokens) / self.rate),
             retry_after_s=0 if allowed else max(1, math.ceil((1.0 - tokens) / self.rate)),
         )
+
+
+def enforce(request: Request, client_id: uuid.UUID) -> None:
+    """Spend one of the authenticated caller's tokens (429 when it has none). Called only
+    after the caller is authenticated, so a forged request cannot drain another's bucket.
+    The decision is left in the request state for the RateLimit-* response headers."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    if not limiter.enabled:
+        return
+    decision = limiter.take(client_id)
+    request.state.rate_limit = decision
+    if not decision.allowed:
+        raise RateLimited(decision)
 
 
 class RateLimitHeadersMiddleware:

@@ -21,6 +21,7 @@ from app.cdshooks.runtime import runtime
 from app.cdshooks.schemas import CdsResponse, Discovery, FeedbackRequest, HookRequest
 from app.cdshooks.services import SERVICES
 from app.errors import problem_responses
+from app.ratelimit import enforce as rate_limit
 from app.security import Principal
 from app.services import cds, feedback
 from app.tenancy import bind_tenant
@@ -64,10 +65,16 @@ class CdsCaller:
 
 async def cds_caller(request: Request, _bearer: Any = Depends(cds_jwt)) -> CdsCaller:
     """Verify the client JWT first (before the body is read), in its own short transaction:
-    the jti is burned even if the call fails later."""
+    the jti is burned even if the call fails later. Then the issuer's rate limit: a bucket
+    per registered EHR issuer, as per API client (429 over it)."""
     async with database(request).session(write=True) as session:
         client, principal = await runtime(request).authenticate(request, session)
+    rate_limit(request, principal.client_id)
     return CdsCaller(client=client, principal=principal)
+
+
+#: Marks the routes whose caller is rate-limited per issuer (read by the OpenAPI document).
+cds_caller.rate_limited = True  # type: ignore[attr-defined]
 
 
 _CALLER = Annotated[CdsCaller, Depends(cds_caller)]

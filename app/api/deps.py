@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auditing import AuditRecorder, audit_recorder, recording
 from app.db import Database
 from app.errors import Forbidden, RequestInvalid, Unauthorized
-from app.ratelimit import RateLimited, RateLimiter
+from app.ratelimit import enforce as rate_limit
 from app.security import Principal, Scope
 from app.services.clients import forget_use, principal_for_key, record_use
 from app.services.idempotency import KEY_PATTERN
@@ -70,12 +70,7 @@ def context(scope: Scope, *, write: bool = False) -> Any:
             recorder.principal = principal
             used = await record_use(session, principal.client_id)
             await bind_tenant(session, principal.tenant_id)
-            limiter: RateLimiter = request.app.state.rate_limiter
-            if limiter.enabled:
-                decision = limiter.take(principal.client_id)
-                request.state.rate_limit = decision
-                if not decision.allowed:
-                    raise RateLimited(decision)
+            rate_limit(request, principal.client_id)
             if not principal.has(scope):
                 raise Forbidden(f"This operation needs the '{scope.value}' scope.")
             refusal = _unknown_query_refusal(request)
@@ -110,6 +105,19 @@ def required_scope(route: APIRoute) -> Scope | None:
             return scope
         pending.extend(dependant.dependencies)
     return None
+
+
+def rate_limited(route: APIRoute) -> bool:
+    """Whether a route's caller is rate-limited: an API-key route (``context``) or a route
+    whose authenticating dependency says so (CDS Hooks calls, per issuer)."""
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        call = dependant.call
+        if getattr(call, "rate_limited", False) or hasattr(call, "required_scope"):
+            return True
+        pending.extend(dependant.dependencies)
+    return False
 
 
 _ALLOWED_QUERY: dict[int, frozenset[str]] = {}

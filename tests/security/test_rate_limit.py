@@ -1,11 +1,14 @@
-"""Per-API-client rate limit: 429 problem with Retry-After, RateLimit-* headers, per client."""
+"""Per-client rate limit (API clients and CDS Hooks issuers): 429 problem with Retry-After,
+RateLimit-* headers, per client."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from app.config import Settings
 from app.ratelimit import RateLimiter
+from tests.cdshooks.support import PV, hook_request, register
 from tests.security.support import PROBLEM, custom_app, http, key_for
 
 
@@ -69,3 +72,36 @@ def test_default_is_on_and_generous() -> None:
     defaults = Settings()
     assert defaults.rate_limit_per_minute >= 60_000
     assert defaults.rate_limit_burst >= 100
+
+
+async def test_cds_hooks_calls_are_limited_per_issuer_after_the_jwt_is_verified(
+    settings: Settings,
+) -> None:
+    path = f"/cds-services/{PV}"
+    async with (
+        custom_app(settings, rate_limit_per_minute=60, rate_limit_burst=2) as app,
+        http(app) as client,
+    ):
+        busy, calm = await register(app), await register(app)
+        # Refused JWTs (expired) spend nothing: a forged call cannot drain an issuer's bucket.
+        for _ in range(3):
+            expired = busy.headers(path, exp=int(time.time()) - 600)
+            refused = await client.post(path, json=hook_request(), headers=expired)
+            assert refused.status_code == 401
+        for expected_remaining in (1, 0):
+            response = await client.post(path, json=hook_request(), headers=busy.headers(path))
+            assert response.status_code == 200, response.text
+            assert response.headers["ratelimit-limit"] == "2"
+            assert response.headers["ratelimit-remaining"] == str(expected_remaining)
+        limited = await client.post(path, json=hook_request(), headers=busy.headers(path))
+        assert limited.status_code == 429
+        assert limited.headers["content-type"] == PROBLEM
+        assert limited.json()["type"].endswith("/rate-limited")
+        assert 1 <= int(limited.headers["retry-after"]) <= 2
+        feedback = f"{path}/feedback"
+        late = await client.post(feedback, json={"feedback": []}, headers=busy.headers(feedback))
+        assert late.status_code == 429  # refused before the body is read
+        # Another EHR issuer has its own bucket.
+        other = await client.post(path, json=hook_request(), headers=calm.headers(path))
+        assert other.status_code == 200
+        assert other.headers["ratelimit-remaining"] == "1"
