@@ -69,6 +69,7 @@ SCORE_KEYS = (
     "scores.liver.bilirubin_x_uln",
     "scores.liver.r_ratio",
     "scores.liver.pattern",
+    "scores.liver.band",
     "scores.liver.hys_law_range",
     "scores.qtc.category",
     "scores.qtc.threshold_ms",
@@ -127,6 +128,12 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
         "/labs/pregnancy_test",
     ),
     "derived.withdrawal_present": ("scores.cows.total",),
+    "derived.liver_injury": (
+        "scores.liver.alt_x_uln",
+        "scores.liver.alp_x_uln",
+        "scores.liver.hys_law_range",
+        "/labs/inr",
+    ),
     "derived.hours_since_last_use": (
         "/withdrawal/hours_since_last_kratom_use",
         "/withdrawal/hours_since_last_other_opioid_use",
@@ -215,6 +222,7 @@ def _flatten(a: AssessmentIn, s: Scores, as_of: datetime) -> dict[str, Any]:
             "scores.liver.bilirubin_x_uln": liver.bilirubin_x_uln,
             "scores.liver.r_ratio": liver.r_ratio,
             "scores.liver.pattern": liver.pattern,
+            "scores.liver.band": liver.band,
             "scores.liver.hys_law_range": liver.hys_law_range,
             "scores.qtc.category": qtc.band,
             "scores.qtc.threshold_ms": qtc.prolonged_threshold_ms,
@@ -328,6 +336,20 @@ def coded_conditions(a: AssessmentIn) -> frozenset[str]:
     return frozenset(found)
 
 
+def _liver_injury(scores: Scores, a: AssessmentIn) -> bool:
+    """Liver injury that changes medication choices: the drug-induced injury signal levels
+    (ALT > 3x or ALP > 2x ULN, LIV-04), Hy's-law range (LIV-02) or an INR >= 1.5 (LIV-03).
+    Kratom injury is usually cholestatic or mixed, so ALP counts as well as ALT."""
+    liver = scores.liver
+    inr = a.labs.inr if a.labs is not None else None
+    return bool(
+        liver.hys_law_range
+        or (liver.alt_x_uln is not None and liver.alt_x_uln > th.LIVER_ALT_WARN_X.value)
+        or (liver.alp_x_uln is not None and liver.alp_x_uln > th.LIVER_ALP_WARN_X.value)
+        or (inr is not None and inr >= th.INR_FAILURE.value)
+    )
+
+
 class Facts:
     """The assessment as the rules see it. Attributes are plain values; `flat` maps every
     readable key to its value (None = not given)."""
@@ -341,6 +363,7 @@ class Facts:
         "concentrated",
         "fentanyl",
         "flat",
+        "liver_injury",
         "long_acting_opioid",
         "med_classes",
         "opioid_coexposure",
@@ -377,11 +400,20 @@ class Facts:
         self.seven_oh = "concentrated_7oh" in products
         self.concentrated = self.seven_oh or "extract" in products
         self.fentanyl = "fentanyl" in s or "fentanyl" in positive
+        # Buprenorphine in the urine of a patient prescribed it is their treatment, not
+        # co-use (the supervision exclusion of DSM-5, section 1.1 of the clinical reference);
+        # buprenorphine taken unprescribed (other_substances) still counts, and so does a
+        # prescribed full agonist (its medication class), whose overdose risk with kratom adds.
+        opioid_positive = positive & _OPIOID_ANALYTES
+        if uds is not None and "buprenorphine" in opioid_positive:
+            prescribed = {x.value for x in uds.prescribed_analytes}
+            if "buprenorphine" in prescribed or "buprenorphine" in m:
+                opioid_positive -= {"buprenorphine"}
         self.opioid_coexposure = bool(
             s & _OPIOID_SUBSTANCES
             or "opioid_agonist" in m
             or "methadone" in m  # tagged by its own class, still a full agonist
-            or not positive.isdisjoint(_OPIOID_ANALYTES)
+            or opioid_positive
             or self.has_condition("opioid_use_disorder")
         )
         self.long_acting_opioid = "methadone" in s or "methadone" in m or "methadone" in positive
@@ -412,6 +444,7 @@ class Facts:
         )
         cows = scores.cows.value
         self.withdrawal_present = cows is not None and cows >= th.COWS_MILD.value
+        self.liver_injury = _liver_injury(scores, a)
         flat.update(
             {
                 "derived.uds_positive": sorted(positive) if positive else [],
@@ -425,6 +458,7 @@ class Facts:
                 "derived.pregnant": self.pregnant,
                 "derived.pregnancy_unknown": self.pregnancy_unknown,
                 "derived.withdrawal_present": self.withdrawal_present,
+                "derived.liver_injury": self.liver_injury,
                 "derived.hours_since_last_use": self.hours_since_last_use(),
             }
         )

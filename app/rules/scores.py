@@ -284,6 +284,8 @@ LIVER_TESTS = (
 )
 _LIVER_POINTERS = tuple((value, uln) for _, _, value, uln in LIVER_TESTS)
 _R_HEPATOCELLULAR = th.R_HEPATOCELLULAR.value
+_INJURY_ALT = th.LIVER_ALT_WARN_X.value
+_INJURY_ALP = th.LIVER_ALP_WARN_X.value
 _R_CHOLESTATIC = th.R_CHOLESTATIC.value
 _HYS_AMINO = th.HYS_AMINOTRANSFERASE_X.value
 _HYS_BILI = th.HYS_BILIRUBIN_X.value
@@ -295,8 +297,11 @@ def _round(x: float | None) -> float | None:
 
 def liver_score(a: AssessmentIn) -> LiverScore:
     """Multiples of ULN, R ratio = (ALT/ULN)/(ALP/ULN) with pattern >=5 hepatocellular, 2-5
-    mixed, <=2 cholestatic [ACG14]; Hy's-law range ALT or AST >=3x ULN with bilirubin >=2x ULN
-    [HYS-FDA09]. Thresholds compare unrounded ratios; outputs are rounded to 2 decimals."""
+    mixed, <=2 cholestatic [ACG14], classified only at drug-induced injury levels (ALT > 3x or
+    ALP > 2x ULN, or Hy's-law range): the R ratio describes an injury, and below those levels
+    a ratio of two near-normal values would name a pattern that is not there. Hy's-law range
+    ALT or AST >=3x ULN with bilirubin >=2x ULN [HYS-FDA09]. Thresholds compare unrounded
+    ratios; outputs are rounded to 2 decimals."""
     labs = a.labs
     if labs is None:
         data = _empty(_CITE["liver"], ["/labs"])
@@ -325,8 +330,19 @@ def liver_score(a: AssessmentIn) -> LiverScore:
         or (ast is not None and ast > 1)
         or (alp is not None and alp > 1)
     )
+    amino = alt if ast is None else ast if alt is None else max(alt, ast)
+    hys: bool | None = None
+    if amino is not None and bili is not None:
+        hys = amino >= _HYS_AMINO and bili >= _HYS_BILI
+    elif (amino is not None and amino < _HYS_AMINO) or (bili is not None and bili < _HYS_BILI):
+        hys = False
+    injury = (
+        bool(hys)
+        or (alt is not None and alt > _INJURY_ALT)
+        or (alp is not None and alp > _INJURY_ALP)
+    )
     pattern = None
-    if r_ratio is not None and elevated:
+    if r_ratio is not None and injury:
         pattern = (
             "hepatocellular"
             if r_ratio >= _R_HEPATOCELLULAR
@@ -334,12 +350,6 @@ def liver_score(a: AssessmentIn) -> LiverScore:
             if r_ratio <= _R_CHOLESTATIC
             else "mixed"
         )
-    amino = alt if ast is None else ast if alt is None else max(alt, ast)
-    hys: bool | None = None
-    if amino is not None and bili is not None:
-        hys = amino >= _HYS_AMINO and bili >= _HYS_BILI
-    elif (amino is not None and amino < _HYS_AMINO) or (bili is not None and bili < _HYS_BILI):
-        hys = False
     if hys:
         band: str | None = "hys_law_range"
     elif elevated:

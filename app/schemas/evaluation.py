@@ -286,7 +286,11 @@ class LiverScore(ScoreBase):
     alp_x_uln: float | None = Field(description="ALP / ULN.")
     bilirubin_x_uln: float | None = Field(description="Total bilirubin / ULN.")
     r_ratio: float | None = Field(description="(ALT/ULN) / (ALP/ULN).")
-    pattern: str | None = Field(description="hepatocellular (>=5), mixed (2-5), cholestatic (<=2).")
+    pattern: str | None = Field(
+        description="From the R ratio: hepatocellular (>=5), mixed (2-5), cholestatic (<=2); "
+        "only at drug-induced injury levels (ALT > 3x or ALP > 2x ULN, or Hy's-law range), "
+        "null below them (`band` is then `elevated`)."
+    )
     hys_law_range: bool | None = Field(
         description="ALT or AST >=3x ULN with total bilirubin >=2x ULN (other causes not "
         "excluded by the engine)."

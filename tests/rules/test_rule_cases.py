@@ -661,6 +661,42 @@ CASES: list[Case] = [
     ),
     C("OD-02", "fentanyl on screen fires", {"urine_drug_screen": {"fentanyl": "positive"}}, True),
     C("OD-02", "none silent", {}, False),
+    C(
+        "OD-02",
+        "buprenorphine on screen, prescribed: treatment, not co-use (silent)",
+        {
+            "urine_drug_screen": {
+                "buprenorphine": "positive",
+                "prescribed_analytes": ["buprenorphine"],
+            }
+        },
+        False,
+    ),
+    C(
+        "OD-02",
+        "buprenorphine on screen, on buprenorphine treatment: silent",
+        {
+            "urine_drug_screen": {"buprenorphine": "positive"},
+            "use_history": {
+                "current_medications": [
+                    {"name": "buprenorphine/naloxone 8/2 mg", "classes": ["buprenorphine"]}
+                ]
+            },
+        },
+        False,
+    ),
+    C(
+        "OD-02",
+        "buprenorphine on screen, not prescribed: fires",
+        {"urine_drug_screen": {"buprenorphine": "positive"}},
+        True,
+    ),
+    C(
+        "OD-02",
+        "oxycodone on screen, prescribed: still co-use (fires)",
+        {"urine_drug_screen": {"oxycodone": "positive", "prescribed_analytes": ["oxycodone"]}},
+        True,
+    ),
     # ---- OD-03 depressants [POST19][BUPLABEL]
     C(
         "OD-03",
@@ -811,14 +847,38 @@ CASES: list[Case] = [
         at("withdrawal_only", "avoid"),
     ),
     C("TX-01", "not considered silent", {}, False),
-    # ---- LIV-01 R ratio [ACG14]: ALT 2.5x, ALP 0.83x -> R 3.0 mixed
+    # ---- LIV-01 R ratio [ACG14], classified at the injury signal levels of LIV-04
+    # (ALT > 3x or ALP > 2x ULN [LIVERTOX][HYS-FDA09]); ULNs: ALT 40, ALP 120.
     C(
         "LIV-01",
-        "raised ALT fires",
-        {"labs": {"alt_u_per_l": 100, "alp_u_per_l": 100}},
+        "ALT 4x, ALP 1.33x: R 3.0 mixed fires",
+        {"labs": {"alt_u_per_l": 160, "alp_u_per_l": 160}},
         True,
-        lambda ev: ev.scores.liver.pattern == "mixed",
+        lambda ev: ev.scores.liver.pattern == "mixed" and ev.scores.liver.r_ratio == 3.0,
     ),
+    C(
+        "LIV-01",
+        "ALP 2.5x led (kratom's usual injury): cholestatic fires",
+        {"labs": {"alt_u_per_l": 60, "alp_u_per_l": 300}},
+        True,
+        lambda ev: ev.scores.liver.pattern == "cholestatic",
+    ),
+    C(
+        "LIV-01",
+        "ALT 2.5x, ALP 0.83x: below injury levels, R 3.0 not classified",
+        {"labs": {"alt_u_per_l": 100, "alp_u_per_l": 100}},
+        False,
+        lambda ev: ev.scores.liver.pattern is None and ev.scores.liver.band == "elevated",
+    ),
+    C(
+        "LIV-01",
+        "ALT 1.2x, ALP 0.8x (the shipped example): no cholestatic label",
+        {"labs": {"alt_u_per_l": 48, "alp_u_per_l": 96}},
+        False,
+        lambda ev: ev.scores.liver.pattern is None,
+    ),
+    C("LIV-01", "ALT exactly 3x silent (> 3x)", {"labs": {"alt_u_per_l": 120}}, False),
+    C("LIV-01", "ALP exactly 2x silent (> 2x)", {"labs": {"alp_u_per_l": 240}}, False),
     C("LIV-01", "normal silent", {}, False),
     # ---- LIV-02 Hy's law ALT >= 3x and bilirubin >= 2x [HYS-FDA09]
     C(
@@ -1345,6 +1405,31 @@ CASES: list[Case] = [
         {"medical_history": {"hepatic_impairment_child_pugh": "A"}},
         False,
     ),
+    # Liver injury at LIV-04's levels (ALT > 3x or ALP > 2x ULN) [LIVERTOX][HYS-FDA09].
+    C(
+        "BUP-04",
+        "ALT 3.5x: consider, liver tests",
+        {"labs": {"alt_u_per_l": 140}},
+        True,
+        lambda ev: (
+            status(ev, "buprenorphine") == "consider"
+            and "monitor liver tests closely" in detail(ev, "buprenorphine")
+        ),
+    ),
+    C(
+        "BUP-04",
+        "ALP 2.5x (cholestatic, ALT 1.5x): consider",
+        {"labs": {"alt_u_per_l": 60, "alp_u_per_l": 300}},
+        True,
+        at("buprenorphine", "consider"),
+    ),
+    C(
+        "BUP-04",
+        "ALT 3x and ALP 2x exactly: silent",
+        {"labs": {"alt_u_per_l": 120, "alp_u_per_l": 240}},
+        False,
+        at("buprenorphine", "recommended"),
+    ),
     # ---- NAL-01 naloxone [CDC22 rec 8]
     C(
         "NAL-01",
@@ -1776,6 +1861,27 @@ CASES: list[Case] = [
         True,
         at("acetaminophen", "consider"),
     ),
+    C(
+        "SYM-02",
+        "aches with ALP 2.5x: acetaminophen dose lowered [LIVERTOX]",
+        cows(8, bone_joint_aches=1) | {"labs": {"alp_u_per_l": 300}},
+        True,
+        lambda ev: "lower the maximum daily dose" in detail(ev, "acetaminophen"),
+    ),
+    C(
+        "SYM-02",
+        "aches with INR 1.6: acetaminophen dose lowered",
+        cows(8, bone_joint_aches=1) | {"labs": {"inr": 1.6}},
+        True,
+        lambda ev: "lower the maximum daily dose" in detail(ev, "acetaminophen"),
+    ),
+    C(
+        "SYM-02",
+        "aches with ALT 2x: no liver dose note",
+        cows(8, bone_joint_aches=1) | {"labs": {"alt_u_per_l": 80}},
+        True,
+        lambda ev: "lower the maximum daily dose" not in detail(ev, "acetaminophen"),
+    ),
     C("SYM-02", "no aches, no pain silent", cows(8, bone_joint_aches=0), False),
     C(
         "SYM-02",
@@ -1849,6 +1955,20 @@ CASES: list[Case] = [
     C("AC-03", "stable silent", {}, False),
     C("AC-04", "everyone", {}, True, at("relapse_prevention_plan", "recommended")),
     C("AC-05", "everyone", {}, True, at("monitoring_labs", "recommended")),
+    C(
+        "AC-05",
+        "ALT 1.5x (below injury levels): liver tests until normal",
+        {"labs": {"alt_u_per_l": 60}},
+        True,
+        lambda ev: "liver tests until normal" in detail(ev, "monitoring_labs"),
+    ),
+    C(
+        "AC-05",
+        "normal liver tests: none until normal",
+        {},
+        True,
+        lambda ev: "until normal" not in detail(ev, "monitoring_labs"),
+    ),
     C(
         "AC-06",
         "wants complementary",

@@ -223,13 +223,18 @@ def test_news2_partial_vitals_are_a_lower_bound() -> None:
     ("labs", "r", "pattern"),
     [
         ({"alt_u_per_l": 200, "alp_u_per_l": 120}, 5.0, "hepatocellular"),
-        ({"alt_u_per_l": 80, "alp_u_per_l": 120}, 2.0, "cholestatic"),
-        ({"alt_u_per_l": 120, "alp_u_per_l": 120}, 3.0, "mixed"),
+        ({"alt_u_per_l": 200, "alp_u_per_l": 300}, 2.0, "cholestatic"),
+        ({"alt_u_per_l": 160, "alp_u_per_l": 160}, 3.0, "mixed"),
+        # Below the injury signal levels (ALT > 3x, ALP > 2x ULN) nothing is classified.
+        ({"alt_u_per_l": 80, "alp_u_per_l": 120}, 2.0, None),
+        ({"alt_u_per_l": 120, "alp_u_per_l": 120}, 3.0, None),
+        ({"alt_u_per_l": 48, "alp_u_per_l": 96}, 1.5, None),
     ],
 )
-def test_r_ratio_patterns(labs: dict[str, Any], r: float, pattern: str) -> None:
+def test_r_ratio_patterns(labs: dict[str, Any], r: float, pattern: str | None) -> None:
     s = scores(labs=labs)
     assert (s.liver.r_ratio, s.liver.pattern) == (r, pattern)
+    assert s.liver.band == (pattern or "elevated")
 
 
 def test_dilin_median_kratom_case_is_mixed_and_in_hys_range() -> None:

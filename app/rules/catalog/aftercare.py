@@ -191,9 +191,8 @@ def _ac_05(f: Facts, out: Findings) -> bool:
     classes = f.med_classes or frozenset()
     if "buprenorphine" in considering or "buprenorphine" in classes:
         parts.append("liver tests periodically on buprenorphine")
-    liver = f.scores.liver
-    if liver.pattern is not None or liver.hys_law_range:
-        parts.append("liver tests until normal")
+    if f.scores.liver.band not in (None, "within_normal_limits"):
+        parts.append("liver tests until normal")  # any enzyme above its upper limit
     if "methadone" in considering or "methadone" in classes:
         parts.append("ECG within 30 days and yearly on methadone")
     out.recommend(
@@ -209,14 +208,15 @@ def _ac_05(f: Facts, out: Findings) -> bool:
 
 AC_05 = rule(
     "AC-05",
+    revision=2,
     family=Family.aftercare,
     title="Monitoring tests",
     summary="Kratom-specific urine tests at weeks 4, 8 and 12; liver tests on buprenorphine or "
-    "after liver injury; ECGs on methadone.",
+    "while any liver enzyme is above its upper limit; ECGs on methadone.",
     rationale="A kratom buprenorphine series tested at weeks 4, 8 and 12 (68-82% negative); "
     "buprenorphine labelling asks for periodic liver tests; methadone needs ECGs at 30 days "
     "and yearly.",
-    reads=("/considering", "derived.medication_classes", "scores.liver.pattern"),
+    reads=("/considering", "derived.medication_classes", "scores.liver.band"),
     cites=(
         Cite("BROYAN22", "Mitragynine-negative 68/82/82% at weeks 4/8/12"),
         Cite("BUPLABEL", "Periodic liver tests"),

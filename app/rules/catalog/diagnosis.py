@@ -71,6 +71,7 @@ def _dx_03(f: Facts, out: Findings) -> bool:
 
 DX_03 = rule(
     "DX-03",
+    revision=2,
     family=Family.alert,
     title="Diagnosis code suggestion",
     summary="A kratom use disorder (DSM-5 >= 2 criteria, not tolerance and withdrawal alone, "

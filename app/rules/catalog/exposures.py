@@ -90,10 +90,12 @@ def _od_02(f: Facts, out: Findings) -> bool:
 
 OD_02 = rule(
     "OD-02",
+    revision=2,
     family=Family.alert,
     title="Opioid or fentanyl co-use",
     summary="Other opioids (by history, medication or urine screen) with kratom: critical "
-    "overdose-risk alert and naloxone.",
+    "overdose-risk alert and naloxone. Buprenorphine found in a patient prescribed it is their "
+    "treatment, not co-use.",
     rationale="Most kratom-associated overdose deaths involved other substances, usually "
     "opioids including fentanyl; polysubstance exposures have higher odds of serious outcomes.",
     reads=("/use_history/other_substances", "derived.opioid_coexposure", "derived.fentanyl"),
@@ -103,7 +105,9 @@ OD_02 = rule(
         Cite("LEI21", "Polysubstance kratom use may need higher buprenorphine doses"),
     ),
     limitations=(
-        "A positive screen may reflect prescribed use; LAB rules check expected analytes.",
+        "A positive screen may reflect prescribed use; LAB rules check expected analytes. Only "
+        "prescribed buprenorphine is set aside: a prescribed full agonist with kratom still "
+        "counts (its overdose risk adds).",
     ),
     apply=_od_02,
 )

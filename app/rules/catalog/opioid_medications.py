@@ -237,7 +237,7 @@ def _bup_02(f: Facts, out: Findings) -> bool:
 
 BUP_02 = rule(
     "BUP-02",
-    revision=4,
+    revision=5,
     family=Family.stabilization,
     title="Buprenorphine induction timing",
     summary="Standard induction needs COWS >= 8 (>= 13 after methadone) and >= 8 h since last "
@@ -325,10 +325,6 @@ BUP_03 = rule(
 def _bup_04(f: Facts, out: Findings) -> bool:
     h = f.a.medical_history
     child = h.hepatic_impairment_child_pugh if h is not None else None
-    liver = f.scores.liver
-    injured = bool(liver.hys_law_range) or (
-        liver.alt_x_uln is not None and liver.alt_x_uln > th.LIVER_ALT_WARN_X.value
-    )
     if child is None:
         out.missing(
             "/medical_history/hepatic_impairment_child_pugh",
@@ -353,10 +349,10 @@ def _bup_04(f: Facts, out: Findings) -> bool:
             "induction; induce with buprenorphine alone and monitor for toxicity.",
         )
         detail = "Child-Pugh B: induce with buprenorphine alone; monitor."
-    elif injured:
+    elif f.liver_injury:
         detail = (
-            "Significant liver injury: hepatitis is reported with buprenorphine; monitor "
-            "liver tests closely."
+            "Liver injury (ALT > 3x or ALP > 2x ULN, Hy's-law range or INR >= 1.5): hepatitis "
+            "is reported with buprenorphine; monitor liver tests closely."
         )
     else:
         return False
@@ -366,21 +362,26 @@ def _bup_04(f: Facts, out: Findings) -> bool:
 
 BUP_04 = rule(
     "BUP-04",
+    revision=2,
     family=Family.stabilization,
     title="Buprenorphine and the liver",
-    summary="Child-Pugh C (critical) or B (warning), or significant liver injury: buprenorphine "
-    "at most `consider`, with the product and dose change.",
+    summary="Child-Pugh C (critical) or B (warning), or liver injury (ALT > 3x or ALP > 2x ULN, "
+    "Hy's-law range, INR >= 1.5): buprenorphine at most `consider`, with the product and dose "
+    "change.",
     rationale="Buprenorphine/naloxone should be avoided in severe and may be inappropriate in "
     "moderate hepatic impairment (naloxone exposure rises more than buprenorphine); "
-    "buprenorphine alone at half dose in severe impairment; hepatitis is reported.",
-    reads=(
-        "/medical_history/hepatic_impairment_child_pugh",
-        "scores.liver.alt_x_uln",
-        "scores.liver.hys_law_range",
+    "buprenorphine alone at half dose in severe impairment; hepatitis is reported. The clinical "
+    "reference's LIV-04 asks for hepatic dose adjustments at ALT > 3x or ALP > 2x ULN: kratom "
+    "injury is usually cholestatic or mixed, so a rise led by ALP counts as much as one led by "
+    "ALT.",
+    reads=("/medical_history/hepatic_impairment_child_pugh", "derived.liver_injury"),
+    cites=(
+        Cite("BUPLABEL", "Hepatic impairment, section 8.6; baseline and periodic LFTs"),
+        Cite("LIVERTOX", "Kratom liver injury is cholestatic or mixed"),
+        Cite("HYS-FDA09", "Drug-induced liver injury signal levels"),
     ),
-    cites=(Cite("BUPLABEL", "Hepatic impairment, section 8.6; baseline and periodic LFTs"),),
     limitations=(*_KRATOM_SERIES, "Child-Pugh class is taken as given."),
-    thresholds=(th.LIVER_ALT_WARN_X,),
+    thresholds=(th.LIVER_ALT_WARN_X, th.LIVER_ALP_WARN_X, th.INR_FAILURE),
     apply=_bup_04,
 )
 
@@ -437,6 +438,7 @@ def _nal_01(f: Facts, out: Findings) -> bool:
 
 NAL_01 = rule(
     "NAL-01",
+    revision=2,
     family=Family.stabilization,
     title="Naloxone for overdose risk",
     summary="Naloxone is recommended with any overdose risk factor (7-OH or extract, opioid or "
@@ -543,7 +545,7 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
 
 NTX_01 = rule(
     "NTX-01",
-    revision=2,
+    revision=3,
     family=Family.behavioral_therapy,
     title="Naltrexone timing",
     summary="Naltrexone only after >= 10 opioid-free days (14 after agonists or 7-OH); "

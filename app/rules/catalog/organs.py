@@ -49,18 +49,26 @@ def _liv_01(f: Facts, out: Findings) -> bool:
 
 LIV_01 = rule(
     "LIV-01",
+    revision=2,
     family=Family.alert,
     title="Liver injury pattern",
-    summary="With ALT or ALP above normal, reports the R ratio and pattern.",
+    summary="With ALT > 3x or ALP > 2x ULN (injury levels), reports the R ratio and pattern.",
     rationale="The R ratio classifies drug-induced liver injury; kratom injury is typically "
-    "cholestatic or mixed (DILIN median R 3.0).",
+    "cholestatic or mixed (DILIN median R 3.0). Below the injury signal levels (LIV-04) there "
+    "is no injury to classify: the ratio of two near-normal values would name a pattern that "
+    "is not there.",
     reads=(*_LIVER_READS, "scores.liver.r_ratio", "scores.liver.pattern"),
     cites=(
         Cite("ACG14", "R ratio classification"),
         Cite("LIVERTOX", "Kratom: likely rare cause; cholestatic or mixed; latency 1-8 weeks"),
     ),
     limitations=("R should be computed at injury onset; later values can shift the pattern.",),
-    thresholds=(th.R_HEPATOCELLULAR, th.R_CHOLESTATIC),
+    thresholds=(
+        th.R_HEPATOCELLULAR,
+        th.R_CHOLESTATIC,
+        th.LIVER_ALT_WARN_X,
+        th.LIVER_ALP_WARN_X,
+    ),
     apply=_liv_01,
 )
 

@@ -83,14 +83,9 @@ def _sym_02(f: Facts, out: Findings) -> bool:
     if not (aches or pain):
         return False
     why = f"COWS aches item {aches}" if aches else "chronic pain"
-    liver = f.scores.liver
     h = f.a.medical_history
     child = h.hepatic_impairment_child_pugh if h is not None else None
-    hepatic = (
-        bool(liver.hys_law_range)
-        or child in ("B", "C")
-        or (liver.alt_x_uln is not None and liver.alt_x_uln > th.LIVER_ALT_WARN_X.value)
-    )
+    hepatic = f.liver_injury or child in ("B", "C")
     out.recommend(
         STABILIZATION,
         "acetaminophen",
@@ -137,19 +132,19 @@ def _sym_02(f: Facts, out: Findings) -> bool:
 
 SYM_02 = rule(
     "SYM-02",
-    revision=4,
+    revision=5,
     family=Family.stabilization,
     title="Aches and pain",
-    summary="Aches (COWS item >= 1) or chronic pain: acetaminophen (liver-adjusted) or an NSAID; "
-    "eGFR < 30 or Child-Pugh C: NSAIDs avoided.",
+    summary="Aches (COWS item >= 1) or chronic pain: acetaminophen (dose lowered with liver "
+    "injury: ALT > 3x or ALP > 2x ULN, Hy's-law range, INR >= 1.5, or Child-Pugh B/C) or an "
+    "NSAID; eGFR < 30 or Child-Pugh C: NSAIDs avoided.",
     rationale="Muscle and joint pain dominate kratom withdrawal; non-opioid analgesics are the "
     "protocol choice; acetaminophen needs dose limits when the liver is injured.",
     reads=(
         "/withdrawal/cows/bone_joint_aches",
         "/co_occurring_conditions/chronic_pain",
         "/co_occurring_conditions/coded",
-        "scores.liver.hys_law_range",
-        "scores.liver.alt_x_uln",
+        "derived.liver_injury",
         "/medical_history/hepatic_impairment_child_pugh",
         "derived.pregnant",
         "/labs/egfr_ml_min_1_73m2",
@@ -170,7 +165,12 @@ SYM_02 = rule(
         "The Beers criteria are for adults 65 and older and use creatinine clearance; the "
         "eGFR < 30 cut-off is applied at every age (conservative).",
     ),
-    thresholds=(th.LIVER_ALT_WARN_X, th.NSAID_AVOID_EGFR),
+    thresholds=(
+        th.LIVER_ALT_WARN_X,
+        th.LIVER_ALP_WARN_X,
+        th.INR_FAILURE,
+        th.NSAID_AVOID_EGFR,
+    ),
     apply=_sym_02,
 )
 
