@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from app.rules.facts import ALPHA2_NAMES
 from app.schemas.assessment import Analyte, MedicationClass
 
 LOINC: Final = "http://loinc.org"
@@ -181,8 +182,7 @@ RXNORM_CLASSES: Final[dict[str, tuple[str, tuple[MedicationClass, ...]]]] = {
 DRUG_NAMES: Final[dict[str, tuple[str, ...]]] = {
     **{name: (name,) for name, _classes in RXNORM_CLASSES.values()},
     "buprenorphine": ("buprenorphine", "suboxone", "subutex", "zubsolv", "sublocade", "brixadi"),
-    "lofexidine": ("lofexidine", "lucemyra"),
-    "clonidine": ("clonidine", "catapres", "kapvay"),
+    **ALPHA2_NAMES,  # the rules recognise current alpha-2 agonists by the same names
     "naltrexone": ("naltrexone", "vivitrol", "revia"),
 }
 CLASSES_BY_NAME: Final[dict[str, tuple[MedicationClass, ...]]] = {

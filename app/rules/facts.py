@@ -3,6 +3,7 @@ derived exposures several rules share (computed once per evaluation)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from app.schemas.assessment import (
     CowsItems,
     Labs,
     MedicalHistory,
+    Medication,
     Patient,
     Preferences,
     ScreenResult,
@@ -128,6 +130,7 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
         "/labs/pregnancy_test",
     ),
     "derived.withdrawal_present": ("scores.cows.total",),
+    "derived.current_alpha2": ("/use_history/current_medications",),
     "derived.liver_injury": (
         "scores.liver.alt_x_uln",
         "scores.liver.alp_x_uln",
@@ -336,6 +339,25 @@ def coded_conditions(a: AssessmentIn) -> frozenset[str]:
     return frozenset(found)
 
 
+#: Alpha-2 agonists by generic and brand name (words of a medication's name) and by RxNorm
+#: ingredient code (app/fhir/codes.py reads the same names). "Do not combine lofexidine and
+#: clonidine" needs the drug itself: both carry the same class tags.
+ALPHA2_NAMES: dict[str, tuple[str, ...]] = {
+    "lofexidine": ("lofexidine", "lucemyra"),
+    "clonidine": ("clonidine", "catapres", "kapvay"),
+}
+ALPHA2_RXNORM = {"2599": "clonidine"}
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def alpha2_drug(medication: Medication) -> str | None:
+    """The alpha-2 agonist a current medication is (by RxNorm code or name), if any."""
+    if medication.rxnorm_code in ALPHA2_RXNORM:
+        return ALPHA2_RXNORM[medication.rxnorm_code]
+    words = set(_WORD.findall(medication.name.lower()))
+    return next((drug for drug, names in ALPHA2_NAMES.items() if not words.isdisjoint(names)), None)
+
+
 def _liver_injury(scores: Scores, a: AssessmentIn) -> bool:
     """Liver injury that changes medication choices: the drug-induced injury signal levels
     (ALT > 3x or ALP > 2x ULN, LIV-04), Hy's-law range (LIV-02) or an INR >= 1.5 (LIV-03).
@@ -361,6 +383,7 @@ class Facts:
         "benzodiazepine",
         "coded",
         "concentrated",
+        "current_alpha2",
         "fentanyl",
         "flat",
         "liver_injury",
@@ -388,6 +411,8 @@ class Facts:
         )
         classes = flat["derived.medication_classes"]
         med = self.med_classes = frozenset(classes) if classes is not None else None
+        meds = a.use_history.current_medications if a.use_history is not None else None
+        self.current_alpha2 = frozenset(filter(None, map(alpha2_drug, meds or ())))
         self.coded = coded_conditions(a)
         uds = a.urine_drug_screen
         positive: frozenset[str] = frozenset()
@@ -459,6 +484,7 @@ class Facts:
                 "derived.pregnancy_unknown": self.pregnancy_unknown,
                 "derived.withdrawal_present": self.withdrawal_present,
                 "derived.liver_injury": self.liver_injury,
+                "derived.current_alpha2": sorted(self.current_alpha2),
                 "derived.hours_since_last_use": self.hours_since_last_use(),
             }
         )
@@ -472,6 +498,15 @@ class Facts:
 
     def has_condition(self, name: str) -> bool:
         return bool(self.condition(name))
+
+    def classes_besides(self, drug: str) -> frozenset[str] | None:
+        """Classes of the current medications other than `drug` itself (None: medications
+        not reviewed): a patient already on lofexidine is not "on a BP-lowering drug" when
+        lofexidine is the question."""
+        meds = self.a.use_history.current_medications if self.a.use_history is not None else None
+        if meds is None:
+            return None
+        return frozenset(c.value for m in meds if alpha2_drug(m) != drug for c in m.classes)
 
     def opioid_toxicity_signs(self) -> list[str]:
         """The opioid-toxicity pattern in the vital signs (RR <= 8, SpO2 <= 91%, not alert),

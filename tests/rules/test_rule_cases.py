@@ -1661,6 +1661,20 @@ CASES: list[Case] = [
         at("lofexidine", "avoid"),
     ),
     C("LOF-05", "none silent", {}, False),
+    C(
+        "LOF-05",
+        "lofexidine itself is the only alpha-2 taken: not its own avoid reason",
+        {
+            "considering": ["lofexidine"],
+            "use_history": {
+                "current_medications": [
+                    {"name": "lofexidine 0.54 mg QID", "classes": ["alpha2_agonist"]}
+                ]
+            },
+        },
+        False,
+        lambda ev: "lofexidine_avoid" not in alerts(ev),
+    ),
     # Omitted means not reviewed (HZ-03): an unanswered avoid-list item caps at consider.
     C(
         "LOF-05",
@@ -1769,6 +1783,48 @@ CASES: list[Case] = [
         lambda ev: status(ev, "lofexidine") == "consider" and status(ev, "clonidine") == "consider",
     ),
     C("CLO-03", "one considered silent", {"considering": ["clonidine"]}, False),
+    C(
+        "CLO-03",
+        "clonidine considered while taking lofexidine (by name): avoid, do not combine",
+        {
+            "considering": ["clonidine"],
+            "use_history": {
+                "current_medications": [
+                    {"name": "Lofexidine 0.18 mg tablet", "classes": ["alpha2_agonist"]}
+                ]
+            },
+        },
+        True,
+        lambda ev: (
+            status(ev, "clonidine") == "avoid"
+            and "Already taking lofexidine" in _alert_detail(ev, "alpha2_combination")
+        ),
+    ),
+    C(
+        "CLO-03",
+        "lofexidine considered while taking clonidine (RxNorm 2599, brand-free name): avoid",
+        {
+            "considering": ["lofexidine"],
+            "use_history": {
+                "current_medications": [
+                    {"name": "BP tablet", "rxnorm_code": "2599", "classes": ["alpha2_agonist"]}
+                ]
+            },
+        },
+        True,
+        at("lofexidine", "avoid"),
+    ),
+    C(
+        "CLO-03",
+        "lofexidine considered while already taking lofexidine: no combination (silent)",
+        {
+            "considering": ["lofexidine"],
+            "use_history": {
+                "current_medications": [{"name": "Lucemyra", "classes": ["alpha2_agonist"]}]
+            },
+        },
+        False,
+    ),
     # ---- SYM-03 with alcohol use disorder: benzodiazepines treat alcohol withdrawal [ASAMAWM]
     C(
         "SYM-03",
@@ -1830,9 +1886,52 @@ CASES: list[Case] = [
         False,
         at("clonidine", "recommended"),
     ),
+    C(
+        "CLO-04",
+        "clonidine itself is the only alpha-2 taken: no caution against itself",
+        {
+            "considering": ["clonidine"],
+            "use_history": {
+                "current_medications": [{"name": "Catapres 0.1 mg", "classes": ["alpha2_agonist"]}]
+            },
+        },
+        False,
+        at("clonidine", "recommended"),
+    ),
     # ---- SYM-01..03 symptomatic care [WHO09]
     C("SYM-01", "GI item 1 fires", cows(8, gi_upset=1), True, at("loperamide", "consider")),
     C("SYM-01", "GI item 0 silent", cows(8, gi_upset=0), False),
+    # The QT note agrees with QT-01's status [LUCEMYRA-PI][KRANTZ09]: prolonged alone (warning)
+    # is "prefer an alternative" at consider; >= 500 ms or with a QT drug is "avoid".
+    C(
+        "SYM-01",
+        "GI item with QTc 475 (male, prolonged): consider, prefer an alternative",
+        cows(8, gi_upset=1) | {"labs": {"qtc_ms": 475}},
+        True,
+        lambda ev: (
+            status(ev, "ondansetron") == "consider"
+            and "prefer an alternative" in detail(ev, "ondansetron")
+            and "avoid adding" not in detail(ev, "ondansetron")
+        ),
+    ),
+    C(
+        "SYM-01",
+        "GI item with QTc 475 and lofexidine considered: avoid, says avoid",
+        cows(8, gi_upset=1) | {"labs": {"qtc_ms": 475}, "considering": ["lofexidine"]},
+        True,
+        lambda ev: (
+            status(ev, "ondansetron") == "avoid" and "avoid adding" in detail(ev, "ondansetron")
+        ),
+    ),
+    C(
+        "SYM-01",
+        "GI item with QTc 510: avoid, says avoid",
+        cows(8, gi_upset=1) | {"labs": {"qtc_ms": 510}},
+        True,
+        lambda ev: (
+            status(ev, "ondansetron") == "avoid" and "avoid adding" in detail(ev, "ondansetron")
+        ),
+    ),
     C(
         "SYM-02",
         "aches with eGFR 29: NSAID avoid [BEERS23]",

@@ -387,7 +387,7 @@ def _lof_05(f: Facts, out: Findings) -> bool:
     for name, _text in _CARDIO_RENAL:
         if answers[name] is None:
             out.missing(f"/medical_history/{name}", "On the lofexidine label's avoid list.")
-    classes = f.med_classes
+    classes = f.classes_besides(_LOF)  # lofexidine already taken does not rule itself out
     if classes is None:
         unknown.append("current medications")
         out.missing(
@@ -420,7 +420,7 @@ def _lof_05(f: Facts, out: Findings) -> bool:
 
 LOF_05 = rule(
     "LOF-05",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="Lofexidine avoid list",
     summary="Severe coronary insufficiency, recent MI, cerebrovascular disease, chronic kidney "
@@ -435,6 +435,7 @@ LOF_05 = rule(
         "/medical_history/chronic_kidney_disease",
         "/medical_history/bradyarrhythmia",
         "derived.medication_classes",
+        "derived.current_alpha2",
     ),
     cites=(_LABEL,),
     limitations=(
@@ -540,37 +541,65 @@ CLO_02 = rule(
 
 def _clo_03(f: Facts, out: Findings) -> bool:
     considering = f.a.considering
-    both = "lofexidine" in considering and "clonidine" in considering
-    if not both:
+    if _LOF in considering and _CLO in considering:
+        out.alert(
+            "alpha2_combination",
+            WARNING,
+            "Do not combine lofexidine and clonidine",
+            "Both are being considered: choose one (additive hypotension and bradycardia).",
+        )
+        for code, title in ((_LOF, _LOF_TITLE), (_CLO, _CLO_TITLE)):
+            out.recommend(
+                STABILIZATION,
+                code,
+                MEDICATION,
+                title,
+                CONSIDER,
+                "Choose lofexidine or clonidine, never both.",
+            )
+        return True
+    taken = f.current_alpha2
+    pairs = ((_CLO, _CLO_TITLE, _LOF), (_LOF, _LOF_TITLE, _CLO))
+    found = next(((d, t, o) for d, t, o in pairs if d in considering and o in taken), None)
+    if found is None:
         return False
+    added, title, current = found
     out.alert(
         "alpha2_combination",
         WARNING,
         "Do not combine lofexidine and clonidine",
-        "Both are being considered: choose one (additive hypotension and bradycardia).",
+        f"Already taking {current}: do not add {added} (additive hypotension and bradycardia). "
+        f"Continue {current}, or stop it (tapering clonidine over 2-4 days) before switching.",
+        (added,),
     )
-    for code, title in ((_LOF, _LOF_TITLE), (_CLO, _CLO_TITLE)):
-        out.recommend(
-            STABILIZATION,
-            code,
-            MEDICATION,
-            title,
-            CONSIDER,
-            "Choose lofexidine or clonidine, never both.",
-        )
+    out.recommend(
+        STABILIZATION,
+        added,
+        MEDICATION,
+        title,
+        AVOID,
+        f"Already taking {current}: do not combine the two alpha-2 agonists.",
+    )
     return True
 
 
 CLO_03 = rule(
     "CLO-03",
+    revision=2,
     family=Family.stabilization,
     title="No lofexidine with clonidine",
-    summary="Both alpha-2 agonists considered: warn, and neither is more than `consider`.",
+    summary="Both alpha-2 agonists considered: warn, and neither is more than `consider`; one "
+    "considered while the other is already taken (by name or RxNorm code): warn, and the one "
+    "to add is `avoid`.",
     rationale="The lofexidine label advises avoiding other drugs that lower pulse or blood "
-    "pressure; the two alpha-2 agonists add up.",
-    reads=("/considering",),
-    cites=(_LABEL,),
-    limitations=(NO_KRATOM_GUIDELINE,),
+    "pressure; the two alpha-2 agonists add up, whether both are new or one is already taken.",
+    reads=("/considering", "derived.current_alpha2"),
+    cites=(_LABEL, Cite("CLON-LABEL", "Discontinue gradually over 2-4 days")),
+    limitations=(
+        NO_KRATOM_GUIDELINE,
+        "A current alpha-2 agonist is recognised by its RxNorm ingredient code or its generic "
+        "or brand name in the medication name; other spellings are not.",
+    ),
     apply=_clo_03,
 )
 
@@ -586,7 +615,7 @@ def _clo_04(f: Facts, out: Findings) -> bool:
     answers = h.__dict__ if h is not None else {}
     conditions = [text for name, text in _CLO_CAUTIONS if answers.get(name)]
     unknown = [text for name, text in _CLO_CAUTIONS if answers.get(name) is None]
-    classes = f.med_classes
+    classes = f.classes_besides(_CLO)  # clonidine already taken does not caution itself
     if classes is None:
         unknown.append("current medications")
     elif classes & _BP_LOWERING:
@@ -615,6 +644,7 @@ def _clo_04(f: Facts, out: Findings) -> bool:
 
 CLO_04 = rule(
     "CLO-04",
+    revision=2,
     family=Family.stabilization,
     title="Clonidine label cautions",
     summary="Severe coronary insufficiency, recent MI, cerebrovascular disease, chronic kidney "
@@ -627,6 +657,7 @@ CLO_04 = rule(
     reads=(
         *(f"/medical_history/{name}" for name, _ in _CLO_CAUTIONS),
         "derived.medication_classes",
+        "derived.current_alpha2",
     ),
     cites=(
         Cite(

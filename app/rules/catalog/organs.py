@@ -265,18 +265,35 @@ LIV_05 = rule(
 )
 
 
-def _qt_01(f: Facts, out: Findings) -> bool:
-    qtc = f.scores.qtc
-    h = f.a.medical_history
-    congenital = bool(h is not None and h.congenital_long_qt)
+def _qt_drug(f: Facts) -> bool:
     classes = f.med_classes or frozenset()
     considering = f.a.considering
-    qt_drug = (
+    return (
         "qt_prolonging" in classes
         or "methadone" in classes
         or "methadone" in considering
         or "lofexidine" in considering
     )
+
+
+def qt_critical(f: Facts) -> bool:
+    """QT-01's critical tier, in which it advises against every QT-prolonging drug:
+    congenital long QT, QTc >= 500 ms, or a prolonged QTc with a QT drug."""
+    h = f.a.medical_history
+    band = f.scores.qtc.band
+    return (
+        bool(h is not None and h.congenital_long_qt)
+        or band == "high_risk"
+        or (band == "prolonged" and _qt_drug(f))
+    )
+
+
+def _qt_01(f: Facts, out: Findings) -> bool:
+    qtc = f.scores.qtc
+    h = f.a.medical_history
+    congenital = bool(h is not None and h.congenital_long_qt)
+    classes = f.med_classes or frozenset()
+    qt_drug = _qt_drug(f)
     if qtc.band in (None, "normal") and not congenital:
         return False
     if congenital or qtc.band == "high_risk":

@@ -4,6 +4,7 @@ MON)."""
 from __future__ import annotations
 
 from app.rules import thresholds as th
+from app.rules.catalog.organs import qt_critical
 from app.rules.define import (
     AVOID,
     CONSIDER,
@@ -24,14 +25,30 @@ _SYMPTOM_LIMIT = (
     "Symptomatic drugs come from opioid-withdrawal protocols; no kratom-specific trials.",
 )
 _WHO = Cite("WHO09", "Standard withdrawal care: symptomatic relief, rest, hydration")
+#: What QT-01's critical tier reads (the QT notes agree with it).
+_QT_READS = (
+    "scores.qtc.category",
+    "/medical_history/congenital_long_qt",
+    "derived.medication_classes",
+    "/considering",
+)
 
 
 def _qt_note(f: Facts) -> str:
+    """The QT caution in words that agree with QT-01, which decides the status: in its
+    critical tier (it advises against QT drugs) avoid; when the QTc is merely prolonged, prefer
+    an alternative, and if it is needed, correct potassium and magnesium and repeat the ECG."""
     qtc = f.scores.qtc
+    if qt_critical(f):
+        shown = f"QTc {qtc.value:g} ms" if qtc.value is not None else "Long QT"
+        return f" {shown}: QT-prolonging, avoid adding."
     if qtc.value is None:
         return " Check QTc first (QT-prolonging)."
     if qtc.band != "normal":
-        return f" QTc {qtc.value:g} ms: QT-prolonging, avoid adding."
+        return (
+            f" QTc {qtc.value:g} ms (prolonged): QT-prolonging, prefer an alternative; if "
+            "needed, correct potassium and magnesium and repeat the ECG."
+        )
     return " QT-prolonging: mind other QT drugs."
 
 
@@ -60,13 +77,14 @@ def _sym_01(f: Facts, out: Findings) -> bool:
 
 SYM_01 = rule(
     "SYM-01",
+    revision=2,
     family=Family.stabilization,
     title="GI symptoms",
     summary="COWS GI item >= 1: loperamide and an antiemetic, with a QTc check.",
     rationale="Diarrhoea, nausea and cramps are part of kratom withdrawal; opioid-withdrawal "
     "protocols treat them symptomatically. Ondansetron prolongs QT, which stacks with kratom "
     "and lofexidine.",
-    reads=("/withdrawal/cows/gi_upset", "scores.qtc.category"),
+    reads=("/withdrawal/cows/gi_upset", *_QT_READS),
     cites=(
         _WHO,
         Cite("SINGH14", "Kratom withdrawal symptoms include diarrhoea"),
@@ -222,7 +240,7 @@ def _sym_03(f: Facts, out: Findings) -> bool:
 
 SYM_03 = rule(
     "SYM-03",
-    revision=4,
+    revision=5,
     family=Family.stabilization,
     title="Anxiety and insomnia",
     summary="Withdrawal anxiety, anxiety disorder or GAD-7 >= 10: hydroxyzine (QTc check); "
@@ -235,7 +253,7 @@ SYM_03 = rule(
         "/withdrawal/cows/anxiety_irritability",
         "/co_occurring_conditions/anxiety",
         "scores.gad7.total",
-        "scores.qtc.category",
+        *_QT_READS,
         "/co_occurring_conditions/alcohol_use_disorder",
         "/co_occurring_conditions/sedative_use_disorder",
         "/co_occurring_conditions/coded",
