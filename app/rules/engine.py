@@ -9,7 +9,7 @@ from typing import Any
 from app.rules.build import make
 from app.rules.catalog import RULES
 from app.rules.facts import Facts, elapsed_text, vitals_not_current
-from app.rules.findings import Findings, LevelOut, RecOut
+from app.rules.findings import Findings, LevelOut, OpenLevel, RecOut
 from app.rules.ruleset import RULESET_HASH, RULESET_VERSION
 from app.rules.scores import compute_scores
 from app.rules.types import Rule
@@ -116,7 +116,7 @@ def _evaluate(a: AssessmentIn, scores: Scores, as_of: datetime, run: Run) -> Eva
         Evaluation,
         {
             "evaluated_at": as_of,
-            "level_of_care": _level_of_care(f, out.levels),
+            "level_of_care": _level_of_care(f, out.levels, out.open_levels),
             "alerts": tuple(
                 make(
                     Alert,
@@ -175,7 +175,7 @@ def _defer_in_emergency(out: Findings) -> None:
 # ----------------------------------------------------------------------------- level of care
 
 
-def _level_of_care(f: Facts, levels: list[LevelOut]) -> LevelOfCare:
+def _level_of_care(f: Facts, levels: list[LevelOut], open_levels: list[OpenLevel]) -> LevelOfCare:
     best: Setting | None = None
     for lv in levels:
         if best is None or _INTENSITY[lv.setting] < _INTENSITY[best]:
@@ -203,8 +203,7 @@ def _level_of_care(f: Facts, levels: list[LevelOut]) -> LevelOfCare:
         )
         if best is not None:
             note += f" The findings so far already require at least {best.value}."
-    elif not has_vitals or s.cows.value is None or not s.news2.complete or age is not None:
-        determination = Determination.provisional
+    else:
         gaps = []
         if not s.news2.complete:
             gaps.append("vital signs incomplete (NEWS2 is a lower bound)")
@@ -212,9 +211,17 @@ def _level_of_care(f: Facts, levels: list[LevelOut]) -> LevelOfCare:
             gaps.append(f"vital signs {elapsed_text(age)} old (not current)")
         if s.cows.value is None:
             gaps.append("COWS not scored")
-        note = f"Provisional: {'; '.join(gaps)}; the setting may rise once they are recorded."
-    else:
-        determination, note = Determination.determined, ""
+        # Unanswered questions that would require a more intensive setting than decided.
+        gaps += dict.fromkeys(
+            f"{o.question} (would need at least {o.setting.value.replace('_', ' ')}, {o.rule.id})"
+            for o in open_levels
+            if best is None or _INTENSITY[o.setting] < _INTENSITY[best]
+        )
+        if gaps:
+            determination = Determination.provisional
+            note = f"Provisional: {'; '.join(gaps)}; the setting may rise once they are recorded."
+        else:
+            determination, note = Determination.determined, ""
     setting = None if determination is Determination.indeterminate else best
     return make(
         LevelOfCare,

@@ -40,18 +40,27 @@ class GapOut(NamedTuple):
     reason: str
 
 
+class OpenLevel(NamedTuple):
+    """An unanswered question that, answered yes, would require at least `setting`."""
+
+    rule: Rule
+    setting: Setting
+    question: str
+
+
 _new = tuple.__new__  # builds the named tuples without their Python-level __new__
 
 
 class Findings:
     """What the rules found. `rule` is set by the engine before each rule runs."""
 
-    __slots__ = ("alerts", "gaps", "levels", "recs", "rule")
+    __slots__ = ("alerts", "gaps", "levels", "open_levels", "recs", "rule")
 
     def __init__(self) -> None:
         self.alerts: list[AlertOut] = []
         self.recs: dict[str, list[RecOut]] = {}  # by code, in first-seen order
         self.levels: list[LevelOut] = []
+        self.open_levels: list[OpenLevel] = []
         self.gaps: list[GapOut] = []
         self.rule: Rule
 
@@ -89,3 +98,8 @@ class Findings:
 
     def missing(self, pointer: str, reason: str) -> None:
         self.gaps.append(_new(GapOut, (self.rule, pointer, reason)))
+
+    def could_require(self, setting: Setting, question: str) -> None:
+        """A missing answer that could raise the level of care to `setting`: while it is
+        more intensive than what the rules decided, the setting is only provisional."""
+        self.open_levels.append(_new(OpenLevel, (self.rule, setting, question)))

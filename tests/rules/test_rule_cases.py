@@ -72,6 +72,14 @@ def loc(value: str) -> Callable[[Evaluation], bool]:
     return lambda ev: setting(ev) == value
 
 
+def provisional(because: str) -> Callable[[Evaluation], bool]:
+    """The setting is provisional, and the rationale names the open question."""
+    return lambda ev: (
+        ev.level_of_care.determination.value == "provisional"
+        and because in ev.level_of_care.rationale
+    )
+
+
 CASES: list[Case] = [
     # ---- VS-01 NEWS2 >= 7 emergency [NEWS2]
     C("VS-01", "NEWS2 7 fires, emergency", {"vitals": NEWS2_7}, True, loc("emergency_department")),
@@ -318,6 +326,13 @@ CASES: list[Case] = [
         loc("emergency_department"),
     ),
     C("SZ-01", "no recent seizure silent", {}, False),
+    C(
+        "SZ-01",
+        "seizure in the last 24 h not recorded: the setting is provisional",
+        {"medical_history": {"seizure_in_last_24h": None}},
+        False,
+        provisional("seizure in the last 24 hours not recorded"),
+    ),
     # ---- SZ-02 seizure history [ASAMAWM]
     C(
         "SZ-02",
@@ -423,6 +438,20 @@ CASES: list[Case] = [
         False,
     ),
     C("MH-01", "no risk silent", {}, False),
+    C(
+        "MH-01",
+        "C-SSRS not given: the setting is provisional (suicide risk could need the ED)",
+        {"screening": {"cssrs": None}},
+        False,
+        provisional("suicide risk not screened"),
+    ),
+    C(
+        "MH-01",
+        "complete, negative C-SSRS: the setting is determined",
+        {},
+        False,
+        lambda ev: ev.level_of_care.determination.value == "determined",
+    ),
     C(
         "MH-01",
         "Q2 yes, Q3-Q5 not asked: the grade is a lower bound, and says so",
@@ -763,6 +792,29 @@ CASES: list[Case] = [
         False,
     ),
     C("PRG-02", "male silent", {}, False),
+    C(
+        "PRG-02",
+        "status unknown, lofexidine considered: at most consider until tested [ACOG711]",
+        {
+            "patient": {"sex_at_birth": "female", "pregnancy_status": "unknown"},
+            "considering": ["lofexidine"],
+        },
+        True,
+        lambda ev: (
+            status(ev, "lofexidine") == "consider"
+            and "Pregnancy status unknown" in detail(ev, "lofexidine")
+        ),
+    ),
+    C(
+        "PRG-02",
+        "status unknown with a withdrawal-only plan: the setting is provisional",
+        {
+            "patient": {"sex_at_birth": "female", "pregnancy_status": "unknown"},
+            "considering": ["withdrawal_only"],
+        },
+        True,
+        provisional("pregnancy status unknown with a withdrawal-only plan"),
+    ),
     # ---- UDS-01 kratom-specific assay [LABCORP][ARUP]
     C(
         "UDS-01",
@@ -1135,6 +1187,20 @@ CASES: list[Case] = [
     C("LOC-02", "neither silent", {}, False),
     C(
         "LOC-02",
+        "complicated withdrawal not recorded, outpatient: provisional",
+        {"medical_history": {"complicated_withdrawal": None}},
+        False,
+        provisional("a complicated previous withdrawal: not recorded"),
+    ),
+    C(
+        "LOC-02",
+        "complicated withdrawal not recorded, already 3.7-WM (COWS 26): not provisional for it",
+        {"medical_history": {"complicated_withdrawal": None}, **cows(26)},
+        False,
+        lambda ev: ev.level_of_care.determination.value == "determined",
+    ),
+    C(
+        "LOC-02",
         "withdrawal history not asked: reported missing",
         {
             "medical_history": {
@@ -1213,6 +1279,16 @@ CASES: list[Case] = [
         loc("inpatient_medically_monitored"),
     ),
     C("LOC-03", "none silent", {}, False),
+    C(
+        "LOC-03",
+        "alcohol use reported, disorder not recorded: provisional",
+        {
+            "use_history": {"other_substances": ["alcohol"]},
+            "co_occurring_conditions": {"alcohol_use_disorder": None},
+        },
+        False,
+        provisional("alcohol use disorder not recorded although use is reported"),
+    ),
     # ---- LOC-04 COWS 13-24 [ASAM3]
     C(
         "LOC-04",

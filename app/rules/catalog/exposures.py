@@ -257,18 +257,34 @@ def _prg_02(f: Facts, out: Findings) -> bool:
         "Pregnancy status is unknown: test before choosing withdrawal or relapse-prevention "
         "medication.",
     )
+    # Pregnancy prefers agonist treatment (PRG-01): until the test, the alpha-2 agonists of a
+    # withdrawal-only approach are at most `consider`, and so is the setting such a plan gets.
+    for code, title in (("lofexidine", "Lofexidine"), ("clonidine", "Clonidine")):
+        out.recommend(
+            STABILIZATION,
+            code,
+            MEDICATION,
+            title,
+            CONSIDER,
+            "Pregnancy status unknown: test first (in pregnancy, buprenorphine or methadone is "
+            "preferred over withdrawal management).",
+        )
+    if "withdrawal_only" in f.a.considering:
+        out.could_require(MANAGED, "pregnancy status unknown with a withdrawal-only plan")
     return True
 
 
 PRG_02 = rule(
     "PRG-02",
+    revision=2,
     family=Family.stabilization,
     title="Pregnancy status unknown",
     summary="If the patient could be pregnant and status is unknown, test before choosing "
-    "medication.",
+    "medication: lofexidine and clonidine at most `consider`, and with a withdrawal-only plan "
+    "a setting below 4-WM is only provisional.",
     rationale="Pregnancy changes the recommended strategy (agonist treatment over withdrawal) "
     "and forbids starting naltrexone during active use.",
-    reads=("derived.pregnancy_unknown",),
+    reads=("derived.pregnancy_unknown", "/considering"),
     cites=(
         Cite("ACOG711", "Strategy in pregnancy"),
         Cite("NYSPREG", "Naltrexone not initiated in active use in pregnancy"),

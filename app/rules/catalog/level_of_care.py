@@ -63,6 +63,7 @@ def _loc_02(f: Facts, out: Findings) -> bool:
             "/medical_history",
             "Complicated or failed previous withdrawal raises the level of care.",
         )
+        out.could_require(MONITORED, "medical history not recorded")
         return False
     for name, what in (
         ("complicated_withdrawal", "A complicated previous withdrawal"),
@@ -70,6 +71,7 @@ def _loc_02(f: Facts, out: Findings) -> bool:
     ):
         if getattr(h, name) is None:  # omitted means not asked, not "no"
             out.missing(f"/medical_history/{name}", f"{what} raises the level of care.")
+            out.could_require(MONITORED, f"{what.lower()}: not recorded")
     reasons = []
     if h.complicated_withdrawal:
         reasons.append("complicated previous withdrawal")
@@ -87,10 +89,11 @@ def _loc_02(f: Facts, out: Findings) -> bool:
 
 LOC_02 = rule(
     "LOC-02",
-    revision=2,
+    revision=3,
     family=Family.level_of_care,
     title="Complicated or failed previous withdrawal",
-    summary="Complicated withdrawal history or failed outpatient withdrawal: at least 3.7-WM.",
+    summary="Complicated withdrawal history or failed outpatient withdrawal: at least 3.7-WM; "
+    "either not recorded: a less intensive setting is only provisional.",
     rationale="ASAM dimension 1 risk rises with a history of complicated withdrawal and with "
     "failure at a lower level; a severe kratom case failed two outpatient attempts and needed "
     "inpatient care.",
@@ -111,6 +114,8 @@ def _loc_03(f: Facts, out: Findings) -> bool:
         out.missing(
             "/co_occurring_conditions", "Alcohol or sedative use disorder raises the level of care."
         )
+        if f.alcohol or f.benzodiazepine or f.sedative_other:
+            out.could_require(MONITORED, "alcohol or sedative use disorder not recorded")
         return False
     flags = (
         (
@@ -133,6 +138,7 @@ def _loc_03(f: Facts, out: Findings) -> bool:
                 f"/co_occurring_conditions/{field}",
                 f"Use is reported: is there an {name}? It raises the level of care.",
             )
+            out.could_require(MONITORED, f"{name} not recorded although use is reported")
     found = [name for _, name, flag, _ in flags if flag]
     if not found:
         return False
@@ -145,12 +151,12 @@ def _loc_03(f: Facts, out: Findings) -> bool:
 
 LOC_03 = rule(
     "LOC-03",
-    revision=4,
+    revision=5,
     family=Family.level_of_care,
     title="Alcohol or sedative co-dependence",
     summary="Co-occurring alcohol or sedative use disorder (flag, or a coded F10/F13 use-disorder "
     "diagnosis): at least 3.7-WM; alcohol or sedative use reported with the disorder not "
-    "recorded: listed as missing.",
+    "recorded: listed as missing, and a less intensive setting is only provisional.",
     rationale="Alcohol and sedative withdrawal carry seizure and delirium risk; ASAM raises the "
     "level of care for sedative/alcohol co-dependence.",
     reads=(

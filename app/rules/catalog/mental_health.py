@@ -32,6 +32,7 @@ def _mh_01(f: Facts, out: Findings) -> bool:
             "/screening/cssrs",
             "Suicide risk was not screened; a high-risk answer would change the setting.",
         )
+        out.could_require(EMERGENCY, "suicide risk not screened (C-SSRS)")
         return False
     for pointer in c.missing:
         out.missing(
@@ -41,6 +42,8 @@ def _mh_01(f: Facts, out: Findings) -> bool:
             "until the screener is finished.",
         )
     if c.band != "high":
+        if c.missing:
+            out.could_require(EMERGENCY, "C-SSRS screener not finished (a lower bound)")
         return False
     unknown_recency = "/screening/cssrs/suicidal_behavior_past_3_months" in c.missing
     detail = (
@@ -69,11 +72,12 @@ def _mh_01(f: Facts, out: Findings) -> bool:
 
 MH_01 = rule(
     "MH-01",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="High suicide risk",
     summary="C-SSRS Q4 or Q5 yes, or suicidal behaviour in the past 3 months: critical alert, "
-    "emergency evaluation.",
+    "emergency evaluation. Not screened, or the screener unfinished: the setting is only "
+    "provisional.",
     rationale="Columbia's triage guidance treats these answers as high risk requiring safety "
     "precautions until a mental-health professional evaluates for hospitalisation; ASAM "
     "requires a setting equipped to manage suicide risk.",

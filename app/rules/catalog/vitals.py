@@ -367,6 +367,7 @@ def _sz_01(f: Facts, out: Findings) -> bool:
             "/medical_history/seizure_in_last_24h",
             "A seizure in the last 24 hours requires emergency evaluation.",
         )
+        out.could_require(EMERGENCY, "seizure in the last 24 hours not recorded")
         return False
     if not h.seizure_in_last_24h:
         return False
@@ -383,9 +384,11 @@ def _sz_01(f: Facts, out: Findings) -> bool:
 
 SZ_01 = rule(
     "SZ-01",
+    revision=2,
     family=Family.alert,
     title="Recent seizure",
-    summary="A seizure in the last 24 hours is an emergency.",
+    summary="A seizure in the last 24 hours is an emergency; not recorded: the setting is only "
+    "provisional.",
     rationale="Seizures occur in 6.1% of kratom-only poison-centre exposures, and alcohol or "
     "sedative withdrawal seizures can progress; a recent seizure needs emergency evaluation.",
     reads=("/medical_history/seizure_in_last_24h",),
