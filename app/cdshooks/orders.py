@@ -1,8 +1,10 @@
 """Draft orders of the order-sign hook: which of the drugs our rules check they are.
 
 A MedicationRequest is matched by RxNorm *ingredient* code (app.fhir.codes) or, failing that,
-by generic or brand name in its coding displays or text. Lofexidine has no RxCUI in our
-confirmed table yet, so it is matched by name only; an unmatched order is simply not checked.
+by generic or brand name in its coding displays or text. A ``medicationReference`` is read
+through the Medication it names (contained, or an entry of draftOrders), else its display.
+Lofexidine has no RxCUI in our confirmed table yet, so it is matched by name only; an
+unmatched order is simply not checked.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from app.fhir import codes as c
-from app.fhir.access import codings, concept_words, obj, objs, text
+from app.fhir.access import Json, codings, concept_words, display, obj, objs, reference_target, text
+from app.fhir.bundle import reference_aliases
 
 CHECKED: Final = ("buprenorphine", "lofexidine", "clonidine", "naltrexone")
 # Ingredient RxCUIs, taken from the reviewed class table in app.fhir.codes.
@@ -31,11 +34,12 @@ class DraftDrug:
 def draft_drugs(draft_orders: Any) -> list[DraftDrug]:
     """The checked drugs among the MedicationRequests of a draftOrders Bundle."""
     found: list[DraftDrug] = []
+    entries = _entries(draft_orders)
     for entry in objs(obj(draft_orders).get("entry")):
         resource = obj(entry.get("resource"))
         if resource.get("resourceType") != "MedicationRequest":
             continue
-        concept = _concept(resource)
+        concept = _concept(resource, entries)
         rid = text(resource.get("id"))
         ref = (f"MedicationRequest/{rid}",) if rid else ()
         for drug, label in _identify(concept):
@@ -49,15 +53,44 @@ def draft_drugs(draft_orders: Any) -> list[DraftDrug]:
     return found
 
 
-def _concept(resource: dict[str, Any]) -> Any:
+def _entries(draft_orders: Any) -> dict[str, Json]:
+    """draftOrders' resources by the references that may name them: each entry's fullUrl
+    (``reference_aliases``, as the inbound mapper resolves them), and ``Type/id`` for an entry
+    whatever its fullUrl (or without one)."""
+    by_url = reference_aliases([draft_orders])
+    resources = [obj(e.get("resource")) for e in objs(obj(draft_orders).get("entry"))]
+    by_id = {
+        f"{kind}/{rid}": r
+        for r in [*resources, *by_url.values()]
+        if (kind := text(r.get("resourceType"))) and (rid := text(r.get("id")))
+    }
+    return by_id | by_url
+
+
+def _concept(resource: Json, entries: dict[str, Json]) -> Any:
+    """The medication ordered: medicationCodeableConcept, else the code of the Medication that
+    medicationReference names, else (or when that code has no text) the reference's display."""
     if "medicationCodeableConcept" in resource:
         return resource["medicationCodeableConcept"]
-    reference = text(obj(resource.get("medicationReference")).get("reference")) or ""
+    reference = obj(resource.get("medicationReference"))
+    code = obj(_medication(resource, text(reference.get("reference")) or "", entries)).get("code")
+    shown = text(reference.get("display"))
+    if shown is not None and display(code) is None:
+        return {**obj(code), "text": shown}
+    return code
+
+
+def _medication(resource: Json, reference: str, entries: dict[str, Json]) -> Json | None:
+    """The Medication named: contained (``#id``), else a draftOrders entry (``_entries``); an
+    absolute URL ending in ``Medication/<id>`` names that entry too."""
     if reference.startswith("#"):
-        for contained in objs(resource.get("contained")):
-            if contained.get("id") == reference[1:]:
-                return contained.get("code")
-    return {"text": text(obj(resource.get("medicationReference")).get("display"))}
+        contained = (r for r in objs(resource.get("contained")) if r.get("id") == reference[1:])
+        return next(contained, None)
+    found = entries.get(reference)
+    if found is None:
+        kind, rid = reference_target(reference)
+        found = entries.get(f"{kind}/{rid}") if kind else None
+    return found if found is not None and found.get("resourceType") == "Medication" else None
 
 
 def _identify(concept: Any) -> list[tuple[str, str]]:

@@ -39,8 +39,12 @@ PREFETCH: Final[dict[str, str]] = {
     "questionnaireResponses": f"QuestionnaireResponse?patient={_PT}&status=completed"
     "&_sort=-authored&_count=20",
     "conditions": f"Condition?patient={_PT}&clinical-status=active,recurrence,relapse",
-    "medicationStatements": f"MedicationStatement?patient={_PT}&status=active",
-    "medicationRequests": f"MedicationRequest?patient={_PT}&status=active&intent=order",
+    # A medication given as a Reference is read through the Medication it names: _include
+    # brings that Medication along (the mapper falls back to the reference's display).
+    "medicationStatements": f"MedicationStatement?patient={_PT}&status=active"
+    "&_include=MedicationStatement:medication",
+    "medicationRequests": f"MedicationRequest?patient={_PT}&status=active&intent=order"
+    "&_include=MedicationRequest:medication",
 }
 
 

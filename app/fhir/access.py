@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.fhir.codes import LOINC, UCUM
@@ -14,6 +14,11 @@ Json = dict[str, Any]
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 # FHIR dateTime: YYYY, YYYY-MM, YYYY-MM-DD or a full time, which must carry an offset.
 _PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# A date without a time names a local day, month or year of an unknown time zone. Civil offsets
+# run from UTC-12 to UTC+14: the period began at the earliest at its start at UTC+14 and ended
+# at the latest at its end at UTC-12.
+_EAST_MOST = timedelta(hours=14)
+_WEST_MOST = timedelta(hours=12)
 
 
 def obj(value: Any) -> Json:
@@ -99,14 +104,50 @@ def reference_target(reference: str) -> tuple[str | None, str]:
 
 @dataclass(frozen=True, slots=True)
 class When:
-    """A FHIR time: ``sort`` orders results; ``exact`` only when it is a full timestamp."""
+    """A FHIR time: ``sort`` orders results; ``exact`` only when it is a full timestamp.
+
+    ``earliest`` and ``latest`` bound the instants it can denote: both ``exact`` for a full
+    timestamp; for a date without a time, its period's start at UTC+14 and end at UTC-12;
+    None when unknown (no usable time, or a bound outside years 1-9999).
+    """
 
     sort: datetime
     exact: datetime | None
     text: str | None
+    earliest: datetime | None = None
+    latest: datetime | None = None
 
 
 NEVER = When(_EPOCH, None, None)
+
+
+def _period_end(start: datetime, month: str | None, day: str | None) -> datetime:
+    """The (exclusive) end of the day, month or year that begins at ``start``."""
+    if day is not None:
+        return start + timedelta(days=1)
+    if month is None:
+        return start.replace(year=start.year + 1)
+    if start.month == 12:
+        return start.replace(year=start.year + 1, month=1)
+    return start.replace(month=start.month + 1)
+
+
+def _partial_date(raw: str, year: str, month: str | None, day: str | None) -> When:
+    try:
+        start = datetime(int(year), int(month or 1), int(day or 1), tzinfo=UTC)
+    except ValueError:
+        return NEVER
+    earliest: datetime | None
+    latest: datetime | None
+    try:
+        earliest = start - _EAST_MOST
+    except OverflowError:  # early in year 1
+        earliest = None
+    try:
+        latest = _period_end(start, month, day) + _WEST_MOST
+    except (ValueError, OverflowError):  # late in year 9999
+        latest = None
+    return When(start, None, raw, earliest, latest)
 
 
 def parse_when(value: Any) -> When:
@@ -115,11 +156,7 @@ def parse_when(value: Any) -> When:
         return NEVER
     partial = _PARTIAL.match(raw)
     if partial:
-        year, month, day = (int(g) if g else 1 for g in partial.groups())
-        try:
-            return When(datetime(year, month, day, tzinfo=UTC), None, raw)
-        except ValueError:
-            return NEVER
+        return _partial_date(raw, *partial.groups())
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
@@ -130,7 +167,7 @@ def parse_when(value: Any) -> When:
         utc = parsed.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC: no usable time
         return NEVER
-    return When(utc, utc, raw)
+    return When(utc, utc, raw, utc, utc)
 
 
 def effective(resource: Json) -> When:

@@ -83,7 +83,8 @@ LAB_FIELDS: Final[dict[str, tuple[str, str | None]]] = {
     "qtc": ("/labs/qtc_ms", None),
 }
 # Each group's own timestamp: the oldest of the results used, so staleness is never
-# understated.
+# understated; a result dated without a time counts at the latest instant it can denote, so a
+# stale value is never made to look older than it can be either (see ``counted_at``).
 GROUP_TIMES: Final = {
     "vitals": "measured_at",
     "labs": "collected_at",
@@ -245,10 +246,7 @@ class _Mapper:
         if not self.same_patient(resource, kind, ref) or not self.status_ok(resource, kind, ref):
             return
         item = _Item(index, ref, resource, effective(resource))
-        start = began(resource)
-        # A date without a time may be 'today' somewhere east of UTC: a day's leeway.
-        leeway = CLOCK_TOLERANCE if start.exact is not None else timedelta(days=1)
-        if start.sort > self.assessed_at + leeway:
+        if self.began_after_assessment(began(resource)):
             # It did not exist at the assessment time: evaluating as of then must not see it
             # (and the result current then is not 'superseded' by it).
             self.report(ref, Reason.after_assessment, "effective after assessed_at", "/effective")
@@ -268,6 +266,14 @@ class _Mapper:
             self.slots[{"Patient": "patient", "Condition": "conditions"}.get(kind, "meds")].append(
                 item
             )
+
+    def began_after_assessment(self, start: When) -> bool:
+        """Whether it began after ``assessed_at`` wherever it was recorded: a date without a
+        time may already be 'today' east of UTC, so it counts from its start at UTC+14."""
+        if start.earliest is not None:
+            return start.earliest > self.assessed_at + CLOCK_TOLERANCE
+        # No bound (a time without an offset; invalid R4): it may be local time anywhere.
+        return start.sort > self.assessed_at + timedelta(days=1)
 
     def target(self, reference: str) -> tuple[str | None, str | None]:
         """(type, id) of a reference: an entry's fullUrl first (its resource's own type and
@@ -717,18 +723,32 @@ class _Mapper:
         self.put_list("/use_history/current_medications", meds, refs)
 
     def medication_concept(self, resource: Json) -> Any:
+        """What is taken: medicationCodeableConcept, else the code of the Medication that
+        medicationReference names, else the reference's display (R4: a Reference's display
+        is valid text for what it points to), which also names a code that has no text."""
         if "medicationCodeableConcept" in resource:
             return resource["medicationCodeableConcept"]
-        reference = text(obj(resource.get("medicationReference")).get("reference")) or ""
+        reference = obj(resource.get("medicationReference"))
+        medication = self.medication(resource, text(reference.get("reference")) or "")
+        code = obj(medication).get("code")
+        shown = text(reference.get("display"))
+        if shown is not None and display(code) is None:
+            return {**obj(code), "text": shown}
+        return code
+
+    def medication(self, resource: Json, reference: str) -> Json | None:
+        """The Medication a medicationReference names: contained (``#id``), an entry of the
+        Bundle or prefetch by fullUrl, or one sent alongside as ``Medication/id`` (what a
+        search's ``_include=...:medication`` adds)."""
         if reference.startswith("#"):
             contained = (r for r in objs(resource.get("contained")) if r.get("id") == reference[1:])
-            return obj(next(contained, {})).get("code")
+            return next(contained, None)
         aliased = self.aliases.get(reference)
         if aliased is not None:  # an entry of this Bundle, used only if it passed validation
             usable = aliased.get("resourceType") == "Medication" and id(aliased) in self.accepted
-            return aliased.get("code") if usable else None
+            return aliased if usable else None
         kind, rid = reference_target(reference)
-        return obj(self.by_id.get((kind or "Medication", rid))).get("code")
+        return self.by_id.get((kind or "Medication", rid))
 
     def put_list(self, field: str, values: list[Any], refs: list[str]) -> None:
         """A list field; [] is never produced, since no resource is not the same as "none"."""
@@ -753,18 +773,35 @@ class _Mapper:
         for field, value in self.values.items():
             _set(doc, field, value)
         for group, name in GROUP_TIMES.items():
-            stamp, _ = self.group_time(group)
+            stamp = self.group_time(group)[0]
             if stamp is not None:
                 _set(doc, f"/{group}/{name}", stamp)
         return doc
 
-    def group_time(self, group: str) -> tuple[datetime | None, list[str]]:
+    def group_time(self, group: str) -> tuple[datetime | None, list[str], list[str]]:
+        """The group's time (the oldest of its results, each as ``counted_at``), the refs with
+        no usable time (then there is no group time: their age is unknown) and the refs dated
+        without a time."""
         used = [
             self.whens[f] for f in self.values if f.startswith(f"/{group}/") and f in self.whens
         ]
-        vague = sorted({ref for ref, when in used if when.exact is None})
-        exact = [when.exact for _, when in used if when.exact is not None]
-        return (min(exact) if exact and not vague else None), vague
+        counted = [(ref, when, self.counted_at(when)) for ref, when in used]
+        vague = sorted({ref for ref, _, at in counted if at is None})
+        dated = sorted({ref for ref, when, at in counted if at is not None and when.exact is None})
+        times = [at for _, _, at in counted if at is not None]
+        return (min(times) if times and not vague else None), vague, dated
+
+    def counted_at(self, when: When) -> datetime | None:
+        """The time a result's age is counted from: its timestamp, or for a date without a time
+        the latest instant the date can denote (its end at UTC-12), so the age is the youngest
+        it can be: a stale value is never made to look older than it can be. That is capped at
+        ``assessed_at``: the result existed then (intake), so a date of today is current, not
+        'dated after the assessment'."""
+        if when.exact is not None:
+            return when.exact
+        if when.latest is None:
+            return None
+        return min(when.latest, self.assessed_at)
 
     def build(self) -> AssessmentIn:
         while True:
@@ -794,11 +831,22 @@ class _Mapper:
 
     def report_imprecise_times(self) -> None:
         for group, name in GROUP_TIMES.items():
-            for ref in self.group_time(group)[1]:
+            stamp, vague, dated = self.group_time(group)
+            if stamp is None:
+                for ref in sorted({*vague, *dated}):
+                    self.report(
+                        ref,
+                        Reason.effective_time_imprecise,
+                        f"no full timestamp with offset, so {group}.{name} is not set",
+                        "/effective",
+                    )
+                continue
+            for ref in dated:
                 self.report(
                     ref,
                     Reason.effective_time_imprecise,
-                    f"no full timestamp with offset, so {group}.{name} is not set",
+                    f"a date without a time: {group}.{name} counts it at the latest instant "
+                    "it can denote (its end at UTC-12, at most assessed_at)",
                     "/effective",
                 )
 

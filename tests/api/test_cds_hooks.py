@@ -32,6 +32,7 @@ from tests.cdshooks.support import (
     PT,
     PV,
     RSA_KEY,
+    RXNORM,
     Ehr,
     check_cards_response,
     draft_orders,
@@ -123,6 +124,9 @@ async def test_discovery_lists_both_services_without_auth(client: httpx.AsyncCli
         assert prefetch["questionnaireResponses"].startswith("QuestionnaireResponse?")
         assert prefetch["medicationStatements"].startswith("MedicationStatement?")
         assert prefetch["medicationRequests"].startswith("MedicationRequest?")
+        # A medicationReference is read through the Medication it names: have it sent too.
+        assert "&_include=MedicationStatement:medication" in prefetch["medicationStatements"]
+        assert "&_include=MedicationRequest:medication" in prefetch["medicationRequests"]
         assert "clinical-status=active,recurrence,relapse" in prefetch["conditions"]
 
 
@@ -320,6 +324,12 @@ async def test_missing_prefetch_is_fetched_from_fhir_server(
     for request in fhir_server.requests:
         assert request.headers["authorization"] == "Bearer secret-token"
         assert request.url.params.get("patient") == PT
+    searched = {r.url.path.rsplit("/", 1)[1]: r.url.params for r in fhir_server.requests}
+    includes = {k: p.get("_include") for k, p in searched.items() if k.startswith("Medication")}
+    assert includes == {
+        "MedicationRequest": "MedicationRequest:medication",
+        "MedicationStatement": "MedicationStatement:medication",
+    }
 
 
 async def test_fhir_server_must_be_https_or_allow_listed(
@@ -562,6 +572,80 @@ async def test_order_sign_naltrexone_on_a_product_coded_opioid_is_critical(
     cards = response.json()["cards"]
     assert cards, "naltrexone for a patient on oxycodone must be flagged"
     assert cards[0]["indicator"] == "critical"
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        # Only the reference's display (R4: valid text for the medication).
+        [{"resource": {"medicationReference": {"reference": "Medication/abc",
+                       "display": "oxycodone hydrochloride 5 MG Oral Tablet"}}}],
+        # The Medication brought by _include=MedicationRequest:medication.
+        [{"fullUrl": "https://ehr.example.org/fhir/MedicationRequest/rx-1",
+          "resource": {"medicationReference": {"reference": "Medication/abc"}}},
+         {"fullUrl": "https://ehr.example.org/fhir/Medication/abc", "search": {"mode": "include"},
+          "resource": {"resourceType": "Medication", "id": "abc",
+                       "code": {"coding": [{"system": RXNORM, "code": "7804",
+                                            "display": "oxycodone"}]}}}],
+    ],
+    ids=["display", "included-medication"],
+)  # fmt: skip
+async def test_order_sign_naltrexone_on_a_referenced_opioid_is_critical(
+    client: httpx.AsyncClient, ehr: Ehr, search: list[dict[str, Any]]
+) -> None:
+    """medication[x] as a Reference: the opioid was 'not identified', so no card at all."""
+    active = {
+        "resourceType": "MedicationRequest",
+        "id": "rx-1",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": f"Patient/{PT}"},
+    }
+    entries = copy.deepcopy(search)
+    entries[0]["resource"] = active | entries[0]["resource"]
+    prefetch = full_prefetch(heart_rate=80)
+    prefetch["medicationRequests"] = {"resourceType": "Bundle", "type": "searchset",
+                                      "entry": entries}  # fmt: skip
+    body = hook_request(hook="order-sign", prefetch=prefetch)
+    body["context"]["draftOrders"] = draft_orders(("mr-9", "7243", "naltrexone"))
+    response = await post(client, ehr, OS_PATH, body)
+    assert response.status_code == 200, response.text
+    check_cards_response(response.json())
+    cards = response.json()["cards"]
+    assert cards, "naltrexone for a patient on oxycodone must be flagged"
+    assert cards[0]["indicator"] == "critical"
+    assert "Naltrexone now would precipitate withdrawal" in cards[0]["summary"]
+
+
+async def test_order_sign_draft_naming_a_medication_entry_of_draft_orders_is_checked(
+    client: httpx.AsyncClient, ehr: Ehr
+) -> None:
+    """A draft whose medicationReference names a Medication entry of draftOrders was never
+    identified, so lofexidine with HR 48 and QTc 520 went unchecked."""
+    orders = draft_orders(("mr-1", None, "unused"))
+    draft = orders["entry"][0]["resource"]
+    del draft["medicationCodeableConcept"]
+    draft["medicationReference"] = {"reference": "Medication/lofex"}
+    orders["entry"].append(
+        {
+            "fullUrl": "Medication/lofex",
+            "resource": {
+                "resourceType": "Medication",
+                "id": "lofex",
+                "code": {"text": "Lofexidine 0.18 MG Oral Tablet"},
+            },
+        }
+    )
+    body = hook_request(hook="order-sign", prefetch=full_prefetch(heart_rate=48, qtc=520))
+    body["context"]["draftOrders"] = orders
+    response = await post(client, ehr, OS_PATH, body)
+    assert response.status_code == 200, response.text
+    check_cards_response(response.json())
+    cards = response.json()["cards"]
+    assert cards, "lofexidine with HR 48 and QTc 520 must be flagged"
+    assert cards[0]["indicator"] == "critical"
+    assert cards[0]["summary"].startswith("Lofexidine")
+    assert cards[0]["suggestions"][0]["actions"][0]["resourceId"] == "MedicationRequest/mr-1"
 
 
 async def test_order_sign_published_example_has_no_checked_drug(

@@ -122,6 +122,70 @@ async def test_evaluate_hl7_vital_sign_examples(
     assert strict.json()["errors"][0]["detail"] == "The code is not one this service maps."
 
 
+async def test_hl7_vital_sign_examples_dated_1999_are_not_current(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """The published examples are dated "1999-07-02" (no time). The mapper dropped that date,
+    so VS-06 took them as current ("taken to be as of the assessment") and never warned."""
+    files = [
+        "fhir-r4-observation-heart-rate.json",
+        "fhir-r4-observation-blood-pressure.json",
+        "fhir-r4-observation-respiratory-rate.json",
+        "fhir-r4-observation-body-temperature.json",
+        "fhir-r4-observation-oxygen-saturation.json",
+    ]
+    response = await client.post(
+        "/v1/fhir/evaluate",
+        json=bundle(*(load(f) for f in files)),
+        headers=auth,
+        params={"patient_ref": "example", "assessed_at": "2026-01-10T12:00:00Z"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["assessment"]["vitals"]["measured_at"] == "1999-07-03T12:00:00Z"
+    evaluation = body["evaluation"]
+    alerts = {a["code"]: a for a in evaluation["alerts"]}
+    stale = alerts["vital_signs_not_current"]
+    assert (stale["severity"], stale["rule_id"]) == ("warning", "VS-06")
+    assert stale["title"] == "Vital signs are 27 years old"
+    reasons = [m["reason"] for m in evaluation["missing_inputs"]]
+    assert not [r for r in reasons if "no measurement time" in r]
+    assert not [r for r in reasons if "after the assessment" in r]
+
+
+async def test_vital_signs_dated_today_or_year_1_without_a_time(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    heart_rate = obs("hr-x", "8867-4", 80, "/min", category="vital-signs", when="2026-01-10")
+    patient = {"resourceType": "Patient", "id": PT}
+    response = await client.post(
+        "/v1/fhir/evaluate",
+        json=bundle(patient, heart_rate),
+        headers=auth,
+        params={"assessed_at": "2026-01-10T12:00:00Z"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["assessment"]["vitals"]["measured_at"] == "2026-01-10T12:00:00Z"
+    evaluation = body["evaluation"]
+    assert "vital_signs_not_current" not in {a["code"] for a in evaluation["alerts"]}
+    vitals_missing = [m["reason"] for m in evaluation["missing_inputs"]
+                      if m["input"] in ("/vitals", "/vitals/measured_at")]  # fmt: skip
+    assert vitals_missing == []
+    # Year 1 (its start at UTC+14 is before year 1): ancient, and said so, not a 500.
+    heart_rate["effectiveDateTime"] = "0001-01-01"
+    response = await client.post(
+        "/v1/fhir/evaluate",
+        json=bundle(patient, heart_rate),
+        headers=auth,
+        params={"assessed_at": "2026-01-10T12:00:00Z"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["assessment"]["vitals"]["measured_at"] == "0001-01-02T12:00:00Z"
+    assert "vital_signs_not_current" in {a["code"] for a in body["evaluation"]["alerts"]}
+
+
 async def test_a_strict_422_does_not_echo_submitted_values(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
@@ -173,6 +237,9 @@ async def test_evaluate_synthea_bundle(settings: Settings, make_key: KeyMaker) -
     [
         ({"effectiveDateTime": "0001-01-01T00:00:00+14:00"}, "effective_time_imprecise"),
         ({"effectiveDateTime": "9999-12-31T23:59:59-12:00"}, "effective_time_imprecise"),
+        # Dates without a time: their end at UTC-12 is past year 9999 (not a 500).
+        ({"effectiveDateTime": "9999"}, "after_assessment"),
+        ({"effectiveDateTime": "9999-12-31"}, "after_assessment"),
         ({"valueQuantity": {"value": 1e308, "unit": "/min", "system": UCUM, "code": "/min"}},
          "implausible_value"),
         ({"valueQuantity": {"value": 10**30, "unit": "/min", "system": UCUM, "code": "/min"}},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -61,6 +62,56 @@ def test_two_orders_of_one_drug_are_one_finding_with_both_orders() -> None:
 def test_published_order_sign_example_has_no_checked_drug() -> None:
     context = json.loads((DATA / "cds-hooks-order-sign-context-r4.json").read_text())["context"]
     assert draft_drugs(context["draftOrders"]) == []
+
+
+def _referencing(reference: dict[str, Any], *entries: dict[str, Any]) -> dict[str, Any]:
+    orders = draft_orders(("mr-1", None, "unused"))
+    draft = orders["entry"][0]["resource"]
+    del draft["medicationCodeableConcept"]
+    draft["medicationReference"] = reference
+    orders["entry"] += list(entries)
+    return orders
+
+
+def _medication(rid: str | None, name: str) -> dict[str, Any]:
+    resource: dict[str, Any] = {"resourceType": "Medication", "code": {"text": name}}
+    return resource | ({"id": rid} if rid else {})
+
+
+@pytest.mark.parametrize(
+    ("reference", "full_url", "rid"),
+    [
+        ("Medication/lofex", "Medication/lofex", "lofex"),  # the fullUrl itself
+        ("urn:uuid:5e1c", "urn:uuid:5e1c", None),  # a transaction's id-less entry
+        ("Medication/lofex", "https://ehr.example.org/fhir/Medication/lofex", "lofex"),
+        ("Medication/lofex", "urn:uuid:5e1c", "lofex"),  # by Medication/<id>
+        ("Medication/lofex", None, "lofex"),  # an entry without a fullUrl
+        ("https://ehr.example.org/fhir/Medication/lofex", "urn:uuid:5e1c", "lofex"),
+    ],
+)
+def test_draft_drug_named_by_a_medication_entry_of_draft_orders(
+    reference: str, full_url: str | None, rid: str | None
+) -> None:
+    entry: dict[str, Any] = {"resource": _medication(rid, "Lofexidine 0.18 MG Oral Tablet")}
+    if full_url:
+        entry["fullUrl"] = full_url
+    (found,) = draft_drugs(_referencing({"reference": reference}, entry))
+    assert (found.drug, found.resource_ids) == ("lofexidine", ("MedicationRequest/mr-1",))
+
+
+def test_draft_drug_reference_falls_back_to_its_display() -> None:
+    # Not in draftOrders: its display names it.
+    (found,) = draft_drugs(_referencing({"reference": "Medication/x", "display": "Lucemyra"}))
+    assert found.drug == "lofexidine"
+    # A resource of another type under that id is not the medication.
+    other = {"fullUrl": "Medication/x", "resource": {"resourceType": "Substance", "id": "x",
+             "code": {"text": "clonidine"}}}  # fmt: skip
+    assert draft_drugs(_referencing({"reference": "Medication/x"}, other)) == []
+    # A Medication entry without a name: the reference's display still counts.
+    unnamed = {"fullUrl": "Medication/x", "resource": _medication("x", "")}
+    (found,) = draft_drugs(_referencing({"reference": "Medication/x", "display": "clonidine"},
+                                        unnamed))  # fmt: skip
+    assert found.drug == "clonidine"
 
 
 def test_fhir_server_rules() -> None:

@@ -15,6 +15,7 @@ from app.fhir import (
     FhirMapping,
     Reason,
     assessment_from_fhir,
+    reference_aliases,
     resources_from_bundle,
     resources_from_prefetch,
     warm_up,
@@ -122,6 +123,7 @@ def test_hl7_vitals_together_with_the_panel() -> None:
     mapping = run([load(f) for f in files], patient_ref="example")
     vitals = dump(mapping)["vitals"]
     assert vitals == {
+        "measured_at": "1999-07-03T12:00:00Z",  # "1999-07-02" ends then at UTC-12
         "heart_rate_bpm": 44,
         "systolic_bp_mmhg": 107,
         "diastolic_bp_mmhg": 60,
@@ -130,7 +132,8 @@ def test_hl7_vitals_together_with_the_panel() -> None:
     }
     found = reasons(mapping)
     assert found["Observation/vitals-panel"] == {Reason.panel_not_used}
-    # effectiveDateTime "1999-07-02" is a date: no measured_at is invented from it.
+    # effectiveDateTime "1999-07-02" is a date: its latest instant dates the vitals (they
+    # were left undated, so the rules took 27-year-old vitals as current), and it is reported.
     assert Reason.effective_time_imprecise in found["Observation/heart-rate"]
     bp_input = next(i for i in mapping.inputs if i.field == "/vitals/systolic_bp_mmhg")
     assert (bp_input.code, bp_input.source_value, bp_input.source_unit) == ("8480-6", 107, "mm[Hg]")
@@ -508,6 +511,88 @@ def test_group_time_is_the_oldest_result_used() -> None:
     assert dump(run(resources))["vitals"]["measured_at"] == "2026-01-10T07:30:00Z"
 
 
+# ---------------------------------------------------------------------------- partial dates
+
+
+@pytest.mark.parametrize(
+    ("when", "measured_at"),
+    [
+        # The end of that day, month or year at UTC-12: the latest instant the date can mean,
+        # so the age used is the youngest it can be (a stale value never looks older).
+        ("2019-03-01", "2019-03-02T12:00:00Z"),
+        ("2019-03", "2019-04-01T12:00:00Z"),
+        ("2019-12", "2020-01-01T12:00:00Z"),
+        ("2020-02", "2020-03-01T12:00:00Z"),
+        ("2019", "2020-01-01T12:00:00Z"),
+    ],
+)
+def test_a_date_without_a_time_dates_the_vitals_at_its_latest_instant(
+    when: str, measured_at: str
+) -> None:
+    """A date-only effectiveDateTime (a valid FHIR dateTime) was dropped: the vitals had no
+    measured_at and were taken as current by the rules (VS-06 never warned)."""
+    mapping = run([obs("hr", "8867-4", value=80, unit="/min", when=when)])
+    assert dump(mapping)["vitals"] == {"measured_at": measured_at, "heart_rate_bpm": 80}
+    (issue,) = mapping.unsupported
+    assert (issue.ref, issue.reason) == ("Observation/hr", Reason.effective_time_imprecise)
+    assert "latest" in issue.detail
+
+
+def test_one_date_only_vital_does_not_blank_the_others_times() -> None:
+    resources = [
+        obs("hr", "8867-4", value=80, unit="/min", when="2026-01-10T09:00:00Z"),
+        obs("rr", "9279-1", value=16, unit="/min", when="2025-12-01"),
+    ]
+    vitals = dump(run(resources))["vitals"]
+    assert vitals["measured_at"] == "2025-12-02T12:00:00Z"  # the oldest, at its latest
+    # ...and the date-only one is not the oldest when a full time is older still.
+    resources[1]["effectiveDateTime"] = "2026-01-10"
+    resources[0]["effectiveDateTime"] = "2026-01-09T20:00:00-05:00"
+    assert dump(run(resources))["vitals"]["measured_at"] == "2026-01-10T01:00:00Z"
+
+
+@pytest.mark.parametrize("when", ["2026-01-10", "2026-01", "2026", "2026-01-11"])
+def test_a_date_only_vital_of_today_is_current_not_in_the_future(when: str) -> None:
+    """Its latest instant is after the assessment: it is counted as of the assessment (age 0),
+    never as dated after it. 2026-01-11 is already 'today' at UTC+14 when NOW is 12:00Z."""
+    mapping = run([obs("hr", "8867-4", value=80, unit="/min", when=when)])
+    assert dump(mapping)["vitals"]["measured_at"] == "2026-01-10T12:00:00Z"  # NOW
+    assert Reason.after_assessment not in reasons(mapping)["Observation/hr"]
+
+
+def test_a_date_that_began_after_the_assessment_everywhere_is_not_used() -> None:
+    """2026-01-11 begins at 2026-01-10T10:00Z at UTC+14: before then it existed nowhere."""
+    heart = obs("hr", "8867-4", value=80, unit="/min", when="2026-01-11")
+    early = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
+    mapping = assessment_from_fhir([heart], patient_ref=PT, assessed_at=early)
+    assert "vitals" not in dump(mapping)
+    assert reasons(mapping) == {"Observation/hr": {Reason.after_assessment}}
+
+
+def test_newest_value_with_full_and_partial_times_mixed() -> None:
+    """Order by the period's start: a full time within a date-only value's day is the
+    precise, newer reading; a later date beats an earlier full time."""
+    same_day = [
+        obs("hr-date", "8867-4", value=70, unit="/min", when="2026-01-09"),
+        obs("hr-full", "8867-4", value=90, unit="/min", when="2026-01-09T18:00:00Z"),
+    ]
+    mapping = run(same_day)
+    assert dump(mapping)["vitals"] == {"measured_at": "2026-01-09T18:00:00Z", "heart_rate_bpm": 90}
+    assert reasons(mapping) == {"Observation/hr-date": {Reason.superseded}}
+    later_date = [
+        obs("hr-full", "8867-4", value=90, unit="/min", when="2026-01-07T18:00:00Z"),
+        obs("hr-date", "8867-4", value=70, unit="/min", when="2026-01-08"),
+    ]
+    mapping = run(later_date)
+    assert dump(mapping)["vitals"] == {"measured_at": "2026-01-09T12:00:00Z", "heart_rate_bpm": 70}
+    assert Reason.superseded in reasons(mapping)["Observation/hr-full"]
+
+
+def test_labs_and_scales_dated_without_a_time_keep_their_time_too() -> None:
+    qtc = obs("qtc", "8636-3", value=470, unit="ms", when="2025-06")
+    assert dump(run([qtc]))["labs"]["collected_at"] == "2025-07-01T12:00:00Z"
+
+
 # ---------------------------------------------------------------------------- vitals details
 
 
@@ -775,6 +860,94 @@ def test_medications_and_the_rxnorm_class_table() -> None:
     assert found["MedicationStatement/ms-2"] == {Reason.not_active}
     assert "MedicationRequest/mr-2" not in found
     assert found["MedicationStatement/ms-3"] == {Reason.medication_class_unknown}
+
+
+def _oxycodone_request(reference: dict[str, Any], rid: str = "rx-1") -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": rid,
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": f"Patient/{PT}"},
+        "medicationReference": reference,
+    }
+
+
+def test_a_medication_reference_without_the_medication_is_read_by_its_display() -> None:
+    """R4 medication[x] may be a Reference whose display is the only text sent; the opioid
+    was reported medication_not_identified (and naltrexone was not checked against it)."""
+    request = _oxycodone_request(
+        {"reference": "Medication/abc", "display": "oxycodone hydrochloride 5 MG Oral Tablet"}
+    )
+    mapping = run([request])
+    assert dump(mapping)["use_history"]["current_medications"] == [
+        {"name": "oxycodone hydrochloride 5 MG Oral Tablet", "classes": ["opioid_agonist"]}
+    ]
+    assert "MedicationRequest/rx-1" not in reasons(mapping)
+    # Neither a Medication nor a display: still reported, never guessed.
+    bare = run([_oxycodone_request({"reference": "Medication/abc"})])
+    assert reasons(bare)["MedicationRequest/rx-1"] == {Reason.medication_not_identified}
+
+
+def test_medications_included_by_the_medication_searches_are_read() -> None:
+    """`_include=...:medication` adds the Medication to both medication searches (as an
+    entry with its own fullUrl, kept once); each reference resolves to it."""
+    url = "https://ehr.example.org/fhir/Medication/abc"
+
+    def search(resource: dict[str, Any]) -> dict[str, Any]:
+        medication = {
+            "resourceType": "Medication",
+            "id": "abc",
+            "code": {"coding": [{"system": RXNORM, "code": "7804", "display": "oxycodone"}]},
+        }
+        return {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [
+                {"fullUrl": f"https://ehr.example.org/fhir/{resource['resourceType']}/x",
+                 "resource": resource, "search": {"mode": "match"}},
+                {"fullUrl": url, "resource": medication, "search": {"mode": "include"}},
+            ],
+        }  # fmt: skip
+
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "ms-1",
+        "status": "active",
+        "subject": {"reference": f"Patient/{PT}"},
+        "medicationReference": {"reference": "Medication/abc"},
+    }
+    prefetch = {
+        "medicationRequests": search(_oxycodone_request({"reference": url})),
+        "medicationStatements": search(statement),
+    }
+    mapping = assessment_from_fhir(
+        resources_from_prefetch(prefetch),
+        patient_ref=PT,
+        assessed_at=NOW,
+        aliases=reference_aliases(prefetch.values()),
+    )
+    assert dump(mapping)["use_history"]["current_medications"] == [
+        {"name": "oxycodone", "rxnorm_code": "7804", "classes": ["opioid_agonist"]}
+    ]
+    assert reasons(mapping) == {}
+
+
+def test_a_medication_code_without_text_is_named_by_the_reference_display() -> None:
+    medication = {
+        "resourceType": "Medication",
+        "id": "abc",
+        "code": {"coding": [{"system": RXNORM, "code": "1049621"}]},  # a product, no name
+    }
+    reference = {"reference": "Medication/abc", "display": "Oxycodone HCl 5 MG Oral Tablet"}
+    mapping = run([_oxycodone_request(reference), medication])
+    assert dump(mapping)["use_history"]["current_medications"] == [
+        {
+            "name": "Oxycodone HCl 5 MG Oral Tablet",
+            "rxnorm_code": "1049621",
+            "classes": ["opioid_agonist"],
+        }
+    ]
 
 
 # ---------------------------------------------------------------------------- instruments
