@@ -253,6 +253,12 @@ def _flatten(a: AssessmentIn, s: Scores, as_of: datetime) -> dict[str, Any]:
     return flat
 
 
+def sentence(text: str) -> str:
+    """`text` with its first letter capitalised and the rest kept (str.capitalize would turn
+    "PCL-5" into "Pcl-5" and "ECG" into "ecg")."""
+    return text[:1].upper() + text[1:]
+
+
 def elapsed_text(hours: float) -> str:
     """'14 hours', '3 days' or '27 years': a time span given in hours, for people."""
     if hours < 48:

@@ -230,7 +230,10 @@ CASES: list[Case] = [
     C(
         "VS-06",
         "years old: the age is said in years, and a red flag in them is still shown",
-        {"vitals": {"measured_at": "1999-07-02T00:00:00Z", "heart_rate_bpm": 44}},
+        {
+            "vitals": {"measured_at": "1999-07-02T00:00:00Z", "heart_rate_bpm": 44},
+            "considering": ["lofexidine"],
+        },
         True,
         lambda ev: (
             "27 years" in next(a.title for a in ev.alerts if a.code == "vital_signs_not_current")
@@ -523,7 +526,10 @@ CASES: list[Case] = [
         },
         True,
         lambda ev: (
-            alerts(ev)["cssrs_incomplete"] == "critical" and "suicide_risk_low" not in alerts(ev)
+            alerts(ev)["cssrs_incomplete"] == "critical"
+            and "suicide_risk_low" not in alerts(ev)
+            # The answers given reach at least the low tier: its safety plan stands meanwhile.
+            and status(ev, "safety_plan") == "recommended"
         ),
     ),
     C(
@@ -547,6 +553,16 @@ CASES: list[Case] = [
         True,
     ),
     C("MH-03", "item 9 = 0 silent", {}, False),
+    C(
+        "MH-03",
+        "item 9 = 1 with a negative C-SSRS: says so (no alert to point to)",
+        {"screening": {"phq9": {"items": [0, 0, 0, 0, 0, 0, 0, 0, 1]}}},
+        True,
+        lambda ev: (
+            "no suicide risk identified" in _alert_detail(ev, "phq9_item9")
+            and "included above" not in _alert_detail(ev, "phq9_item9")
+        ),
+    ),
     C(
         "MH-03",
         "total only: item 9 reported missing",
@@ -1612,12 +1628,31 @@ CASES: list[Case] = [
     # ---- LOF-02 holds: HR < 50, SBP < 90, DBP < 50 [FISHMAN19]
     C(
         "LOF-02",
-        "HR 49 holds",
-        {"vitals": {"heart_rate_bpm": 49}},
+        "HR 49, lofexidine considered: holds, critical alert",
+        {"vitals": {"heart_rate_bpm": 49}, "considering": ["lofexidine"]},
         True,
         lambda ev: (
             status(ev, "lofexidine") == "avoid" and alerts(ev)["lofexidine_hold"] == "critical"
         ),
+    ),
+    C(
+        "LOF-02",
+        "HR 49, lofexidine already taken: holds, critical alert",
+        {
+            "vitals": {"heart_rate_bpm": 49},
+            "use_history": {
+                "current_medications": [{"name": "lofexidine", "classes": ["alpha2_agonist"]}]
+            },
+        },
+        True,
+        lambda ev: alerts(ev)["lofexidine_hold"] == "critical",
+    ),
+    C(
+        "LOF-02",
+        "HR 49, lofexidine not planned: avoid, no alert about a drug nobody gives",
+        {"vitals": {"heart_rate_bpm": 49}, "considering": []},
+        True,
+        lambda ev: status(ev, "lofexidine") == "avoid" and "lofexidine_hold" not in alerts(ev),
     ),
     C(
         "LOF-02",
@@ -2136,6 +2171,19 @@ CASES: list[Case] = [
         {"labs": {"alt_u_per_l": 60}},
         True,
         lambda ev: "liver tests until normal" in detail(ev, "monitoring_labs"),
+    ),
+    C(
+        "AC-05",
+        "methadone taken: ECG keeps its capitals (str.capitalize lowercased them)",
+        {
+            "labs": {"alt_u_per_l": 30},
+            "use_history": {
+                "current_medications": [{"name": "methadone", "classes": ["methadone"]}]
+            },
+            "considering": [],
+        },
+        True,
+        lambda ev: "ECG within 30 days" in detail(ev, "monitoring_labs"),
     ),
     C(
         "AC-05",

@@ -19,7 +19,7 @@ from app.rules.define import (
     Status,
     rule,
 )
-from app.rules.facts import CODED_LIMITATION, Facts
+from app.rules.facts import CODED_LIMITATION, Facts, sentence
 from app.rules.findings import Findings
 
 _AFTERCARE_LIMIT = (
@@ -201,7 +201,7 @@ def _ac_05(f: Facts, out: Findings) -> bool:
         LAB,
         "Monitoring tests",
         RECOMMENDED,
-        "; ".join(parts).capitalize() + ".",
+        sentence("; ".join(parts)) + ".",
     )
     return True
 

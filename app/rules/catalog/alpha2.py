@@ -18,7 +18,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts, elapsed_text, vitals_not_current
+from app.rules.facts import Facts, elapsed_text, sentence, vitals_not_current
 from app.rules.findings import Findings
 from app.schemas.evaluation import Status
 
@@ -44,6 +44,12 @@ _CARDIO_RENAL = (
     ("bradyarrhythmia", "bradyarrhythmia"),
 )
 _ADULT_AGE = 18  # LUCEMYRA-PI 8.4: safety and effectiveness not established in pediatric patients
+
+
+def _in_play(f: Facts, drug: str) -> bool:
+    """Being considered or already taken: a hold alert is for a drug someone will give; for
+    one nobody plans, the recommendation's own status and detail say it."""
+    return drug in f.a.considering or drug in f.current_alpha2
 
 
 def _lof(out: Findings, status: Status | None, detail: str) -> None:
@@ -154,7 +160,7 @@ def _lof_01(f: Facts, out: Findings) -> bool:
         "over 2-4 days. Buprenorphine is more effective for opioid withdrawal."
     )
     if caps:
-        detail += " " + "; ".join(caps).capitalize() + "."
+        detail += " " + sentence("; ".join(caps)) + "."
     _lof(out, status, detail)
     return status is RECOMMENDED
 
@@ -223,14 +229,15 @@ def _lof_02(f: Facts, out: Findings) -> bool:
     ]
     if hold:
         text = ", ".join(hold)
-        out.alert(
-            "lofexidine_hold",
-            CRITICAL,
-            "Hold lofexidine",
-            f"{text}: below the hold limits (HR < 50, SBP < 90, DBP < 50). Do not give "
-            "lofexidine now; reassess.",
-            (_LOF,),
-        )
+        if _in_play(f, _LOF):  # an alert about a drug nobody plans would only be noise
+            out.alert(
+                "lofexidine_hold",
+                CRITICAL,
+                "Hold lofexidine",
+                f"{text}: below the hold limits (HR < 50, SBP < 90, DBP < 50). Do not give "
+                "lofexidine now; reassess.",
+                (_LOF,),
+            )
         _lof(out, AVOID, f"Hold: {text}.")
         return True
     if _old_vitals(f, out, _lof):
@@ -246,28 +253,30 @@ def _lof_02(f: Facts, out: Findings) -> bool:
     if not caution:
         return False
     text = ", ".join(caution)
-    out.alert(
-        "lofexidine_caution",
-        WARNING,
-        "Lofexidine: low-normal heart rate or blood pressure",
-        f"{text}: recheck before each dose and consider a lower dose.",
-    )
+    if _in_play(f, _LOF):
+        out.alert(
+            "lofexidine_caution",
+            WARNING,
+            "Lofexidine: low-normal heart rate or blood pressure",
+            f"{text}: recheck before each dose and consider a lower dose.",
+        )
     _lof(out, CONSIDER, f"Caution ({text}): recheck before each dose; lower dose.")
     return True
 
 
 LOF_02 = rule(
     "LOF-02",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="Lofexidine hold parameters",
-    summary="HR < 50, SBP < 90 or DBP < 50: hold (critical, avoid); HR < 60 or SBP < 100: "
-    "caution (consider); vitals missing or older than 12 hours: at most consider.",
+    summary="HR < 50, SBP < 90 or DBP < 50: hold (avoid; a critical alert when lofexidine is "
+    "considered or taken); HR < 60 or SBP < 100: caution (consider); vitals missing or older "
+    "than 12 hours: at most consider.",
     rationale="The label says to check vital signs before dosing and to reduce, delay or skip "
     "a dose for clinically significant hypotension or bradycardia (42% orthostatic "
     "hypotension, 32% bradycardia at 2.88 mg/day); the phase 3 trial defined these events as "
     "SBP < 90, DBP < 50 or pulse < 50.",
-    reads=_VITALS_NOW,
+    reads=(*_VITALS_NOW, "/considering", "derived.current_alpha2"),
     cites=(_LABEL, Cite("FISHMAN19", "Vital-sign adverse-event definitions")),
     limitations=(
         *_OFF_LABEL,
@@ -411,7 +420,7 @@ def _lof_05(f: Facts, out: Findings) -> bool:
         "lofexidine_avoid",
         WARNING,
         "Avoid lofexidine",
-        f"{text.capitalize()}: the lofexidine label says to avoid it.",
+        f"{sentence(text)}: the lofexidine label says to avoid it.",
         (_LOF,),
     )
     _lof(out, AVOID, f"Avoid: {text}.")
@@ -507,28 +516,29 @@ def _clo_02(f: Facts, out: Findings) -> bool:
     if not hold:
         return _old_vitals(f, out, _clo)
     text = ", ".join(hold)
-    out.alert(
-        "clonidine_hold",
-        WARNING,
-        "Hold clonidine",
-        f"{text}: below the hold limits (SBP < 90, DBP < 60, HR < 50). Do not give clonidine "
-        "now; reassess.",
-        (_CLO,),
-    )
+    if _in_play(f, _CLO):
+        out.alert(
+            "clonidine_hold",
+            WARNING,
+            "Hold clonidine",
+            f"{text}: below the hold limits (SBP < 90, DBP < 60, HR < 50). Do not give "
+            "clonidine now; reassess.",
+            (_CLO,),
+        )
     _clo(out, AVOID, f"Hold: {text}.")
     return True
 
 
 CLO_02 = rule(
     "CLO-02",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="Clonidine hold parameters",
-    summary="SBP < 90, DBP < 60 or HR < 50: hold clonidine; vitals missing or older than 12 "
-    "hours: at most consider.",
+    summary="SBP < 90, DBP < 60 or HR < 50: hold clonidine (avoid; a warning when clonidine is "
+    "considered or taken); vitals missing or older than 12 hours: at most consider.",
     rationale="Clonidine lowers blood pressure and heart rate; withdrawal protocols hold doses "
     "for hypotension and bradycardia.",
-    reads=_VITALS_NOW,
+    reads=(*_VITALS_NOW, "/considering", "derived.current_alpha2"),
     cites=(
         Cite("CLON-LABEL", "Hold parameters from withdrawal protocols (secondary)"),
         Cite("FISHMAN19", "Bradycardia definition borrowed from the lofexidine trial"),
@@ -626,7 +636,7 @@ def _clo_04(f: Facts, out: Findings) -> bool:
             "clonidine_caution",
             WARNING,
             "Clonidine: label cautions apply",
-            f"{text.capitalize()}: the clonidine label asks for caution; with a drug acting on "
+            f"{sentence(text)}: the clonidine label asks for caution; with a drug acting on "
             "the sinus or AV node (beta-blocker, calcium-channel blocker, digoxin) bradycardia "
             "and AV block can add up. Prefer buprenorphine, or monitor closely.",
         )

@@ -20,7 +20,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts, missing_if_dated_after
+from app.rules.facts import Facts, missing_if_dated_after, sentence
 from app.rules.findings import Findings
 
 _NALOXONE_NOTE = "Prescribe naloxone and teach the patient and family to use it."
@@ -417,7 +417,7 @@ def _uds_02(f: Facts, out: Findings) -> bool:
         "unexpected_drug_screen",
         WARNING,
         "Unexpected urine drug screen",
-        f"{'; '.join(parts).capitalize()}. Discuss with the patient without judgement and "
+        f"{sentence('; '.join(parts))}. Discuss with the patient without judgement and "
         "confirm by a definitive method before acting; a screen is not a diagnosis.",
     )
     return True

@@ -14,7 +14,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import CODED_LIMITATION, Facts
+from app.rules.facts import CODED_LIMITATION, Facts, sentence
 from app.rules.findings import Findings
 
 _ASAM = Cite("ASAM3", "Withdrawal-management levels 1-WM to 4-WM and who fits each")
@@ -83,7 +83,7 @@ def _loc_02(f: Facts, out: Findings) -> bool:
         reasons.append("failed outpatient withdrawal management before")
     if not reasons:
         return False
-    out.level(MONITORED, f"{'; '.join(reasons).capitalize()}.")
+    out.level(MONITORED, f"{sentence('; '.join(reasons))}.")
     return True
 
 

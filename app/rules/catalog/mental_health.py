@@ -18,10 +18,16 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import CODED_LIMITATION, Facts
+from app.rules.facts import CODED_LIMITATION, Facts, sentence
 from app.rules.findings import Findings
 
 _CSSRS_READS = ("/screening/cssrs", "scores.cssrs.risk", "scores.cssrs.complete")
+_CSSRS_WORDS = {
+    "none": "no suicide risk identified",
+    "low": "low risk (see its alert)",
+    "moderate": "moderate risk (see its alert)",
+    "high": "high risk (see its alert)",
+}
 _SCREEN_LIMIT = ("Screeners are not diagnoses; a positive screen needs clinical assessment.",)
 
 
@@ -118,6 +124,13 @@ def _mh_02(f: Facts, out: Findings) -> bool:
             "Q2 (suicidal thoughts) is yes but method, intent or plan was not asked; complete "
             "the screener before the patient leaves.",
         )
+        # The answers given already reach at least Columbia's low tier: its safety plan
+        # stands while the grade is settled.
+        _safety_plan(
+            out,
+            "Suicidal thoughts with the screener unfinished: write a safety plan with the "
+            "patient now, and finish the C-SSRS.",
+        )
         fired = True
     if c.band == "moderate":
         out.alert(
@@ -149,12 +162,12 @@ def _mh_02(f: Facts, out: Findings) -> bool:
 
 MH_02 = rule(
     "MH-02",
-    revision=3,
+    revision=4,
     family=Family.alert,
     title="Moderate, low or incompletely screened suicide risk",
     summary="C-SSRS Q3 yes or older suicidal behaviour: referral and safety plan; Q1/Q2 yes only "
     "(low): an info alert, safety plan and follow-up; Q2 yes with Q3-Q5 unanswered: finish "
-    "the screener now.",
+    "the screener now, and a safety plan meanwhile.",
     rationale="Columbia's screener routes moderate answers to behavioural-health referral; a "
     "yes to active suicidal thoughts without the intent and plan questions leaves risk "
     "ungraded, which must not be read as low.",
@@ -193,7 +206,7 @@ def _mh_03(f: Facts, out: Findings) -> bool:
         "PHQ-9 item 9 positive",
         f"PHQ-9 item 9 = {item9} (thoughts of death or self-harm). "
         + (
-            "C-SSRS result is included above."
+            f"C-SSRS screener: {_CSSRS_WORDS.get(f.scores.cssrs.band or '', 'graded')}."
             if screened
             else "Complete the C-SSRS before the plan is finalised."
         ),
@@ -203,7 +216,7 @@ def _mh_03(f: Facts, out: Findings) -> bool:
 
 MH_03 = rule(
     "MH-03",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="PHQ-9 item 9",
     summary="Any positive answer to PHQ-9 item 9 requires a suicide-risk assessment; a PHQ-9 "
@@ -322,7 +335,7 @@ def _mh_05(f: Facts, out: Findings) -> bool:
         REFERRAL,
         "Trauma-informed care and trauma-focused therapy",
         RECOMMENDED,
-        f"{'; '.join(reasons).capitalize()}. Refer for PTSD assessment and trauma-focused "
+        f"{sentence('; '.join(reasons))}. Refer for PTSD assessment and trauma-focused "
         "therapy; offer choices rather than directives, explain the reason for each test "
         "(e.g. observed urine collection), and offer peer support.",
     )

@@ -17,7 +17,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts, missing_if_dated_after
+from app.rules.facts import Facts, missing_if_dated_after, sentence
 from app.rules.findings import Findings
 from app.rules.scores import LIVER_TESTS
 
@@ -140,7 +140,7 @@ def _liv_03(f: Facts, out: Findings) -> bool:
         "acute_liver_failure",
         CRITICAL,
         "Possible acute liver failure",
-        f"{why.capitalize()}: emergency evaluation for acute liver failure.",
+        f"{sentence(why)}: emergency evaluation for acute liver failure.",
     )
     out.level(EMERGENCY, f"Possible acute liver failure ({why}).")
     return True

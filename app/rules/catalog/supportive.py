@@ -18,7 +18,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import CODED_LIMITATION, Facts
+from app.rules.facts import CODED_LIMITATION, Facts, sentence
 from app.rules.findings import Findings
 
 _SYMPTOM_LIMIT = (
@@ -110,7 +110,7 @@ def _sym_02(f: Facts, out: Findings) -> bool:
         MEDICATION,
         "Acetaminophen",
         CONSIDER,
-        f"{why.capitalize()}: acetaminophen for aches."
+        f"{sentence(why)}: acetaminophen for aches."
         + (
             " Liver injury or impairment: lower the maximum daily dose with hepatology advice."
             if hepatic
@@ -140,7 +140,7 @@ def _sym_02(f: Facts, out: Findings) -> bool:
         MEDICATION,
         "NSAID (e.g. ibuprofen)",
         CONSIDER,
-        f"{why.capitalize()}: an NSAID for aches, with the usual renal, gastrointestinal and "
+        f"{sentence(why)}: an NSAID for aches, with the usual renal, gastrointestinal and "
         "bleeding precautions"
         + ("; in pregnancy only on obstetric advice." if f.pregnant else ".")
         + (" Renal function unknown: check it first." if egfr is None else ""),

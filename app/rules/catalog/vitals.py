@@ -22,6 +22,7 @@ from app.rules.facts import (
     Facts,
     elapsed_text,
     missing_if_dated_after,
+    sentence,
     vitals_not_current,
 )
 from app.rules.findings import Findings
@@ -240,7 +241,7 @@ def _vs_05(f: Facts, out: Findings) -> bool:
         "cardiac_symptoms",
         WARNING,
         "Cardiac symptoms: ECG and urgent medical evaluation",
-        f"{' and '.join(found).capitalize()} reported. Obtain an ECG (QTc, Brugada pattern) and "
+        f"{sentence(' and '.join(found))} reported. Obtain an ECG (QTc, Brugada pattern) and "
         "an urgent medical evaluation before QT-prolonging or bradycardic treatment.",
     )
     out.recommend(
