@@ -160,9 +160,14 @@ async def disclose_plan(
         )
         return json_response(result)
 
+    async def still_allowed() -> None:
+        await service.check_disclosure_basis(ctx.session, ctx.principal, plan_id, payload)
+
     # A retried disclosure (same key and body) replays the first answer: one entry in the
-    # accounting of disclosures, not two.
-    return await run_idempotent(ctx.session, ctx.principal, idempotency_key, request, create)
+    # accounting of disclosures, not two; and only while its consent still stands.
+    return await run_idempotent(
+        ctx.session, ctx.principal, idempotency_key, request, create, recheck=still_allowed
+    )
 
 
 @router.get(

@@ -222,20 +222,27 @@ def _choose_consent(
     )
 
 
-async def disclose(
+async def check_disclosure_basis(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, payload: DisclosureIn
+) -> None:
+    """What a disclosure needs, checked without disclosing: a retried disclosure replays its
+    first answer (the labelled records) only while the consent or emergency authority that
+    allowed it still stands, so a revoked consent also stops replays (42 CFR 2.31)."""
+    await _disclosure_basis(
+        session, principal, await _locked_plan(session, principal, plan_id), payload, utc_now()
+    )
+
+
+async def _disclosure_basis(
     session: AsyncSession,
     principal: Principal,
-    plan_id: uuid.UUID,
+    plan: dict[str, Any],
     payload: DisclosureIn,
-    *,
-    user_id: str | None,
-    request_id: str | None,
-) -> dict[str, Any]:
-    """Check the basis, record the disclosure and return the labelled records."""
-    plan = await _locked_plan(session, principal, plan_id)
+    now: datetime,
+) -> tuple[DisclosureBasis, dict[str, Any] | None]:
+    """The basis of a disclosure (the consent used, or the emergency exception), or the
+    refusal (403 or 422)."""
     plan_service.ensure_not_in_error(plan)
-    now = utc_now()
-    consent: dict[str, Any] | None = None
     if payload.emergency is not None:
         if not principal.has(Scope.break_glass):
             raise Forbidden("The medical-emergency exception needs the 'break_glass' scope.")
@@ -261,10 +268,24 @@ async def disclose(
                     }
                 ]
             )
-        basis = DisclosureBasis.medical_emergency
-    else:
-        consent = _choose_consent(await _consents(session, principal, plan_id), payload, now)
-        basis = DisclosureBasis.consent
+        return DisclosureBasis.medical_emergency, None
+    consents = await _consents(session, principal, plan["id"])
+    return DisclosureBasis.consent, _choose_consent(consents, payload, now)
+
+
+async def disclose(
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    payload: DisclosureIn,
+    *,
+    user_id: str | None,
+    request_id: str | None,
+) -> dict[str, Any]:
+    """Check the basis, record the disclosure and return the labelled records."""
+    plan = await _locked_plan(session, principal, plan_id)
+    now = utc_now()
+    basis, consent = await _disclosure_basis(session, principal, plan, payload, now)
     record = {
         "id": uuid.uuid4(),
         "plan_id": plan_id,

@@ -141,11 +141,14 @@ async def run_idempotent(
     create: Callable[[], Awaitable[Response]],
     *,
     target: str | None = None,
+    recheck: Callable[[], Awaitable[None]] | None = None,
 ) -> Response:
     """Run ``create`` (which must not commit) at most once per key; commit its work.
 
     ``target``: what identifies the request besides its body (default: its path); the
-    fingerprint is only computed when there is a key, keeping keyless creates cheap."""
+    fingerprint is only computed when there is a key, keeping keyless creates cheap.
+    ``recheck``: run before a replay; it raises when what allowed the first answer no longer
+    does (a disclosure whose consent was revoked since), and then nothing is replayed."""
     if key is None:
         response = await create()
         await commit_audited(session)  # the audit event commits with the work, or neither
@@ -155,6 +158,8 @@ async def run_idempotent(
     )
     replay = await _claim(session, principal, key, fingerprint)
     if replay is not None:
+        if recheck is not None:
+            await recheck()
         return replay
     try:
         response = await create()

@@ -403,3 +403,25 @@ async def test_no_disclosure_lands_under_a_consent_revoked_before_it(
                 assert disclosed_at <= revoked_at
         recorded = await _disclosures(client, keys["auditor"], patient_ref=patient)
         assert len(recorded) == sum(a.status_code == 200 for a in answers[:3] + answers[4:])
+
+
+async def test_a_retried_disclosure_is_not_replayed_once_its_consent_is_revoked(
+    client: httpx.AsyncClient, keys: dict[str, dict[str, str]]
+) -> None:
+    # 42 CFR 2.31: a revoked consent permits no disclosure, a replay of an earlier one included
+    # (the replay would hand the labelled records out again).
+    plan_id = await _plan(client, keys["clinical"], "consent-replay")
+    consent = (await _consent(client, keys["clinical"], plan_id)).json()
+    key = {"Idempotency-Key": f"disclose-{uuid.uuid4().hex}"}
+    sent = await _disclose(client, keys["clinical"] | key, plan_id)
+    assert sent.status_code == 200
+    revoked = await client.post(
+        f"/v1/plans/{plan_id}/consents/{consent['id']}/revocation", headers=keys["clinical"]
+    )
+    assert revoked.json()["status"] == "revoked"
+    replay = await _disclose(client, keys["clinical"] | key, plan_id)
+    assert replay.status_code == 403
+    assert replay.headers["content-type"] == "application/problem+json"
+    assert "idempotent-replayed" not in replay.headers
+    assert "bundle" not in replay.text
+    assert len(await _disclosures(client, keys["auditor"], patient_ref="consent-replay")) == 1
