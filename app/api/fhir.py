@@ -23,11 +23,12 @@ from app.errors import RequestInvalid, field_errors, problem_responses
 from app.fhir import FhirMapping, assessment_from_fhir, reference_aliases, resources_from_bundle
 from app.fhir.outbound import plan_bundle, with_mapping_outcome
 from app.fhir.result import REASON_TEXT, MappingIssue, UsedInput
+from app.privacy import privacy_block
 from app.schemas.assessment import AssessmentIn, PatientRef
 from app.schemas.base import UtcInstantQuery
 from app.schemas.evaluation import Evaluation
 from app.schemas.jsonout import dump_json
-from app.schemas.plan import PlanCreate, PlanRead
+from app.schemas.plan import PlanCreate, PlanRead, Privacy
 from app.security import Scope
 from app.services import plans as plan_service
 from app.services.evaluation import evaluate
@@ -94,6 +95,7 @@ class FhirEvaluation(BaseModel):
     assessment: AssessmentIn = Field(description="The assessment mapped from the Bundle.")
     mapping: MappingReport = Field(description="What was used, unsupported and ignored.")
     evaluation: Evaluation = Field(description="The evaluation (nothing is stored).")
+    privacy: Privacy = Field(description="The labels and notice that travel with plan content.")
 
 
 class FhirPlanRead(PlanRead):
@@ -228,6 +230,7 @@ async def evaluate_fhir_bundle(
             "assessment": mapped.mapping.assessment.model_dump(mode="json", exclude_none=True),
             "mapping": mapped.report(),
             "evaluation": orjson.Fragment(dump_json(evaluation)),
+            "privacy": privacy_block(),
         }
     )
 

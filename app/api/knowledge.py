@@ -14,15 +14,18 @@ from app.api.body import json_body, request_body_openapi
 from app.api.deps import RequestContext, context
 from app.api.responses import json_response
 from app.errors import NotFound, problem_responses
+from app.privacy import privacy_block
+from app.rules.build import make
 from app.rules.knowledge import expanded_inputs
 from app.rules.sources import SOURCES
 from app.schemas.assessment import AssessmentIn
-from app.schemas.evaluation import Evaluation
 from app.schemas.jsonout import dump_json
 from app.schemas.knowledge import Knowledge, RuleList, RuleRead
+from app.schemas.plan import EvaluationResult, Privacy
 from app.security import Scope
 from app.services.evaluation import evaluate
 
+PRIVACY = Privacy.model_validate(privacy_block())
 router = APIRouter(tags=["knowledge"])
 
 _KNOWLEDGE = Annotated[RequestContext, context(Scope.knowledge_read)]
@@ -42,7 +45,7 @@ RuleId = Annotated[
 @router.post(
     "/v1/evaluate",
     summary="Evaluate an assessment (nothing stored)",
-    response_model=Evaluation,
+    response_model=EvaluationResult,
     responses=problem_responses(400, 401, 403, 413, 415, 422, 500),
     openapi_extra=request_body_openapi(AssessmentIn, description="The assessment to evaluate."),
     tags=["evaluation"],
@@ -58,7 +61,8 @@ async def evaluate_assessment(
     del ctx  # authentication and scope only
     audit.note(patient_ref=payload.patient.patient_ref)
     evaluation = evaluate(payload, as_of=payload.assessed_at)
-    return Response(dump_json(evaluation), media_type="application/json")
+    result = make(EvaluationResult, {**evaluation.__dict__, "privacy": PRIVACY})
+    return Response(dump_json(result), media_type="application/json")
 
 
 def _identity() -> dict[str, str]:

@@ -16,6 +16,7 @@ from app.cdshooks.orders import DraftDrug
 from app.fhir import codes as c
 from app.fhir.outbound import care_plan, patient_reference, security_meta
 from app.fhir.result import FhirMapping
+from app.privacy import REDISCLOSURE_NOTICE, SECURITY_LABELS
 
 Json = dict[str, Any]
 
@@ -161,6 +162,9 @@ class CardBuilder:
                 "ruleRevision": self.trace.get(primary, {}).get("revision"),
                 "rulesetVersion": self.ruleset["version"],
                 "rulesetHash": self.ruleset["hash"],
+                # Cards carry plan content: its 42 CFR Part 2 labels travel with them.
+                "securityLabels": list(SECURITY_LABELS),
+                "redisclosureNotice": REDISCLOSURE_NOTICE,
                 "inputs": inputs,
                 "evidence": [
                     {
@@ -212,6 +216,7 @@ class CardBuilder:
         disclaimer = self.evaluation.get("disclaimer")
         if disclaimer:
             lines += ["", f"_{disclaimer}_"]
+        lines += ["", f"_{REDISCLOSURE_NOTICE}_"]  # 42 CFR 2.32, with every card's content
         return "\n".join(lines)
 
     def add(self, card: Json, rule_id: str) -> None:

@@ -163,6 +163,13 @@ class Privacy(ReadModel):
     redisclosure_notice: str = Field(max_length=2000, description="42 CFR 2.32 notice.")
 
 
+class EvaluationResult(Evaluation):
+    """An evaluation as `POST /v1/evaluate` returns it: plan content about a patient, so it
+    carries the same privacy labels and notice as a stored plan."""
+
+    privacy: Privacy
+
+
 class PhaseSuggestion(ReadModel):
     from_phase: Phase = Field(description="The plan's phase when the rules suggested the move.")
     to_phase: Phase = Field(description="The suggested phase; a clinician confirms with PATCH.")

@@ -25,6 +25,7 @@ from app.cdshooks.runtime import CdsRuntime
 from app.cdshooks.services import PREFETCH
 from app.config import Settings
 from app.main import create_app
+from app.privacy import REDISCLOSURE_NOTICE
 from app.security import Scope
 from tests.cdshooks.support import (
     BASE,
@@ -966,3 +967,27 @@ async def test_feedback_needs_a_jwt(client: httpx.AsyncClient) -> None:
     response = await client.post(f"{PV_PATH}/feedback", json={"feedback": []})
     assert response.status_code == 401
     assert response.content == b""
+
+
+async def test_every_card_carries_the_part_2_notice_and_labels(
+    client: httpx.AsyncClient, ehr: Ehr
+) -> None:
+    # Cards carry plan content about a patient: 42 CFR 2.32's notice and the labels go with
+    # each card, on both services (reliability.md section 2).
+    order = hook_request(hook="order-sign", prefetch=full_prefetch(heart_rate=48, qtc=520))
+    order["context"]["draftOrders"] = draft_orders(("mr-1", None, "Lofexidine 0.18 MG Oral Tablet"))
+    cards = [
+        *(await post(client, ehr, PV_PATH, hook_request())).json()["cards"],
+        *(await post(client, ehr, OS_PATH, order)).json()["cards"],
+    ]
+    assert len(cards) >= 2
+    for card in cards:
+        assert card["detail"].rstrip().endswith(f"_{REDISCLOSURE_NOTICE}_")
+        extension = next(iter(card["extension"].values()))
+        assert extension["redisclosureNotice"] == REDISCLOSURE_NOTICE
+        assert {x["code"] for x in extension["securityLabels"]} == {
+            "R",
+            "SUD",
+            "42CFRPart2",
+            "NORDSCLCD",
+        }

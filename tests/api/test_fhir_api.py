@@ -68,6 +68,8 @@ async def test_evaluate_bundle_with_patient(
     assert body["assessment"]["vitals"]["heart_rate_bpm"] == 112
     assert body["assessment"]["vitals"]["temperature_c"] == 37.5  # 99.5 [degF]
     assert "Observation/hr-1" in body["mapping"]["used"]
+    assert body["privacy"]["redisclosure_notice"].startswith("42 CFR part 2")
+    assert {x["code"] for x in body["privacy"]["security_labels"]} >= {"42CFRPart2", "SUD"}
     evaluation = body["evaluation"]
     assert [p["phase"] for p in evaluation["phases"]] == [
         "stabilization",
