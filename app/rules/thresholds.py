@@ -279,6 +279,18 @@ VITALS_MAX_AGE_HOURS = _t(
     "which vital signs are not current",
 )
 
+# Kratom withdrawal onset (clinical reference 3.3, [L]: no prospective timing study): onset
+# within about 12-24 h of the last dose. Before its upper end a low COWS cannot show that
+# withdrawal has resolved: it may not have begun.
+WITHDRAWAL_ONSET_MAX_HOURS = _t(
+    "withdrawal_onset_max_hours",
+    24,
+    "hours",
+    ("SINGH14", "LEI21"),
+    False,
+    "Upper end of the ~12-24 h onset window (secondary sources; configurable)",
+)
+
 # Naltrexone (V13).
 NTX_OPIOID_FREE_DAYS = _t(
     "ntx_opioid_free_days", 10, "days", ("VIVITROL-PI",), True, "Upper end of the 7-10 days"

@@ -30,29 +30,29 @@ def _recommendations(ev: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 def suggest_phase_transition(
     evaluation: Evaluation | Mapping[str, Any], *, current_phase: str
 ) -> dict[str, str] | None:
-    """PH-01: stabilization -> behavioral_therapy once withdrawal has resolved (COWS < 5) in an
-    ambulatory setting with no critical alert. PH-02: back to stabilization from a later phase
-    on a critical alert or active withdrawal (COWS >= 5). Moving on to aftercare needs time in
-    phase, which one evaluation cannot show, so it is never suggested here."""
+    """PH-01: stabilization -> behavioral_therapy once the rule PH-01 vouches that withdrawal
+    has resolved (a current COWS < 5 past the onset window, vital signs current and stable:
+    its `withdrawal_resolved` alert), in a determined ambulatory setting with no critical
+    alert. PH-02: back to stabilization from a later phase on a critical alert or active
+    withdrawal (COWS >= 5). Moving on to aftercare needs time in phase, which one evaluation
+    cannot show, so it is never suggested here."""
     ev = _as_dict(evaluation)
     critical = any(a["severity"] == "critical" for a in ev["alerts"])
     cows = ev["scores"]["cows"]["value"]
     loc = ev["level_of_care"]
     if current_phase == "stabilization":
+        resolved = next((a for a in ev["alerts"] if a["code"] == "withdrawal_resolved"), None)
         ambulatory = loc["setting"] in ("outpatient", "outpatient_extended_monitoring")
         if (
-            not critical
+            resolved is not None
+            and not critical
             and ambulatory
             and loc["determination"] == "determined"
-            and cows is not None
-            and cows < th.COWS_MILD.value
         ):
             return {
                 "to_phase": "behavioral_therapy",
                 "rule_id": "PH-01",
-                "rationale": f"Withdrawal has resolved (COWS {cows:g} < 5) in an ambulatory "
-                "setting with no critical alert: behavioural therapy and relapse prevention "
-                "can lead. A clinician confirms the move.",
+                "rationale": resolved["detail"],
             }
         return None
     if critical or (cows is not None and cows >= th.COWS_MILD.value):

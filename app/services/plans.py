@@ -143,7 +143,7 @@ def evaluation_json(assessment: AssessmentIn) -> dict[str, Any]:
 #: What a new plan derives from its evaluation: the PH-01/PH-02 suggestion, the follow-up
 #: schedule and the list columns (``evaluation_columns``).
 _DERIVED_FROM: Any = {
-    "alerts": {"__all__": {"severity"}},
+    "alerts": {"__all__": {"severity", "code", "detail"}},
     "scores": {"cows": {"value"}},
     "level_of_care": {"setting", "determination"},
     "phases": {"__all__": {"recommendations": {"__all__": {"code", "status", "rule_ids"}}}},

@@ -2164,6 +2164,54 @@ CASES: list[Case] = [
     ),
     C("AC-03", "stable silent", {}, False),
     C("AC-04", "everyone", {}, True, at("relapse_prevention_plan", "recommended")),
+    # ---- PH-01 withdrawal resolved: COWS < 5 [COWS], past the ~12-24 h onset window [SINGH14]
+    # [LEI21], vital signs current and stable (NEWS2 low, no red flag) [NEWS2]
+    C(
+        "PH-01",
+        "COWS 3, last use 30 h ago, stable vitals: fires",
+        {"withdrawal": {"cows": cows_items(3), "hours_since_last_kratom_use": 30}},
+        True,
+        sev("withdrawal_resolved", "info"),
+    ),
+    C(
+        "PH-01",
+        "COWS 3, last use 24 h ago (the window's end): fires",
+        {"withdrawal": {"cows": cows_items(3), "hours_since_last_kratom_use": 24}},
+        True,
+    ),
+    C(
+        "PH-01",
+        "COWS 3, last use 23 h ago: silent (withdrawal may not have begun)",
+        {"withdrawal": {"cows": cows_items(3), "hours_since_last_kratom_use": 23}},
+        False,
+    ),
+    C(
+        "PH-01",
+        "COWS 5, last use 30 h ago: silent (mild withdrawal)",
+        {"withdrawal": {"cows": cows_items(5), "hours_since_last_kratom_use": 30}},
+        False,
+    ),
+    C(
+        "PH-01",
+        "COWS 3 scored 13 h before the assessment: silent (not current)",
+        {
+            "withdrawal": {
+                "cows": cows_items(3),
+                "hours_since_last_kratom_use": 30,
+                "assessed_at": "2026-11-26T01:00:00Z",
+            }
+        },
+        False,
+    ),
+    C(
+        "PH-01",
+        "COWS 3, NEWS2 6 (medium): silent",
+        {
+            "withdrawal": {"cows": cows_items(3), "hours_since_last_kratom_use": 30},
+            "vitals": NEWS2_6,
+        },
+        False,
+    ),
     C("AC-05", "everyone", {}, True, at("monitoring_labs", "recommended")),
     C(
         "AC-05",

@@ -3,18 +3,52 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
+
+import pytest
 
 from app.rules import follow_up_schedule, suggest_phase_transition
 from tests.factories import cows_items
 from tests.rules.support import run
 
+RESOLVED = {"cows": cows_items(3), "hours_since_last_kratom_use": 30}
+
 
 def test_resolved_withdrawal_suggests_behavioral_therapy() -> None:
-    ev = run(withdrawal={"cows": cows_items(3)})
+    ev = run(withdrawal=RESOLVED)
     found = suggest_phase_transition(ev.model_dump(mode="json"), current_phase="stabilization")
     assert found is not None
     assert found["to_phase"] == "behavioral_therapy"
     assert found["rule_id"] == "PH-01"
+    assert "COWS 3 (< 5)" in found["rationale"]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        # Two hours after the last dose withdrawal may not have begun [clinical ref 3.3].
+        pytest.param({"withdrawal": RESOLVED | {"hours_since_last_kratom_use": 2}}, id="too early"),
+        pytest.param(
+            {"withdrawal": {"cows": cows_items(3), "hours_since_last_kratom_use": None}},
+            id="last use unknown",
+        ),
+        pytest.param(
+            {"withdrawal": RESOLVED | {"assessed_at": "2026-11-21T14:00:00Z"}}, id="COWS 5 days old"
+        ),
+        pytest.param(
+            {"withdrawal": RESOLVED, "vitals": {"temperature_c": 39.5, "heart_rate_bpm": 112}},
+            id="fever with tachycardia",
+        ),
+        pytest.param(
+            {"withdrawal": RESOLVED, "vitals": {"measured_at": "2026-11-25T14:00:00Z"}},
+            id="vital signs a day old",
+        ),
+    ],
+)
+def test_no_phase_suggestion_on_stale_early_or_unstable_data(overrides: dict[str, Any]) -> None:
+    ev = run(**overrides)
+    assert "withdrawal_resolved" not in {a.code for a in ev.alerts}
+    assert suggest_phase_transition(ev, current_phase="stabilization") is None
 
 
 def test_active_withdrawal_stays_in_stabilization() -> None:

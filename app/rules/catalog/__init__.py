@@ -11,6 +11,7 @@ from app.rules.catalog import (
     mental_health,
     opioid_medications,
     organs,
+    phases,
     supportive,
     therapy,
     vitals,
@@ -29,4 +30,5 @@ RULES: tuple[Rule, ...] = (
     *supportive.RULES,
     *therapy.RULES,
     *aftercare.RULES,
+    *phases.RULES,  # last: reads what the others found
 )

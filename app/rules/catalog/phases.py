@@ -1,0 +1,95 @@
+"""Phase transitions the rules can vouch for (PH). Run last: they read what the other rules
+found."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.rules import thresholds as th
+from app.rules.define import CRITICAL, INFO, Cite, Family, rule
+from app.rules.facts import Facts, elapsed_text, vitals_not_current
+from app.rules.findings import Findings
+
+_CURRENT = timedelta(hours=th.VITALS_MAX_AGE_HOURS.value)
+
+
+def _not_yet_resolved(f: Facts, out: Findings) -> list[str]:
+    """Why resolution cannot be vouched for (empty: it can)."""
+    why = []
+    w = f.a.withdrawal
+    scored_at = w.assessed_at if w is not None and w.assessed_at is not None else None
+    if scored_at is not None and f.as_of - scored_at > _CURRENT:
+        why.append(f"COWS scored {elapsed_text((f.as_of - scored_at).total_seconds() / 3600)} ago")
+    hours = f.hours_since_last_use()
+    if hours is None:
+        why.append("time since last use not recorded")
+    elif hours < th.WITHDRAWAL_ONSET_MAX_HOURS.value:
+        why.append(f"last use {hours:g} h ago: withdrawal may not have begun")
+    news2 = f.scores.news2
+    if news2.value is None or not news2.complete:
+        why.append("vital signs incomplete")
+    elif news2.band != "low" or news2.red_flags:
+        why.append(f"NEWS2 {news2.value:g} ({news2.band})")
+    if vitals_not_current(f) is not None:
+        why.append("vital signs not current")
+    if any(a.severity is CRITICAL or a.rule.id.startswith("VS-") for a in out.alerts):
+        why.append("a critical or vital-sign alert stands")
+    return why
+
+
+def _ph_01(f: Facts, out: Findings) -> bool:
+    cows = f.scores.cows.value
+    if cows is None or cows >= th.COWS_MILD.value or _not_yet_resolved(f, out):
+        return False
+    hours = f.hours_since_last_use() or 0.0
+    out.alert(
+        "withdrawal_resolved",
+        INFO,
+        "Withdrawal resolved: stabilization can be completed",
+        f"COWS {cows:g} (< 5), last use {elapsed_text(hours)} ago, vital signs current and "
+        f"stable (NEWS2 {f.scores.news2.value:g}, no red flag or vital-sign alert). A "
+        "clinician confirms the move to behavioural therapy and relapse prevention.",
+    )
+    return True
+
+
+PH_01 = rule(
+    "PH-01",
+    family=Family.alert,
+    title="Withdrawal resolved",
+    summary="COWS < 5, scored within 12 hours, last use >= 24 hours ago, vital signs current, "
+    "complete and stable (NEWS2 low, no red flag, no vital-sign or critical alert): an info "
+    "alert that stabilization can be completed (a plan suggests the next phase from it).",
+    rationale="Stabilization is complete when withdrawal has resolved and vital signs are "
+    "stable. A low COWS shows resolution only after the onset window has passed (kratom "
+    "withdrawal begins within about 12-24 hours of the last dose) and only while it is "
+    "current; NEWS2 low with no single red parameter is the stable-observation tier.",
+    reads=(
+        "scores.cows.total",
+        "/withdrawal/assessed_at",
+        "derived.hours_since_last_use",
+        "scores.news2.total",
+        "scores.news2.band",
+        "scores.news2.red_flags",
+        "scores.news2.complete",
+        "derived.vitals_age_hours",
+    ),
+    cites=(
+        Cite("COWS", "< 5: no active withdrawal"),
+        Cite("SINGH14", "Kratom withdrawal symptoms and course"),
+        Cite("LEI21", "Withdrawal timing after last kratom use"),
+        Cite("NEWS2", "Low score (0-4) without a red parameter: routine observation"),
+    ),
+    limitations=(
+        "The onset window (12-24 h) comes from secondary sources [L]; 24 h is its upper end "
+        "(configurable).",
+        "A COWS older than 12 hours is not taken as current: the engine's currency window for "
+        "observations (NEWS2's 12-hourly minimum), borrowed for COWS [L].",
+        "SOWS is not used: a high subjective score with a low COWS is plausible, so a "
+        "clinician should ask about symptoms before confirming.",
+    ),
+    thresholds=(th.COWS_MILD, th.WITHDRAWAL_ONSET_MAX_HOURS, th.VITALS_MAX_AGE_HOURS),
+    apply=_ph_01,
+)
+
+RULES = (PH_01,)
