@@ -18,8 +18,10 @@ class CdsSettings(BaseSettings):
     )
     fhir_allowed_urls: list[str] = Field(
         default_factory=list,
-        description="Non-HTTPS `fhirServer` base URLs (and JWKS URLs) allowed anyway, as a JSON "
-        "list (development and tests only). Everything else must be https://.",
+        description="`fhirServer` base URLs (and JWKS URLs) allowed although they are not "
+        "HTTPS or their host has an internal (loopback, private, link-local...) address, as a "
+        "JSON list (development, tests, an EHR on the local network). Everything else must be "
+        "https:// to a public address.",
     )
     discovery_requires_jwt: bool = Field(
         default=False,

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from fastapi import FastAPI
 from fhir.resources.R4B import get_fhir_model_class
 
+from app.cdshooks import fetch
 from app.cdshooks.config import CdsSettings
 from app.cdshooks.runtime import CdsRuntime
 from app.cdshooks.services import PREFETCH
@@ -343,6 +344,63 @@ async def test_fhir_server_must_be_https_or_allow_listed(
     response = await post(client, ehr, PV_PATH, body)
     assert response.status_code == 412
     assert fhir_server.requests == []
+
+
+@pytest.mark.parametrize(
+    "server",
+    ["https://169.254.169.254/latest", "https://127.0.0.1/fhir", "https://localhost:5432/fhir",
+     "https://10.0.0.5/fhir", "https://[::1]/fhir", "https://[::ffff:169.254.169.254]/fhir",
+     "https://metadata.attacker.example/fhir"],
+)  # fmt: skip
+async def test_fhir_server_at_an_internal_address_gets_no_request(
+    client: httpx.AsyncClient,
+    ehr: Ehr,
+    fhir_server: FhirServer,
+    monkeypatch: pytest.MonkeyPatch,
+    server: str,
+) -> None:
+    """OWASP API7 (reliability.md section 5): an https fhirServer whose host is, or resolves
+    to, an internal address gets no request (so never the EHR's token): 412 as not allowed."""
+    real = fetch.resolve
+
+    async def resolve(host: str, port: int) -> list[str]:
+        if host == "metadata.attacker.example":
+            return ["93.184.215.14", "169.254.169.254"]
+        return await real(host, port)
+
+    monkeypatch.setattr(fetch, "resolve", resolve)
+    body = hook_request(prefetch={"patient": full_prefetch()["patient"]}, fhirServer=server,
+                        fhirAuthorization=FHIR_SERVER["fhirAuthorization"])  # fmt: skip
+    response = await post(client, ehr, PV_PATH, body)
+    assert response.status_code == 412, response.text
+    assert response.json()["type"].endswith("/data-unavailable")
+    assert "internal address" in response.json()["detail"]
+    assert fhir_server.requests == []
+
+
+async def test_fhir_server_requests_are_pinned_to_the_checked_address(
+    client: httpx.AsyncClient, ehr: Ehr, fhir_server: FhirServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A public https fhirServer is queried at the address that was checked (no second DNS
+    lookup a rebinding attacker could answer differently), Host and TLS name unchanged."""
+    asked: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["93.184.215.14"]
+
+    monkeypatch.setattr(fetch, "resolve", resolve)
+    body = hook_request(prefetch={"patient": full_prefetch()["patient"]},
+                        fhirServer="https://ehr.example.org/fhir",
+                        fhirAuthorization=FHIR_SERVER["fhirAuthorization"])  # fmt: skip
+    response = await post(client, ehr, PV_PATH, body)
+    assert response.status_code == 200, response.text
+    assert asked == ["ehr.example.org"]
+    assert len(fhir_server.requests) == len(PREFETCH) - 1
+    for request in fhir_server.requests:
+        assert request.url.host == "93.184.215.14"
+        assert request.headers["host"] == "ehr.example.org"
+        assert request.extensions["sni_hostname"] == "ehr.example.org"
 
 
 async def test_fhir_server_failure_is_412(
