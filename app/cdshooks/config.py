@@ -13,8 +13,18 @@ class CdsSettings(BaseSettings):
         default=None,
         pattern=r"^https?://[^/\s]+(/[^\s]*)?$",
         description="Our public base URL (e.g. https://cds.example.org). CDS Hooks JWTs must "
-        "carry `aud` = this + the path called; unset = the URL of the request as received. "
-        "Without a scheme every EHR call would fail the audience check, so it is refused.",
+        "carry `aud` = this + the path called, and card links start with it; unset = the URL "
+        "of the request as received, accepted only for a Host in `allowed_hosts`. Without a "
+        "scheme every EHR call would fail the audience check, so it is refused.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "::1", "testserver"],
+        description="While `public_base_url` is unset, the JWT `aud` and card links are built "
+        "from the request's Host header, which the client chooses: only these hosts (a name or "
+        "IP, any port; or `name:port`, `[IPv6]:port`) are accepted, any other Host is a bare "
+        "401 (a token minted for another deployment cannot be replayed here by sending its "
+        "Host). JSON list; the default is local development and tests (`testserver` is the "
+        "test clients' name). Ignored when `public_base_url` is set.",
     )
     fhir_allowed_urls: list[str] = Field(
         default_factory=list,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import Request
@@ -56,10 +59,26 @@ class CdsRuntime:
         base = self.settings.public_base_url
         if base:
             return base.rstrip("/") + request.url.path
+        self._check_host(request)
         return str(request.url.replace(query=None, fragment=None))
 
     def base_url(self, request: Request) -> str:
-        return (self.settings.public_base_url or str(request.base_url)).rstrip("/")
+        if self.settings.public_base_url:
+            return self.settings.public_base_url.rstrip("/")
+        self._check_host(request)
+        return str(request.base_url).rstrip("/")
+
+    def _check_host(self, request: Request) -> None:
+        """Without ``public_base_url`` our URL comes from the Host header, which the client
+        picks: unless it is an allowed host, a token minted for another deployment (its
+        ``aud`` on that host, same path) would pass by sending that Host. 401 otherwise."""
+        if not host_allowed(request.url.hostname, request.url.port, self.settings.allowed_hosts):
+            logger.warning(
+                "cds jwt refused: Host %r is not in KRATOM_CDS_ALLOWED_HOSTS "
+                "(or set KRATOM_CDS_PUBLIC_BASE_URL)",
+                request.headers.get("host", ""),
+            )
+            raise CdsUnauthorized()
 
     async def authenticate(
         self, request: Request, session: AsyncSession
@@ -83,6 +102,32 @@ class CdsRuntime:
         )
         request.state.principal = principal
         return client, principal
+
+
+def host_allowed(hostname: str | None, port: int | None, allowed: Iterable[str]) -> bool:
+    """``hostname`` (and ``port``) match an entry: ``name`` or ``IP`` (any port), or
+    ``name:port`` / ``[IPv6]:port`` (that port only). Names compare case-insensitively."""
+    if not hostname:
+        return False
+    host, _ = _split_host(hostname if ":" not in hostname else f"[{hostname.strip('[]')}]")
+    for entry in allowed:
+        entry_host, entry_port = _split_host(entry)
+        if entry_host == host and (entry_port is None or entry_port == port):
+            return True
+    return False
+
+
+def _split_host(entry: str) -> tuple[str, int | None]:
+    entry = entry.strip().lower()
+    try:
+        return str(ipaddress.ip_address(entry.strip("[]"))), None  # an IP (IPv6 maybe in [])
+    except ValueError:
+        pass
+    try:
+        parts = urlsplit("//" + entry)
+        return (parts.hostname or ""), parts.port
+    except ValueError:
+        return "", None  # an unusable entry matches nothing
 
 
 def runtime(request: Request) -> CdsRuntime:

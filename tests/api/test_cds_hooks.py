@@ -22,7 +22,7 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from app.cdshooks import fetch
 from app.cdshooks.config import CdsSettings
-from app.cdshooks.runtime import CdsRuntime
+from app.cdshooks.runtime import CdsRuntime, host_allowed
 from app.cdshooks.services import PREFETCH
 from app.config import Settings
 from app.main import create_app
@@ -902,6 +902,63 @@ async def test_public_base_url_sets_the_audience(
     finally:
         await app.state.cds.close()
         app.state.cds = saved
+
+
+async def test_a_token_for_another_host_sent_with_its_host_header_is_401(
+    client: httpx.AsyncClient, ehr: Ehr, app: FastAPI
+) -> None:
+    """Without public_base_url our URL comes from the Host header: a token minted for another
+    deployment (same path) replayed with that deployment's Host must not pass the aud check."""
+    other = "http://other-cds.example.net"
+    spoofed = {"Host": "other-cds.example.net"}
+    token = ehr.token(PV_PATH, aud=other + PV_PATH)
+    response = await client.post(
+        PV_PATH, json=hook_request(), headers={"Authorization": f"Bearer {token}"} | spoofed
+    )
+    assert response.status_code == 401
+    assert response.content == b""
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    discovery = await client.get(  # discovery verifies a JWT that is sent the same way
+        "/cds-services",
+        headers={
+            "Authorization": f"Bearer {ehr.token('/cds-services', aud=other + '/cds-services')}"
+        }
+        | spoofed,
+    )
+    assert discovery.status_code == 401
+    # The normal flow (Host: testserver, a default allowed host) still answers ...
+    assert (await post(client, ehr, PV_PATH, hook_request())).status_code == 200
+    # ... and an operator can allow that host, whose card links then use it.
+    saved = app.state.cds
+    app.state.cds = CdsRuntime.create(CdsSettings(allowed_hosts=["other-cds.example.net"]))
+    try:
+        token = ehr.token(PV_PATH, aud=other + PV_PATH)
+        ok = await client.post(
+            PV_PATH, json=hook_request(), headers={"Authorization": f"Bearer {token}"} | spoofed
+        )
+        assert ok.status_code == 200, ok.text
+        assert other + "/v1/plans/" in ok.text
+        await _refused(client, PV_PATH, ehr.token(PV_PATH))  # testserver is no longer allowed
+    finally:
+        await app.state.cds.close()
+        app.state.cds = saved
+
+
+def test_allowed_hosts_match_name_and_optional_port() -> None:
+    allowed = ["localhost", "::1", "cds.example.org:8443", "[fd00::5]:9000", "bad entry:x"]
+    assert host_allowed("localhost", None, allowed)
+    assert host_allowed("LocalHost", 8000, allowed)
+    assert host_allowed("::1", 8000, allowed)
+    assert host_allowed("0:0::1", None, allowed)
+    assert host_allowed("cds.example.org", 8443, allowed)
+    assert not host_allowed("cds.example.org", None, allowed)
+    assert not host_allowed("cds.example.org", 443, allowed)
+    assert host_allowed("fd00::5", 9000, allowed)
+    assert not host_allowed("fd00::5", 9001, allowed)
+    assert not host_allowed("other-cds.example.net", None, allowed)
+    assert not host_allowed("localhost.other.example", None, allowed)
+    assert not host_allowed(None, None, allowed)
+    assert host_allowed("testserver", None, CdsSettings().allowed_hosts)
 
 
 # ---------------------------------------------------------------------------- feedback
