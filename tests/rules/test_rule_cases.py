@@ -2212,6 +2212,38 @@ CASES: list[Case] = [
         },
         False,
     ),
+    # ---- PREF-01 declined medication: voice and choice [SAMHSA14]
+    C(
+        "PREF-01",
+        "declines medication, lofexidine considered: consider, offered as a choice",
+        {
+            "social": {"preferences": {"declines_medication": True}},
+            "considering": ["lofexidine"],
+        },
+        True,
+        lambda ev: (
+            status(ev, "lofexidine") == "consider"
+            and "declines medication" in detail(ev, "lofexidine")
+        ),
+    ),
+    C(
+        "PREF-01",
+        "declines medication: naloxone still recommended, no methadone added",
+        {
+            "social": {"preferences": {"declines_medication": True}},
+            "medical_history": {"prior_overdose": True},
+            "considering": [],
+        },
+        True,
+        lambda ev: status(ev, "naloxone") == "recommended" and status(ev, "methadone") is None,
+    ),
+    C(
+        "PREF-01",
+        "medication not declined: silent",
+        {"considering": ["lofexidine"]},
+        False,
+        at("lofexidine", "recommended"),
+    ),
     C("AC-05", "everyone", {}, True, at("monitoring_labs", "recommended")),
     C(
         "AC-05",

@@ -12,6 +12,7 @@ from app.rules.catalog import (
     opioid_medications,
     organs,
     phases,
+    preferences,
     supportive,
     therapy,
     vitals,
@@ -30,5 +31,6 @@ RULES: tuple[Rule, ...] = (
     *supportive.RULES,
     *therapy.RULES,
     *aftercare.RULES,
-    *phases.RULES,  # last: reads what the others found
+    *phases.RULES,  # last: these read what the others found
+    *preferences.RULES,
 )
