@@ -29,7 +29,7 @@ from app.schemas.assessment import (
 
 if TYPE_CHECKING:
     from app.rules.findings import Findings
-from app.schemas.evaluation import Scores
+from app.schemas.evaluation import Scores, Status
 
 
 def _keys(prefix: str, model: type[BaseModel]) -> tuple[str, ...]:
@@ -131,6 +131,11 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
     ),
     "derived.withdrawal_present": ("scores.cows.total",),
     "derived.current_alpha2": ("/use_history/current_medications",),
+    "derived.remission": (
+        "scores.dsm5.count",
+        "/use_history/current_medications",
+        "/co_occurring_conditions/coded",
+    ),
     "derived.liver_injury": (
         "scores.liver.alt_x_uln",
         "scores.liver.alp_x_uln",
@@ -318,10 +323,13 @@ _CONDITION_CODES: dict[str, tuple[tuple[str, ...], tuple[str, ...], frozenset[st
     "ptsd": (("F43.1",), (), frozenset()),  # post-traumatic stress disorder
     "chronic_pain": (("G89.2", "G89.4"), (), frozenset()),  # chronic pain; the syndrome
     "seizure_disorder": (("G40",), (), frozenset()),  # epilepsy and recurrent seizures
+    # Other psychoactive substance (kratom's usual code) or opioid use disorder, in remission.
+    "use_disorder_in_remission": (("F19.11", "F19.21", "F11.11", "F11.21"), (), frozenset()),
 }
 #: What a rule that reads coded diagnoses says about them.
 CODED_LIMITATION = (
-    "Coded diagnoses count by ICD-10-CM category (use disorders in remission excluded); "
+    "Coded diagnoses count by ICD-10-CM category (a use disorder in remission counts only "
+    "as remission, never as active); "
     "SNOMED CT codes count only for the few concepts listed, without subsumption, so a more "
     "specific SNOMED CT concept is not read: record the condition's flag as well."
 )
@@ -364,6 +372,36 @@ def alpha2_drug(medication: Medication) -> str | None:
     return next((drug for drug, names in ALPHA2_NAMES.items() if not words.isdisjoint(names)), None)
 
 
+#: Medication classes of DSM-5's "on maintenance therapy" specifier: an agonist, a partial
+#: agonist or an antagonist taken as prescribed.
+_MAINTENANCE = ("buprenorphine", "methadone", "naltrexone")
+
+
+def _remission(count: float | None, classes: frozenset[str], coded: frozenset[str]) -> str | None:
+    """Why fewer than 2 DSM-5 criteria now read as remission, not as no disorder: the patient
+    is on maintenance treatment, or a use disorder in remission is coded (DSM-5: no criteria
+    for 3 months or more, craving excepted; "on maintenance therapy" when so treated)."""
+    if count is None or count >= 2:
+        return None
+    on = next((c for c in _MAINTENANCE if c in classes), None)
+    if on is not None:
+        return f"on {on} maintenance therapy"
+    if "use_disorder_in_remission" in coded:
+        return "a use disorder in remission is coded"
+    return None
+
+
+def offer_status(f: Facts) -> tuple[Status, str]:
+    """Psychosocial and aftercare care for a use disorder; without one (DSM-5 < 2 criteria,
+    and not in remission) it is offered rather than recommended. In remission it continues."""
+    count = f.scores.dsm5.value
+    if f.remission is not None:
+        return Status.recommended, f" (In remission, {f.remission}: continue.)"
+    if count is not None and count < 2:
+        return Status.consider, " (DSM-5 criteria for a use disorder not met: offer.)"
+    return Status.recommended, ""
+
+
 def _liver_injury(scores: Scores, a: AssessmentIn) -> bool:
     """Liver injury that changes medication choices: the drug-induced injury signal levels
     (ALT > 3x or ALP > 2x ULN, LIV-04), Hy's-law range (LIV-02) or an INR >= 1.5 (LIV-03).
@@ -398,6 +436,7 @@ class Facts:
         "opioid_coexposure",
         "pregnancy_unknown",
         "pregnant",
+        "remission",
         "scores",
         "sedative_other",
         "seven_oh",
@@ -476,6 +515,7 @@ class Facts:
         cows = scores.cows.value
         self.withdrawal_present = cows is not None and cows >= th.COWS_MILD.value
         self.liver_injury = _liver_injury(scores, a)
+        self.remission = _remission(scores.dsm5.value, med or frozenset(), self.coded)
         flat.update(
             {
                 "derived.uds_positive": sorted(positive) if positive else [],
@@ -490,6 +530,7 @@ class Facts:
                 "derived.pregnancy_unknown": self.pregnancy_unknown,
                 "derived.withdrawal_present": self.withdrawal_present,
                 "derived.liver_injury": self.liver_injury,
+                "derived.remission": self.remission,
                 "derived.current_alpha2": sorted(self.current_alpha2),
                 "derived.hours_since_last_use": self.hours_since_last_use(),
             }

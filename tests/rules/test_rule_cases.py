@@ -2244,6 +2244,52 @@ CASES: list[Case] = [
         False,
         at("lofexidine", "recommended"),
     ),
+    # ---- Remission: < 2 DSM-5 criteria on maintenance treatment, or a use disorder coded in
+    # remission, is DSM-5's remission ("on maintenance therapy"), not no disorder [DSM5]
+    C(
+        "DX-01",
+        "1 criterion on buprenorphine maintenance: remission, not 'not met'",
+        {
+            "dsm5_criteria_met": ["craving"],
+            "use_history": {
+                "prescribed_opioid_under_supervision": True,
+                "current_medications": [
+                    {"name": "buprenorphine/naloxone 16/4 mg", "classes": ["buprenorphine"]}
+                ],
+            },
+        },
+        True,
+        lambda ev: (
+            "dsm5_remission" in alerts(ev)
+            and "dsm5_not_met" not in alerts(ev)
+            and status(ev, "buprenorphine") == "recommended"
+            and "continue" in detail(ev, "buprenorphine")
+            and "Starting-range" not in detail(ev, "buprenorphine")
+            and status(ev, "cbt") == "recommended"
+            and status(ev, "continuing_care") == "recommended"
+        ),
+    ),
+    C(
+        "DX-01",
+        "no criteria, F19.21 coded (dependence in remission), no medication: remission",
+        {
+            "dsm5_criteria_met": [],
+            "co_occurring_conditions": {"coded": [{"system": "icd10cm", "code": "F19.21"}]},
+        },
+        True,
+        lambda ev: (
+            "dsm5_remission" in alerts(ev)
+            and status(ev, "buprenorphine") == "consider"
+            and status(ev, "continuing_care") == "recommended"
+        ),
+    ),
+    C(
+        "DX-01",
+        "1 criterion, no treatment, nothing coded: not met, care offered",
+        {"dsm5_criteria_met": ["craving"]},
+        True,
+        lambda ev: "dsm5_not_met" in alerts(ev) and status(ev, "continuing_care") == "consider",
+    ),
     C("AC-05", "everyone", {}, True, at("monitoring_labs", "recommended")),
     C(
         "AC-05",

@@ -16,10 +16,9 @@ from app.rules.define import (
     SUPPORT,
     Cite,
     Family,
-    Status,
     rule,
 )
-from app.rules.facts import CODED_LIMITATION, Facts, sentence
+from app.rules.facts import CODED_LIMITATION, Facts, offer_status, sentence
 from app.rules.findings import Findings
 
 _AFTERCARE_LIMIT = (
@@ -29,17 +28,8 @@ _AFTERCARE_LIMIT = (
 _MCKAY = Cite("MCKAY21", "Longer continuing care with active engagement works better")
 
 
-def _offer(f: Facts) -> tuple[Status, str]:
-    """Psychosocial and aftercare care for a use disorder; without one (DSM-5 < 2 criteria)
-    it is offered rather than recommended."""
-    count = f.scores.dsm5.value
-    if count is not None and count < 2:
-        return CONSIDER, " (DSM-5 criteria for a use disorder not met: offer.)"
-    return RECOMMENDED, ""
-
-
 def _ac_01(f: Facts, out: Findings) -> bool:
-    status, note = _offer(f)
+    status, note = offer_status(f)
     out.recommend(
         AFTERCARE,
         "continuing_care",
@@ -56,12 +46,13 @@ def _ac_01(f: Facts, out: Findings) -> bool:
 
 AC_01 = rule(
     "AC-01",
+    revision=2,
     family=Family.aftercare,
     title="Continuing care",
     summary="Everyone: at least 12 months of continuing care with active outreach.",
     rationale="Continuing care of longer planned duration with active efforts to keep patients "
     "engaged gives more consistent benefit, most for higher-risk patients.",
-    reads=("scores.dsm5.count",),
+    reads=("scores.dsm5.count", "derived.remission"),
     cites=(
         _MCKAY,
         Cite("MCKAY09", "Continuing care review"),
@@ -74,7 +65,7 @@ AC_01 = rule(
 
 
 def _ac_02(f: Facts, out: Findings) -> bool:
-    status, note = _offer(f)
+    status, note = offer_status(f)
     out.recommend(
         AFTERCARE,
         "mutual_help",
@@ -89,12 +80,13 @@ def _ac_02(f: Facts, out: Findings) -> bool:
 
 AC_02 = rule(
     "AC-02",
+    revision=2,
     family=Family.aftercare,
     title="Mutual-help options",
     summary="Everyone: mutual-help and peer-support options offered as choices.",
     rationale="A Cochrane review found AA and twelve-step facilitation at least as effective "
     "as CBT for alcohol use disorder, and better for continuous abstinence.",
-    reads=("scores.dsm5.count",),
+    reads=("scores.dsm5.count", "derived.remission"),
     cites=(Cite("KELLY20", "27 studies, 10,565 participants"),),
     limitations=(*_AFTERCARE_LIMIT, "No mutual-help evidence exists for kratom use disorder."),
     apply=_ac_02,
@@ -157,7 +149,7 @@ AC_03 = rule(
 
 
 def _ac_04(f: Facts, out: Findings) -> bool:
-    status, note = _offer(f)
+    status, note = offer_status(f)
     out.recommend(
         AFTERCARE,
         "relapse_prevention_plan",
@@ -173,12 +165,13 @@ def _ac_04(f: Facts, out: Findings) -> bool:
 
 AC_04 = rule(
     "AC-04",
+    revision=2,
     family=Family.aftercare,
     title="Relapse-prevention plan",
     summary="Everyone: a written relapse-prevention plan.",
     rationale="Relapse-prevention planning (high-risk situations and strategies) is part of "
     "continuing care; overdose risk after a lapse makes naloxone and a re-entry path part of it.",
-    reads=("scores.dsm5.count",),
+    reads=("scores.dsm5.count", "derived.remission"),
     cites=(_MCKAY, Cite("BCCSU17", "Relapse-prevention planning with withdrawal management")),
     limitations=_AFTERCARE_LIMIT,
     apply=_ac_04,
@@ -264,7 +257,7 @@ AC_06 = rule(
 
 
 def _ac_07(f: Facts, out: Findings) -> bool:
-    status, note = _offer(f)
+    status, note = offer_status(f)
     out.recommend(
         AFTERCARE,
         "long_term_follow_up",
@@ -279,12 +272,13 @@ def _ac_07(f: Facts, out: Findings) -> bool:
 
 AC_07 = rule(
     "AC-07",
+    revision=2,
     family=Family.aftercare,
     title="Long-term follow-up",
     summary="Everyone: long-term follow-up with periodic reassessment and a route back to care.",
     rationale="Addiction is a chronic condition; continuing care that adapts to status changes "
     "outperforms fixed-duration care.",
-    reads=("scores.dsm5.count",),
+    reads=("scores.dsm5.count", "derived.remission"),
     cites=(Cite("MCKAY09", "Adaptive continuing care"), _MCKAY),
     limitations=_AFTERCARE_LIMIT,
     apply=_ac_07,

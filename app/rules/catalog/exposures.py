@@ -457,6 +457,18 @@ def _dx_01(f: Facts, out: Findings) -> bool:
         return False
     if dsm.value >= 2:
         return False
+    if f.remission is not None:
+        out.alert(
+            "dsm5_remission",
+            INFO,
+            "DSM-5: in remission, not 'no disorder'",
+            f"{dsm.value:g} criteria met now, {f.remission}: DSM-5 reads this as remission "
+            "(after 3 months or more without criteria, craving excepted; 'on maintenance "
+            "therapy' when so treated), not as no use disorder. Continue treatment and "
+            "relapse prevention; the engine does not know how long the criteria have been "
+            "absent, so a clinician confirms the specifier.",
+        )
+        return True
     out.alert(
         "dsm5_not_met",
         INFO,
@@ -469,14 +481,19 @@ def _dx_01(f: Facts, out: Findings) -> bool:
 
 DX_01 = rule(
     "DX-01",
+    revision=2,
     family=Family.alert,
     title="DSM-5 severity",
     summary="Counts DSM-5 criteria (tolerance and withdrawal excluded under supervised opioid "
-    "treatment); fewer than 2 means no use disorder.",
+    "treatment); fewer than 2 means no use disorder, unless the patient is on maintenance "
+    "treatment or a use disorder in remission is coded (then: remission, care continues).",
     rationale="DSM-5 requires at least 2 of 11 criteria in 12 months; 2-3 mild, 4-5 moderate, "
     "6+ severe.",
-    reads=("scores.dsm5.count", "scores.dsm5.severity"),
-    cites=(Cite("DSM5", "Criteria, severity bands and supervision exclusion"),),
+    reads=("scores.dsm5.count", "scores.dsm5.severity", "derived.remission"),
+    cites=(
+        Cite("DSM5", "Criteria, severity bands, supervision exclusion, remission specifiers"),
+        Cite("ICD10CM", "Codes read: F19.11, F19.21, F11.11, F11.21 (in remission)"),
+    ),
     limitations=("DSM-5 criteria are written for opioids and applied to kratom by substitution.",),
     apply=_dx_01,
 )

@@ -55,7 +55,7 @@ def _declines_medication(f: Facts) -> bool:
 
 def _dose_hint(f: Facts) -> str:
     grams = f.a.use_history.grams_per_day if f.a.use_history is not None else None
-    if grams is None:
+    if grams is None or f.remission is not None:  # a starting dose means nothing in remission
         return ""
     if grams < th.KRATOM_DOSE_LOW_G.value:
         rng = "4-8"
@@ -91,6 +91,15 @@ def _bup_01(f: Facts, out: Findings) -> bool:
             f"DSM-5 mild ({count:g} criteria): buprenorphine is an "
             "option through shared decision-making."
         )
+    elif f.remission is not None and "buprenorphine" in (f.med_classes or ()):
+        status = RECOMMENDED
+        why = (
+            f"In remission on buprenorphine maintenance ({count:g} criteria now): continue "
+            "it; any change is a shared decision."
+        )
+    elif f.remission is not None:
+        status = CONSIDER
+        why = f"In remission ({f.remission}): continue the current treatment."
     else:
         status = CONSIDER
         why = f"DSM-5 criteria not met ({count:g}): maintenance is not indicated on this basis" + (
@@ -106,11 +115,12 @@ def _bup_01(f: Facts, out: Findings) -> bool:
 
 BUP_01 = rule(
     "BUP-01",
+    revision=2,
     family=Family.stabilization,
     title="Buprenorphine for kratom use disorder",
     summary="Recommends buprenorphine for moderate-severe kratom use disorder (or pregnancy "
-    "with dependence); offers it for mild disorder or withdrawal; gives a dose hint from "
-    "grams per day.",
+    "with dependence), and its continuation in remission on buprenorphine maintenance; offers "
+    "it for mild disorder or withdrawal; gives a dose hint from grams per day.",
     rationale="Buprenorphine is the option most clinicians choose for kratom use disorder: in "
     "a 28-patient series most stabilised on 8-16 mg and 20 of 28 stayed in treatment (mean 11 "
     "months); home and early inductions are reported without adverse events.",
@@ -121,6 +131,8 @@ BUP_01 = rule(
         "/use_history/grams_per_day",
         "derived.pregnant",
         "derived.withdrawal_present",
+        "derived.remission",
+        "derived.medication_classes",
     ),
     cites=(
         Cite("SMITH24", "Buprenorphine most often chosen; no controlled trials"),

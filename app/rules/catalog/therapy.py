@@ -11,10 +11,9 @@ from app.rules.define import (
     THERAPY,
     Cite,
     Family,
-    Status,
     rule,
 )
-from app.rules.facts import CODED_LIMITATION, Facts
+from app.rules.facts import CODED_LIMITATION, Facts, offer_status
 from app.rules.findings import Findings
 
 _PSYCHOSOCIAL_LIMIT = (
@@ -27,17 +26,8 @@ _DUTRA = Cite(
 )
 
 
-def _offer(f: Facts) -> tuple[Status, str]:
-    """Psychosocial and aftercare care for a use disorder; without one (DSM-5 < 2 criteria)
-    it is offered rather than recommended."""
-    count = f.scores.dsm5.value
-    if count is not None and count < 2:
-        return CONSIDER, " (DSM-5 criteria for a use disorder not met: offer.)"
-    return RECOMMENDED, ""
-
-
 def _th_01(f: Facts, out: Findings) -> bool:
-    status, note = _offer(f)
+    status, note = offer_status(f)
     out.recommend(
         BEHAVIORAL_THERAPY,
         "cbt",
@@ -61,13 +51,14 @@ def _th_01(f: Facts, out: Findings) -> bool:
 
 TH_01 = rule(
     "TH-01",
+    revision=2,
     family=Family.behavioral_therapy,
     title="CBT and contingency management",
     summary="Everyone: CBT as the cornerstone and contingency management where available.",
     rationale="In a meta-analysis of psychosocial treatments, contingency management had the "
     "strongest effect and CBT and relapse prevention were beneficial; contingency management "
     "effects persist up to a year after incentives end.",
-    reads=("scores.dsm5.count",),
+    reads=("scores.dsm5.count", "derived.remission"),
     cites=(
         _DUTRA,
         Cite("PRENDERGAST06", "Contingency management d about 0.42 (0.65 for opiates)"),
@@ -130,7 +121,7 @@ TH_02 = rule(
 
 
 def _th_03(f: Facts, out: Findings) -> bool:
-    status, note = _offer(f)
+    status, note = offer_status(f)
     out.recommend(
         BEHAVIORAL_THERAPY,
         "life_skills",
@@ -144,12 +135,13 @@ def _th_03(f: Facts, out: Findings) -> bool:
 
 TH_03 = rule(
     "TH-03",
+    revision=2,
     family=Family.behavioral_therapy,
     title="Life-skills training",
     summary="Everyone: stress management, emotional regulation and relapse-prevention skills.",
     rationale="Relapse-prevention skills training is among the psychosocial treatments with "
     "benefit; the seed treatment model lists life skills in phase 2.",
-    reads=("scores.dsm5.count",),
+    reads=("scores.dsm5.count", "derived.remission"),
     cites=(_DUTRA, Cite("MCKAY21", "Relapse-prevention content of continuing care")),
     limitations=_PSYCHOSOCIAL_LIMIT,
     apply=_th_03,
