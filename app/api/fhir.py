@@ -32,7 +32,7 @@ from app.schemas.plan import PlanCreate, PlanRead, Privacy
 from app.security import Scope
 from app.services import plans as plan_service
 from app.services.evaluation import evaluate
-from app.services.idempotency import run_idempotent
+from app.services.idempotency import request_target, run_idempotent
 
 router = APIRouter(tags=["fhir"])
 FHIR_JSON = "application/fhir+json"
@@ -346,8 +346,9 @@ async def create_plan_from_fhir(
         }
         return json_response(body, status_code=201, headers=headers)
 
-    # The query decides what is stored and returned, so it is part of the fingerprint.
-    target = f"{request.url.path}?{request.url.query}&as={'fhir' if fhir else 'json'}"
+    # The query (parsed, in a fixed order) and the answer's format (from the query or Accept)
+    # decide what is stored and returned, so they are part of the fingerprint.
+    target = f"{request_target(request)} as {'fhir' if fhir else 'json'}"
     return await run_idempotent(
         ctx.session, ctx.principal, idempotency_key, request, create, target=target
     )

@@ -15,6 +15,7 @@ import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import orjson
 from sqlalchemy import delete, insert, select, update
@@ -47,6 +48,18 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     except orjson.JSONDecodeError:
         canonical = body  # refused by validation anyway
     return hashlib.sha256(b"\n".join([method.encode(), path.encode(), canonical])).hexdigest()
+
+
+def request_target(request: Request) -> str:
+    """The path and the query as parsed: percent-decoded and sorted by name, so that a retry
+    that orders or encodes its query differently (``a=1&b=2`` and ``b=2&a=1``; ``12:00`` and
+    ``12%3A00``) is the same request. The sort is stable: repeated values of one name keep
+    their order (the last one is the one a single-valued parameter takes). A request without
+    a query is its path alone (as before the query was read)."""
+    items = request.query_params.multi_items()
+    if not items:
+        return request.url.path
+    return f"{request.url.path}?{urlencode(sorted(items, key=lambda item: item[0]))}"
 
 
 def _patient_of(body: bytes | None) -> str | None:
@@ -145,8 +158,9 @@ async def run_idempotent(
 ) -> Response:
     """Run ``create`` (which must not commit) at most once per key; commit its work.
 
-    ``target``: what identifies the request besides its body (default: its path); the
-    fingerprint is only computed when there is a key, keeping keyless creates cheap.
+    ``target``: what identifies the request besides its body (default: its path and parsed
+    query, ``request_target``); the fingerprint is only computed when there is a key, keeping
+    keyless creates cheap.
     ``recheck``: run before a replay; it raises when what allowed the first answer no longer
     does (a disclosure whose consent was revoked since), and then nothing is replayed."""
     if key is None:
@@ -154,7 +168,7 @@ async def run_idempotent(
         await commit_audited(session)  # the audit event commits with the work, or neither
         return response
     fingerprint = request_fingerprint(
-        request.method, target or request.url.path, await request.body()
+        request.method, target or request_target(request), await request.body()
     )
     replay = await _claim(session, principal, key, fingerprint)
     if replay is not None:

@@ -188,6 +188,37 @@ async def test_idempotency_key(client: httpx.AsyncClient, make_key: KeyMaker) ->
     assert len(plans) == 1
 
 
+async def test_a_retry_with_its_query_reordered_or_re_encoded_is_the_same_request(
+    client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    auth = await make_key()
+    headers = auth | {"Idempotency-Key": "fhir-plan-query-0001"}
+    first = await client.post(
+        f"{URL}?assessed_at=2026-01-10T12:00:00Z&status=active", json=hl7_bundle(), headers=headers
+    )
+    assert first.status_code == 201, first.text
+    for query in (
+        "status=active&assessed_at=2026-01-10T12:00:00Z",  # another order
+        "assessed_at=2026-01-10T12%3A00%3A00Z&status=active",  # ':' percent-encoded
+        "status=%61ctive&assessed_at=2026-01-10T12%3a00%3a00Z",  # lower-case escapes too
+    ):
+        retry = await client.post(f"{URL}?{query}", json=hl7_bundle(), headers=headers)
+        assert retry.status_code == 201, (query, retry.text)
+        assert retry.headers["idempotent-replayed"] == "true"
+        assert retry.content == first.content
+    # What the parameters say still counts: another value, or another last value of a
+    # repeated parameter (the one the service reads), is another request.
+    for query in (
+        "assessed_at=2026-01-10T12:00:00Z&status=draft",
+        "assessed_at=2026-01-10T12:00:00Z&status=active&status=draft",
+    ):
+        other = await client.post(f"{URL}?{query}", json=hl7_bundle(), headers=headers)
+        assert other.status_code == 422, (query, other.text)
+        assert other.json()["errors"][0]["type"] == "idempotency_key_reused"
+    plans = (await client.get("/v1/plans", headers=auth)).json()["items"]
+    assert len(plans) == 1
+
+
 async def test_strict_refuses_what_cannot_be_mapped_and_stores_nothing(
     client: httpx.AsyncClient, make_key: KeyMaker
 ) -> None:

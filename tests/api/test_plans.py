@@ -14,6 +14,7 @@ import orjson
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete, select
+from starlette.requests import Request
 
 from app.models import IdempotencyRecord
 from app.rules import compute_scores
@@ -815,3 +816,21 @@ async def test_a_closed_plan_keeps_its_relapse_prevention_plan(
     assert (await client.get(f"/v1/plans/{plan_id}", headers=auth)).headers["etag"] == (
         ended.headers["etag"]
     )
+
+
+def _request(path: str, query: bytes) -> Request:
+    scope = {"type": "http", "method": "POST", "path": path, "query_string": query, "headers": []}
+    return Request(scope)
+
+
+def test_the_idempotency_fingerprint_reads_the_query_parsed_and_in_order() -> None:
+    target = idempotency.request_target
+    assert target(_request("/v1/plans", b"")) == "/v1/plans"
+    same = {
+        target(_request("/x", query))
+        for query in (b"a=1&b=2%3A3", b"b=2:3&a=1", b"b=2%3a3&a=1", b"a=%31&b=2%3A3")
+    }
+    assert len(same) == 1
+    # One name's repeated values keep their order: the last is the one a parameter takes.
+    assert target(_request("/x", b"s=1&s=2")) != target(_request("/x", b"s=2&s=1"))
+    assert target(_request("/x", b"a=1&s=2&s=1")) == target(_request("/x", b"s=2&a=1&s=1"))
