@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from starlette.responses import Response
 
 from app.api.body import json_body, request_body_openapi
@@ -13,8 +13,13 @@ from app.api.deps import IdempotencyKey, RequestContext, context
 from app.api.params import PLAN_LOCATION_ETAG_HEADERS, PageCursor, PageLimit, UserId
 from app.api.responses import json_response
 from app.auditing import commit_audited
-from app.errors import problem_responses
-from app.pagination import decode_cursor, encode_cursor
+from app.errors import RequestInvalid, problem_responses
+from app.pagination import (
+    decode_cursor,
+    decode_number_cursor,
+    encode_cursor,
+    encode_number_cursor,
+)
 from app.privacy import privacy_block
 from app.schemas.assessment import PatientRef
 from app.schemas.base import UtcInstantQuery
@@ -41,23 +46,61 @@ router = APIRouter(tags=["plans"])
 _READ = Annotated[RequestContext, context(Scope.plans_read)]
 _WRITE = Annotated[RequestContext, context(Scope.plans_write, write=True)]
 _PLAN_ID = Annotated[uuid.UUID, Path(description="The plan id.")]
-_OPTIONAL_IF_MATCH = Annotated[
+_IF_MATCH_MAX_LENGTH = 200
+_IF_MATCH_LINES = (
+    " Several `If-Match` field lines are one comma-separated list (RFC 9110 section 5.3); "
+    f"each line is at most {_IF_MATCH_MAX_LENGTH} characters."
+)
+_OPTIONAL_IF_MATCH_HEADER = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        max_length=200,
+        max_length=_IF_MATCH_MAX_LENGTH,
         description="Optional: the plan's strong ETag as last read; if the plan changed "
-        "since, 412 and nothing is recorded.",
+        "since, 412 and nothing is recorded." + _IF_MATCH_LINES,
     ),
 ]
-_IF_MATCH = Annotated[
+_IF_MATCH_HEADER = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        max_length=200,
-        description="Required: the plan's current strong ETag (428 without, 412 if stale).",
+        max_length=_IF_MATCH_MAX_LENGTH,
+        description="Required: the plan's current strong ETag (428 without, 412 if stale)."
+        + _IF_MATCH_LINES,
     ),
 ]
+
+
+def _all_if_match_lines(request: Request, first_line: str | None) -> str | None:
+    """The If-Match header as one value: every field line, joined with commas (RFC 9110
+    section 5.3), so that the current ETag on a second line counts as it does in a list on
+    one line. The declared parameter documents the header and FastAPI checks its first line;
+    every line is held to the same length here."""
+    lines = request.headers.getlist("if-match")
+    if any(len(line) > _IF_MATCH_MAX_LENGTH for line in lines):
+        raise RequestInvalid(
+            [
+                {
+                    "pointer": "header:If-Match",
+                    "detail": f"Each If-Match field line is at most {_IF_MATCH_MAX_LENGTH} "
+                    "characters.",
+                    "type": "string_too_long",
+                }
+            ]
+        )
+    return ", ".join(lines) if lines else first_line
+
+
+def _optional_if_match(request: Request, if_match: _OPTIONAL_IF_MATCH_HEADER = None) -> str | None:
+    return _all_if_match_lines(request, if_match)
+
+
+def _required_if_match(request: Request, if_match: _IF_MATCH_HEADER = None) -> str | None:
+    return _all_if_match_lines(request, if_match)
+
+
+_OPTIONAL_IF_MATCH = Annotated[str | None, Depends(_optional_if_match)]
+_IF_MATCH = Annotated[str | None, Depends(_required_if_match)]
 
 _ETAG_HEADER = {"ETag": PLAN_LOCATION_ETAG_HEADERS["ETag"]}
 
@@ -163,7 +206,7 @@ async def get_plan(ctx: _READ, plan_id: _PLAN_ID) -> Response:
 async def update_plan(
     ctx: _WRITE,
     plan_id: _PLAN_ID,
-    if_match: _IF_MATCH = None,
+    if_match: _IF_MATCH,
     user_id: UserId = None,
     payload: PlanUpdate = json_body(PlanUpdate),
 ) -> Response:
@@ -225,13 +268,33 @@ async def reassess_plan(
     "/v1/plans/{plan_id}/revisions",
     summary="List a plan's revisions",
     response_model=RevisionPage,
-    responses=problem_responses(401, 403, 404, 422, 500),
+    responses=problem_responses(400, 401, 403, 404, 422, 500),
 )
-async def list_plan_revisions(ctx: _READ, plan_id: _PLAN_ID) -> Response:
-    """Every revision, oldest first, each with its evaluation and its diff to the previous."""
-    return json_response(
-        {"items": await service.list_revisions(ctx.session, ctx.principal, plan_id)}
+async def list_plan_revisions(
+    ctx: _READ,
+    plan_id: _PLAN_ID,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=100,
+            description="Page size (at most 100; default 20). Each revision carries its whole "
+            "evaluation, so a page can be large.",
+        ),
+    ] = 20,
+    cursor: PageCursor = None,
+) -> Response:
+    """The revisions, oldest first, each with its evaluation and its diff to the previous;
+    keyset pagination on the revision number (`next_cursor` is null on the last page)."""
+    rows, more = await service.list_revisions(
+        ctx.session,
+        ctx.principal,
+        plan_id,
+        limit=limit,
+        after=decode_number_cursor(cursor) if cursor else None,
     )
+    next_cursor = encode_number_cursor(rows[-1]["number"]) if more else None
+    return json_response({"items": rows, "next_cursor": next_cursor})
 
 
 @router.get(
@@ -246,21 +309,36 @@ async def get_plan_revision(
     number: Annotated[int, Path(ge=1, le=1_000_000, description="Revision number.")],
 ) -> Response:
     """One revision with its evaluation and diff."""
-    rows = await service.list_revisions(ctx.session, ctx.principal, plan_id, number)
-    return json_response(rows[0])
+    return json_response(await service.get_revision(ctx.session, ctx.principal, plan_id, number))
 
 
 @router.get(
     "/v1/plans/{plan_id}/history",
     summary="A plan's change history",
     response_model=HistoryPage,
-    responses=problem_responses(401, 403, 404, 422, 500),
+    responses=problem_responses(400, 401, 403, 404, 422, 500),
 )
-async def get_plan_history(ctx: _READ, plan_id: _PLAN_ID) -> Response:
+async def get_plan_history(
+    ctx: _READ,
+    plan_id: _PLAN_ID,
+    limit: Annotated[
+        int, Query(ge=1, le=100, description="Page size (at most 100; default 100).")
+    ] = 100,
+    cursor: PageCursor = None,
+) -> Response:
     """Every change (creation, status, phase, reassessment, decision, relapse-plan edit) with
-    who (client and end user) and when."""
-    items = await service.history(ctx.session, ctx.principal, plan_id)
-    return json_response({"items": items, "privacy": privacy_block()})
+    who (client and end user) and when, oldest first; keyset pagination on (created_at, id)
+    (`next_cursor` is null on the last page)."""
+    rows, more = await service.history(
+        ctx.session,
+        ctx.principal,
+        plan_id,
+        limit=limit,
+        after=decode_cursor(cursor) if cursor else None,
+    )
+    next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
+    items = [{k: v for k, v in row.items() if k != "id"} for row in rows]
+    return json_response({"items": items, "next_cursor": next_cursor, "privacy": privacy_block()})
 
 
 @router.put(
@@ -284,7 +362,7 @@ async def record_decision(
             description="The recommendation code, e.g. `buprenorphine`.",
         ),
     ],
-    if_match: _OPTIONAL_IF_MATCH = None,
+    if_match: _OPTIONAL_IF_MATCH,
     user_id: UserId = None,
     payload: DecisionIn = json_body(DecisionIn),
 ) -> Response:
@@ -313,7 +391,7 @@ async def record_decision(
 async def replace_relapse_prevention(
     ctx: _WRITE,
     plan_id: _PLAN_ID,
-    if_match: _IF_MATCH = None,
+    if_match: _IF_MATCH,
     user_id: UserId = None,
     payload: RelapsePreventionIn = json_body(RelapsePreventionIn),
 ) -> Response:

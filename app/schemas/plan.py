@@ -290,6 +290,9 @@ class RevisionRead(ReadModel):
 
 class RevisionPage(ReadModel):
     items: list[RevisionRead] = Field(max_length=100)
+    next_cursor: str | None = Field(
+        default=None, max_length=200, description="Null on the last page."
+    )
 
 
 class HistoryEvent(ReadModel):
@@ -302,5 +305,8 @@ class HistoryEvent(ReadModel):
 
 
 class HistoryPage(ReadModel):
-    items: list[HistoryEvent] = Field(max_length=1000)
+    items: list[HistoryEvent] = Field(max_length=100)
+    next_cursor: str | None = Field(
+        default=None, max_length=200, description="Null on the last page."
+    )
     privacy: Privacy

@@ -725,57 +725,92 @@ async def replace_relapse_plan(
     return await get_plan(session, principal, plan_id)
 
 
+_REVISION_COLUMNS = (
+    PlanRevision.number,
+    PlanRevision.assessment_id,
+    PlanRevision.ruleset_version,
+    PlanRevision.ruleset_hash,
+    PlanRevision.evaluation,
+    PlanRevision.diff,
+    PlanRevision.suggested_phase,
+    PlanRevision.created_at,
+)
+
+
+def _revision_view(r: Any) -> dict[str, Any]:
+    return {
+        "number": r["number"],
+        "assessment_id": r["assessment_id"],
+        "ruleset": {"version": r["ruleset_version"], "hash": r["ruleset_hash"]},
+        "evaluation": r["evaluation"],
+        "diff": r["diff"],
+        "suggested_phase_transition": r["suggested_phase"],
+        "created_at": r["created_at"],
+        "privacy": privacy_block(),
+    }
+
+
 async def list_revisions(
-    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, number: int | None = None
-) -> list[dict[str, Any]]:
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    *,
+    limit: int,
+    after: int | None = None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Oldest first, keyset on the revision number (each revision carries its whole
+    evaluation, so a page is bounded); fetches limit + 1 to detect more."""
     await get_plan_row(session, principal, plan_id)  # 404 for another tenant's plan
-    query = select(
-        PlanRevision.number,
-        PlanRevision.assessment_id,
-        PlanRevision.ruleset_version,
-        PlanRevision.ruleset_hash,
-        PlanRevision.evaluation,
-        PlanRevision.diff,
-        PlanRevision.suggested_phase,
-        PlanRevision.created_at,
-    ).where(PlanRevision.tenant_id == principal.tenant_id, PlanRevision.plan_id == plan_id)
-    if number is not None:
-        query = query.where(PlanRevision.number == number)
-    rows = (await session.execute(query.order_by(PlanRevision.number))).mappings().all()
-    if number is not None and not rows:
+    query = select(*_REVISION_COLUMNS).where(
+        PlanRevision.tenant_id == principal.tenant_id, PlanRevision.plan_id == plan_id
+    )
+    if after is not None:
+        query = query.where(PlanRevision.number > after)
+    query = query.order_by(PlanRevision.number).limit(limit + 1)
+    rows = (await session.execute(query)).mappings().all()
+    return [_revision_view(r) for r in rows[:limit]], len(rows) > limit
+
+
+async def get_revision(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, number: int
+) -> dict[str, Any]:
+    await get_plan_row(session, principal, plan_id)  # 404 for another tenant's plan
+    query = select(*_REVISION_COLUMNS).where(
+        PlanRevision.tenant_id == principal.tenant_id,
+        PlanRevision.plan_id == plan_id,
+        PlanRevision.number == number,
+    )
+    row = (await session.execute(query)).mappings().first()
+    if row is None:
         raise NotFound("This plan has no revision with this number.")
-    return [
-        {
-            "number": r["number"],
-            "assessment_id": r["assessment_id"],
-            "ruleset": {"version": r["ruleset_version"], "hash": r["ruleset_hash"]},
-            "evaluation": r["evaluation"],
-            "diff": r["diff"],
-            "suggested_phase_transition": r["suggested_phase"],
-            "created_at": r["created_at"],
-            "privacy": privacy_block(),
-        }
-        for r in rows
-    ]
+    return _revision_view(row)
 
 
 async def history(
-    session: AsyncSession, principal: Principal, plan_id: uuid.UUID
-) -> list[dict[str, Any]]:
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None = None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Oldest first, keyset on (created_at, id); fetches limit + 1 to detect more. Rows carry
+    ``id`` for the next cursor."""
     await get_plan_row(session, principal, plan_id)
-    rows = await session.execute(
-        select(
-            PlanEvent.kind,
-            PlanEvent.changes,
-            PlanEvent.note,
-            PlanEvent.client_id,
-            PlanEvent.user_id,
-            PlanEvent.created_at,
-        )
-        .where(PlanEvent.tenant_id == principal.tenant_id, PlanEvent.plan_id == plan_id)
-        .order_by(PlanEvent.created_at, PlanEvent.id)
-    )
-    return [dict(r) for r in rows.mappings()]
+    query = select(
+        PlanEvent.id,
+        PlanEvent.kind,
+        PlanEvent.changes,
+        PlanEvent.note,
+        PlanEvent.client_id,
+        PlanEvent.user_id,
+        PlanEvent.created_at,
+    ).where(PlanEvent.tenant_id == principal.tenant_id, PlanEvent.plan_id == plan_id)
+    if after is not None:
+        query = query.where(tuple_(PlanEvent.created_at, PlanEvent.id) > tuple_(*after))
+    query = query.order_by(PlanEvent.created_at, PlanEvent.id).limit(limit + 1)
+    rows = [dict(r) for r in (await session.execute(query)).mappings()]
+    return rows[:limit], len(rows) > limit
 
 
 async def count_plans(session: AsyncSession, principal: Principal) -> int:
