@@ -40,11 +40,17 @@ class ReadModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+DATETIME_OUT_OF_RANGE = "datetime_out_of_range"
+
+
 def _as_utc(value: datetime) -> datetime:
     try:
         return value.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is before year 1 in UTC
-        raise ValueError("The instant is out of range once converted to UTC.") from None
+        # A type of its own: a valid RFC 3339 date-time that JSON Schema cannot refuse.
+        raise PydanticCustomError(
+            DATETIME_OUT_OF_RANGE, "The instant is out of range once converted to UTC."
+        ) from None
 
 
 _NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
