@@ -230,7 +230,13 @@ async def update_plan(
     responses={
         201: {
             "description": "The new revision with its diff.",
-            "headers": PLAN_LOCATION_ETAG_HEADERS,
+            "headers": {
+                **PLAN_LOCATION_ETAG_HEADERS,
+                "Location": {
+                    "description": "URL of the new revision.",
+                    "schema": {"type": "string", "maxLength": 200},
+                },
+            },
         },
         **problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 500),
     },
