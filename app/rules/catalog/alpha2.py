@@ -60,6 +60,12 @@ def _clo(out: Findings, status: Status | None, detail: str) -> None:
     out.recommend(STABILIZATION, _CLO, MEDICATION, _CLO_TITLE, status, detail)
 
 
+def both_alpha2(out: Findings, status: Status, detail: str) -> None:
+    """The same status and reason for lofexidine and clonidine (pregnancy, combinations)."""
+    _lof(out, status, detail)
+    _clo(out, status, detail)
+
+
 def _vitals_gap(f: Facts, out: Findings, drug: str) -> list[str]:
     v = f.a.vitals
     values = (
@@ -558,15 +564,7 @@ def _clo_03(f: Facts, out: Findings) -> bool:
             "Do not combine lofexidine and clonidine",
             "Both are being considered: choose one (additive hypotension and bradycardia).",
         )
-        for code, title in ((_LOF, _LOF_TITLE), (_CLO, _CLO_TITLE)):
-            out.recommend(
-                STABILIZATION,
-                code,
-                MEDICATION,
-                title,
-                CONSIDER,
-                "Choose lofexidine or clonidine, never both.",
-            )
+        both_alpha2(out, CONSIDER, "Choose lofexidine or clonidine, never both.")
         return True
     taken = f.current_alpha2
     pairs = ((_CLO, _CLO_TITLE, _LOF), (_LOF, _LOF_TITLE, _CLO))

@@ -3,6 +3,7 @@ DX, TX)."""
 
 from __future__ import annotations
 
+from app.rules.catalog.alpha2 import both_alpha2
 from app.rules.define import (
     AVOID,
     CONSIDER,
@@ -192,17 +193,12 @@ def _prg_01(f: Facts, out: Findings) -> bool:
         None,
         "Pregnancy: medication treatment is preferred over withdrawal alone.",
     )
-    for code, title in (("lofexidine", "Lofexidine"), ("clonidine", "Clonidine")):
-        out.recommend(
-            STABILIZATION,
-            code,
-            MEDICATION,
-            title,
-            CONSIDER,
-            "Pregnancy: medication treatment (buprenorphine or methadone) is preferred over "
-            "withdrawal management; alpha-2 agonists only as an obstetric-addiction team's "
-            "decision.",
-        )
+    both_alpha2(
+        out,
+        CONSIDER,
+        "Pregnancy: medication treatment (buprenorphine or methadone) is preferred over "
+        "withdrawal management; alpha-2 agonists only as an obstetric-addiction team's decision.",
+    )
     if withdrawal_only:
         out.level(
             MANAGED,
@@ -259,16 +255,12 @@ def _prg_02(f: Facts, out: Findings) -> bool:
     )
     # Pregnancy prefers agonist treatment (PRG-01): until the test, the alpha-2 agonists of a
     # withdrawal-only approach are at most `consider`, and so is the setting such a plan gets.
-    for code, title in (("lofexidine", "Lofexidine"), ("clonidine", "Clonidine")):
-        out.recommend(
-            STABILIZATION,
-            code,
-            MEDICATION,
-            title,
-            CONSIDER,
-            "Pregnancy status unknown: test first (in pregnancy, buprenorphine or methadone is "
-            "preferred over withdrawal management).",
-        )
+    both_alpha2(
+        out,
+        CONSIDER,
+        "Pregnancy status unknown: test first (in pregnancy, buprenorphine or methadone is "
+        "preferred over withdrawal management).",
+    )
     if "withdrawal_only" in f.a.considering:
         out.could_require(MANAGED, "pregnancy status unknown with a withdrawal-only plan")
     return True
