@@ -8,7 +8,7 @@ from typing import Any
 
 from app.rules.build import make
 from app.rules.catalog import RULES
-from app.rules.facts import Facts, elapsed_text, vitals_not_current
+from app.rules.facts import Facts, cows_not_current, elapsed_text, vitals_not_current
 from app.rules.findings import Findings, LevelOut, OpenLevel, RecOut
 from app.rules.ruleset import RULESET_HASH, RULESET_VERSION
 from app.rules.scores import compute_scores
@@ -211,6 +211,10 @@ def _level_of_care(f: Facts, levels: list[LevelOut], open_levels: list[OpenLevel
             gaps.append(f"vital signs {elapsed_text(age)} old (not current)")
         if s.cows.value is None:
             gaps.append("COWS not scored")
+        else:
+            cows_age = cows_not_current(f)
+            if cows_age is not None:
+                gaps.append(f"COWS scored {elapsed_text(cows_age)} ago (not current)")
         # Unanswered questions that would require a more intensive setting than decided.
         gaps += dict.fromkeys(
             f"{o.question} (would need at least {o.setting.value.replace('_', ' ')}, {o.rule.id})"

@@ -91,6 +91,7 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
     "derived.uds_positive": ("/urine_drug_screen",),
     "derived.concentrated_product": ("/use_history/product_types",),
     "derived.opioid_coexposure": (
+        "/withdrawal/hours_since_last_other_opioid_use",
         "/use_history/other_substances",
         "/use_history/current_medications",
         "/urine_drug_screen",
@@ -288,6 +289,17 @@ def missing_if_dated_after(
     out.missing(pointer, f"{subject} dated {elapsed_text(ahead)} after the assessment: {then}.")
 
 
+def cows_not_current(f: Facts) -> float | None:
+    """The age in hours of a withdrawal scale scored more than 12 hours before the
+    evaluation (the engine's currency window for observations, from NEWS2's 12-hourly
+    minimum), else None. Undated, it is taken as scored with the assessment."""
+    w = f.a.withdrawal
+    if w is None or w.assessed_at is None:
+        return None
+    age = (f.as_of - w.assessed_at).total_seconds() / 3600
+    return age if age > th.VITALS_MAX_AGE_HOURS.value else None
+
+
 def vitals_not_current(f: Facts) -> float | None:
     """The age in hours of vital signs older than NEWS2's 12-hourly minimum, else None."""
     age: float | None = f.flat["derived.vitals_age_hours"]
@@ -479,12 +491,15 @@ class Facts:
             prescribed = {x.value for x in uds.prescribed_analytes}
             if "buprenorphine" in prescribed or "buprenorphine" in m:
                 opioid_positive -= {"buprenorphine"}
+        w = a.withdrawal
         self.opioid_coexposure = bool(
             s & _OPIOID_SUBSTANCES
             or "opioid_agonist" in m
             or "methadone" in m  # tagged by its own class, still a full agonist
             or opioid_positive
             or self.has_condition("opioid_use_disorder")
+            # A recorded time of the last other opioid says one was used, whatever else says.
+            or (w is not None and w.hours_since_last_other_opioid_use is not None)
         )
         self.long_acting_opioid = "methadone" in s or "methadone" in m or "methadone" in positive
         self.benzodiazepine = (

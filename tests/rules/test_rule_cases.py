@@ -2290,6 +2290,102 @@ CASES: list[Case] = [
         True,
         lambda ev: "dsm5_not_met" in alerts(ev) and status(ev, "continuing_care") == "consider",
     ),
+    # ---- BUP-02 timing gaps [ACEP-BUPE][BUPLABEL]: any recorded other-opioid time counts;
+    # unreviewed medications cannot exclude methadone; an old COWS is not withdrawal now
+    C(
+        "BUP-02",
+        "other opioid 3 h ago (other_substances empty): too early",
+        {
+            "withdrawal": {
+                "cows": cows_items(9),
+                "hours_since_last_kratom_use": 16,
+                "hours_since_last_other_opioid_use": 3,
+            }
+        },
+        True,
+        lambda ev: (
+            status(ev, "buprenorphine") == "consider"
+            and "precipitated_withdrawal_risk" in alerts(ev)
+        ),
+    ),
+    C(
+        "BUP-02",
+        "current medications not reviewed: at most consider",
+        {
+            "use_history": {"current_medications": None},
+            "withdrawal": {"cows": cows_items(9), "hours_since_last_kratom_use": 16},
+        },
+        True,
+        lambda ev: (
+            status(ev, "buprenorphine") == "consider"
+            and "current medications not reviewed" in detail(ev, "buprenorphine")
+        ),
+    ),
+    C(
+        "BUP-02",
+        "COWS scored 53 h before the assessment: score it again, provisional setting",
+        {
+            "withdrawal": {
+                "assessed_at": "2026-11-24T09:00:00Z",
+                "cows": cows_items(10),
+                "hours_since_last_kratom_use": 16,
+            }
+        },
+        True,
+        lambda ev: (
+            status(ev, "buprenorphine") == "consider"
+            and "score it again" in detail(ev, "buprenorphine")
+            and ev.level_of_care.determination.value == "provisional"
+        ),
+    ),
+    # ---- MTD-01: the baseline ECG is a current one [KRANTZ09]
+    C(
+        "MTD-01",
+        "methadone with a 543-day-old QTc: baseline ECG first",
+        {
+            "considering": ["methadone"],
+            "labs": {"qtc_ms": 430, "collected_at": "2025-06-01T10:00:00Z"},
+        },
+        True,
+        lambda ev: "baseline ECG before starting" in detail(ev, "methadone"),
+    ),
+    # ---- OD-01/OD-02: ASAM 1-WM is not for daily high-potency opioid use > 2 weeks [ASAM3]
+    C(
+        "OD-02",
+        "fentanyl, mild withdrawal, safe home: office-based only provisional",
+        {
+            "use_history": {"other_substances": ["fentanyl"]},
+            "withdrawal": {
+                "cows": cows_items(6),
+                "hours_since_last_kratom_use": 30,
+                "hours_since_last_other_opioid_use": 30,
+            },
+        },
+        True,
+        provisional("daily high-potency opioid use for more than 2 weeks not excluded"),
+    ),
+    C(
+        "OD-01",
+        "concentrated 7-OH, mild withdrawal: office-based only provisional",
+        {
+            "use_history": {"product_types": ["concentrated_7oh"]},
+            "withdrawal": {"cows": cows_items(6), "hours_since_last_kratom_use": 30},
+        },
+        True,
+        provisional("(concentrated 7-OH)"),
+    ),
+    # ---- UDS-02: a prescribed full agonist explains its own screen [CDC22]
+    C(
+        "UDS-02",
+        "oxycodone prescribed (opioid agonist class), oxycodone positive: expected",
+        {
+            "use_history": {
+                "current_medications": [{"name": "oxycodone 5 mg", "classes": ["opioid_agonist"]}]
+            },
+            "urine_drug_screen": {"oxycodone": "positive"},
+        },
+        False,
+    ),
     C("AC-05", "everyone", {}, True, at("monitoring_labs", "recommended")),
     C(
         "AC-05",

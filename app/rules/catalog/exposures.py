@@ -8,6 +8,7 @@ from app.rules.define import (
     AVOID,
     CONSIDER,
     CRITICAL,
+    EXTENDED,
     INFO,
     LAB,
     MANAGED,
@@ -27,10 +28,16 @@ from app.rules.findings import Findings
 _NALOXONE_NOTE = "Prescribe naloxone and teach the patient and family to use it."
 
 
+#: ASAM 1-WM's opioid example excludes daily high-potency opioid use for more than 2 weeks:
+#: with fentanyl or a concentrated 7-OH product, an office-based setting is only provisional.
+_HIGH_POTENCY_QUESTION = "daily high-potency opioid use for more than 2 weeks not excluded"
+
+
 def _od_01(f: Facts, out: Findings) -> bool:
     if not f.concentrated:
         return False
     if f.seven_oh:
+        out.could_require(EXTENDED, _HIGH_POTENCY_QUESTION + " (concentrated 7-OH)")
         out.alert(
             "overdose_risk_7oh",
             CRITICAL,
@@ -51,14 +58,19 @@ def _od_01(f: Facts, out: Findings) -> bool:
 
 OD_01 = rule(
     "OD-01",
+    revision=2,
     family=Family.alert,
     title="Concentrated 7-OH or extract",
     summary="A concentrated 7-OH product (critical) or extract (warning) is a higher-potency "
-    "opioid exposure: overdose risk, naloxone.",
+    "opioid exposure: overdose risk, naloxone; with 7-OH an office-based (1-WM) setting is "
+    "only provisional.",
     rationale="In 2025 FDA recommended scheduling concentrated 7-OH products and said 7-OH can "
     "be more potent than morphine; such products are distinct from leaf kratom.",
     reads=("/use_history/product_types", "derived.concentrated_product"),
-    cites=(Cite("FDA7OH", "7-OH potency and regulatory action"),),
+    cites=(
+        Cite("FDA7OH", "7-OH potency and regulatory action"),
+        Cite("ASAM3", "1-WM's opioid example: no daily high-potency opioid use > 2 weeks"),
+    ),
     limitations=(
         "Product labels are unreliable and the engine relies on the reported product type.",
         "Legal status was a recommendation under DEA review at the time of writing.",
@@ -73,6 +85,8 @@ def _od_02(f: Facts, out: Findings) -> bool:
             "/use_history/other_substances",
             "Opioid or sedative co-use raises overdose risk and changes medication safety.",
         )
+    if f.fentanyl:
+        out.could_require(EXTENDED, _HIGH_POTENCY_QUESTION + " (fentanyl)")
     if not f.opioid_coexposure:
         return False
     detail = (
@@ -91,12 +105,13 @@ def _od_02(f: Facts, out: Findings) -> bool:
 
 OD_02 = rule(
     "OD-02",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="Opioid or fentanyl co-use",
     summary="Other opioids (by history, medication or urine screen) with kratom: critical "
-    "overdose-risk alert and naloxone. Buprenorphine found in a patient prescribed it is their "
-    "treatment, not co-use.",
+    "overdose-risk alert and naloxone; with fentanyl an office-based (1-WM) setting is only "
+    "provisional. Buprenorphine found in a patient prescribed it is their treatment, not "
+    "co-use.",
     rationale="Most kratom-associated overdose deaths involved other substances, usually "
     "opioids including fentanyl; polysubstance exposures have higher odds of serious outcomes.",
     reads=("/use_history/other_substances", "derived.opioid_coexposure", "derived.fentanyl"),
@@ -104,6 +119,7 @@ OD_02 = rule(
         Cite("OLSEN19", "Kratom-detected overdose deaths: other substances usually present"),
         Cite("POST19", "Multi-substance exposures: OR 2.25 for serious outcome"),
         Cite("LEI21", "Polysubstance kratom use may need higher buprenorphine doses"),
+        Cite("ASAM3", "1-WM's opioid example: no daily high-potency opioid use > 2 weeks"),
     ),
     limitations=(
         "A positive screen may reflect prescribed use; LAB rules check expected analytes. Only "
@@ -366,6 +382,10 @@ _CLASS_EXPLAINS = {
     "buprenorphine": "buprenorphine",
     "methadone": "methadone",
     "benzodiazepines": "benzodiazepine",
+    # A prescribed full agonist explains the screens that detect it; fentanyl stays
+    # unexplained unless listed as prescribed (illicit fentanyl is the danger to catch).
+    "opiates": "opioid_agonist",
+    "oxycodone": "opioid_agonist",
 }
 
 
@@ -417,7 +437,7 @@ def _uds_02(f: Facts, out: Findings) -> bool:
 
 UDS_02 = rule(
     "UDS-02",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="Unexpected or unexplained drug screen",
     summary="A positive result not explained by reported use or prescriptions, or a prescribed "

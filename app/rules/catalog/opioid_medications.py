@@ -18,7 +18,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts, missing_if_dated_after
+from app.rules.facts import Facts, cows_not_current, elapsed_text, missing_if_dated_after
 from app.rules.findings import Findings
 from app.schemas.evaluation import Status
 
@@ -174,6 +174,11 @@ def _bup_02(f: Facts, out: Findings) -> bool:
     min_cows = (th.BUP_MIN_COWS_LONG_ACTING if f.long_acting_opioid else th.BUP_MIN_COWS).value
     problems: list[str] = []
     gaps: list[str] = []
+    cows_age = cows_not_current(f)
+    if cows is not None and cows_age is not None:
+        # Induction needs withdrawal present now: an old score cannot show it (hazard HZ-03).
+        gaps.append(f"COWS scored {elapsed_text(cows_age)} ago: score it again")
+        out.missing("/withdrawal/cows", "The COWS is not current: induction needs it now.")
     if cows is None:
         gaps.append("COWS not scored")
         out.missing(
@@ -194,6 +199,14 @@ def _bup_02(f: Facts, out: Findings) -> bool:
     elif hours_k < need_k:
         problems.append(f"{hours_k:g} h since last kratom (< {need_k:g} h)")
     use = f.a.use_history
+    if f.med_classes is None:
+        # Unreviewed medications cannot exclude methadone maintenance (72 h wait).
+        gaps.append("current medications not reviewed")
+        out.missing(
+            "/use_history/current_medications",
+            "A prescribed opioid (methadone: 72 h) changes when induction is safe (omitted "
+            "means not reviewed).",
+        )
     if not f.opioid_coexposure and (use is None or use.other_substances is None):
         # Other opioids not asked about: fentanyl or methadone (and their longer waits)
         # cannot be excluded, so the timing cannot be confirmed (hazard HZ-03).
@@ -249,13 +262,14 @@ def _bup_02(f: Facts, out: Findings) -> bool:
 
 BUP_02 = rule(
     "BUP-02",
-    revision=5,
+    revision=6,
     family=Family.stabilization,
     title="Buprenorphine induction timing",
     summary="Standard induction needs COWS >= 8 (>= 13 after methadone) and >= 8 h since last "
     "kratom (12 h after 7-OH or short-acting opioids, 72 h after methadone, prescribed "
-    "methadone included); otherwise defer or use low-dose initiation. Other opioid use not "
-    "recorded: at most consider. Already taking buprenorphine: no induction to time.",
+    "methadone included); otherwise defer or use low-dose initiation. Other opioid use or "
+    "current medications not recorded, or a COWS scored more than 12 hours ago: at most "
+    "consider. Already taking buprenorphine: no induction to time.",
     rationale="Starting buprenorphine before objective withdrawal risks precipitated "
     "withdrawal; ED protocols use COWS >= 8 (ACEP >= 13 after long-acting opioids). Induction "
     "as early as 8 h after last kratom use was safe in a VA series.",
@@ -672,6 +686,15 @@ def _mtd_01(f: Facts, out: Findings) -> bool:
     else:
         status = CONSIDER
         detail = f"QTc {qtc.value:g} ms: ECG again within 30 days, yearly, and above 100 mg/day."
+    age = f.flat["derived.lab_age_days"]
+    if qtc.value is not None and (age is None or age > th.ECG_MAX_AGE_DAYS.value):
+        # The panel's baseline ECG is one taken before treatment, not any tracing on file.
+        if age is None:
+            out.missing("/labs/collected_at", "The QTc's date decides whether it is a baseline.")
+        detail = (
+            f"The QTc on file is {'undated' if age is None else f'{age:g} days old'}: a "
+            f"baseline ECG before starting. {detail}"
+        )
     out.recommend(
         STABILIZATION,
         "methadone",
@@ -685,13 +708,20 @@ def _mtd_01(f: Facts, out: Findings) -> bool:
 
 MTD_01 = rule(
     "MTD-01",
+    revision=2,
     family=Family.stabilization,
     title="Methadone and QTc",
     summary="When methadone is considered or taken: QTc >= 500 ms avoid (critical); 450-500 "
-    "discuss and monitor; no ECG, get one.",
+    "discuss and monitor; no ECG, or one older than 30 days or undated, get a baseline.",
     rationale="Methadone prolongs QTc; an expert panel recommends ECG before treatment, within "
     "30 days and yearly, discussion at 450-500 ms and action above 500 ms.",
-    reads=("scores.qtc.category", "/labs/qtc_ms", "/considering", "derived.medication_classes"),
+    reads=(
+        "scores.qtc.category",
+        "/labs/qtc_ms",
+        "derived.lab_age_days",
+        "/considering",
+        "derived.medication_classes",
+    ),
     cites=(
         Cite("KRANTZ09", "QTc screening in methadone treatment"),
         Cite("SAMHSAQT", "Cardiac risk management plan"),
@@ -702,7 +732,7 @@ MTD_01 = rule(
         "Exactly 500 ms is treated as >= 500 (the panel text leaves it uncovered).",
         "Methadone thresholds are sex-neutral.",
     ),
-    thresholds=(th.QTC_HIGH_RISK,),
+    thresholds=(th.QTC_HIGH_RISK, th.ECG_MAX_AGE_DAYS),
     apply=_mtd_01,
 )
 

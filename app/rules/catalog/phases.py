@@ -3,23 +3,18 @@ found."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from app.rules import thresholds as th
 from app.rules.define import CRITICAL, INFO, Cite, Family, rule
-from app.rules.facts import Facts, elapsed_text, vitals_not_current
+from app.rules.facts import Facts, cows_not_current, elapsed_text, vitals_not_current
 from app.rules.findings import Findings
-
-_CURRENT = timedelta(hours=th.VITALS_MAX_AGE_HOURS.value)
 
 
 def _not_yet_resolved(f: Facts, out: Findings) -> list[str]:
     """Why resolution cannot be vouched for (empty: it can)."""
     why = []
-    w = f.a.withdrawal
-    scored_at = w.assessed_at if w is not None and w.assessed_at is not None else None
-    if scored_at is not None and f.as_of - scored_at > _CURRENT:
-        why.append(f"COWS scored {elapsed_text((f.as_of - scored_at).total_seconds() / 3600)} ago")
+    cows_age = cows_not_current(f)
+    if cows_age is not None:
+        why.append(f"COWS scored {elapsed_text(cows_age)} ago")
     hours = f.hours_since_last_use()
     if hours is None:
         why.append("time since last use not recorded")
