@@ -132,6 +132,7 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
     ),
     "derived.withdrawal_present": ("scores.cows.total",),
     "derived.current_alpha2": ("/use_history/current_medications",),
+    "derived.extended_release_opioid": ("/use_history/current_medications",),
     "derived.remission": (
         "scores.dsm5.count",
         "/use_history/current_medications",
@@ -373,6 +374,22 @@ ALPHA2_NAMES: dict[str, tuple[str, ...]] = {
     "clonidine": ("clonidine", "catapres", "kapvay"),
 }
 ALPHA2_RXNORM = {"2599": "clonidine"}
+#: Words in a full agonist's name that mark an extended-release or long-acting form (a
+#: transdermal fentanyl patch included): buprenorphine induction waits longer after them.
+_EXTENDED_RELEASE_WORDS = frozenset(
+    {"er", "xr", "cr", "sr", "la", "extended", "transdermal", "patch", "oxycontin", "duragesic"}
+)
+
+
+def extended_release_opioid(meds: list[Medication] | None) -> bool:
+    """A current full agonist in an extended-release or long-acting form, by its name."""
+    return any(
+        "opioid_agonist" in {c.value for c in m.classes}
+        and not _EXTENDED_RELEASE_WORDS.isdisjoint(_WORD.findall(m.name.lower()))
+        for m in meds or ()
+    )
+
+
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -440,6 +457,7 @@ class Facts:
         "coded",
         "concentrated",
         "current_alpha2",
+        "extended_release_opioid",
         "fentanyl",
         "flat",
         "liver_injury",
@@ -502,6 +520,7 @@ class Facts:
             or (w is not None and w.hours_since_last_other_opioid_use is not None)
         )
         self.long_acting_opioid = "methadone" in s or "methadone" in m or "methadone" in positive
+        self.extended_release_opioid = extended_release_opioid(meds)
         self.benzodiazepine = (
             "benzodiazepines" in s or "benzodiazepine" in m or "benzodiazepines" in positive
         )
@@ -538,6 +557,7 @@ class Facts:
                 "derived.opioid_coexposure": self.opioid_coexposure,
                 "derived.fentanyl": self.fentanyl,
                 "derived.long_acting_opioid": self.long_acting_opioid,
+                "derived.extended_release_opioid": self.extended_release_opioid,
                 "derived.benzodiazepine": self.benzodiazepine,
                 "derived.sedative_other": self.sedative_other,
                 "derived.alcohol": self.alcohol,

@@ -58,6 +58,15 @@ BUP_MIN_HOURS_SHORT_ACTING = _t(
     False,
     "Label floor is 4 h; 12 h is practice convention; also applied to 7-OH concentrates",
 )
+BUP_MIN_HOURS_EXTENDED_RELEASE = _t(
+    "bup_min_hours_extended_release_opioid",
+    24,
+    "hours",
+    ("BUPLABEL",),
+    False,
+    "Practice convention for cold induction after extended-release opioids (> 24 h; clinical "
+    "reference 4.1)",
+)
 BUP_MIN_HOURS_METHADONE = _t(
     "bup_min_hours_methadone",
     72,

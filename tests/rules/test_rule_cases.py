@@ -2338,6 +2338,49 @@ CASES: list[Case] = [
             and ev.level_of_care.determination.value == "provisional"
         ),
     ),
+    # Extended-release full agonists: > 24 h and COWS >= 13 [BUPLABEL][ACEP-BUPE]
+    C(
+        "BUP-02",
+        "oxycodone ER 14 h ago, COWS 9: too early (needs 24 h and COWS 13)",
+        {
+            "use_history": {
+                "current_medications": [
+                    {"name": "oxycodone extended-release 40 mg", "classes": ["opioid_agonist"]}
+                ]
+            },
+            "withdrawal": {
+                "cows": cows_items(9),
+                "hours_since_last_kratom_use": 16,
+                "hours_since_last_other_opioid_use": 14,
+            },
+        },
+        True,
+        lambda ev: (
+            status(ev, "buprenorphine") == "consider"
+            and "14 h since last other opioid (< 24 h)"
+            in _alert_detail(ev, "precipitated_withdrawal_risk")
+            and "COWS 9 < 13" in _alert_detail(ev, "precipitated_withdrawal_risk")
+        ),
+    ),
+    C(
+        "BUP-02",
+        "fentanyl patch 25 h ago, COWS 14: induction criteria met",
+        {
+            "use_history": {
+                "other_substances": [],
+                "current_medications": [
+                    {"name": "fentanyl 25 mcg/h transdermal patch", "classes": ["opioid_agonist"]}
+                ],
+            },
+            "withdrawal": {
+                "cows": cows_items(14),
+                "hours_since_last_kratom_use": 26,
+                "hours_since_last_other_opioid_use": 25,
+            },
+        },
+        False,
+        lambda ev: "precipitated_withdrawal_risk" not in alerts(ev),
+    ),
     # ---- MTD-01: the baseline ECG is a current one [KRANTZ09]
     C(
         "MTD-01",

@@ -171,7 +171,8 @@ def _bup_02(f: Facts, out: Findings) -> bool:
         "The withdrawal scale is",
         "check the times before timing induction by it",
     )
-    min_cows = (th.BUP_MIN_COWS_LONG_ACTING if f.long_acting_opioid else th.BUP_MIN_COWS).value
+    long_acting = f.long_acting_opioid or f.extended_release_opioid
+    min_cows = (th.BUP_MIN_COWS_LONG_ACTING if long_acting else th.BUP_MIN_COWS).value
     problems: list[str] = []
     gaps: list[str] = []
     cows_age = cows_not_current(f)
@@ -218,7 +219,11 @@ def _bup_02(f: Facts, out: Findings) -> bool:
     if f.opioid_coexposure:
         hours_o = w.hours_since_last_other_opioid_use if w is not None else None
         need_o = (
-            th.BUP_MIN_HOURS_METHADONE if f.long_acting_opioid else th.BUP_MIN_HOURS_SHORT_ACTING
+            th.BUP_MIN_HOURS_METHADONE
+            if f.long_acting_opioid
+            else th.BUP_MIN_HOURS_EXTENDED_RELEASE
+            if f.extended_release_opioid
+            else th.BUP_MIN_HOURS_SHORT_ACTING
         ).value
         if hours_o is None:
             gaps.append("time since last other opioid unknown")
@@ -262,13 +267,14 @@ def _bup_02(f: Facts, out: Findings) -> bool:
 
 BUP_02 = rule(
     "BUP-02",
-    revision=6,
+    revision=7,
     family=Family.stabilization,
     title="Buprenorphine induction timing",
-    summary="Standard induction needs COWS >= 8 (>= 13 after methadone) and >= 8 h since last "
-    "kratom (12 h after 7-OH or short-acting opioids, 72 h after methadone, prescribed "
-    "methadone included); otherwise defer or use low-dose initiation. Other opioid use or "
-    "current medications not recorded, or a COWS scored more than 12 hours ago: at most "
+    summary="Standard induction needs COWS >= 8 (>= 13 after methadone or an extended-release "
+    "opioid) and >= 8 h since last kratom (12 h after 7-OH or short-acting opioids, 24 h after "
+    "an extended-release one, 72 h after methadone, prescribed methadone included); otherwise "
+    "defer or use low-dose initiation. Other opioid use or current medications not recorded, "
+    "or a COWS scored more than 12 hours ago: at most "
     "consider. Already taking buprenorphine: no induction to time.",
     rationale="Starting buprenorphine before objective withdrawal risks precipitated "
     "withdrawal; ED protocols use COWS >= 8 (ACEP >= 13 after long-acting opioids). Induction "
@@ -282,6 +288,7 @@ BUP_02 = rule(
         "/use_history/other_substances",
         "derived.opioid_coexposure",
         "derived.long_acting_opioid",
+        "derived.extended_release_opioid",
         "derived.medication_classes",
     ),
     cites=(
@@ -297,6 +304,7 @@ BUP_02 = rule(
         "disorder.",
     ),
     thresholds=(
+        th.BUP_MIN_HOURS_EXTENDED_RELEASE,
         th.BUP_MIN_COWS,
         th.BUP_MIN_COWS_LONG_ACTING,
         th.BUP_MIN_HOURS_KRATOM,
