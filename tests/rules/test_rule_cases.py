@@ -652,6 +652,35 @@ CASES: list[Case] = [
         at("trauma_focused_therapy", "recommended"),
     ),
     C("MH-05", "PCL-5 30 silent", {"screening": {"pcl5": {"total": 30}}}, False),
+    # The cluster rule [PCL5]: items >= 2 with >= 1 of B (1-5), >= 1 of C (6-7), >= 2 of D
+    # (8-14), >= 2 of E (15-20): provisional PTSD even at a total of 12.
+    C(
+        "MH-05",
+        "PCL-5 12, items meeting every DSM-5 cluster: fires",
+        {
+            "screening": {
+                "pcl5": {
+                    "total": 12,
+                    "items": [2, 0, 0, 0, 0, 2, 0, 2, 2, *[0] * 5, 2, 2, *[0] * 4],
+                }
+            }
+        },
+        True,
+        lambda ev: "DSM-5 symptom clusters" in detail(ev, "trauma_focused_therapy"),
+    ),
+    C(
+        "MH-05",
+        "PCL-5 12, E cluster short by one item: silent",
+        {
+            "screening": {
+                "pcl5": {
+                    "total": 11,
+                    "items": [2, 0, 0, 0, 0, 2, 0, 2, 2, *[0] * 5, 2, 1, *[0] * 4],
+                }
+            }
+        },
+        False,
+    ),
     C("MH-05", "trauma history fires", {"social": {"trauma_history": True}}, True),
     C(
         "MH-05",

@@ -321,6 +321,9 @@ def _mh_05(f: Facts, out: Findings) -> bool:
     reasons = []
     if pcl.positive:
         reasons.append(f"PCL-5 {pcl.value:g} (>= {pcl.cutoff})")
+    elif pcl.dsm_clusters_met:
+        # PCL-5's second scoring rule: items rated >= 2 meeting every DSM-5 cluster.
+        reasons.append(f"PCL-5 {pcl.value:g}, its items meeting the DSM-5 symptom clusters")
     if social is not None and social.trauma_history:
         reasons.append("trauma history")
     if f.has_condition("ptsd"):
@@ -344,14 +347,16 @@ def _mh_05(f: Facts, out: Findings) -> bool:
 
 MH_05 = rule(
     "MH-05",
-    revision=2,
+    revision=3,
     family=Family.behavioral_therapy,
     title="Trauma-focused care",
-    summary="PCL-5 >= 31, trauma history or PTSD adds trauma-informed, trauma-focused care.",
+    summary="PCL-5 >= 31 or its items meeting the DSM-5 symptom clusters, trauma history or "
+    "PTSD adds trauma-informed, trauma-focused care.",
     rationale="PCL-5 31-33 marks provisional PTSD; SAMHSA's trauma-informed principles (safety, "
     "transparency, peer support, collaboration, choice) reduce re-traumatisation in care.",
     reads=(
         "scores.pcl5.total",
+        "scores.pcl5.dsm_clusters_met",
         "/social/trauma_history",
         "/co_occurring_conditions/ptsd",
         "/co_occurring_conditions/coded",
