@@ -57,7 +57,7 @@ _OPTIONAL_IF_MATCH_HEADER = Annotated[
         alias="If-Match",
         max_length=_IF_MATCH_MAX_LENGTH,
         description="Optional: the plan's strong ETag as last read; if the plan changed "
-        "since, 412 and nothing is recorded." + _IF_MATCH_LINES,
+        "since, 412 and nothing is recorded (`*` checks nothing)." + _IF_MATCH_LINES,
     ),
 ]
 _IF_MATCH_HEADER = Annotated[
@@ -65,8 +65,9 @@ _IF_MATCH_HEADER = Annotated[
     Header(
         alias="If-Match",
         max_length=_IF_MATCH_MAX_LENGTH,
-        description="Required: the plan's current strong ETag (428 without, 412 if stale)."
-        + _IF_MATCH_LINES,
+        description="Required: the plan's current strong ETag (428 without, 412 if stale). "
+        "`*` is not a precondition here (428): a clinician's change must name the version it "
+        "was made on." + _IF_MATCH_LINES,
     ),
 ]
 
