@@ -8,6 +8,7 @@ a login role, proving every request path binds its tenant.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -32,6 +33,7 @@ PATIENT_TABLES = (
     "plan_decisions",
     "plan_consents",
     "plan_disclosures",
+    "idempotency_records",
 )
 
 
@@ -56,7 +58,9 @@ async def _grant_roles(url: str) -> None:
 
 async def _create_plan(client: httpx.AsyncClient, headers: dict[str, str], patient: str) -> str:
     body = {"assessment": assessment_data(patient={"patient_ref": patient}), "status": "active"}
-    response = await client.post("/v1/plans", json=body, headers=headers)
+    # With a key: the stored replay (patient data too) is one of the rows the policies guard.
+    key = {"Idempotency-Key": f"rls-{patient}-{uuid.uuid4().hex}"}
+    response = await client.post("/v1/plans", json=body, headers=headers | key)
     assert response.status_code == 201, response.text
     plan_id: str = response.json()["id"]
     return plan_id
@@ -104,6 +108,9 @@ async def test_an_unbound_or_other_tenant_session_sees_no_rows(
             assert [r["tenant_id"] for r in tenants] == [tenant_of_a]
             refs = {r["patient_ref"] for r in await conn.fetch("SELECT patient_ref FROM plans")}
             assert refs == {"rls-patient-a"}
+            replays = await conn.fetch("SELECT body FROM idempotency_records")
+            assert replays, "tenant a's stored replay is visible to tenant a"
+            assert all(b"rls-patient-b" not in bytes(r["body"]) for r in replays)
         async with conn.transaction():
             await conn.execute(f"SET LOCAL ROLE {PROBE_ROLE}")
             await conn.execute(
