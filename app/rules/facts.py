@@ -292,21 +292,27 @@ def missing_if_dated_after(
     out.missing(pointer, f"{subject} dated {elapsed_text(ahead)} after the assessment: {then}.")
 
 
+def _not_current(age_hours: float | None) -> float | None:
+    """The age of an observation past the engine's currency window (NEWS2's 12-hourly
+    minimum), else None."""
+    return (
+        age_hours if age_hours is not None and age_hours > th.VITALS_MAX_AGE_HOURS.value else None
+    )
+
+
 def cows_not_current(f: Facts) -> float | None:
     """The age in hours of a withdrawal scale scored more than 12 hours before the
-    evaluation (the engine's currency window for observations, from NEWS2's 12-hourly
-    minimum), else None. Undated, it is taken as scored with the assessment."""
+    evaluation (the window borrowed for COWS), else None. Undated, it is taken as scored with
+    the assessment."""
     w = f.a.withdrawal
     if w is None or w.assessed_at is None:
         return None
-    age = (f.as_of - w.assessed_at).total_seconds() / 3600
-    return age if age > th.VITALS_MAX_AGE_HOURS.value else None
+    return _not_current((f.as_of - w.assessed_at).total_seconds() / 3600)
 
 
 def vitals_not_current(f: Facts) -> float | None:
     """The age in hours of vital signs older than NEWS2's 12-hourly minimum, else None."""
-    age: float | None = f.flat["derived.vitals_age_hours"]
-    return age if age is not None and age > th.VITALS_MAX_AGE_HOURS.value else None
+    return _not_current(f.flat["derived.vitals_age_hours"])
 
 
 #: Coded diagnoses that answer a co-occurring condition flag: flag -> (ICD-10-CM prefixes,
@@ -381,6 +387,7 @@ ALPHA2_RXNORM = {"2599": "clonidine"}
 _EXTENDED_RELEASE_WORDS = frozenset(
     {"er", "xr", "cr", "sr", "la", "extended", "transdermal", "patch", "oxycontin", "duragesic"}
 )
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 def extended_release_opioid(meds: list[Medication] | None) -> bool:
@@ -390,9 +397,6 @@ def extended_release_opioid(meds: list[Medication] | None) -> bool:
         and not _EXTENDED_RELEASE_WORDS.isdisjoint(_WORD.findall(m.name.lower()))
         for m in meds or ()
     )
-
-
-_WORD = re.compile(r"[a-z0-9]+")
 
 
 def alpha2_drug(medication: Medication) -> str | None:

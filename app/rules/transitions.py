@@ -43,12 +43,8 @@ def suggest_phase_transition(
     if current_phase == "stabilization":
         resolved = next((a for a in ev["alerts"] if a["code"] == "withdrawal_resolved"), None)
         ambulatory = loc["setting"] in ("outpatient", "outpatient_extended_monitoring")
-        if (
-            resolved is not None
-            and not critical
-            and ambulatory
-            and loc["determination"] == "determined"
-        ):
+        # PH-01 itself already requires no critical alert (it runs after every other rule).
+        if resolved is not None and ambulatory and loc["determination"] == "determined":
             return {
                 "to_phase": "behavioral_therapy",
                 "rule_id": "PH-01",
