@@ -213,10 +213,10 @@ async def evaluate_fhir_bundle(
     bundle: FhirBundleIn = json_body(FhirBundleIn),
 ) -> Response:
     """Maps the Bundle (LOINC vital signs, labs and drug screens with UCUM units, SNOMED/ICD-10
-    conditions, RxNorm medications, PHQ-9/GAD-7/PCL-5/COWS) into an assessment and evaluates
-    it. Nothing is guessed: what cannot be mapped is listed under `mapping.unsupported` (or is
-    a 422 with `strict=true`). The response says where `patient_ref` and `assessed_at` came
-    from. Nothing is stored."""
+    conditions, RxNorm medications, PHQ-9/GAD-7/PCL-5/AUDIT-C/C-SSRS/COWS, each screen only
+    within its recall period) into an assessment and evaluates it. Nothing is guessed: what
+    cannot be mapped is listed under `mapping.unsupported` (or is a 422 with `strict=true`).
+    The response says where `patient_ref` and `assessed_at` came from. Nothing is stored."""
     del ctx  # authentication and scope only
     mapped = map_bundle(bundle, patient_ref, assessed_at, strict=strict)
     audit.note(patient_ref=mapped.patient_ref)

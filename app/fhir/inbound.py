@@ -563,6 +563,10 @@ class _Mapper:
             scores = inst.from_observations(self.panel_parts(item), instrument)
             code = item.code
         item9 = self.merge_item9(item, scores) if instrument is inst.PHQ9 else None
+        if not self.within_recall(item, instrument):
+            if item9 is not None:
+                self.report(item9.ref, Reason.outside_recall_period, "with its PHQ-9", "/effective")
+            return
         for message in scores.problems:
             self.report(item.ref, Reason.answer_score_unknown, f"{instrument.key} {message}")
         data = scores.as_input(instrument)
@@ -579,6 +583,33 @@ class _Mapper:
             self.inputs.append(
                 UsedInput(field=f"{instrument.pointer}/item9", ref=item9.ref, code=inst.PHQ9_ITEM9)
             )
+
+    def within_recall(self, item: _Item, instrument: inst.Instrument) -> bool:
+        """Whether the answers still describe part of the instrument's recall period before
+        ``assessed_at`` (a PHQ-9 of 3 weeks ago says nothing about this fortnight)."""
+        if instrument.recall is None:
+            return True
+        at = self.counted_at(item.when)
+        if at is None:
+            self.report(
+                item.ref,
+                Reason.effective_time_imprecise,
+                f"{instrument.key}: no usable time, so whether it falls within its "
+                f"{instrument.recall.days}-day recall period is unknown; not used",
+                "/effective",
+            )
+            return False
+        if self.assessed_at - at > instrument.recall:
+            days = (self.assessed_at - at).days
+            self.report(
+                item.ref,
+                Reason.outside_recall_period,
+                f"{instrument.key} answered {days} days before the assessment; its questions "
+                f"cover the {instrument.recall.days} days before it was answered: screen again",
+                "/effective",
+            )
+            return False
+        return True
 
     def panel_parts(self, item: _Item) -> list[tuple[str, Json]]:
         resource = item.resource

@@ -8,6 +8,7 @@ an integral ``valueDecimal``/``valueQuantity``. Anything else is reported, not g
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Final
 
 from app.fhir.access import Json, codings, extension_value, number, obj, objs, text
@@ -17,6 +18,8 @@ from app.schemas.assessment import CowsItems
 # LOINC answer list LL358-3 (PHQ-9 / GAD-7 frequency): Not at all, Several days,
 # More than half the days, Nearly every day.
 FREQUENCY_ANSWERS: Final = {"LA6568-5": 0, "LA6569-3": 1, "LA6570-1": 2, "LA6571-9": 3}
+# LOINC Yes (LA33-6) / No (LA32-8), read as 1 / 0.
+YES_NO_ANSWERS: Final = {"LA33-6": 1, "LA32-8": 0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,13 @@ class Instrument:
     total: str | None = None  # LOINC total-score code
     answers: dict[str, int] = field(default_factory=dict)
     named_items: bool = False  # COWS: an object of named items, not a list
+    # Yes/no items (C-SSRS): each item code's assessment field, and valueBoolean is an answer.
+    yes_no_fields: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()  # yes/no items without which the screen is incomplete
+    # The period the questions ask about ("over the last 2 weeks"): a response older than
+    # that no longer describes any part of the present one, so it is not used. None: the
+    # questions name no period (AUDIT-C), or the rules judge the age themselves (COWS).
+    recall: timedelta | None = None
 
 
 PHQ9: Final = Instrument(
@@ -52,6 +62,7 @@ PHQ9: Final = Instrument(
     panel="44249-1",
     total="44261-6",  # Patient Health Questionnaire 9 item (PHQ-9) total score
     answers=FREQUENCY_ANSWERS,
+    recall=timedelta(days=14),  # "over the last 2 weeks"
 )
 PHQ9_ITEM9: Final = "44260-8"
 
@@ -66,6 +77,7 @@ GAD7: Final = Instrument(
     panel="69737-5",
     total="70274-6",  # Generalized anxiety disorder 7 item (GAD-7) total score
     answers=FREQUENCY_ANSWERS,
+    recall=timedelta(days=14),  # "over the last 2 weeks"
 )
 
 AUDIT_C: Final = Instrument(
@@ -86,6 +98,7 @@ PCL5: Final = Instrument(
     pointer="/screening/pcl5",
     items=tuple(str(n) for n in range(1, 21)),
     questionnaires=(LOCAL_QUESTIONNAIRE_BASE + "pcl-5",),
+    recall=timedelta(days=30),  # "in the past month"
 )
 COWS: Final = Instrument(
     key="cows",
@@ -95,7 +108,34 @@ COWS: Final = Instrument(
     named_items=True,
 )
 
-INSTRUMENTS: Final = (PHQ9, GAD7, AUDIT_C, PCL5, COWS)
+# C-SSRS screener, recent version: LOINC panel 93373-9 "Columbia - suicide severity rating
+# scale screener - recent [C-SSRS]", items as in the HL7 US Behavioral Health Profiles IG
+# example QuestionnaireResponse C-SSRS-example-1 (LOINC Yes/No answers). Questions 1-5 ask
+# about the past month; the "since last contact" version is a different form and not read.
+CSSRS_ITEMS: Final = {
+    "93246-7": "wish_to_be_dead",  # Q1
+    "93247-5": "suicidal_thoughts",  # Q2
+    "93248-3": "thoughts_with_method",  # Q3
+    "93249-1": "intent",  # Q4
+    "93250-9": "plan_with_intent",  # Q5
+    "93267-3": "suicidal_behavior_lifetime",  # Q6
+    "93269-9": "suicidal_behavior_past_3_months",  # Q6: within the past 3 months
+}
+CSSRS: Final = Instrument(
+    key="cssrs",
+    pointer="/screening/cssrs",
+    items=tuple(CSSRS_ITEMS),
+    questionnaires=("http://loinc.org/q/93373-9", LOCAL_QUESTIONNAIRE_BASE + "c-ssrs"),
+    panel="93373-9",
+    answers=YES_NO_ANSWERS,
+    yes_no_fields=tuple(CSSRS_ITEMS.values()),
+    # Q1, Q2 and Q6 are always asked; Q3-Q5 only after a yes to Q2, and the 3-month
+    # follow-up only after a yes to Q6: the rules treat those gaps as an unfinished screen.
+    required=("93246-7", "93247-5", "93267-3"),
+    recall=timedelta(days=30),  # "in the past month"
+)
+
+INSTRUMENTS: Final = (PHQ9, GAD7, AUDIT_C, PCL5, COWS, CSSRS)
 BY_PANEL: Final = {i.panel: i for i in INSTRUMENTS if i.panel}
 BY_TOTAL: Final = {i.total: i for i in INSTRUMENTS if i.total}
 ITEM_CODES: Final = frozenset(c for i in INSTRUMENTS if i.panel for c in i.items)
@@ -120,6 +160,14 @@ class Scores:
     problems: list[str] = field(default_factory=list)
 
     def as_input(self, instrument: Instrument) -> dict[str, Any] | None:
+        if instrument.yes_no_fields:
+            if not all(i in self.items for i in instrument.required):
+                return None
+            return {
+                name: self.items[code] == 1
+                for code, name in zip(instrument.items, instrument.yes_no_fields, strict=True)
+                if code in self.items
+            }
         if instrument.named_items:
             complete = all(i in self.items for i in instrument.items)
             return {i: self.items[i] for i in instrument.items} if complete else None
@@ -135,6 +183,8 @@ class Scores:
 
 def score(value_holder: Json, instrument: Instrument) -> int | None:
     """The score of an answer (QR answer or Observation), or None if not determinable."""
+    if instrument.yes_no_fields:
+        return _yes_no(value_holder, instrument)
     if "valueInteger" in value_holder:
         return _whole(value_holder["valueInteger"])
     for key in ("valueCoding", "valueCodeableConcept"):
@@ -154,6 +204,18 @@ def score(value_holder: Json, instrument: Instrument) -> int | None:
         return _whole(value_holder["valueDecimal"])
     if "valueQuantity" in value_holder:
         return _whole(obj(value_holder["valueQuantity"]).get("value"))
+    return None
+
+
+def _yes_no(value_holder: Json, instrument: Instrument) -> int | None:
+    """1 for yes, 0 for no: a valueBoolean or a LOINC Yes/No answer; a number is neither."""
+    if isinstance(value_holder.get("valueBoolean"), bool):
+        return int(value_holder["valueBoolean"])
+    for key in ("valueCoding", "valueCodeableConcept"):
+        concept = obj(value_holder.get(key))
+        for system, code in codings(concept):
+            if system == LOINC and code in instrument.answers:
+                return instrument.answers[code]
     return None
 
 

@@ -36,6 +36,7 @@ class Reason(StrEnum):
     after_assessment = "after_assessment"
     administrative_gender_not_used = "administrative_gender_not_used"
     panel_not_used = "panel_not_used"
+    outside_recall_period = "outside_recall_period"
 
 
 #: What each unsupported reason means, in words that carry no submitted value (a 422 must
@@ -70,6 +71,7 @@ IGNORED_REASONS = frozenset(
         Reason.after_assessment,
         Reason.administrative_gender_not_used,
         Reason.panel_not_used,
+        Reason.outside_recall_period,
     }
 )
 

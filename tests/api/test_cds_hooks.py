@@ -10,6 +10,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from app.privacy import REDISCLOSURE_NOTICE
 from app.security import Scope
 from tests.cdshooks.support import (
     BASE,
+    LOINC,
     OS,
     PT,
     PV,
@@ -1106,3 +1108,55 @@ async def test_every_card_carries_the_part_2_notice_and_labels(
             "42CFRPart2",
             "NORDSCLCD",
         }
+
+
+def _cssrs_response(*, intent: bool) -> dict[str, Any]:
+    """A C-SSRS screener as the HL7 US Behavioral Health Profiles example records it: linkIds
+    "/<LOINC item>" and LOINC Yes/No answers (questions 3-5 asked after a yes to question 2)."""
+    yes = {"valueCoding": {"system": LOINC, "code": "LA33-6", "display": "Yes"}}
+    no = {"valueCoding": {"system": LOINC, "code": "LA32-8", "display": "No"}}
+    answers = {
+        "93246-7": yes, "93247-5": yes, "93248-3": no,
+        "93249-1": yes if intent else no, "93250-9": no, "93267-3": no,
+    }  # fmt: skip
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "id": "cssrs-1",
+        "questionnaire": "http://loinc.org/q/93373-9",
+        "status": "completed",
+        "subject": {"reference": f"Patient/{PT}"},
+        "authored": datetime.now(UTC).isoformat(),
+        "item": [{"linkId": f"/{code}", "answer": [a]} for code, a in answers.items()],
+    }
+
+
+async def test_a_cssrs_screener_in_the_chart_reaches_the_cards(
+    client: httpx.AsyncClient, ehr: Ehr
+) -> None:
+    """Without it the setting stays provisional on 'suicide risk not screened'; with it, a
+    yes to question 4 is a critical MH-01 card and a screen of low risk closes that question."""
+
+    async def cards(prefetch: dict[str, Any]) -> list[dict[str, Any]]:
+        response = await post(client, ehr, PV_PATH, hook_request(prefetch=prefetch))
+        assert response.status_code == 200, response.text
+        return list(response.json()["cards"])
+
+    def rule_ids(found: list[dict[str, Any]]) -> set[str]:
+        return {c["extension"]["kratom-cds.explanation"]["ruleId"] for c in found}
+
+    unscreened = await cards(full_prefetch())
+    assert any("suicide risk not screened" in c["detail"] for c in unscreened)
+    assert "MH-01" not in rule_ids(unscreened)
+
+    prefetch = full_prefetch()
+    prefetch["questionnaireResponses"] = searchset(_cssrs_response(intent=True))
+    high_risk = await cards(prefetch)
+    mh01 = next(
+        c for c in high_risk if c["extension"]["kratom-cds.explanation"]["ruleId"] == "MH-01"
+    )
+    assert mh01["indicator"] == "critical"
+
+    prefetch["questionnaireResponses"] = searchset(_cssrs_response(intent=False))
+    low_risk = await cards(prefetch)
+    assert "MH-01" not in rule_ids(low_risk)
+    assert not any("suicide risk not screened" in c["detail"] for c in low_risk)

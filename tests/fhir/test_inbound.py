@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from app.fhir import (
     resources_from_prefetch,
     warm_up,
 )
+from app.rules import evaluate
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
@@ -1072,6 +1073,117 @@ def test_cows_questionnaire_response() -> None:
     assert [i.reason for i in mapping.unsupported] == [Reason.instrument_incomplete]
     answers["gooseflesh"] = {"valueInteger": 2}  # COWS gooseflesh allows 0, 3, 5
     assert [i.reason for i in run([qr(url, answers)]).unsupported] == [Reason.implausible_value]
+
+
+CSSRS = ["93246-7", "93247-5", "93248-3", "93249-1", "93250-9", "93267-3", "93269-9"]
+YES = {"valueCoding": {"system": LOINC, "code": "LA33-6", "display": "Yes"}}
+NO = {"valueCoding": {"system": LOINC, "code": "LA32-8", "display": "No"}}
+
+
+def test_cssrs_screener_with_loinc_yes_no_answers() -> None:
+    """The shape of the HL7 US Behavioral Health Profiles example C-SSRS-example-1 (linkIds
+    "/<LOINC item>", LOINC Yes/No answers): a yes to Q2 and Q4 is read as such, so the
+    rules see high risk (MH-01), not an unscreened patient."""
+    answers = dict(zip((f"/{c}" for c in CSSRS), [YES, YES, NO, YES, NO, NO], strict=False))
+    mapping = run([qr("http://loinc.org/q/93373-9", answers)])
+    assert dump(mapping)["screening"]["cssrs"] == {
+        "wish_to_be_dead": True,
+        "suicidal_thoughts": True,
+        "thoughts_with_method": False,
+        "intent": True,
+        "plan_with_intent": False,
+        "suicidal_behavior_lifetime": False,
+    }
+    assert mapping.used == ["QuestionnaireResponse/qr-1"]
+    evaluation = evaluate(mapping.assessment, as_of=NOW)
+    assert "MH-01" in {a.rule_id for a in evaluation.alerts}
+
+
+def test_cssrs_booleans_and_what_is_not_an_answer() -> None:
+    url = "https://kratom-cds.dev/fhir/Questionnaire/c-ssrs"
+    answers = {CSSRS[0]: {"valueBoolean": False}, CSSRS[1]: {"valueBoolean": False}}
+    answers[CSSRS[5]] = {"valueBoolean": True}
+    answers[CSSRS[6]] = {"valueBoolean": True}
+    assert dump(run([qr(url, answers)]))["screening"]["cssrs"] == {
+        "wish_to_be_dead": False,
+        "suicidal_thoughts": False,
+        "suicidal_behavior_lifetime": True,
+        "suicidal_behavior_past_3_months": True,
+    }
+    # A number is neither yes nor no; without Q6 (always asked) the screen is incomplete.
+    answers[CSSRS[5]] = {"valueInteger": 1}
+    mapping = run([qr(url, answers)])
+    assert "screening" not in dump(mapping)
+    assert {i.reason for i in mapping.unsupported} == {
+        Reason.answer_score_unknown,
+        Reason.instrument_incomplete,
+    }
+
+
+def test_cssrs_panel_observation_with_members() -> None:
+    members = [
+        obs("q1", CSSRS[0], valueCodeableConcept={"coding": [NO["valueCoding"]]}),
+        obs("q2", CSSRS[1], valueCodeableConcept={"coding": [NO["valueCoding"]]}),
+        obs("q6", CSSRS[5], valueBoolean=False),
+    ]
+    panel = obs(
+        "cssrs", "93373-9", hasMember=[{"reference": f"Observation/{m['id']}"} for m in members]
+    )
+    mapping = run([panel, *members])
+    assert dump(mapping)["screening"]["cssrs"] == {
+        "wish_to_be_dead": False,
+        "suicidal_thoughts": False,
+        "suicidal_behavior_lifetime": False,
+    }
+    assert not mapping.unsupported
+
+
+@pytest.mark.parametrize(
+    ("url", "answers", "days", "used"),
+    [
+        # PHQ-9 and GAD-7 ask about the last 2 weeks, PCL-5 and the C-SSRS about the past month
+        ("http://loinc.org/q/44249-1", {"44261-6": {"valueInteger": 3}}, 14, True),
+        ("http://loinc.org/q/44249-1", {"44261-6": {"valueInteger": 3}}, 15, False),
+        ("http://loinc.org/q/69737-5", {"70274-6": {"valueInteger": 3}}, 15, False),
+        ("https://kratom-cds.dev/fhir/Questionnaire/c-ssrs", {}, 30, True),
+        ("https://kratom-cds.dev/fhir/Questionnaire/c-ssrs", {}, 31, False),
+        # AUDIT-C's questions name no period: its age is not judged here
+        ("http://loinc.org/q/72109-2", {"75626-2": {"valueInteger": 3}}, 400, True),
+    ],
+)
+def test_screens_older_than_their_recall_period_are_not_used(
+    url: str, answers: dict[str, Any], days: int, used: bool
+) -> None:
+    if "c-ssrs" in url:
+        answers = {CSSRS[0]: NO, CSSRS[1]: NO, CSSRS[5]: NO}
+    authored = (NOW - timedelta(days=days)).isoformat()
+    mapping = run([qr(url, answers, authored=authored)])
+    assert ("screening" in dump(mapping)) is used
+    if not used:
+        assert reasons(mapping) == {"QuestionnaireResponse/qr-1": {Reason.outside_recall_period}}
+        assert f"{days} days before the assessment" in mapping.ignored[0].detail
+
+
+def test_a_screen_without_a_usable_time_is_not_used() -> None:
+    resource = qr("http://loinc.org/q/44249-1", {"44261-6": {"valueInteger": 3}})
+    del resource["authored"]
+    mapping = run([resource])
+    assert "screening" not in dump(mapping)
+    assert reasons(mapping) == {"QuestionnaireResponse/qr-1": {Reason.effective_time_imprecise}}
+
+
+def test_a_stale_phq9_takes_its_item9_observation_with_it() -> None:
+    when = "2025-12-01T09:00:00Z"
+    resources = [
+        obs("phq-total", "44261-6", valueInteger=14, when=when),
+        obs("phq-9", "44260-8", valueInteger=2, when=when),
+    ]
+    mapping = run(resources)
+    assert "screening" not in dump(mapping)
+    assert reasons(mapping) == {
+        "Observation/phq-total": {Reason.outside_recall_period},
+        "Observation/phq-9": {Reason.outside_recall_period},
+    }
 
 
 def test_in_progress_questionnaire_is_ignored() -> None:
