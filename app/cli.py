@@ -265,6 +265,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     verify.add_argument("--tenant", help="Only this tenant's chain (a name, or 'system').")
 
+    sub.add_parser(
+        "purge",
+        help="Delete Idempotency-Key records older than KRATOM_CDS_IDEMPOTENCY_RETENTION_HOURS "
+        "(the service also does this every KRATOM_CDS_PURGE_INTERVAL_SECONDS).",
+    )
     openapi = sub.add_parser("openapi", help="Write the OpenAPI document.")
     openapi.add_argument("--output", type=Path, default=PROJECT_ROOT / "openapi.json")
 
@@ -274,6 +279,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValidationError, SQLAlchemyError) as exc:
         print(f"kratom-cds {args.command}: {_explain(exc)}", file=sys.stderr)
         return 2
+
+
+async def _purge(settings: Settings) -> int:
+    from app import retention
+    from app.db import Database
+
+    db = Database(settings)
+    try:
+        return await retention.purge_once(db, settings)
+    finally:
+        await db.dispose()
 
 
 def _explain(exc: BaseException) -> str:
@@ -327,6 +343,13 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from app.audit_cli import verify_command
 
         return asyncio.run(verify_command(settings, tenant=args.tenant))
+    if args.command == "purge":
+        deleted = asyncio.run(_purge(settings))
+        print(
+            f"deleted {deleted} idempotency record(s) older than "
+            f"{settings.idempotency_retention_hours} hours"
+        )
+        return 0
     if args.command == "openapi":
         args.output.write_bytes(openapi_document())
         print(f"wrote {args.output}")

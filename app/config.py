@@ -57,6 +57,19 @@ class Settings(BaseSettings):
         le=600,
         description="Time budget of one request; over it the answer is 503 and nothing is stored.",
     )
+    idempotency_retention_hours: int = Field(
+        default=48,
+        ge=24,
+        le=24 * 366,
+        description="How long an Idempotency-Key's stored response (which holds patient data) "
+        "is kept before it is deleted; at least 24 hours.",
+    )
+    purge_interval_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description="How often each worker deletes expired Idempotency-Key records (0 = never: "
+        "run `kratom-cds purge` from a scheduler instead).",
+    )
     migrate_on_start: bool = Field(
         default=True, description="`kratom-cds serve` runs `alembic upgrade head` first."
     )

@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from app import __version__
+from app import __version__, retention
 from app.api import (  # EHR integration (issue 5)
     analytics,
     assessments,
@@ -77,9 +77,11 @@ def create_app(
         app.state.cds = CdsRuntime.create(cds_settings or CdsSettings())
         warm_up_fhir()
         _tune_gc()
+        app.state.purger = retention.start(db, settings)
         try:
             yield
         finally:
+            await retention.stop(app.state.purger)
             await app.state.cds.close()
             await db.dispose()
 

@@ -54,7 +54,11 @@ def postgres_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, bootstrap_dev_key=False, db_pool_size=5)
+    # purge_interval_seconds=0: no background purge deleting rows while a test inspects them
+    # (tests/test_retention.py runs it on purpose).
+    return Settings(
+        database_url=database_url, bootstrap_dev_key=False, db_pool_size=5, purge_interval_seconds=0
+    )
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
+from app import retention
 from app.config import Settings
 from app.main import create_app
 from tests.cdshooks.support import PV, full_prefetch, hook_request, register
@@ -52,6 +53,8 @@ async def _grant_roles(url: str) -> None:
             await conn.execute(
                 f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {role}"
             )
+            # The service deletes released claims and expired records (app/retention.py).
+            await conn.execute(f"GRANT DELETE ON idempotency_records, cds_jtis TO {role}")
     finally:
         await conn.close()
 
@@ -193,3 +196,27 @@ async def test_cds_hooks_paths_work_under_row_level_security(
         assert sum(i["overridden"] for i in report.json()["items"]) == 1
         plans = await rc.get("/v1/plans", headers=key)
         assert len(plans.json()["items"]) == 1
+
+
+async def test_the_purge_reaches_every_tenant_under_row_level_security(
+    restricted_app: FastAPI, client: httpx.AsyncClient, make_key: KeyMaker, postgres_url: str
+) -> None:
+    """The purge is not bound to a tenant: it bypasses the policy for its own transactions,
+    or an ordinary role would delete nothing and stored replays would be kept for ever."""
+    a, b = await make_key(), await make_key()
+    await _create_plan(client, a, "rls-purge-a")
+    await _create_plan(client, b, "rls-purge-b")
+    conn = await asyncpg.connect(_dsn(postgres_url))
+    try:
+        await conn.execute(
+            "UPDATE idempotency_records SET created_at = now() - interval '1000 hours' "
+            "WHERE key LIKE 'rls-rls-purge-%'"
+        )
+        settings = restricted_app.state.settings
+        assert await retention.purge_once(restricted_app.state.db, settings) >= 2
+        left = await conn.fetchval(
+            "SELECT count(*) FROM idempotency_records WHERE key LIKE 'rls-rls-purge-%'"
+        )
+        assert left == 0
+    finally:
+        await conn.close()
