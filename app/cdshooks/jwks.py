@@ -1,4 +1,6 @@
-"""JWKS fetching for registered issuers: HTTPS only, short timeouts, size cap, TTL cache."""
+"""JWKS fetching for registered issuers: HTTPS only, public addresses only (the fhirServer
+guard of ``fetch``: resolved, checked and pinned against DNS rebinding, unless allow-listed),
+short timeouts, size cap, TTL cache."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ import httpx
 import orjson
 
 from app.cdshooks.errors import CdsJwtError, JwtFailure
+from app.cdshooks.fetch import DataUnavailable, checked_address, pinned_request
 
 DEFAULT_TIMEOUT = httpx.Timeout(3.0, connect=2.0)
 MAX_JWKS_BYTES = 64 * 1024  # a JWKS with a handful of RSA keys is a few KB
+DNS_SECONDS = 2.0
 
 
 class JwksCache:
@@ -65,14 +69,27 @@ class JwksCache:
     async def _fetch(self, url: str) -> dict[str, Any]:
         if not self._allowed(url):
             raise CdsJwtError(JwtFailure.jwks_unavailable)
+        address = None
+        if url not in self._insecure_allowed:
+            # A registered URL is the operator's, but a name can later resolve to the metadata
+            # service or a database port: the same guard as a fhirServer.
+            target = httpx.URL(url)
+            try:
+                address = await checked_address(
+                    target.host, target.port or 443, dns_seconds=DNS_SECONDS
+                )
+            except DataUnavailable as exc:
+                raise CdsJwtError(JwtFailure.jwks_unavailable) from exc
+        pinned, pin_headers, extensions = pinned_request(url, address)
         body = bytearray()
         try:
             async with self._client.stream(
                 "GET",
-                url,
+                pinned,
                 timeout=self._timeout,
                 follow_redirects=False,
-                headers={"Accept": "application/json"},
+                headers={"Accept": "application/json", **pin_headers},
+                extensions=extensions,
             ) as response:
                 if response.status_code != 200:
                     raise CdsJwtError(JwtFailure.jwks_unavailable)

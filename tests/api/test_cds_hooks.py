@@ -835,8 +835,15 @@ async def test_unregistered_jku_makes_no_outbound_request(
         app.state.cds = saved
 
 
-async def test_jwks_url_is_fetched_and_cached(client: httpx.AsyncClient, app: FastAPI) -> None:
+async def test_jwks_url_is_fetched_and_cached(
+    client: httpx.AsyncClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     requests: list[httpx.Request] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return ["93.184.215.14"]  # a public address (the JWKS guard resolves the name)
+
+    monkeypatch.setattr(fetch, "resolve", resolve)
 
     def serve(request: httpx.Request) -> httpx.Response:
         requests.append(request)

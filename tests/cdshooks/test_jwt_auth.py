@@ -25,11 +25,27 @@ from app.cdshooks import (
     JwksCache,
     JwtFailure,
     StaticIssuerRegistry,
+    fetch,
 )
 
 ISS = "https://ehr.example.org"
 AUD = "https://cds.example.org/cds-services/patient-view"
 JWKS_URL = "https://ehr.example.org/.well-known/jwks.json"
+PUBLIC = "93.184.215.14"  # what the test resolver answers for the EHR's name
+
+
+@pytest.fixture(autouse=True)
+def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """No test here reaches real DNS: names resolve from this table (the JWKS guard)."""
+    table = {"ehr.example.org": [PUBLIC], "metadata.attacker.example": ["169.254.169.254"]}
+
+    async def resolve(host: str, port: int) -> list[str]:
+        del port
+        return table.get(host, [])
+
+    monkeypatch.setattr(fetch, "resolve", resolve)
+    return table
+
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP384R1())
@@ -329,7 +345,10 @@ async def test_unregistered_jku_makes_no_request() -> None:
 async def test_registered_jku_is_accepted() -> None:
     verifier, recorder = make_verifier(IssuerConfig(tenant_id="tenant-a", jwks_url=JWKS_URL))
     await verifier.verify(sign(claims(), jku=JWKS_URL), audience=AUD)
-    assert [str(r.url) for r in recorder.requests] == [JWKS_URL]
+    # the request goes to the checked address, for the registered URL's host and path
+    assert [(r.headers["host"], r.url.path) for r in recorder.requests] == [
+        ("ehr.example.org", "/.well-known/jwks.json")
+    ]
 
 
 async def test_remote_jwks_fetched_once_and_cached_with_ttl() -> None:
@@ -408,3 +427,29 @@ async def test_private_key_entries_in_jwks_are_refused() -> None:
     private_jwk = {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(RSA_KEY)), "kid": "rsa-1"}
     verifier, _ = make_verifier(IssuerConfig(tenant_id="tenant-a", jwks={"keys": [private_jwk]}))
     assert await reason_of(verifier, sign(claims())) is JwtFailure.key_unusable
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://metadata.attacker.example/jwks.json",
+        "https://169.254.169.254/latest/jwks.json",
+        "https://127.0.0.1:8443/jwks.json",
+        "https://unresolvable.example/jwks.json",
+    ],
+)
+async def test_a_jwks_url_at_an_internal_address_gets_no_request(url: str) -> None:
+    """A registered JWKS URL whose host is, or now resolves to, an internal address is not
+    fetched (SSRF from a name that later points at the metadata service)."""
+    verifier, recorder = make_verifier(IssuerConfig(tenant_id="tenant-a", jwks_url=url))
+    assert await reason_of(verifier, sign(claims())) is JwtFailure.jwks_unavailable
+    assert recorder.requests == []
+
+
+async def test_jwks_requests_are_pinned_to_the_checked_address() -> None:
+    verifier, recorder = make_verifier(IssuerConfig(tenant_id="tenant-a", jwks_url=JWKS_URL))
+    await verifier.verify(sign(claims()), audience=AUD)
+    (request,) = recorder.requests
+    assert request.url.host == PUBLIC
+    assert request.headers["host"] == "ehr.example.org"
+    assert request.extensions["sni_hostname"] == "ehr.example.org"
