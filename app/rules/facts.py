@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from app.rules import thresholds as th
+from app.rules.types import Cite
 from app.schemas.assessment import (
     AssessmentIn,
     CoOccurringConditions,
@@ -347,6 +348,114 @@ _CONDITION_CODES: dict[str, tuple[tuple[str, ...], tuple[str, ...], frozenset[st
     # Other psychoactive substance (kratom's usual code) or opioid use disorder, in remission.
     "use_disorder_in_remission": (("F19.11", "F19.21", "F11.11", "F11.21"), (), frozenset()),
 }
+#: Coded diagnoses that answer a medical-history flag yes: flag -> (ICD-10-CM prefixes, SNOMED
+#: CT concept ids). A code only ever says yes (a recorded False is overridden, never a True):
+#: a problem list in the chart must reach the medication safety checks (an EHR's long QT
+#: syndrome must contraindicate lofexidine, not leave it "not recorded").
+_HISTORY_CODES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    # Long QT syndrome (ICD-10-CM does not separate congenital from acquired: read as long QT).
+    "congenital_long_qt": (("I45.81",), frozenset({"9651007"})),
+    # Heart failure; hypertensive heart (and chronic kidney) disease with heart failure.
+    "heart_failure": (("I50", "I11.0", "I13.0", "I13.2"), frozenset({"84114007"})),
+    # ICD-10-CM codes an acute (I21) or subsequent (I22) infarction for 4 weeks from onset.
+    "recent_myocardial_infarction": (("I21", "I22"), frozenset()),
+    # AV and bundle-branch blocks, other conduction disorders (not pre-excitation or long QT),
+    # sick sinus syndrome, bradycardia.
+    "bradyarrhythmia": (
+        (
+            "I44",
+            "I45.0",
+            "I45.1",
+            "I45.2",
+            "I45.3",
+            "I45.4",
+            "I45.5",
+            "I45.89",
+            "I45.9",
+            "I49.5",
+            "R00.1",
+        ),
+        frozenset({"48867003", "36083008"}),
+    ),
+    # Cerebrovascular diseases, transient ischaemic attacks, their personal history.
+    "cerebrovascular_disease": (
+        ("I60", "I61", "I62", "I63", "I64", "I65", "I66", "I67", "I68", "I69", "G45", "Z86.73"),
+        frozenset({"230690007"}),
+    ),
+    "chronic_kidney_disease": (("N18",), frozenset({"709044004"})),
+    "syncope": (("R55",), frozenset({"271594007"})),
+    # Palpitations; chest pain (R07.1, R07.2, R07.8x, R07.9; R07.0 is throat pain).
+    "chest_pain_or_palpitations": (
+        ("R00.2", "R07.1", "R07.2", "R07.8", "R07.9"),
+        frozenset({"80313002"}),
+    ),
+    # Alcohol or sedative withdrawal with delirium or with perceptual disturbances.
+    "complicated_withdrawal": (
+        ("F10.231", "F10.232", "F10.931", "F10.932", "F13.231", "F13.232", "F13.931", "F13.932"),
+        frozenset(),
+    ),
+}
+#: Poisoning by opium, heroin, other opioids, methadone, synthetic narcotics (fentanyl,
+#: tramadol...) or unspecified narcotics: the 6th character 1-4 (accidental, intentional,
+#: assault, undetermined) is a poisoning, 5 an adverse effect and 6 underdosing are not.
+_OPIOID_POISONING = ("T40.0", "T40.1", "T40.2", "T40.3", "T40.4", "T40.6")
+
+
+def coded_history(a: AssessmentIn) -> frozenset[str]:
+    """The medical-history flags that the coded diagnoses answer yes."""
+    c = a.co_occurring_conditions
+    if c is None or not c.coded:
+        return frozenset()
+    found: set[str] = set()
+    for condition in c.coded:
+        code = condition.code
+        if condition.system == "icd10cm":
+            found.update(
+                f for f, (prefixes, _) in _HISTORY_CODES.items() if code.startswith(prefixes)
+            )
+            if code.startswith(_OPIOID_POISONING) and len(code) >= 7 and code[6] in "1234":
+                found.add("prior_overdose")
+        else:
+            found.update(f for f, (_, snomed) in _HISTORY_CODES.items() if code in snomed)
+    return frozenset(found)
+
+
+def history_cites(*flags: str) -> tuple[Cite, ...]:
+    """The codes that answer these medical-history flags, as a rule's citations."""
+    icd, snomed = [], []
+    for flag in flags:
+        name = flag.replace("_", " ")
+        if flag == "prior_overdose":
+            icd.append(f"{name}: T40.0-T40.4, T40.6 poisoning (6th character 1-4)")
+            continue
+        if flag not in _HISTORY_CODES:
+            continue  # no code says it (e.g. "severe" coronary insufficiency)
+        prefixes, concepts = _HISTORY_CODES[flag]
+        icd.append(f"{name}: {', '.join(prefixes)}")
+        if concepts:
+            snomed.append(f"{name}: {', '.join(sorted(concepts))}")
+    cites = [Cite("ICD10CM", "Codes read as yes: " + "; ".join(icd))]
+    if snomed:
+        cites.append(Cite("SNOMEDCT", "Concepts read as yes: " + "; ".join(snomed)))
+    return tuple(cites)
+
+
+def _history(a: AssessmentIn, coded: frozenset[str]) -> MedicalHistory | None:
+    """The medical history as recorded, with the flags coded diagnoses answer set to yes."""
+    if not coded:
+        return a.medical_history
+    recorded = a.medical_history or MedicalHistory()
+    return recorded.model_copy(update=dict.fromkeys(coded, True))
+
+
+#: What a rule that reads coded medical history says about it.
+CODED_HISTORY_LIMITATION = (
+    "A coded diagnosis (ICD-10-CM by category; the few SNOMED CT concepts listed, without "
+    "subsumption) answers a medical-history question yes, never no; an ICD-10-CM long QT "
+    "syndrome (I45.81) counts as congenital long QT."
+)
+
+
 #: What a rule that reads coded diagnoses says about them.
 CODED_LIMITATION = (
     "Coded diagnoses count by ICD-10-CM category (a use disorder in remission counts only "
@@ -461,11 +570,13 @@ class Facts:
         "as_of",
         "benzodiazepine",
         "coded",
+        "coded_history",
         "concentrated",
         "current_alpha2",
         "extended_release_opioid",
         "fentanyl",
         "flat",
+        "history",
         "liver_injury",
         "long_acting_opioid",
         "med_classes",
@@ -495,6 +606,9 @@ class Facts:
         meds = a.use_history.current_medications if a.use_history is not None else None
         self.current_alpha2 = frozenset(filter(None, map(alpha2_drug, meds or ())))
         self.coded = coded_conditions(a)
+        self.coded_history = coded_history(a)
+        # The medical history the rules read: as recorded, plus what coded diagnoses answer.
+        self.history = _history(a, self.coded_history)
         uds = a.urine_drug_screen
         positive: frozenset[str] = frozenset()
         if uds is not None:

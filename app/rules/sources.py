@@ -616,12 +616,23 @@ _ALL = (
         "ICD10CM",
         "Centers for Disease Control and Prevention, National Center for Health Statistics. "
         "ICD-10-CM Tabular List of Diseases and Injuries (categories F10-F13, F32-F34, F40-F41, "
-        "F43, G40, G89).",
+        "F43, G40, G45, G89, I11, I13, I21-I22, I44-I45, I49, I50, I60-I69, N18, R00, R07, R55, "
+        "T40, Z86).",
         2025,
         "classification",
         "Category meanings as published in the tabular list (the codes read are listed in each "
         "rule); not a clinical recommendation",
         url="https://www.cdc.gov/nchs/icd/icd-10-cm/index.html",
+    ),
+    _s(
+        "SNOMEDCT",
+        "SNOMED International. SNOMED CT International Edition (concepts matched exactly, "
+        "without subsumption).",
+        2025,
+        "terminology",
+        "Concept meanings as published (the concept ids read are listed in each rule); "
+        "not a clinical recommendation",
+        url="https://www.snomed.org/",
     ),
 )
 

@@ -769,6 +769,20 @@ def condition(
     }
 
 
+def test_a_problem_list_reaches_the_medication_safety_checks() -> None:
+    """No medical history is recorded through FHIR, but the chart's coded long QT syndrome and
+    CKD answer the lofexidine avoid-list questions: avoid, not 'history not recorded'."""
+    icd = "http://hl7.org/fhir/sid/icd-10-cm"
+    mapping = run([condition("c1", icd, "I45.81"), condition("c2", SNOMED, "709044004")])
+    assert "medical_history" not in dump(mapping)
+    evaluation = evaluate(mapping.assessment, as_of=NOW)
+    lofexidine = next(
+        r for p in evaluation.phases for r in p.recommendations if r.code == "lofexidine"
+    )
+    assert lofexidine.status == "avoid"
+    assert {"LOF-03", "LOF-05"} <= set(lofexidine.rule_ids)
+
+
 def test_conditions() -> None:
     icd = "http://hl7.org/fhir/sid/icd-10-cm"
     error = {

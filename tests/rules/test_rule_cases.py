@@ -56,6 +56,10 @@ NO_RECENT_USE = {"cows": cows_items(0), "hours_since_last_kratom_use": 264}
 UDS_MITRA_NEG = {"urine_drug_screen": {"mitragynine": "negative"}}
 
 
+def coded(code: str, system: str = "icd10cm") -> dict[str, Any]:
+    return {"co_occurring_conditions": {"coded": [{"system": system, "code": code}]}}
+
+
 def cows(total: int, **fixed: int) -> dict[str, Any]:
     return {"withdrawal": {"cows": cows_items(total, **fixed)}}
 
@@ -2526,6 +2530,53 @@ CASES: list[Case] = [
         True,
         lambda ev: "chronic pain" in detail(ev, "ongoing_condition_care"),
     ),
+    # ---- coded medical history [ICD10CM][SNOMEDCT]: a chart's problem list answers the
+    # history questions yes (over a recorded no), never no.
+    C("LOF-03", "I45.81 long QT coded: avoid", coded("I45.81"), True, at("lofexidine", "avoid")),
+    C(
+        "LOF-03",
+        "SNOMED long QT syndrome: avoid",
+        coded("9651007", system="snomedct"),
+        True,
+        at("lofexidine", "avoid"),
+    ),
+    C("QT-01", "I45.81 coded: QT-01 fires", coded("I45.81"), True),
+    C("QT-01", "I45.6 pre-excitation is not long QT", coded("I45.6"), False),
+    C("LOF-05", "I21.4 acute MI coded: avoid", coded("I21.4"), True, at("lofexidine", "avoid")),
+    C("LOF-05", "N18.3 CKD coded: avoid", coded("N18.3"), True, at("lofexidine", "avoid")),
+    C("LOF-05", "I25.2 old MI is not recent: silent", coded("I25.2"), False),
+    C(
+        "CLO-04",
+        "I44.1 AV block coded: caution",
+        coded("I44.1") | {"considering": ["clonidine"]},
+        True,
+        sev("clonidine_caution", "warning"),
+    ),
+    C(
+        "NAL-01",
+        "T40.411A fentanyl poisoning coded: recommended",
+        coded("T40.411A") | {"considering": []},
+        True,
+        at("naloxone", "recommended"),
+    ),
+    C(
+        "NAL-01",
+        "T40.415A adverse effect is not an overdose",
+        coded("T40.415A") | {"considering": []},
+        False,
+        at("naloxone", "consider"),
+    ),
+    C("VS-05", "R55 syncope coded: ECG", coded("R55"), True, at("ecg", "recommended")),
+    C("VS-05", "SNOMED syncope fires", coded("271594007", system="snomedct"), True),
+    C("VS-05", "R07.0 throat pain silent", coded("R07.0"), False),
+    C(
+        "LOC-02",
+        "F10.231 withdrawal delirium coded: 3.7-WM",
+        coded("F10.231"),
+        True,
+        loc("inpatient_medically_monitored"),
+    ),
+    C("LOC-02", "F10.239 uncomplicated withdrawal coded: silent", coded("F10.239"), False),
 ]
 
 

@@ -18,7 +18,14 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts, elapsed_text, sentence, vitals_not_current
+from app.rules.facts import (
+    CODED_HISTORY_LIMITATION,
+    Facts,
+    elapsed_text,
+    history_cites,
+    sentence,
+    vitals_not_current,
+)
 from app.rules.findings import Findings
 from app.schemas.evaluation import Status
 
@@ -108,7 +115,7 @@ def _lof_01(f: Facts, out: Findings) -> bool:
     if age is not None and age < _ADULT_AGE:
         status = CONSIDER
         caps.append(f"age {age}: the label has not established use under {_ADULT_AGE}")
-    h = f.a.medical_history
+    h = f.history
     child = h.hepatic_impairment_child_pugh if h is not None else None
     if child is None:
         # 'none' is an answer; omitted is not: the label lowers the dose by Child-Pugh class.
@@ -300,7 +307,7 @@ LOF_02 = rule(
 
 
 def _lof_03(f: Facts, out: Findings) -> bool:
-    h = f.a.medical_history
+    h = f.history
     if h is None or h.congenital_long_qt is None:
         out.missing(
             "/medical_history/congenital_long_qt", "Congenital long QT rules out lofexidine."
@@ -315,15 +322,15 @@ def _lof_03(f: Facts, out: Findings) -> bool:
 
 LOF_03 = rule(
     "LOF-03",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="Lofexidine and congenital long QT",
     summary="Congenital long QT syndrome: avoid lofexidine; not recorded: at most consider.",
     rationale="The label says to avoid lofexidine in congenital long QT syndrome (QT "
     "prolongation; one post-marketing torsades case).",
-    reads=("/medical_history/congenital_long_qt",),
-    cites=(_LABEL,),
-    limitations=_OFF_LABEL,
+    reads=("/medical_history/congenital_long_qt", "/co_occurring_conditions/coded"),
+    cites=(_LABEL, *history_cites("congenital_long_qt")),
+    limitations=(*_OFF_LABEL, CODED_HISTORY_LIMITATION),
     apply=_lof_03,
 )
 
@@ -388,7 +395,7 @@ LOF_04 = rule(
 
 
 def _lof_05(f: Facts, out: Findings) -> bool:
-    h = f.a.medical_history
+    h = f.history
     if h is None:
         out.missing(
             "/medical_history",
@@ -435,7 +442,7 @@ def _lof_05(f: Facts, out: Findings) -> bool:
 
 LOF_05 = rule(
     "LOF-05",
-    revision=3,
+    revision=4,
     family=Family.stabilization,
     title="Lofexidine avoid list",
     summary="Severe coronary insufficiency, recent MI, cerebrovascular disease, chronic kidney "
@@ -451,12 +458,14 @@ LOF_05 = rule(
         "/medical_history/bradyarrhythmia",
         "derived.medication_classes",
         "derived.current_alpha2",
+        "/co_occurring_conditions/coded",
     ),
-    cites=(_LABEL,),
+    cites=(_LABEL, *history_cites(*(name for name, _ in _CARDIO_RENAL))),
     limitations=(
         *_OFF_LABEL,
         "Any recorded chronic kidney disease is read as the label's 'chronic renal failure' "
         "(conservative).",
+        CODED_HISTORY_LIMITATION,
     ),
     apply=_lof_05,
 )
@@ -619,7 +628,7 @@ _CLO_CAUTIONS = tuple(
 
 
 def _clo_04(f: Facts, out: Findings) -> bool:
-    h = f.a.medical_history
+    h = f.history
     answers = h.__dict__ if h is not None else {}
     conditions = [text for name, text in _CLO_CAUTIONS if answers.get(name)]
     unknown = [text for name, text in _CLO_CAUTIONS if answers.get(name) is None]
@@ -652,7 +661,7 @@ def _clo_04(f: Facts, out: Findings) -> bool:
 
 CLO_04 = rule(
     "CLO-04",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="Clonidine label cautions",
     summary="Severe coronary insufficiency, recent MI, cerebrovascular disease, chronic kidney "
@@ -666,6 +675,7 @@ CLO_04 = rule(
         *(f"/medical_history/{name}" for name, _ in _CLO_CAUTIONS),
         "derived.medication_classes",
         "derived.current_alpha2",
+        "/co_occurring_conditions/coded",
     ),
     cites=(
         Cite(
@@ -673,10 +683,12 @@ CLO_04 = rule(
             "Precautions: coronary, conduction, recent MI, cerebrovascular, renal; "
             "interactions with sinus/AV-node drugs",
         ),
+        *history_cites(*(name for name, _ in _CARDIO_RENAL)),
     ),
     limitations=(
         NO_KRATOM_GUIDELINE,
         "Caution, not contraindication: the label does not forbid these patients clonidine.",
+        CODED_HISTORY_LIMITATION,
     ),
     apply=_clo_04,
 )

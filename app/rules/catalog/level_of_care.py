@@ -14,7 +14,13 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import CODED_LIMITATION, Facts, sentence
+from app.rules.facts import (
+    CODED_HISTORY_LIMITATION,
+    CODED_LIMITATION,
+    Facts,
+    history_cites,
+    sentence,
+)
 from app.rules.findings import Findings
 
 _ASAM = Cite("ASAM3", "Withdrawal-management levels 1-WM to 4-WM and who fits each")
@@ -56,7 +62,7 @@ LOC_01 = rule(
 
 
 def _loc_02(f: Facts, out: Findings) -> bool:
-    h = f.a.medical_history
+    h = f.history
     use = f.a.use_history
     if h is None:
         out.missing(
@@ -89,7 +95,7 @@ def _loc_02(f: Facts, out: Findings) -> bool:
 
 LOC_02 = rule(
     "LOC-02",
-    revision=3,
+    revision=4,
     family=Family.level_of_care,
     title="Complicated or failed previous withdrawal",
     summary="Complicated withdrawal history or failed outpatient withdrawal: at least 3.7-WM; "
@@ -101,9 +107,14 @@ LOC_02 = rule(
         "/medical_history/complicated_withdrawal",
         "/medical_history/failed_outpatient_withdrawal_management",
         "/use_history/prior_withdrawal_complications",
+        "/co_occurring_conditions/coded",
     ),
-    cites=(_ASAM, Cite("GALBIS16", "Two failed outpatient attempts, then inpatient success")),
-    limitations=("History is self-reported.",),
+    cites=(
+        _ASAM,
+        Cite("GALBIS16", "Two failed outpatient attempts, then inpatient success"),
+        *history_cites("complicated_withdrawal"),
+    ),
+    limitations=("History is self-reported.", CODED_HISTORY_LIMITATION),
     apply=_loc_02,
 )
 

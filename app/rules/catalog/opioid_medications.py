@@ -18,7 +18,14 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts, cows_not_current, elapsed_text, missing_if_dated_after
+from app.rules.facts import (
+    CODED_HISTORY_LIMITATION,
+    Facts,
+    cows_not_current,
+    elapsed_text,
+    history_cites,
+    missing_if_dated_after,
+)
 from app.rules.findings import Findings
 from app.schemas.evaluation import Status
 
@@ -357,7 +364,7 @@ BUP_03 = rule(
 
 
 def _bup_04(f: Facts, out: Findings) -> bool:
-    h = f.a.medical_history
+    h = f.history
     child = h.hepatic_impairment_child_pugh if h is not None else None
     if child is None:
         out.missing(
@@ -421,7 +428,7 @@ BUP_04 = rule(
 
 
 def _nal_01(f: Facts, out: Findings) -> bool:
-    h = f.a.medical_history
+    h = f.history
     prior = h.prior_overdose if h is not None else None
     if prior is None:
         out.missing("/medical_history/prior_overdose", "A prior overdose makes naloxone essential.")
@@ -472,7 +479,7 @@ def _nal_01(f: Facts, out: Findings) -> bool:
 
 NAL_01 = rule(
     "NAL-01",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="Naloxone for overdose risk",
     summary="Naloxone is recommended with any overdose risk factor (7-OH or extract, opioid or "
@@ -490,13 +497,18 @@ NAL_01 = rule(
         "derived.alcohol",
         "derived.medication_classes",
         "/considering",
+        "/co_occurring_conditions/coded",
     ),
     cites=(
         Cite("CDC22", "Recommendation 8: offer naloxone when overdose risk is increased"),
         Cite("OLSEN19", "Kratom-detected overdose deaths"),
         Cite("BCCSU17", "Overdose risk after withdrawal management"),
+        *history_cites("prior_overdose"),
     ),
-    limitations=("Naloxone reverses opioid effects only; not sedative or alcohol toxicity.",),
+    limitations=(
+        "Naloxone reverses opioid effects only; not sedative or alcohol toxicity.",
+        CODED_HISTORY_LIMITATION,
+    ),
     apply=_nal_01,
 )
 

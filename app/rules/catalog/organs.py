@@ -17,7 +17,13 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts, missing_if_dated_after, sentence
+from app.rules.facts import (
+    CODED_HISTORY_LIMITATION,
+    Facts,
+    history_cites,
+    missing_if_dated_after,
+    sentence,
+)
 from app.rules.findings import Findings
 from app.rules.scores import LIVER_TESTS
 
@@ -125,7 +131,7 @@ def _liv_03(f: Facts, out: Findings) -> bool:
     )
     v = f.a.vitals
     confused = v is not None and v.consciousness is not None and v.consciousness != "alert"
-    h = f.a.medical_history
+    h = f.history
     symptoms = h is not None and bool(h.liver_injury_symptoms)
     high_inr = inr is not None and inr >= th.INR_FAILURE.value
     if not (high_inr or (abnormal and (confused or symptoms))):
@@ -228,7 +234,7 @@ LIV_04 = rule(
 
 
 def _liv_05(f: Facts, out: Findings) -> bool:
-    h = f.a.medical_history
+    h = f.history
     if h is None or not h.liver_injury_symptoms:
         return False
     if f.scores.liver.alt_x_uln is not None:
@@ -279,7 +285,7 @@ def _qt_drug(f: Facts) -> bool:
 def qt_critical(f: Facts) -> bool:
     """QT-01's critical tier, in which it advises against every QT-prolonging drug:
     congenital long QT, QTc >= 500 ms, or a prolonged QTc with a QT drug."""
-    h = f.a.medical_history
+    h = f.history
     band = f.scores.qtc.band
     return (
         bool(h is not None and h.congenital_long_qt)
@@ -290,7 +296,7 @@ def qt_critical(f: Facts) -> bool:
 
 def _qt_01(f: Facts, out: Findings) -> bool:
     qtc = f.scores.qtc
-    h = f.a.medical_history
+    h = f.history
     congenital = bool(h is not None and h.congenital_long_qt)
     classes = f.med_classes or frozenset()
     qt_drug = _qt_drug(f)
@@ -338,7 +344,7 @@ def _qt_01(f: Facts, out: Findings) -> bool:
 
 QT_01 = rule(
     "QT-01",
-    revision=3,
+    revision=4,
     family=Family.alert,
     title="QTc prolongation",
     summary="QTc >= 500 ms or congenital long QT (critical; >= 500 also needs 4-WM), or "
@@ -353,16 +359,19 @@ QT_01 = rule(
         "/medical_history/congenital_long_qt",
         "derived.medication_classes",
         "/considering",
+        "/co_occurring_conditions/coded",
     ),
     cites=(
         Cite("RAUTAHARJU09", "Prolonged QTc >= 450 ms men, >= 460 ms women"),
         Cite("KRANTZ09", "QTc > 500 ms: act; 450-500: discuss and monitor"),
         Cite("LEONG21A", "Dose-related QTc prolongation in kratom users"),
+        *history_cites("congenital_long_qt"),
     ),
     limitations=(
         "Bazett correction over-corrects at heart rates above about 85/min, common in "
         "withdrawal; Fridericia is preferred.",
         "Sending QTc >= 500 ms to 4-WM is an engine mapping of ASAM dimension 2 [L].",
+        CODED_HISTORY_LIMITATION,
     ),
     thresholds=(th.QTC_PROLONGED_MALE, th.QTC_PROLONGED_FEMALE, th.QTC_HIGH_RISK),
     apply=_qt_01,

@@ -29,6 +29,7 @@ _WHO = Cite("WHO09", "Standard withdrawal care: symptomatic relief, rest, hydrat
 _QT_READS = (
     "scores.qtc.category",
     "/medical_history/congenital_long_qt",
+    "/co_occurring_conditions/coded",
     "derived.medication_classes",
     "/considering",
 )
@@ -101,7 +102,7 @@ def _sym_02(f: Facts, out: Findings) -> bool:
     if not (aches or pain):
         return False
     why = f"COWS aches item {aches}" if aches else "chronic pain"
-    h = f.a.medical_history
+    h = f.history
     child = h.hepatic_impairment_child_pugh if h is not None else None
     hepatic = f.liver_injury or child in ("B", "C")
     out.recommend(

@@ -18,9 +18,11 @@ from app.rules.define import (
     rule,
 )
 from app.rules.facts import (
+    CODED_HISTORY_LIMITATION,
     CODED_LIMITATION,
     Facts,
     elapsed_text,
+    history_cites,
     missing_if_dated_after,
     sentence,
     vitals_not_current,
@@ -223,7 +225,7 @@ VS_04 = rule(
 
 
 def _vs_05(f: Facts, out: Findings) -> bool:
-    h = f.a.medical_history
+    h = f.history
     if h is None:
         out.missing("/medical_history/syncope", "Syncope or palpitations would call for an ECG.")
         return False
@@ -257,17 +259,26 @@ def _vs_05(f: Facts, out: Findings) -> bool:
 
 VS_05 = rule(
     "VS-05",
+    revision=2,
     family=Family.alert,
     title="Syncope, chest pain or palpitations",
     summary="Syncope, chest pain or palpitations call for an ECG and urgent medical evaluation.",
     rationale="Mitragynine blocks hERG channels; QTc prolongation, ventricular fibrillation and "
     "an acquired Brugada pattern with syncope are reported in heavy kratom users.",
-    reads=("/medical_history/syncope", "/medical_history/chest_pain_or_palpitations"),
+    reads=(
+        "/medical_history/syncope",
+        "/medical_history/chest_pain_or_palpitations",
+        "/co_occurring_conditions/coded",
+    ),
     cites=(
         Cite("LEONG21B", "hERG blockade and cardiotoxicity review"),
         Cite("HOLTON24", "Acquired type 1 Brugada pattern with syncope at ~100 g/day"),
+        *history_cites("syncope", "chest_pain_or_palpitations"),
     ),
-    limitations=("Evidence is case reports and small series.",),
+    limitations=(
+        "Evidence is case reports and small series.",
+        CODED_HISTORY_LIMITATION,
+    ),
     apply=_vs_05,
 )
 
@@ -362,7 +373,7 @@ _SEDATIVE_EXPOSURE = "alcohol, benzodiazepine or other sedative use"
 
 
 def _sz_01(f: Facts, out: Findings) -> bool:
-    h = f.a.medical_history
+    h = f.history
     if h is None or h.seizure_in_last_24h is None:
         out.missing(
             "/medical_history/seizure_in_last_24h",
@@ -403,7 +414,7 @@ SZ_01 = rule(
 
 
 def _sz_02(f: Facts, out: Findings) -> bool:
-    h = f.a.medical_history
+    h = f.history
     use = f.a.use_history
     withdrawal_seizure = bool(
         (h is not None and h.withdrawal_seizures)
