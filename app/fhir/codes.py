@@ -70,7 +70,6 @@ LAB_CODES: Final[dict[str, str]] = {
     "62238-1": "egfr",  # ... Creatinine-based formula (CKD-EPI)
     "98979-8": "egfr",  # ... Creatinine-based formula (CKD-EPI 2021)
     "8636-3": "qtc",  # Q-T interval corrected
-    "44974-4": "qtc",  # Q-T interval corrected (ECG) (needs review)
 }
 
 # --------------------------------------------------------------------------- pregnancy

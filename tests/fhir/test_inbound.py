@@ -349,7 +349,6 @@ def test_unit_conversion(code: str, value: float, unit: str, field: str, expecte
         ("62238-1", 96, "mL/min/{1.73_m2}", "egfr_ml_min_1_73m2", 96),
         ("98979-8", 61, "mL/min/1.73m2", "egfr_ml_min_1_73m2", 61),
         ("8636-3", 0.452, "s", "qtc_ms", 452),
-        ("44974-4", 428, "ms", "qtc_ms", 428),
         ("6301-6", 1.1, "{INR}", "inr", 1.1),
         ("34714-6", 2.5, "1", "inr", 2.5),
     ],
@@ -767,6 +766,21 @@ def condition(
         "subject": {"reference": f"Patient/{PT}"},
         **extra,
     }
+
+
+def test_a_pulse_characteristic_is_not_a_qtc() -> None:
+    """LOINC 44974-4 is a pulse characteristic (rhythm/quality), not a QTc: it once shared the
+    QTc slot, so a later 'regular pulse' superseded a QTc of 520 ms and hid it."""
+    qtc = obs("qtc", "8636-3", value=520, unit="ms", when="2026-01-10T08:00:00Z")
+    pulse = obs(
+        "pulse",
+        "44974-4",
+        when="2026-01-10T10:00:00Z",
+        valueCodeableConcept={"coding": [{"system": SNOMED, "code": "271636001"}]},
+    )
+    mapping = run([qtc, pulse])
+    assert dump(mapping)["labs"]["qtc_ms"] == 520
+    assert reasons(mapping) == {"Observation/pulse": {Reason.unrecognised_code}}
 
 
 def test_a_problem_list_reaches_the_medication_safety_checks() -> None:
