@@ -250,7 +250,11 @@ def _flatten(a: AssessmentIn, s: Scores, as_of: datetime) -> dict[str, Any]:
     )
     meds = a.use_history.current_medications if a.use_history is not None else None
     flat["derived.medication_classes"] = (
-        None if meds is None else sorted({c.value for m in meds for c in m.classes}) if meds else []
+        None
+        if meds is None
+        else sorted(
+            {c.value for m in meds for c in m.classes} | {c for m in meds for c in named_classes(m)}
+        )
     )
     measured = a.vitals.measured_at if a.vitals is not None else None
     flat["derived.vitals_age_hours"] = (
@@ -491,12 +495,36 @@ ALPHA2_NAMES: dict[str, tuple[str, ...]] = {
     "clonidine": ("clonidine", "catapres", "kapvay"),
 }
 ALPHA2_RXNORM = {"2599": "clonidine"}
+_WORD = re.compile(r"[a-z0-9]+")
 #: Words in a full agonist's name that mark an extended-release or long-acting form (a
 #: transdermal fentanyl patch included): buprenorphine induction waits longer after them.
 _EXTENDED_RELEASE_WORDS = frozenset(
-    {"er", "xr", "cr", "sr", "la", "extended", "transdermal", "patch", "oxycontin", "duragesic"}
+    {
+        *("er", "xr", "cr", "sr", "la", "extended", "transdermal", "patch"),
+        # Brand names of extended-release full agonists (morphine: MS Contin, Kadian, Avinza;
+        # oxycodone: OxyContin, Xtampza; hydrocodone: Hysingla, Zohydro; hydromorphone:
+        # Exalgo; fentanyl patch: Duragesic; tramadol: ConZip).
+        *("contin", "oxycontin", "kadian", "avinza", "xtampza", "hysingla", "zohydro"),
+        *("exalgo", "duragesic", "conzip"),
+    }
 )
-_WORD = re.compile(r"[a-z0-9]+")
+#: Drugs whose own class changes the rules' timing (methadone's 72 h, naltrexone's 14 days):
+#: recognised by name too, so a methadone tagged only "opioid_agonist" still waits 72 h.
+_CLASS_NAMES: dict[str, tuple[str, ...]] = {
+    "methadone": ("methadone", "methadose", "dolophine", "diskets"),
+    "buprenorphine": (
+        *("buprenorphine", "suboxone", "subutex", "zubsolv", "sublocade", "brixadi"),
+        *("butrans", "belbuca"),
+    ),
+    "naltrexone": ("naltrexone", "vivitrol", "revia"),
+}
+
+
+def named_classes(medication: Medication) -> set[str]:
+    """The timing-relevant classes a medication's name shows (methadone, buprenorphine,
+    naltrexone), whatever the caller tagged."""
+    words = set(_WORD.findall(medication.name.lower()))
+    return {cls for cls, names in _CLASS_NAMES.items() if not words.isdisjoint(names)}
 
 
 def extended_release_opioid(meds: list[Medication] | None) -> bool:
@@ -738,16 +766,16 @@ class Facts:
         return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
     def hours_since_last_use(self) -> float | None:
-        """Hours since the last kratom or other opioid, whichever is more recent."""
+        """Hours since the last kratom or other opioid, whichever is more recent; None while
+        the kratom time is not recorded (another opioid's time says nothing about kratom's,
+        and taking it alone once cleared naltrexone for a patient whose kratom use was
+        unknown)."""
         w = self.a.withdrawal
-        if w is None:
+        if w is None or w.hours_since_last_kratom_use is None:
             return None
-        given = [
-            h
-            for h in (w.hours_since_last_kratom_use, w.hours_since_last_other_opioid_use)
-            if h is not None
-        ]
-        return min(given) if given else None
+        other = w.hours_since_last_other_opioid_use
+        kratom = w.hours_since_last_kratom_use
+        return kratom if other is None else min(kratom, other)
 
     def screen(self, analyte: str) -> ScreenResult | None:
         """A urine drug screen result, or None when no screen or not reported."""

@@ -2577,6 +2577,160 @@ CASES: list[Case] = [
         loc("inpatient_medically_monitored"),
     ),
     C("LOC-02", "F10.239 uncomplicated withdrawal coded: silent", coded("F10.239"), False),
+    # ---- second clinical review of 1.28.0 (ruleset 1.29.0)
+    # An unknown kratom time is not bounded by another opioid's time [VIVITROL-PI][NYSPREG].
+    C(
+        "NTX-02",
+        "pregnant, kratom time unknown, other opioid 300 h ago: contraindicated",
+        {
+            "patient": PREGNANT,
+            "urine_drug_screen": {"mitragynine": "not_tested"},
+            "considering": ["naltrexone"],
+            "withdrawal": {
+                "cows": cows_items(0),
+                "hours_since_last_kratom_use": None,
+                "hours_since_last_other_opioid_use": 300,
+            },
+            "use_history": {"other_substances": ["prescription_opioids"]},
+        },
+        True,
+        lambda ev: (
+            status(ev, "naltrexone") == "contraindicated"
+            and alerts(ev)["naltrexone_in_pregnancy"] == "critical"
+        ),
+    ),
+    C(
+        "NTX-01",
+        "kratom time unknown, other opioid 300 h ago: consider, kratom time missing",
+        {
+            "considering": [],
+            "urine_drug_screen": {"mitragynine": "not_tested"},
+            "withdrawal": {
+                "cows": cows_items(0),
+                "hours_since_last_kratom_use": None,
+                "hours_since_last_other_opioid_use": 300,
+            },
+            "use_history": {"other_substances": ["prescription_opioids"]},
+        },
+        False,
+        lambda ev: (
+            status(ev, "naltrexone") == "consider"
+            and "/withdrawal/hours_since_last_kratom_use" in missing(ev)
+            and "unknown" in detail(ev, "naltrexone")
+        ),
+    ),
+    # ALP-led (cholestatic) injury with symptoms is the liver emergency pathway [LIVERTOX].
+    C(
+        "LIV-03",
+        "ALP 4x ULN with jaundice: emergency",
+        {"labs": {"alp_u_per_l": 480}, "medical_history": {"liver_injury_symptoms": True}},
+        True,
+        loc("emergency_department"),
+    ),
+    C(
+        "LIV-03",
+        "ALP at its ULN with jaundice: silent",
+        {"labs": {"alp_u_per_l": 120}, "medical_history": {"liver_injury_symptoms": True}},
+        False,
+    ),
+    # Extended-release full agonists wait 24 h [clinical reference 4.1]; by brand name too.
+    C(
+        "BUP-02",
+        "MS Contin 13 h ago: extended-release wait, at most consider",
+        {
+            **cows(13),
+            "withdrawal": {"hours_since_last_other_opioid_use": 13},
+            "use_history": {
+                "current_medications": [
+                    {"name": "MS Contin 30 mg tablet", "classes": ["opioid_agonist"]}
+                ]
+            },
+        },
+        True,
+        at("buprenorphine", "consider"),
+    ),
+    # Methadone named but tagged only as an opioid agonist: still methadone (72 h, ECG).
+    C(
+        "MTD-01",
+        "methadone by name, tagged opioid_agonist: its ECG check fires",
+        {
+            "use_history": {
+                "current_medications": [
+                    {
+                        "name": "Methadone 60 mg oral solution",
+                        "classes": ["opioid_agonist", "qt_prolonging"],
+                    }
+                ]
+            }
+        },
+        True,
+    ),
+    C(
+        "BUP-02",
+        "methadone by name 13 h ago: 72 h wait, at most consider",
+        {
+            **cows(13),
+            "withdrawal": {"hours_since_last_other_opioid_use": 13},
+            "use_history": {
+                "current_medications": [
+                    {"name": "Methadone 60 mg oral solution", "classes": ["opioid_agonist"]}
+                ]
+            },
+        },
+        True,
+        at("buprenorphine", "consider"),
+    ),
+    # QT drugs stack [LUCEMYRA-PI][KRANTZ09]: two or more with a normal QTc warn.
+    C(
+        "QT-01",
+        "methadone and citalopram, lofexidine considered, QTc 440: warning",
+        {
+            "labs": {"qtc_ms": 440},
+            "considering": ["lofexidine"],
+            "use_history": {
+                "current_medications": [
+                    {"name": "methadone 90 mg", "classes": ["methadone", "qt_prolonging"]},
+                    {"name": "citalopram 20 mg", "classes": ["qt_prolonging", "serotonergic"]},
+                ]
+            },
+        },
+        True,
+        lambda ev: (
+            alerts(ev)["qt_drug_combination"] == "warning"
+            and "ECG before adding lofexidine" in _alert_detail(ev, "qt_drug_combination")
+        ),
+    ),
+    C(
+        "QT-01",
+        "one QT drug, nothing added, QTc 440: silent",
+        {
+            "labs": {"qtc_ms": 440},
+            "use_history": {
+                "current_medications": [{"name": "citalopram 20 mg", "classes": ["qt_prolonging"]}]
+            },
+        },
+        False,
+    ),
+    # Lofexidine label: ECG monitoring in heart failure and with other QT drugs.
+    C(
+        "LOF-04",
+        "heart failure, QTc normal: ECG monitoring note",
+        {"medical_history": {"heart_failure": True}, "considering": ["lofexidine"]},
+        True,
+        lambda ev: "ECG monitoring during treatment: heart failure" in detail(ev, "lofexidine"),
+    ),
+    C("LOF-04", "QTc 420, nothing to monitor: silent", {"considering": ["lofexidine"]}, False),
+    # Unknown seizure history with alcohol use: 4-WM may be needed [ASAMAWM].
+    C(
+        "SZ-02",
+        "alcohol use, withdrawal seizures not recorded: provisional",
+        {
+            "use_history": {"other_substances": ["alcohol"]},
+            "medical_history": {"withdrawal_seizures": None},
+        },
+        False,
+        provisional("seizure history not recorded"),
+    ),
 ]
 
 

@@ -23,6 +23,7 @@ from app.rules.facts import (
     Facts,
     elapsed_text,
     history_cites,
+    named_classes,
     sentence,
     vitals_not_current,
 )
@@ -360,16 +361,53 @@ def _lof_04(f: Facts, out: Findings) -> bool:
     if qtc.band == "prolonged":
         _lof(out, CONSIDER, f"QTc {qtc.value:g} ms (prolonged): ECG monitoring if used.")
         return True
-    return False
+    reasons = _ecg_monitoring_reasons(f)
+    if not reasons:
+        return False
+    _lof(out, None, f"ECG monitoring during treatment: {', '.join(reasons)} (label).")
+    return True
+
+
+def _ecg_monitoring_reasons(f: Facts) -> list[str]:
+    """The label's reasons for ECG monitoring on lofexidine: heart failure, bradyarrhythmia,
+    hepatic or renal impairment, other QT-prolonging drugs."""
+    h = f.history
+    labs = f.a.labs
+    egfr = labs.egfr_ml_min_1_73m2 if labs is not None else None
+    others = f.classes_besides(_LOF) or frozenset()
+    meds = f.a.use_history.current_medications if f.a.use_history is not None else None
+    named = {c for m in meds or () for c in named_classes(m)}
+    return [
+        text
+        for text, present in (
+            ("heart failure", h is not None and h.heart_failure),
+            ("bradyarrhythmia", h is not None and h.bradyarrhythmia),
+            (
+                "hepatic impairment",
+                h is not None and h.hepatic_impairment_child_pugh in ("A", "B", "C"),
+            ),
+            (
+                "renal impairment",
+                (h is not None and h.chronic_kidney_disease)
+                or (egfr is not None and egfr < th.LOF_RENAL_MILD_EGFR.value),
+            ),
+            (
+                "another QT-prolonging drug",
+                bool({"qt_prolonging", "methadone"} & (others | named)),
+            ),
+        )
+        if present
+    ]
 
 
 LOF_04 = rule(
     "LOF-04",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="Lofexidine and QTc",
     summary="QTc >= 500 ms: avoid; prolonged QTc, no ECG, or an ECG older than 30 days or "
-    "undated: at most consider.",
+    "undated: at most consider. Heart failure, bradyarrhythmia, hepatic or renal impairment "
+    "or another QT-prolonging drug: ECG monitoring during treatment.",
     rationale="Lofexidine prolongs QTcF by about 7-9 ms at therapeutic doses, with QT cases "
     "reported alongside methadone; kratom itself prolongs QTc.",
     reads=(
@@ -377,6 +415,13 @@ LOF_04 = rule(
         "/labs/qtc_ms",
         "scores.qtc.threshold_ms",
         "derived.lab_age_days",
+        "/medical_history/heart_failure",
+        "/medical_history/bradyarrhythmia",
+        "/medical_history/hepatic_impairment_child_pugh",
+        "/medical_history/chronic_kidney_disease",
+        "/labs/egfr_ml_min_1_73m2",
+        "derived.medication_classes",
+        "/co_occurring_conditions/coded",
     ),
     cites=(
         _LABEL,

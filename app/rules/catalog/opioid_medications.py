@@ -591,7 +591,7 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
 
 NTX_01 = rule(
     "NTX-01",
-    revision=3,
+    revision=4,
     family=Family.behavioral_therapy,
     title="Naltrexone timing",
     summary="Naltrexone only after >= 10 opioid-free days (14 after agonists or 7-OH); "
@@ -656,6 +656,7 @@ def _ntx_02(f: Facts, out: Findings) -> bool:
 
 NTX_02 = rule(
     "NTX-02",
+    revision=2,
     family=Family.behavioral_therapy,
     title="Naltrexone in pregnancy",
     summary="Pregnant with active use (or abstinence unconfirmed): naltrexone contraindicated.",

@@ -20,8 +20,10 @@ from app.rules.define import (
 from app.rules.facts import (
     CODED_HISTORY_LIMITATION,
     Facts,
+    alpha2_drug,
     history_cites,
     missing_if_dated_after,
+    named_classes,
     sentence,
 )
 from app.rules.findings import Findings
@@ -126,8 +128,10 @@ def _liv_03(f: Facts, out: Findings) -> bool:
     labs = f.a.labs
     inr = labs.inr if labs is not None else None
     liver = f.scores.liver
+    # ALP counts: kratom injury is usually cholestatic or mixed, i.e. ALP-led.
     abnormal = any(
-        x is not None and x > 1 for x in (liver.alt_x_uln, liver.ast_x_uln, liver.bilirubin_x_uln)
+        x is not None and x > 1
+        for x in (liver.alt_x_uln, liver.ast_x_uln, liver.alp_x_uln, liver.bilirubin_x_uln)
     )
     v = f.a.vitals
     confused = v is not None and v.consciousness is not None and v.consciousness != "alert"
@@ -154,7 +158,7 @@ def _liv_03(f: Facts, out: Findings) -> bool:
 
 LIV_03 = rule(
     "LIV-03",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="Possible acute liver failure",
     summary="INR >= 1.5, or abnormal liver tests with altered consciousness or with jaundice, "
@@ -165,6 +169,8 @@ LIV_03 = rule(
     reads=(
         "/labs/inr",
         "scores.liver.alt_x_uln",
+        "scores.liver.ast_x_uln",
+        "scores.liver.alp_x_uln",
         "scores.liver.bilirubin_x_uln",
         "/vitals/consciousness",
         "/medical_history/liver_injury_symptoms",
@@ -294,6 +300,48 @@ def qt_critical(f: Facts) -> bool:
     )
 
 
+def _qt_drugs_taken(f: Facts) -> list[str]:
+    """The names of current medications that prolong QT (tagged so, methadone by tag or name,
+    or lofexidine)."""
+    meds = f.a.use_history.current_medications if f.a.use_history is not None else None
+    return [
+        m.name
+        for m in meds or ()
+        if {"qt_prolonging", "methadone"} & ({c.value for c in m.classes} | named_classes(m))
+        or alpha2_drug(m) == "lofexidine"
+    ]
+
+
+def _qt_combination(f: Facts, out: Findings) -> bool:
+    """Two or more QT-prolonging drugs, taken or being added, with a QTc that is normal or not
+    on file: QT effects stack, so an ECG before adding another and monitoring on treatment."""
+    taken = _qt_drugs_taken(f)
+    taken_words = {w for name in taken for w in name.lower().split()}
+    adding = [
+        d for d in ("lofexidine", "methadone") if d in f.a.considering and d not in taken_words
+    ]
+    if len(taken) + len(adding) < 2:
+        return False
+    qtc = f.scores.qtc
+    on_file = f"QTc {qtc.value:g} ms on file" if qtc.value is not None else "no QTc on file"
+    drugs = ", ".join([*taken, *adding])
+    if adding:
+        advice = (
+            f"ECG before adding {' or '.join(adding)} ({on_file}); correct potassium and "
+            "magnesium; repeat the ECG on treatment."
+        )
+    else:
+        advice = f"ECG monitoring ({on_file}); an ECG before adding another QT drug."
+    out.alert(
+        "qt_drug_combination",
+        WARNING,
+        "QT-prolonging drugs combined",
+        f"{len(taken) + len(adding)} QT-prolonging drugs ({drugs}): their QT effects add up. "
+        + advice,
+    )
+    return True
+
+
 def _qt_01(f: Facts, out: Findings) -> bool:
     qtc = f.scores.qtc
     h = f.history
@@ -301,7 +349,7 @@ def _qt_01(f: Facts, out: Findings) -> bool:
     classes = f.med_classes or frozenset()
     qt_drug = _qt_drug(f)
     if qtc.band in (None, "normal") and not congenital:
-        return False
+        return _qt_combination(f, out)
     if congenital or qtc.band == "high_risk":
         severity = CRITICAL
         why = "Congenital long QT syndrome" if congenital else f"QTc {qtc.value:g} ms (>= 500)"
@@ -344,12 +392,13 @@ def _qt_01(f: Facts, out: Findings) -> bool:
 
 QT_01 = rule(
     "QT-01",
-    revision=4,
+    revision=5,
     family=Family.alert,
     title="QTc prolongation",
     summary="QTc >= 500 ms or congenital long QT (critical; >= 500 also needs 4-WM), or "
     "prolonged QTc (>= 450 ms male, >= 460 ms female) with a QT drug (critical) or alone "
-    "(warning).",
+    "(warning); with a normal or unknown QTc, two or more QT-prolonging drugs taken or being "
+    "added (warning: ECG before adding another, monitoring).",
     rationale="Mitragynine blocks hERG channels with dose-related QTc prolongation; "
     "ventricular fibrillation at QTc 500-530 ms is reported with kratom. QTc > 500 ms is "
     "highly abnormal, and QT-prolonging drugs stack.",
@@ -358,11 +407,14 @@ QT_01 = rule(
         "scores.qtc.threshold_ms",
         "/medical_history/congenital_long_qt",
         "derived.medication_classes",
+        "/use_history/current_medications",
+        "derived.current_alpha2",
         "/considering",
         "/co_occurring_conditions/coded",
     ),
     cites=(
         Cite("RAUTAHARJU09", "Prolonged QTc >= 450 ms men, >= 460 ms women"),
+        Cite("LUCEMYRA-PI", "ECG monitoring with other QT-prolonging drugs (e.g. methadone)"),
         Cite("KRANTZ09", "QTc > 500 ms: act; 450-500: discuss and monitor"),
         Cite("LEONG21A", "Dose-related QTc prolongation in kratom users"),
         *history_cites("congenital_long_qt"),

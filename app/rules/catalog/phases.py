@@ -50,6 +50,7 @@ def _ph_01(f: Facts, out: Findings) -> bool:
 
 PH_01 = rule(
     "PH-01",
+    revision=2,
     family=Family.alert,
     title="Withdrawal resolved",
     summary="COWS < 5, scored within 12 hours, last use >= 24 hours ago, vital signs current, "

@@ -431,9 +431,14 @@ def _sz_02(f: Facts, out: Findings) -> bool:
             "/medical_history/seizure_disorder",
             "A seizure disorder calls for seizure precautions in withdrawal.",
         )
-    if not (withdrawal_seizure or disorder):
-        return False
     depressant = f.alcohol or f.benzodiazepine or f.sedative_other
+    if not (withdrawal_seizure or disorder):
+        unknown = h is None or h.withdrawal_seizures is None
+        if depressant and (unknown or h is None or h.seizure_disorder is None):
+            out.could_require(MANAGED, f"seizure history not recorded ({_SEDATIVE_EXPOSURE})")
+        elif unknown:
+            out.could_require(MONITORED, "withdrawal-seizure history not recorded")
+        return False
     what = "withdrawal seizures" if withdrawal_seizure else "a seizure disorder"
     out.alert(
         "seizure_history",
@@ -455,11 +460,12 @@ def _sz_02(f: Facts, out: Findings) -> bool:
 
 SZ_02 = rule(
     "SZ-02",
-    revision=3,
+    revision=4,
     family=Family.alert,
     title="Seizure history",
     summary="Withdrawal seizures (critical) or a seizure disorder (warning); with alcohol or "
-    "sedative co-use, medically managed inpatient withdrawal (4-WM).",
+    "sedative co-use, medically managed inpatient withdrawal (4-WM). Seizure history not "
+    "recorded: a less intensive setting is only provisional.",
     rationale="Alcohol and sedative withdrawal, unlike opioid withdrawal, carry seizure risk; "
     "with a seizure history ASAM places withdrawal in a medically managed setting. A history "
     "of complicated withdrawal raises ASAM dimension 1 risk.",
