@@ -21,6 +21,7 @@ from app.api.responses import json_response
 from app.db import utc_now
 from app.errors import RequestInvalid, field_errors, problem_responses
 from app.fhir import FhirMapping, assessment_from_fhir, reference_aliases, resources_from_bundle
+from app.fhir.access import ref_of
 from app.fhir.outbound import plan_bundle, with_mapping_outcome
 from app.fhir.result import REASON_TEXT, MappingIssue, UsedInput
 from app.privacy import privacy_block
@@ -130,6 +131,23 @@ class MappedBundle:
         }
 
 
+def _entry_pointers(document: dict[str, Any], resources: list[dict[str, Any]]) -> dict[str, str]:
+    """Each mapped resource's reference (as the mapping report names it) -> the JSON pointer
+    of its entry in the request body (nested Bundles included)."""
+    paths: dict[int, str] = {}
+    pending = [(document, "")]
+    while pending:
+        bundle, prefix = pending.pop()
+        entries = bundle.get("entry")
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if isinstance(resource, dict):
+                paths[id(resource)] = f"{prefix}/entry/{i}/resource"
+                if resource.get("resourceType") == "Bundle":
+                    pending.append((resource, paths[id(resource)]))
+    return {ref_of(r, k): paths.get(id(r), "/entry") for k, r in enumerate(resources)}
+
+
 def map_bundle(
     bundle: FhirBundleIn, patient_ref: str | None, assessed_at: datetime | None, *, strict: bool
 ) -> MappedBundle:
@@ -182,17 +200,22 @@ def map_bundle(
             err["pointer"] = "query:patient_ref" if ref_source == "query" else "/entry"
         raise RequestInvalid(errors) from None
     if strict and mapping.unsupported:
-        raise RequestInvalid(
-            [
+        # A JSON pointer to the entry (never the resource's id, which may embed an MRN; the
+        # report of a 200 names it), each problem once.
+        where = _entry_pointers(document, resources)
+        problems: dict[tuple[str, str], dict[str, str]] = {}
+        for issue in mapping.unsupported:
+            pointer = (where.get(issue.ref, "/entry") + (issue.pointer or ""))[:512]
+            problems.setdefault(
+                (pointer, issue.reason.value),
                 {
-                    "pointer": f"/entry ({issue.ref}{issue.pointer or ''})"[:512],
+                    "pointer": pointer,
                     # The report (200) says which unit or answer; a 422 echoes nothing sent.
                     "detail": REASON_TEXT.get(issue.reason, "Cannot be mapped without guessing."),
                     "type": issue.reason.value,
-                }
-                for issue in mapping.unsupported
-            ]
-        )
+                },
+            )
+        raise RequestInvalid(list(problems.values()))
     return MappedBundle(
         mapping, ref, ref_source, when, "query" if assessed_at is not None else "server_time"
     )

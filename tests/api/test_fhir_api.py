@@ -215,6 +215,44 @@ async def test_a_strict_422_does_not_echo_submitted_values(
     assert "JANE-DOE" not in strict.text
 
 
+async def test_strict_422_pointers_are_json_pointers_without_resource_ids(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """RFC 6901 pointers into the body (entry index), never the resource id (an EHR's ids can
+    embed an MRN), each problem once."""
+    odd = {
+        "resourceType": "Observation",
+        "id": "hr-MRN-0042",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2026-11-27T08:00:00Z",
+        "valueQuantity": {"value": 80, "system": "http://unitsofmeasure.org", "code": "furlong"},
+    }
+    condition = {
+        "resourceType": "Condition",
+        "id": "c-MRN-0042",
+        "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                           "condition-clinical", "code": "active"}]},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "ZZZ.9"},
+                            {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "ZZZ.8"}]},
+        "subject": {"reference": "Patient/p1"},
+    }  # fmt: skip
+    strict = await client.post(
+        "/v1/fhir/evaluate",
+        json=bundle(odd, condition),
+        headers=auth,
+        params={"patient_ref": "p1", "strict": "true"},
+    )
+    assert strict.status_code == 422
+    errors = strict.json()["errors"]
+    pointers = [e["pointer"] for e in errors]
+    assert pointers[0] == "/entry/0/resource/valueQuantity"
+    assert all(p.startswith(("/entry/0/resource", "/entry/1/resource")) for p in pointers)
+    assert len({(e["pointer"], e["type"]) for e in errors}) == len(errors)
+    assert "MRN" not in strict.text
+
+
 async def test_evaluate_synthea_bundle(settings: Settings, make_key: KeyMaker) -> None:
     big = create_app(settings.model_copy(update={"max_body_bytes": 2_000_000}))
     async with big.router.lifespan_context(big):
