@@ -54,7 +54,8 @@ class PlanUpdate(ApiModel):
     note: str | None = Field(
         default=None,
         max_length=2000,
-        description="Why (kept in the plan's history).",
+        description="Why (kept in the plan's history; with nothing to change, kept as a "
+        "'noted' event and the plan and its ETag stay as they are).",
         examples=["Withdrawal resolved; vitals stable for 72 h."],
     )
 

@@ -454,6 +454,12 @@ async def update_plan(
         elif suggestion:
             values["suggested_phase"] = None  # the plan moved elsewhere; the suggestion is moot
     if not changes:
+        if payload.note:
+            # Nothing to change, but the clinician's note is not dropped: kept in the history
+            # (the plan itself, and so its ETag, stay as they are).
+            await _event(
+                session, principal, plan_id, "noted", {}, user_id=user_id, note=payload.note
+            )
         return await get_plan(session, principal, plan_id)
     values |= {"version": row["version"] + 1, "updated_at": utc_now()}
     await session.execute(update(Plan).where(Plan.id == plan_id).values(values))
@@ -485,6 +491,7 @@ async def reassess(
                 }
             ]
         )
+    ensure_not_in_error(row)  # the same answer as every other write to such a plan
     if PlanStatus(row["status"]) not in PHASE_CHANGE_STATUSES:
         raise TransitionNotAllowed(f"A '{row['status']}' plan cannot be reassessed.", allowed=[])
     if assessment.assessed_at < datetime.fromisoformat(row["evaluation"]["evaluated_at"]):

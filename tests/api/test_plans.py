@@ -321,6 +321,29 @@ async def test_history_records_who_and_when(
     assert events["items"][1]["created_at"].endswith("Z")
 
 
+async def test_a_note_with_nothing_to_change_is_kept_not_dropped(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    plan = await create(client, auth, status="active")
+    url = f"/v1/plans/{plan.json()['id']}"
+    same = await client.patch(
+        url,
+        json={"status": "active", "note": "reviewed, no change"},
+        headers=auth | {"If-Match": plan.headers["etag"], "X-User-Id": "dr-ada"},
+    )
+    assert same.status_code == 200
+    assert same.headers["etag"] == plan.headers["etag"]  # the plan itself did not change
+    events = (await client.get(f"{url}/history", headers=auth)).json()["items"]
+    assert [(e["kind"], e["note"], e["changes"]) for e in events[1:]] == [
+        ("noted", "reviewed, no change", {})
+    ]
+    quiet = await client.patch(
+        url, json={"status": "active"}, headers=auth | {"If-Match": plan.headers["etag"]}
+    )
+    assert quiet.status_code == 200
+    assert len((await client.get(f"{url}/history", headers=auth)).json()["items"]) == 2
+
+
 # ----------------------------------------------------------------------------- revisions
 
 
@@ -681,6 +704,7 @@ async def test_a_plan_entered_in_error_is_kept_but_not_acted_on(
         ("POST", f"/v1/plans/{plan_id}/consents", consent, {}),
         ("POST", f"/v1/plans/{plan_id}/disclosures", {"recipient": "org:x", "purpose": "treatment"},
          {}),
+        ("POST", f"/v1/plans/{plan_id}/reassessments", {"assessment": assessment()}, {}),
     ]  # fmt: skip
     for method, url, body, extra in attempts:
         response = await client.request(method, url, json=body, headers=auth | extra)
