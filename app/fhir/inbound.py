@@ -237,6 +237,16 @@ class _Mapper:
         if self.validate and (errors := structural_errors(resource)):
             self.report(ref, Reason.invalid_resource, f"not a valid R4 {kind}: {errors}")
             return
+        if _has_modifier_extension(resource):
+            # R4: an application must check modifier extensions; one it does not understand
+            # may reverse the meaning (e.g. "not given"), so the resource is not read.
+            self.report(
+                ref,
+                Reason.modifier_extension,
+                "modifierExtension not understood",
+                "/modifierExtension",
+            )
+            return
         self.accepted.add(id(resource))
         rid = text(resource.get("id"))
         if rid:
@@ -296,7 +306,15 @@ class _Mapper:
             ok = resource.get("id") in (None, self.patient_ref)
             pointer = "/id"
         else:
-            reference = text(obj(resource.get("subject")).get("reference"))
+            subject = obj(resource.get("subject"))
+            reference = text(subject.get("reference"))
+            if reference is None and ("identifier" in subject or "display" in subject):
+                # Named by an identifier or a name only: it cannot be matched to this patient.
+                self.report(ref, Reason.subject_mismatch, "subject without a reference", "/subject")
+                return False
+            if not self.focus_is_ours(resource):
+                self.report(ref, Reason.subject_mismatch, "about another person (focus)", "/focus")
+                return False
             target = self.target(reference) if reference else None
             ok = target is None or (
                 target[0] == "Patient" and self.bundle_patient_is_ours(target[1])
@@ -307,6 +325,18 @@ class _Mapper:
         if not ok:
             self.report(ref, Reason.subject_mismatch, "about another patient", pointer)
         return ok
+
+    def focus_is_ours(self, resource: Json) -> bool:
+        """Observation.focus names what the result is about when that is not the subject
+        (a fetus, a donor, a family member): such a result is not this patient's."""
+        for focus in objs(resource.get("focus")):
+            reference = text(focus.get("reference"))
+            target = self.target(reference) if reference else None
+            if target is None or target[0] not in (None, "Patient"):
+                return False
+            if target[1] != self.patient_ref:
+                return False
+        return True
 
     def status_ok(self, resource: Json, kind: str, ref: str) -> bool:
         status = text(resource.get("status"))
@@ -340,6 +370,9 @@ class _Mapper:
             intent = text(resource.get("intent"))
             if status != "active" or intent not in ORDER_INTENTS:
                 self.report(ref, Reason.not_active, f"status {status!r}, intent {intent!r}")
+                return False
+            if resource.get("doNotPerform") is True:  # a modifier: the order forbids it
+                self.report(ref, Reason.not_active, "doNotPerform: an order not to give it")
                 return False
         return True
 
@@ -407,7 +440,15 @@ class _Mapper:
             key=lambda i: (i.when.sort, i.code == c.MITRAGYNINE_CONFIRMATION, -i.index),
         )
         for older in items[:-1]:
-            self.report(older.ref, Reason.superseded, f"{slot}: a more recent result is used")
+            if older.when.text is None:  # undated: not known to be older, only not usable
+                self.report(
+                    older.ref,
+                    Reason.effective_time_imprecise,
+                    f"{slot}: no effective time, so a dated result is used",
+                    "/effective",
+                )
+            else:
+                self.report(older.ref, Reason.superseded, f"{slot}: a more recent result is used")
         return items[-1]
 
     def map_slot(self, slot: str) -> None:
@@ -690,7 +731,7 @@ class _Mapper:
         for item in self.slots.get("conditions", []):
             concept = item.resource.get("code")
             name = display(concept)
-            found = False
+            found = added = False
             for system, code in codings(concept):
                 if system not in systems:
                     continue
@@ -709,10 +750,13 @@ class _Mapper:
                 if (entry["system"], code) not in refs:
                     refs[(entry["system"], code)] = item.ref
                     coded.append(entry)
+                    added = True
             if not found:
                 self.report(
                     item.ref, Reason.unrecognised_code, "no ICD-10-CM or SNOMED CT coding", "/code"
                 )
+            elif not added:
+                self.report(item.ref, Reason.duplicate, "its codes come from another Condition")
         self.put_list("/co_occurring_conditions/coded", coded, list(refs.values()))
 
     def map_medications(self) -> None:
@@ -746,7 +790,11 @@ class _Mapper:
             if rxnorm:
                 med["rxnorm_code"] = rxnorm[0]
             key = rxnorm[0] if rxnorm else name.lower()
-            if key in keys or not _valid(Medication, med):
+            if key in keys:
+                self.report(item.ref, Reason.duplicate, "the same medication as another entry")
+                continue
+            if not _valid(Medication, med):
+                self.report(item.ref, Reason.implausible_value, "not a valid medication entry")
                 continue
             keys.add(key)
             meds.append(med)
@@ -880,6 +928,23 @@ class _Mapper:
                     "it can denote (its end at UTC-12, at most assessed_at)",
                     "/effective",
                 )
+
+
+def _has_modifier_extension(resource: Json) -> bool:
+    """A modifierExtension on the resource or on an element it is read through (components,
+    questionnaire items and answers, dosage)."""
+    pending: list[Any] = [resource]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            if node.get("modifierExtension"):
+                return True
+            pending.extend(
+                v for k, v in node.items() if k != "contained" and isinstance(v, (dict, list))
+            )
+    return False
 
 
 def _with_code(item: _Item, code: str) -> _Item:

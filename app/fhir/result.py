@@ -27,6 +27,7 @@ class Reason(StrEnum):
     instrument_incomplete = "instrument_incomplete"
     answer_score_unknown = "answer_score_unknown"
     too_many = "too_many"
+    modifier_extension = "modifier_extension"
     # ignored: understood and deliberately not used
     resource_type_not_used = "resource_type_not_used"
     status_not_usable = "status_not_usable"
@@ -37,6 +38,7 @@ class Reason(StrEnum):
     administrative_gender_not_used = "administrative_gender_not_used"
     panel_not_used = "panel_not_used"
     outside_recall_period = "outside_recall_period"
+    duplicate = "duplicate"
 
 
 #: What each unsupported reason means, in words that carry no submitted value (a 422 must
@@ -58,6 +60,7 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.instrument_incomplete: "The instrument is incomplete.",
     Reason.answer_score_unknown: "An answer has no known score.",
     Reason.too_many: "More entries than this service accepts.",
+    Reason.modifier_extension: "A modifier extension this service does not understand.",
 }
 
 
@@ -72,6 +75,7 @@ IGNORED_REASONS = frozenset(
         Reason.administrative_gender_not_used,
         Reason.panel_not_used,
         Reason.outside_recall_period,
+        Reason.duplicate,
     }
 )
 

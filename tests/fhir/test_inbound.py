@@ -783,6 +783,60 @@ def test_a_pulse_characteristic_is_not_a_qtc() -> None:
     assert reasons(mapping) == {"Observation/pulse": {Reason.unrecognised_code}}
 
 
+def test_results_about_someone_else_are_not_this_patients() -> None:
+    """A result whose focus is another person (a fetus, a donor), or whose subject is named
+    only by an identifier, cannot be this patient's heart rate."""
+    fetal = obs("fetal", "8867-4", value=150, unit="/min", focus=[{"reference": "Patient/fetus"}])
+    by_mrn = obs("mrn", "8867-4", value=120, unit="/min")
+    by_mrn["subject"] = {"identifier": {"system": "urn:mrn", "value": "OTHER"}}
+    own = obs("own", "8867-4", value=80, unit="/min", focus=[{"reference": f"Patient/{PT}"}])
+    mapping = run([fetal, by_mrn, own])
+    assert dump(mapping)["vitals"]["heart_rate_bpm"] == 80
+    assert reasons(mapping) == {
+        "Observation/fetal": {Reason.subject_mismatch},
+        "Observation/mrn": {Reason.subject_mismatch},
+    }
+
+
+def test_an_undated_result_is_not_called_older() -> None:
+    """Without effective[x] a result's time is unknown: the dated one is used, and the undated
+    one is reported as such, not as 'superseded by a more recent result'."""
+    undated = obs("hr-undated", "8867-4", value=60, unit="/min")
+    del undated["effectiveDateTime"]
+    dated = obs("hr-dated", "8867-4", value=100, unit="/min", when="2026-01-09T08:00:00Z")
+    mapping = run([undated, dated])
+    assert dump(mapping)["vitals"]["heart_rate_bpm"] == 100
+    assert reasons(mapping) == {"Observation/hr-undated": {Reason.effective_time_imprecise}}
+
+
+def test_modifiers_are_not_ignored() -> None:
+    """R4 modifier elements change the meaning: an order not to give methadone is not a
+    current medication, and a modifierExtension that is not understood is not read past."""
+    methadone = {
+        "resourceType": "MedicationRequest",
+        "id": "dnp",
+        "status": "active",
+        "intent": "order",
+        "doNotPerform": True,
+        "subject": {"reference": f"Patient/{PT}"},
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "6813"}]},
+    }
+    modified = obs(
+        "mod",
+        "8867-4",
+        value=40,
+        unit="/min",
+        modifierExtension=[{"url": "https://ehr.example.org/not-measured", "valueBoolean": True}],
+    )
+    mapping = run([methadone, modified])
+    assert "use_history" not in dump(mapping)
+    assert "vitals" not in dump(mapping)
+    assert reasons(mapping) == {
+        "MedicationRequest/dnp": {Reason.not_active},
+        "Observation/mod": {Reason.modifier_extension},
+    }
+
+
 def test_a_problem_list_reaches_the_medication_safety_checks() -> None:
     """No medical history is recorded through FHIR, but the chart's coded long QT syndrome and
     CKD answer the lofexidine avoid-list questions: avoid, not 'history not recorded'."""
@@ -826,7 +880,7 @@ def test_conditions() -> None:
     assert found["Condition/err"] == {Reason.status_not_usable}
     assert found["Condition/bad"] == {Reason.unrecognised_code}
     assert found["Condition/loc"] == {Reason.unrecognised_code}
-    assert "Condition/dup" not in found
+    assert found["Condition/dup"] == {Reason.duplicate}  # every unused resource is reported
 
 
 # ---------------------------------------------------------------------------- medications
@@ -959,7 +1013,8 @@ def test_medications_included_by_the_medication_searches_are_read() -> None:
     assert dump(mapping)["use_history"]["current_medications"] == [
         {"name": "oxycodone", "rxnorm_code": "7804", "classes": ["opioid_agonist"]}
     ]
-    assert reasons(mapping) == {}
+    # the statement names the same drug as the request: kept once, and said so
+    assert reasons(mapping) == {"MedicationStatement/ms-1": {Reason.duplicate}}
 
 
 def test_a_medication_code_without_text_is_named_by_the_reference_display() -> None:
