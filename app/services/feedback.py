@@ -102,9 +102,9 @@ async def store_feedback(
 def _check_against_cards(
     body: FeedbackRequest, ids: dict[int, uuid.UUID], responses: dict[uuid.UUID, bytes]
 ) -> None:
-    """Accepted suggestions must be the card's own, and an override reason one the card
-    offered (CDS Hooks 2.0 feedback): anything else would skew the analytics. 422 naming
-    each mismatch."""
+    """Accepted suggestions must be the card's own (anything else would skew the analytics):
+    422 naming each mismatch. An override reason need not be one the card offered: CDS Hooks
+    2.0 lets the client add its own reasons, which are stored as sent."""
     shown: dict[uuid.UUID, dict[str, Any]] = {}
     for response in set(responses.values()):
         for card in orjson.loads(response).get("cards", []):
@@ -118,12 +118,6 @@ def _check_against_cards(
                 errors.append({"pointer": f"/feedback/{n}/acceptedSuggestions/{k}/id",
                                "detail": "Not a suggestion of this card.",
                                "type": "not_found"})  # fmt: skip
-        reason = item.overrideReason.reason if item.overrideReason else None
-        offered = {(r.get("system"), r.get("code")) for r in card.get("overrideReasons", [])}
-        if reason is not None and (reason.system, reason.code) not in offered:
-            errors.append({"pointer": f"/feedback/{n}/overrideReason/reason",
-                           "detail": "Not one of this card's overrideReasons.",
-                           "type": "not_found"})  # fmt: skip
     if errors:
         raise RequestInvalid(errors)
 

@@ -1067,8 +1067,12 @@ async def test_feedback_must_match_the_card(client: httpx.AsyncClient, ehr: Ehr)
     assert refused.status_code == 422
     assert [e["pointer"] for e in refused.json()["errors"]] == [
         "/feedback/0/acceptedSuggestions/0/id",
-        "/feedback/1/overrideReason/reason",
     ]
+    # CDS Hooks 2.0, overrideReasons: "A CDS Client MAY augment the override reasons presented
+    # to the user with its own reasons": one the card did not offer is stored as sent.
+    own_reason = {"feedback": [body["feedback"][1]]}
+    stored_own = await client.post(path, json=own_reason, headers=ehr.headers(path))
+    assert stored_own.status_code == 200, stored_own.text
     comment_only = {"feedback": [{"card": alert_card["uuid"], "outcome": "overridden",
                                   "overrideReason": {"userComment": "rechecked"},
                                   "outcomeTimestamp": when}]}  # fmt: skip
@@ -1167,3 +1171,17 @@ async def test_a_cssrs_screener_in_the_chart_reaches_the_cards(
     low_risk = await cards(prefetch)
     assert "MH-01" not in rule_ids(low_risk)
     assert not any("suicide risk not screened" in c["detail"] for c in low_risk)
+
+
+async def test_the_published_feedback_with_the_ehrs_own_override_reason_is_stored(
+    client: httpx.AsyncClient, ehr: Ehr
+) -> None:
+    """The CDS Hooks 2.0 example feedback (an override reason from the EHR's own system) is
+    accepted once its card uuid names a card this service returned."""
+    response = await post(client, ehr, PV_PATH, hook_request())
+    card = response.json()["cards"][0]
+    published = json.loads((DATA / "cds-hooks-feedback-overridden-with-reason.json").read_text())
+    published["feedback"][0]["card"] = card["uuid"]
+    path = f"{PV_PATH}/feedback"
+    stored = await client.post(path, json=published, headers=ehr.headers(path))
+    assert stored.status_code == 200, stored.text
