@@ -162,13 +162,40 @@ def care_plan(plan: Json, *, rg_ref: str | None = None, issue_refs: tuple[str, .
     return resource
 
 
+def _proposed_request(rec: Json, request_id: str, plan: Json, status: str) -> Json:
+    """The request a leaf action proposes (RequestGroup rqg-1: an action has a resource or
+    sub-actions): a MedicationRequest for a medication, else a ServiceRequest; what is
+    advised against is a request not to do it (doNotPerform). Contained, so without meta
+    (dom-4, dom-5)."""
+    concept = _concept(RECOMMENDATION_SYSTEM, rec["code"], rec["title"])
+    request: Json = {
+        "id": request_id,
+        "status": status,
+        "intent": "proposal",
+        "subject": patient_reference(plan["patient_ref"]),
+    }
+    if rec["category"] == "medication":
+        # medicationrequest-status has no "revoked": its word for that is "cancelled".
+        request = {"resourceType": "MedicationRequest", **request}
+        request["status"] = "cancelled" if status == "revoked" else status
+        request["medicationCodeableConcept"] = concept
+    else:
+        request = {"resourceType": "ServiceRequest", **request, "code": concept}
+    if rec["status"] in ("avoid", "contraindicated"):
+        request["doNotPerform"] = True
+    return request
+
+
 def request_group(plan: Json, rg_id: str) -> Json:
     evaluation = plan["evaluation"]
     status = STATUS.get(plan["status"], "draft")
     phases = []
+    contained: list[Json] = []
     for phase in evaluation.get("phases", []):
         actions = []
         for rec in phase.get("recommendations", []):
+            request_id = f"rec-{len(contained) + 1}"
+            contained.append(_proposed_request(rec, request_id, plan, status))
             action: Json = {
                 "title": rec["title"],
                 "description": _describe(rec),
@@ -176,6 +203,7 @@ def request_group(plan: Json, rg_id: str) -> Json:
                     _concept(RECOMMENDATION_SYSTEM, rec["code"], rec["title"]),
                     _concept(RECOMMENDATION_STATUS_SYSTEM, rec["status"]),
                 ],
+                "resource": {"reference": f"#{request_id}"},
             }
             if rec.get("rationale"):
                 action["textEquivalent"] = rec["rationale"]
@@ -183,13 +211,15 @@ def request_group(plan: Json, rg_id: str) -> Json:
             if documentation:
                 action["documentation"] = documentation
             actions.append(action)
-        group: Json = {
-            "title": phase.get("title") or phase["phase"],
-            "code": [_concept(PHASE_SYSTEM, phase["phase"])],
-        }
-        if actions:
-            group["action"] = actions
-        phases.append(group)
+        if not actions:
+            continue  # rqg-1: a group needs actions (the CarePlan still names every phase)
+        phases.append(
+            {
+                "title": phase.get("title") or phase["phase"],
+                "code": [_concept(PHASE_SYSTEM, phase["phase"])],
+                "action": actions,
+            }
+        )
     resource: Json = {
         "resourceType": "RequestGroup",
         "id": rg_id,
@@ -199,6 +229,8 @@ def request_group(plan: Json, rg_id: str) -> Json:
         "subject": patient_reference(plan["patient_ref"]),
         "authoredOn": _iso(evaluation["evaluated_at"]),
     }
+    if contained:
+        resource["contained"] = contained
     if phases:
         resource["action"] = phases
     return resource

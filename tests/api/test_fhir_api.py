@@ -496,6 +496,19 @@ async def test_plan_as_fhir_bundle(client: httpx.AsyncClient, auth: dict[str, st
         "aftercare",
     ]
     assert sum(len(a.get("action", [])) for a in group["action"]) == len(recommendations)
+    # rqg-1 (R4 RequestGroup.action): "Must have resource or action but not both", which the
+    # R4B models do not evaluate; each leaf proposes a contained request (dom-3: referenced).
+    contained = {f"#{r['id']}": r for r in group["contained"]}
+    leaves = [leaf for phase in group["action"] for leaf in phase["action"]]
+    for node in [*group["action"], *leaves]:
+        assert ("resource" in node) != ("action" in node), node.get("title")
+    assert sorted(leaf["resource"]["reference"] for leaf in leaves) == sorted(contained)
+    for leaf, rec in zip(leaves, recommendations, strict=True):
+        request = contained[leaf["resource"]["reference"]]
+        kind = "MedicationRequest" if rec["category"] == "medication" else "ServiceRequest"
+        assert request["resourceType"] == kind
+        assert "meta" not in request  # dom-4, dom-5
+        assert request.get("doNotPerform", False) == (rec["status"] in ("avoid", "contraindicated"))
     alerts = plan["evaluation"]["alerts"]
     assert len(by_type.get("DetectedIssue", [])) == len(alerts)
     provenance = by_type["Provenance"][0]
