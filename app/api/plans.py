@@ -162,7 +162,8 @@ async def list_plans(
     limit: PageLimit = 20,
     cursor: PageCursor = None,
 ) -> Response:
-    """Most recently updated first; keyset pagination on (updated_at, id)."""
+    """Newest created first; keyset pagination on (created_at, id), so a plan edited while you
+    page keeps its place (use `updated_since` to find what changed)."""
     rows, more = await service.list_plans(
         ctx.session,
         ctx.principal,
@@ -173,7 +174,7 @@ async def list_plans(
         limit=limit,
         after=decode_cursor(cursor) if cursor else None,
     )
-    next_cursor = encode_cursor(rows[-1]["updated_at"], rows[-1]["id"]) if more else None
+    next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
     return json_response(
         {"items": [service.summary_view(r) for r in rows], "next_cursor": next_cursor}
     )

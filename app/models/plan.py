@@ -19,6 +19,9 @@ class Plan(Base):
     __table_args__ = (
         Index("ix_plans_tenant_updated", "tenant_id", "updated_at", "id"),
         Index("ix_plans_tenant_patient_updated", "tenant_id", "patient_ref", "updated_at", "id"),
+        # The list pages on the immutable creation time (an edit must not move a plan).
+        Index("ix_plans_tenant_created", "tenant_id", "created_at", "id"),
+        Index("ix_plans_tenant_patient_created", "tenant_id", "patient_ref", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

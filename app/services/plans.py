@@ -360,7 +360,8 @@ def list_plans_query(
     limit: int,
     after: tuple[datetime, uuid.UUID] | None = None,
 ) -> Select[Any]:
-    """Newest-updated first, keyset on (updated_at, id); fetches limit + 1 to detect more."""
+    """Newest created first, keyset on (created_at, id), which an edit never changes (paging
+    on updated_at skipped a plan edited during the walk); fetches limit + 1 to detect more."""
     columns = (
         Plan.id,
         Plan.patient_ref,
@@ -383,8 +384,8 @@ def list_plans_query(
     if updated_since is not None:
         query = query.where(Plan.updated_at >= updated_since)
     if after is not None:
-        query = query.where(tuple_(Plan.updated_at, Plan.id) < tuple_(*after))
-    ordered = query.order_by(Plan.updated_at.desc(), Plan.id.desc())
+        query = query.where(tuple_(Plan.created_at, Plan.id) < tuple_(*after))
+    ordered = query.order_by(Plan.created_at.desc(), Plan.id.desc())
     return cast("Select[Any]", ordered.limit(limit + 1))
 
 

@@ -200,6 +200,31 @@ async def test_list_filters_and_keyset_pages(
     assert (await client.get("/v1/plans?limit=101", headers=auth)).status_code == 422
 
 
+async def test_a_plan_edited_while_a_client_pages_is_not_skipped(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """Paging on (updated_at, id) moved an edited plan to the front, behind the client: one
+    walk saw 5 of 6 plans. Pages are on the creation time, which an edit never changes."""
+    plans = [await create(client, auth, patient_ref="p-walk") for _ in range(6)]
+    params = {"patient_ref": "p-walk", "limit": "3"}
+    first = (await client.get("/v1/plans", params=params, headers=auth)).json()
+    oldest = plans[0]
+    edited = await client.patch(
+        f"/v1/plans/{oldest.json()['id']}",
+        json={"status": "active"},
+        headers=auth | {"If-Match": oldest.headers["etag"]},
+    )
+    assert edited.status_code == 200
+    second = (
+        await client.get(
+            "/v1/plans", params=params | {"cursor": first["next_cursor"]}, headers=auth
+        )
+    ).json()
+    seen = [p["id"] for p in first["items"] + second["items"]]
+    assert sorted(seen) == sorted(p.json()["id"] for p in plans)
+    assert second["next_cursor"] is None
+
+
 # ----------------------------------------------------------------------------- lifecycle
 
 
