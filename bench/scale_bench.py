@@ -168,12 +168,12 @@ async def measure(conn: asyncpg.Connection, tenant: uuid.UUID) -> dict[str, floa
         "list_first_page_50": compiled(list_plans_query(tenant, limit=50)),
     }
     mid = await conn.fetchrow(
-        "SELECT updated_at, id FROM plans WHERE tenant_id = $1 ORDER BY updated_at DESC, id DESC"
+        "SELECT created_at, id FROM plans WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC"
         " OFFSET (SELECT count(*) / 2 FROM plans WHERE tenant_id = $1) LIMIT 1",
         tenant,
     )
     queries["list_mid_history_page_50"] = compiled(
-        list_plans_query(tenant, limit=50, after=(mid["updated_at"], mid["id"]))
+        list_plans_query(tenant, limit=50, after=(mid["created_at"], mid["id"]))
     )
     results: dict[str, float] = {}
     for name, (sql, params) in queries.items():
