@@ -710,8 +710,9 @@ async def replace_relapse_plan(
     user_id: str | None,
 ) -> dict[str, Any]:
     row = await get_plan_row(session, principal, plan_id, for_update=True)
-    check_if_match(if_match, plan_id, row["version"])
+    # A plan that cannot take this edit says so whatever the precondition (409, not 428).
     ensure_open(row, change="relapse-prevention edits")
+    check_if_match(if_match, plan_id, row["version"])
     now = utc_now()
     document = payload.model_dump(mode="json") | {"updated_at": now.isoformat()}
     await session.execute(

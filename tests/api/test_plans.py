@@ -698,6 +698,7 @@ async def test_every_plan_route_hides_other_tenants(
             {},
         ),
         ("PUT", f"/v1/plans/{plan_id}/relapse-prevention", {"triggers": ["x"]}, {"If-Match": etag}),
+        ("PUT", f"/v1/plans/{plan_id}/relapse-prevention", {"triggers": ["x"]}, {}),
     ]
     for method, url, body, extra in calls:
         response = await client.request(method, url, json=body, headers=intruder | extra)
@@ -726,6 +727,7 @@ async def test_a_plan_entered_in_error_is_kept_but_not_acted_on(
     attempts = [
         ("PUT", f"/v1/plans/{plan_id}/recommendations/{code}/decision", decision, {}),
         ("PUT", f"/v1/plans/{plan_id}/relapse-prevention", {"triggers": ["x"]}, {"If-Match": etag}),
+        ("PUT", f"/v1/plans/{plan_id}/relapse-prevention", {"triggers": ["x"]}, {}),
         ("POST", f"/v1/plans/{plan_id}/consents", consent, {}),
         ("POST", f"/v1/plans/{plan_id}/disclosures", {"recipient": "org:x", "purpose": "treatment"},
          {}),
