@@ -2720,6 +2720,20 @@ CASES: list[Case] = [
         lambda ev: "ECG monitoring during treatment: heart failure" in detail(ev, "lofexidine"),
     ),
     C("LOF-04", "QTc 420, nothing to monitor: silent", {"considering": ["lofexidine"]}, False),
+    # Lofexidine label: avoid in chronic renal failure; an eGFR below 30 is read so.
+    C(
+        "LOF-05",
+        "eGFR 29, CKD not flagged: avoid",
+        {"labs": {"egfr_ml_min_1_73m2": 29}, "considering": ["lofexidine"]},
+        True,
+        at("lofexidine", "avoid"),
+    ),
+    C(
+        "LOF-05",
+        "eGFR 30: not the avoid list (dose cap only)",
+        {"labs": {"egfr_ml_min_1_73m2": 30}, "considering": ["lofexidine"]},
+        False,
+    ),
     # Unknown seizure history with alcohol use: 4-WM may be needed [ASAMAWM].
     C(
         "SZ-02",

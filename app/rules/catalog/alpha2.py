@@ -434,6 +434,7 @@ LOF_04 = rule(
         th.QTC_PROLONGED_FEMALE,
         th.QTC_HIGH_RISK,
         th.ECG_MAX_AGE_DAYS,
+        th.LOF_RENAL_MILD_EGFR,
     ),
     apply=_lof_04,
 )
@@ -454,6 +455,16 @@ def _lof_05(f: Facts, out: Findings) -> bool:
     for name, _text in _CARDIO_RENAL:
         if answers[name] is None:
             out.missing(f"/medical_history/{name}", "On the lofexidine label's avoid list.")
+    egfr = f.a.labs.egfr_ml_min_1_73m2 if f.a.labs is not None else None
+    if (
+        egfr is not None
+        and egfr < th.LOF_RENAL_SEVERE_EGFR.value
+        and not answers["chronic_kidney_disease"]
+    ):
+        # The label avoids lofexidine in chronic renal failure yet doses it below 30: the
+        # measured eGFR is read the conservative way.
+        conditions.append(f"eGFR {egfr:g} (below {th.LOF_RENAL_SEVERE_EGFR.value:g})")
+        unknown = [u for u in unknown if u != "chronic kidney disease"]
     classes = f.classes_besides(_LOF)  # lofexidine already taken does not rule itself out
     if classes is None:
         unknown.append("current medications")
@@ -487,12 +498,12 @@ def _lof_05(f: Facts, out: Findings) -> bool:
 
 LOF_05 = rule(
     "LOF-05",
-    revision=4,
+    revision=5,
     family=Family.stabilization,
     title="Lofexidine avoid list",
     summary="Severe coronary insufficiency, recent MI, cerebrovascular disease, chronic kidney "
-    "disease, bradyarrhythmia or a pulse/BP-lowering drug: avoid lofexidine; any of them not "
-    "recorded (or medications not reviewed): at most consider.",
+    "disease (or eGFR < 30), bradyarrhythmia or a pulse/BP-lowering drug: avoid lofexidine; "
+    "any of them not recorded (or medications not reviewed): at most consider.",
     rationale="The label advises avoiding lofexidine in these conditions and with other drugs "
     "that lower pulse or blood pressure.",
     reads=(
@@ -501,6 +512,7 @@ LOF_05 = rule(
         "/medical_history/cerebrovascular_disease",
         "/medical_history/chronic_kidney_disease",
         "/medical_history/bradyarrhythmia",
+        "/labs/egfr_ml_min_1_73m2",
         "derived.medication_classes",
         "derived.current_alpha2",
         "/co_occurring_conditions/coded",
@@ -508,10 +520,11 @@ LOF_05 = rule(
     cites=(_LABEL, *history_cites(*(name for name, _ in _CARDIO_RENAL))),
     limitations=(
         *_OFF_LABEL,
-        "Any recorded chronic kidney disease is read as the label's 'chronic renal failure' "
-        "(conservative).",
+        "Any recorded chronic kidney disease, and any eGFR below 30, is read as the label's "
+        "'chronic renal failure' (conservative: the label also gives a dose below 30).",
         CODED_HISTORY_LIMITATION,
     ),
+    thresholds=(th.LOF_RENAL_SEVERE_EGFR,),
     apply=_lof_05,
 )
 
