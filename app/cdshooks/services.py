@@ -39,12 +39,17 @@ PREFETCH: Final[dict[str, str]] = {
     "questionnaireResponses": f"QuestionnaireResponse?patient={_PT}&status=completed"
     "&_sort=-authored&_count=20",
     "conditions": f"Condition?patient={_PT}&clinical-status=active,recurrence,relapse",
-    # A medication given as a Reference is read through the Medication it names: _include
-    # brings that Medication along (the mapper falls back to the reference's display).
-    "medicationStatements": f"MedicationStatement?patient={_PT}&status=active"
-    "&_include=MedicationStatement:medication",
-    "medicationRequests": f"MedicationRequest?patient={_PT}&status=active&intent=order"
-    "&_include=MedicationRequest:medication",
+    "medicationStatements": f"MedicationStatement?patient={_PT}&status=active",
+    "medicationRequests": f"MedicationRequest?patient={_PT}&status=active&intent=order",
+}
+#: The templates keep to the query subset CDS Hooks 2.0 recommends for prefetch (no
+#: _include: an EHR may leave out a key it cannot run, and without fhirServer access that
+#: would be a 412 on every call). When this service queries fhirServer itself it also asks
+#: for the Medication a medicationReference names (the mapper otherwise falls back to the
+#: reference's display).
+FETCH_EXTRAS: Final[dict[str, str]] = {
+    "medicationStatements": "&_include=MedicationStatement:medication",
+    "medicationRequests": "&_include=MedicationRequest:medication",
 }
 
 

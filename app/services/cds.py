@@ -34,7 +34,7 @@ from app.cdshooks.jwt_auth import VerifiedClient
 from app.cdshooks.orders import DraftDrug, draft_drugs
 from app.cdshooks.runtime import CdsRuntime
 from app.cdshooks.schemas import HookRequest
-from app.cdshooks.services import SERVICES, CdsService
+from app.cdshooks.services import FETCH_EXTRAS, SERVICES, CdsService
 from app.db import Database, utc_now
 from app.errors import DomainError, NotFound, RequestInvalid
 from app.fhir import (
@@ -137,7 +137,7 @@ async def resolve_prefetch(
             runtime.settings,
             server=call.fhirServer,
             token=call.fhirAuthorization.access_token,
-            templates=missing,
+            templates={k: q + FETCH_EXTRAS.get(k, "") for k, q in missing.items()},
             context=call.context,
         )
     except DataUnavailable as exc:

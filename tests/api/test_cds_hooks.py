@@ -24,7 +24,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from app.cdshooks import fetch
 from app.cdshooks.config import CdsSettings
 from app.cdshooks.runtime import CdsRuntime, host_allowed
-from app.cdshooks.services import PREFETCH
+from app.cdshooks.services import FETCH_EXTRAS, PREFETCH
 from app.config import Settings
 from app.main import create_app
 from app.privacy import REDISCLOSURE_NOTICE
@@ -80,7 +80,9 @@ class FhirServer:
         if key is None:
             query = request.url.query.decode()
             key = next(
-                k for k, t in PREFETCH.items() if t.split("?", 1)[0] == path and _same(t, query)
+                k
+                for k, t in PREFETCH.items()
+                if t.split("?", 1)[0] == path and _same(t + FETCH_EXTRAS.get(k, ""), query)
             )
         body = self.prefetch.get(key) or {"resourceType": "Bundle", "type": "searchset"}
         return httpx.Response(self.status, json=body)
@@ -128,9 +130,9 @@ async def test_discovery_lists_both_services_without_auth(client: httpx.AsyncCli
         assert prefetch["questionnaireResponses"].startswith("QuestionnaireResponse?")
         assert prefetch["medicationStatements"].startswith("MedicationStatement?")
         assert prefetch["medicationRequests"].startswith("MedicationRequest?")
-        # A medicationReference is read through the Medication it names: have it sent too.
-        assert "&_include=MedicationStatement:medication" in prefetch["medicationStatements"]
-        assert "&_include=MedicationRequest:medication" in prefetch["medicationRequests"]
+        # CDS Hooks 2.0's recommended prefetch query subset has no _include (an EHR may
+        # leave such a key out); the service asks for it only when it queries fhirServer.
+        assert all("_include" not in template for template in prefetch.values())
         assert "clinical-status=active,recurrence,relapse" in prefetch["conditions"]
 
 
