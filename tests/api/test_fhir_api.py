@@ -188,18 +188,23 @@ async def test_vital_signs_dated_today_or_year_1_without_a_time(
     assert "vital_signs_not_current" in {a["code"] for a in body["evaluation"]["alerts"]}
 
 
-async def test_a_strict_422_does_not_echo_submitted_values(
-    client: httpx.AsyncClient, auth: dict[str, str]
-) -> None:
-    odd = {
+def heart_rate_in(rid: str, unit: str) -> dict[str, Any]:
+    """A heart rate of patient p1 in a UCUM unit this service does not accept for it."""
+    return {
         "resourceType": "Observation",
-        "id": "o2",
+        "id": rid,
         "status": "final",
         "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
         "subject": {"reference": "Patient/p1"},
         "effectiveDateTime": "2026-11-27T08:00:00Z",
-        "valueQuantity": {"value": 80, "system": "http://unitsofmeasure.org", "code": "JANE-DOE"},
+        "valueQuantity": {"value": 80, "system": "http://unitsofmeasure.org", "code": unit},
     }
+
+
+async def test_a_strict_422_does_not_echo_submitted_values(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    odd = heart_rate_in("o2", "JANE-DOE")
     lenient = await client.post(
         "/v1/fhir/evaluate", json=bundle(odd), headers=auth, params={"patient_ref": "p1"}
     )
@@ -220,15 +225,7 @@ async def test_strict_422_pointers_are_json_pointers_without_resource_ids(
 ) -> None:
     """RFC 6901 pointers into the body (entry index), never the resource id (an EHR's ids can
     embed an MRN), each problem once."""
-    odd = {
-        "resourceType": "Observation",
-        "id": "hr-MRN-0042",
-        "status": "final",
-        "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
-        "subject": {"reference": "Patient/p1"},
-        "effectiveDateTime": "2026-11-27T08:00:00Z",
-        "valueQuantity": {"value": 80, "system": "http://unitsofmeasure.org", "code": "furlong"},
-    }
+    odd = heart_rate_in("hr-MRN-0042", "furlong")
     condition = {
         "resourceType": "Condition",
         "id": "c-MRN-0042",
