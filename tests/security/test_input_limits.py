@@ -146,6 +146,19 @@ def test_every_input_array_and_string_is_bounded() -> None:
 
 
 def test_depth_scan() -> None:
-    assert json_depth(b'{"a":[[[1]]],"b":"[[[[[[[[[[[\\""}', limit=2) == 4
-    assert json_depth(b"[" * 100 + b"]" * 100, limit=32) == 100
+    # 4 deep: the scan stops at 3, once past the limit
+    assert json_depth(b'{"a":[[[1]]],"b":"[[[[[[[[[[[\\""}', limit=2) == 3
+    assert json_depth(b"[" * 100 + b"]" * 100, limit=32) > 32
+    assert json_depth(b"[" * 20 + b'"\\\\"' + b"]" * 20, limit=8) > 8  # an escaped backslash
+    assert json_depth(b"[]" * 20 + b'["\\"[[[[[[[[["]', limit=8) == 1  # an escaped quote
     assert json_depth(b"[[]]", limit=32) == 0  # too few brackets to matter: not scanned
+
+
+def test_depth_scan_is_linear_on_hostile_strings() -> None:
+    """OWASP API4: an unterminated string of escaped quotes made the old regex quadratic (one
+    100 KB body held the event loop 30 s; 256 KB about 200 s). A bound of seconds, not a
+    performance target: the scan takes milliseconds."""
+    hostile = b"[]" * 40 + b'"\\' * 128_000  # ~256 KB: '"\"\"\"...', never closed
+    started = time.perf_counter()
+    assert json_depth(hostile, limit=32) == 1
+    assert time.perf_counter() - started < 2.0
