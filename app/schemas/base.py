@@ -53,7 +53,9 @@ def _as_utc(value: datetime) -> datetime:
         ) from None
 
 
-_NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+# Unambiguous (the fraction's digits only after a dot), so a failing match is linear: the
+# ambiguous \d+\.?\d* took 1.7 s on 8,000 digits and a letter.
+_NUMBER = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
 
 
 def _not_a_number(value: Any) -> Any:

@@ -162,3 +162,16 @@ def test_depth_scan_is_linear_on_hostile_strings() -> None:
     started = time.perf_counter()
     assert json_depth(hostile, limit=32) == 1
     assert time.perf_counter() - started < 2.0
+
+
+async def test_a_long_number_like_instant_is_refused_quickly(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """The 'instant sent as a number' check was an ambiguous regex (quadratic on digits and a
+    letter: 1.7 s for 8,000); now linear. A bound of seconds, not a performance target."""
+    started = time.perf_counter()
+    response = await client.get(
+        "/v1/plans", params={"updated_since": "1" * 20_000 + "x"}, headers=auth
+    )
+    assert response.status_code == 422
+    assert time.perf_counter() - started < 2.0
