@@ -133,10 +133,12 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
         "/labs/pregnancy_test",
     ),
     "derived.withdrawal_present": ("scores.cows.total",),
+    "derived.withdrawal_only": ("/considering", "/social/preferences/declines_medication"),
     "derived.current_alpha2": ("/use_history/current_medications",),
     "derived.extended_release_opioid": ("/use_history/current_medications",),
     "derived.remission": (
         "scores.dsm5.count",
+        "/dsm5_criteria_met",
         "/use_history/current_medications",
         "/co_occurring_conditions/coded",
     ),
@@ -549,15 +551,24 @@ def alpha2_drug(medication: Medication) -> str | None:
 _MAINTENANCE = ("buprenorphine", "methadone", "naltrexone")
 
 
-def _remission(count: float | None, classes: frozenset[str], coded: frozenset[str]) -> str | None:
-    """Why fewer than 2 DSM-5 criteria now read as remission, not as no disorder: the patient
-    is on maintenance treatment, or a use disorder in remission is coded (DSM-5: no criteria
-    for 3 months or more, craving excepted; "on maintenance therapy" when so treated)."""
-    if count is None or count >= 2:
-        return None
+def maintenance(classes: frozenset[str]) -> str | None:
+    """The maintenance therapy taken (DSM-5's "on maintenance therapy"), if any."""
     on = next((c for c in _MAINTENANCE if c in classes), None)
+    return f"on {on} maintenance therapy" if on is not None else None
+
+
+def _remission(
+    counted: tuple[str, ...] | None, classes: frozenset[str], coded: frozenset[str]
+) -> str | None:
+    """Why the DSM-5 count reads as remission, not as no disorder: no criterion met but
+    craving (DSM-5: none for 3 months or more, craving excepted), and the patient is on
+    maintenance treatment or a use disorder in remission is coded. One other criterion met
+    is below the threshold but not remission."""
+    if counted is None or set(counted) - {"craving"}:
+        return None
+    on = maintenance(classes)
     if on is not None:
-        return f"on {on} maintenance therapy"
+        return on
     if "use_disorder_in_remission" in coded:
         return "a use disorder in remission is coded"
     return None
@@ -569,6 +580,9 @@ def offer_status(f: Facts) -> tuple[Status, str]:
     count = f.scores.dsm5.value
     if f.remission is not None:
         return Status.recommended, f" (In remission, {f.remission}: continue.)"
+    on = maintenance(f.med_classes or frozenset())
+    if count is not None and count < 2 and on is not None:
+        return Status.recommended, f" (Below the DSM-5 threshold {on}: continue.)"
     if count is not None and count < 2:
         return Status.consider, " (DSM-5 criteria for a use disorder not met: offer.)"
     return Status.recommended, ""
@@ -611,12 +625,14 @@ class Facts:
         "opioid_coexposure",
         "pregnancy_unknown",
         "pregnant",
+        "product_unknown",
         "remission",
         "scores",
         "sedative_other",
         "seven_oh",
         "substances",
         "uds_positive",
+        "withdrawal_only",
         "withdrawal_present",
     )
 
@@ -647,6 +663,8 @@ class Facts:
         products = use.product_types if use is not None else ()
         self.seven_oh = "concentrated_7oh" in products
         self.concentrated = self.seven_oh or "extract" in products
+        # Which product is used is not known: a concentrated 7-OH product is not excluded.
+        self.product_unknown = not self.concentrated and (not products or "unknown" in products)
         self.fentanyl = "fentanyl" in s or "fentanyl" in positive
         # Buprenorphine in the urine of a patient prescribed it is their treatment, not
         # co-use (the supervision exclusion of DSM-5, section 1.1 of the clinical reference);
@@ -696,8 +714,15 @@ class Facts:
         )
         cows = scores.cows.value
         self.withdrawal_present = cows is not None and cows >= th.COWS_MILD.value
+        # A plan without maintenance medication: considered as such, or the patient declines
+        # medication (the same lost-tolerance risk, the same setting in pregnancy).
+        prefs = a.social.preferences if a.social is not None else None
+        self.withdrawal_only = "withdrawal_only" in a.considering or bool(
+            prefs is not None and prefs.declines_medication
+        )
         self.liver_injury = _liver_injury(scores, a)
-        self.remission = _remission(scores.dsm5.value, med or frozenset(), self.coded)
+        counted = scores.dsm5.criteria_counted if scores.dsm5.value is not None else None
+        self.remission = _remission(counted, med or frozenset(), self.coded)
         flat.update(
             {
                 "derived.uds_positive": sorted(positive) if positive else [],
@@ -712,6 +737,7 @@ class Facts:
                 "derived.pregnant": self.pregnant,
                 "derived.pregnancy_unknown": self.pregnancy_unknown,
                 "derived.withdrawal_present": self.withdrawal_present,
+                "derived.withdrawal_only": self.withdrawal_only,
                 "derived.liver_injury": self.liver_injury,
                 "derived.remission": self.remission,
                 "derived.current_alpha2": sorted(self.current_alpha2),

@@ -15,6 +15,11 @@ VISIT_WEEKS = (1, 2, 3, 4, 6, 8, 10, 12, *range(16, 53, 4))
 #: Kratom-specific urine tests as in the 28-patient buprenorphine series [BROYAN22].
 ASSAY_WEEKS = (4, 8, 12)
 _ACTIVE = ("recommended", "consider")
+_INPATIENT_OR_EMERGENCY = (
+    "inpatient_medically_monitored",
+    "inpatient_medically_managed",
+    "emergency_department",
+)
 
 
 def _as_dict(evaluation: Evaluation | Mapping[str, Any]) -> Mapping[str, Any]:
@@ -32,19 +37,24 @@ def suggest_phase_transition(
 ) -> dict[str, str] | None:
     """PH-01: stabilization -> behavioral_therapy once the rule PH-01 vouches that withdrawal
     has resolved (a current COWS < 5 past the onset window, vital signs current and stable:
-    its `withdrawal_resolved` alert), in a determined ambulatory setting with no critical
-    alert. PH-02: back to stabilization from a later phase on a critical alert or active
-    withdrawal (COWS >= 5). Moving on to aftercare needs time in phase, which one evaluation
-    cannot show, so it is never suggested here."""
+    its `withdrawal_resolved` alert), in an ambulatory setting. PH-02: back to
+    stabilization from a later phase on a critical alert that decided an inpatient or
+    emergency setting, or on active withdrawal (COWS >= 5). Moving on to aftercare needs time
+    in phase, which one evaluation cannot show, so it is never suggested here."""
     ev = _as_dict(evaluation)
-    critical = any(a["severity"] == "critical" for a in ev["alerts"])
-    cows = ev["scores"]["cows"]["value"]
     loc = ev["level_of_care"]
+    # A critical alert sends a patient back only when it destabilises: its rule decided an
+    # inpatient or emergency setting. Pregnancy or a 7-OH product stay critical for good.
+    deciding = set(loc["rule_ids"]) if loc["setting"] in _INPATIENT_OR_EMERGENCY else set()
+    critical = any(a["severity"] == "critical" and a["rule_id"] in deciding for a in ev["alerts"])
+    cows = ev["scores"]["cows"]["value"]
     if current_phase == "stabilization":
         resolved = next((a for a in ev["alerts"] if a["code"] == "withdrawal_resolved"), None)
         ambulatory = loc["setting"] in ("outpatient", "outpatient_extended_monitoring")
-        # PH-01 itself already requires no critical alert (it runs after every other rule).
-        if resolved is not None and ambulatory and loc["determination"] == "determined":
+        # PH-01 itself (it runs after every other rule) already requires no destabilising
+        # alert and no open question that could need inpatient care; one that could only
+        # change the ambulatory setting leaves the setting provisional, not the move.
+        if resolved is not None and ambulatory and loc["determination"] != "indeterminate":
             return {
                 "to_phase": "behavioral_therapy",
                 "rule_id": "PH-01",
@@ -52,7 +62,11 @@ def suggest_phase_transition(
             }
         return None
     if critical or (cows is not None and cows >= th.COWS_MILD.value):
-        why = "a critical alert" if critical else f"active withdrawal (COWS {cows:g})"
+        why = (
+            "a critical alert that needs inpatient or emergency care"
+            if critical
+            else f"active withdrawal (COWS {cows:g})"
+        )
         return {
             "to_phase": "stabilization",
             "rule_id": "PH-02",

@@ -2734,6 +2734,89 @@ CASES: list[Case] = [
         {"labs": {"egfr_ml_min_1_73m2": 30}, "considering": ["lofexidine"]},
         False,
     ),
+    # ---- clinical review of 1.30.0 (ruleset 1.31.0)
+    # Declining medication is a withdrawal-only plan [ACOG711][BCCSU17]: in pregnancy 4-WM.
+    C(
+        "PRG-01",
+        "pregnant and declines medication: medically managed setting",
+        {"patient": PREGNANT, "social": {"preferences": {"declines_medication": True}}},
+        True,
+        loc("inpatient_medically_managed"),
+    ),
+    C(
+        "TX-01",
+        "declines medication: withdrawal alone advised against, naloxone recommended",
+        {"social": {"preferences": {"declines_medication": True}}},
+        True,
+        lambda ev: (
+            alerts(ev)["withdrawal_only_not_recommended"] == "warning"
+            and status(ev, "naloxone") == "recommended"
+        ),
+    ),
+    # Unknown co-use or product: high-potency opioids not excluded [ASAM3][FDA7OH].
+    C(
+        "OD-02",
+        "other substance use not recorded: provisional, naloxone recommended",
+        {"use_history": {"other_substances": None}, "considering": []},
+        False,
+        lambda ev: (
+            provisional("other substance use not recorded")(ev)
+            and status(ev, "naloxone") == "recommended"
+        ),
+    ),
+    C(
+        "OD-01",
+        "product unknown: reported missing, provisional",
+        {"use_history": {"product_types": ["unknown"]}},
+        False,
+        lambda ev: (
+            "/use_history/product_types" in missing(ev) and provisional("product not recorded")(ev)
+        ),
+    ),
+    # Pregnancy with physical dependence is the indication, criteria taken or not [ACOG711].
+    C(
+        "BUP-01",
+        "pregnant, COWS 9, DSM-5 not assessed: recommended",
+        {"patient": PREGNANT, "dsm5_criteria_met": None, **cows(9)},
+        True,
+        lambda ev: (
+            status(ev, "buprenorphine") == "recommended"
+            and "physical dependence" in detail(ev, "buprenorphine")
+        ),
+    ),
+    # DSM-5 remission allows craving only [DSM5].
+    C(
+        "DX-01",
+        "on buprenorphine, hazardous use met: below the threshold, not remission",
+        {
+            "dsm5_criteria_met": ["hazardous_use"],
+            "use_history": {
+                "current_medications": [
+                    {"name": "buprenorphine/naloxone 8 mg", "classes": ["buprenorphine"]}
+                ]
+            },
+        },
+        True,
+        lambda ev: (
+            "dsm5_below_threshold_on_maintenance" in alerts(ev)
+            and "dsm5_remission" not in alerts(ev)
+            and status(ev, "buprenorphine") == "recommended"
+        ),
+    ),
+    C(
+        "DX-01",
+        "on buprenorphine, craving only: remission",
+        {
+            "dsm5_criteria_met": ["craving"],
+            "use_history": {
+                "current_medications": [
+                    {"name": "buprenorphine/naloxone 8 mg", "classes": ["buprenorphine"]}
+                ]
+            },
+        },
+        True,
+        lambda ev: "dsm5_remission" in alerts(ev),
+    ),
     # Unknown seizure history with alcohol use: 4-WM may be needed [ASAMAWM].
     C(
         "SZ-02",

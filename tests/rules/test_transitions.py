@@ -67,6 +67,36 @@ def test_relapse_in_later_phase_suggests_stabilization() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"patient": {"sex_at_birth": "female", "pregnancy_status": "pregnant"}},
+                     id="pregnant"),
+        pytest.param({"use_history": {"product_types": ["concentrated_7oh"]}}, id="7-OH product"),
+    ],
+)  # fmt: skip
+def test_a_standing_risk_alert_does_not_hold_the_phases_back(overrides: dict[str, Any]) -> None:
+    """Pregnancy or a 7-OH product stay critical alerts for good: withdrawal can still resolve
+    (PH-01) and a later phase is not sent back to stabilization (PH-02)."""
+    ev = run(withdrawal=RESOLVED, **overrides)
+    assert any(a.severity == "critical" for a in ev.alerts)
+    moved = suggest_phase_transition(ev, current_phase="stabilization")
+    assert moved is not None
+    assert moved["to_phase"] == "behavioral_therapy"
+    assert suggest_phase_transition(ev, current_phase="behavioral_therapy") is None
+
+
+def test_a_critical_alert_that_needs_inpatient_care_sends_a_patient_back() -> None:
+    high_risk = {"wish_to_be_dead": True, "suicidal_thoughts": True, "intent": True,
+                 "suicidal_behavior_lifetime": False}  # fmt: skip
+    ev = run(withdrawal=RESOLVED, screening={"cssrs": high_risk})
+    found = suggest_phase_transition(ev, current_phase="aftercare")
+    assert found is not None
+    assert found["rule_id"] == "PH-02"
+    assert "critical alert" in found["rationale"]
+    assert "withdrawal_resolved" not in {a.code for a in ev.alerts}
+
+
 def test_follow_up_schedule_comes_from_aftercare_recommendations() -> None:
     ev = run(considering=["buprenorphine", "methadone"])
     items = follow_up_schedule(ev.model_dump(mode="json"), start=date(2026, 11, 26))

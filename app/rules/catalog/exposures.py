@@ -22,7 +22,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts, missing_if_dated_after, sentence
+from app.rules.facts import Facts, maintenance, missing_if_dated_after, sentence
 from app.rules.findings import Findings
 
 _NALOXONE_NOTE = "Prescribe naloxone and teach the patient and family to use it."
@@ -35,6 +35,13 @@ _HIGH_POTENCY_QUESTION = "daily high-potency opioid use for more than 2 weeks no
 
 def _od_01(f: Facts, out: Findings) -> bool:
     if not f.concentrated:
+        if f.product_unknown:
+            out.missing(
+                "/use_history/product_types",
+                "A concentrated 7-OH product is a high-potency opioid: overdose risk, naloxone "
+                "and possibly a more intensive setting.",
+            )
+            out.could_require(EXTENDED, _HIGH_POTENCY_QUESTION + " (product not recorded)")
         return False
     if f.seven_oh:
         out.could_require(EXTENDED, _HIGH_POTENCY_QUESTION + " (concentrated 7-OH)")
@@ -58,12 +65,12 @@ def _od_01(f: Facts, out: Findings) -> bool:
 
 OD_01 = rule(
     "OD-01",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="Concentrated 7-OH or extract",
     summary="A concentrated 7-OH product (critical) or extract (warning) is a higher-potency "
-    "opioid exposure: overdose risk, naloxone; with 7-OH an office-based (1-WM) setting is "
-    "only provisional.",
+    "opioid exposure: overdose risk, naloxone; with 7-OH, or the product not recorded, an "
+    "office-based (1-WM) setting is only provisional.",
     rationale="In 2025 FDA recommended scheduling concentrated 7-OH products and said 7-OH can "
     "be more potent than morphine; such products are distinct from leaf kratom.",
     reads=("/use_history/product_types", "derived.concentrated_product"),
@@ -85,6 +92,7 @@ def _od_02(f: Facts, out: Findings) -> bool:
             "/use_history/other_substances",
             "Opioid or sedative co-use raises overdose risk and changes medication safety.",
         )
+        out.could_require(EXTENDED, _HIGH_POTENCY_QUESTION + " (other substance use not recorded)")
     if f.fentanyl:
         out.could_require(EXTENDED, _HIGH_POTENCY_QUESTION + " (fentanyl)")
     if not f.opioid_coexposure:
@@ -105,13 +113,13 @@ def _od_02(f: Facts, out: Findings) -> bool:
 
 OD_02 = rule(
     "OD-02",
-    revision=3,
+    revision=4,
     family=Family.alert,
     title="Opioid or fentanyl co-use",
     summary="Other opioids (by history, medication or urine screen) with kratom: critical "
-    "overdose-risk alert and naloxone; with fentanyl an office-based (1-WM) setting is only "
-    "provisional. Buprenorphine found in a patient prescribed it is their treatment, not "
-    "co-use.",
+    "overdose-risk alert and naloxone; with fentanyl, or other substance use not recorded, an "
+    "office-based (1-WM) setting is only provisional. Buprenorphine found in a patient "
+    "prescribed it is their treatment, not co-use.",
     rationale="Most kratom-associated overdose deaths involved other substances, usually "
     "opioids including fentanyl; polysubstance exposures have higher odds of serious outcomes.",
     reads=("/use_history/other_substances", "derived.opioid_coexposure", "derived.fentanyl"),
@@ -177,7 +185,7 @@ OD_03 = rule(
 def _prg_01(f: Facts, out: Findings) -> bool:
     if not f.pregnant:
         return False
-    withdrawal_only = "withdrawal_only" in f.a.considering
+    withdrawal_only = f.withdrawal_only
     out.alert(
         "pregnancy",
         CRITICAL,
@@ -187,8 +195,8 @@ def _prg_01(f: Facts, out: Findings) -> bool:
         "dose. Obstetric and addiction consultation; tell the paediatric team (neonatal "
         "abstinence syndrome is reported after maternal kratom use)."
         + (
-            " Withdrawal only was considered: only with informed consent under an experienced "
-            "physician, in a medically managed setting."
+            " Withdrawal only was considered (or medication is declined): only with informed "
+            "consent under an experienced physician, in a medically managed setting."
             if withdrawal_only
             else ""
         ),
@@ -225,7 +233,7 @@ def _prg_01(f: Facts, out: Findings) -> bool:
 
 PRG_01 = rule(
     "PRG-01",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="Pregnancy",
     summary="Pregnancy: critical alert, medication treatment over withdrawal alone (lofexidine "
@@ -234,7 +242,7 @@ PRG_01 = rule(
     rationale="ACOG and ASAM recommend opioid agonist treatment over medically supervised "
     "withdrawal in pregnancy and advise against abrupt discontinuation; neonatal abstinence "
     "syndrome after maternal kratom use is documented.",
-    reads=("derived.pregnant", "/considering"),
+    reads=("derived.pregnant", "derived.withdrawal_only"),
     cites=(
         Cite("ACOG711", "Agonist treatment preferred over supervised withdrawal"),
         Cite("NYSPREG", "Confirm at least mild withdrawal before buprenorphine"),
@@ -277,14 +285,14 @@ def _prg_02(f: Facts, out: Findings) -> bool:
         "Pregnancy status unknown: test first (in pregnancy, buprenorphine or methadone is "
         "preferred over withdrawal management).",
     )
-    if "withdrawal_only" in f.a.considering:
+    if f.withdrawal_only:
         out.could_require(MANAGED, "pregnancy status unknown with a withdrawal-only plan")
     return True
 
 
 PRG_02 = rule(
     "PRG-02",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="Pregnancy status unknown",
     summary="If the patient could be pregnant and status is unknown, test before choosing "
@@ -292,7 +300,7 @@ PRG_02 = rule(
     "a setting below 4-WM is only provisional.",
     rationale="Pregnancy changes the recommended strategy (agonist treatment over withdrawal) "
     "and forbids starting naltrexone during active use.",
-    reads=("derived.pregnancy_unknown", "/considering"),
+    reads=("derived.pregnancy_unknown", "derived.withdrawal_only"),
     cites=(
         Cite("ACOG711", "Strategy in pregnancy"),
         Cite("NYSPREG", "Naltrexone not initiated in active use in pregnancy"),
@@ -481,6 +489,18 @@ def _dx_01(f: Facts, out: Findings) -> bool:
             "absent, so a clinician confirms the specifier.",
         )
         return True
+    on = maintenance(f.med_classes or frozenset())
+    if on is not None:
+        other = ", ".join(c.replace("_", " ") for c in f.scores.dsm5.criteria_counted)
+        out.alert(
+            "dsm5_below_threshold_on_maintenance",
+            INFO,
+            "DSM-5: below the threshold on maintenance, not remission",
+            f"{dsm.value:g} criterion met now ({other}), {on}: below the 2 a use disorder "
+            "needs, but not remission (DSM-5 allows only craving in remission). Continue "
+            "treatment and relapse prevention; a clinician reviews the criterion.",
+        )
+        return True
     out.alert(
         "dsm5_not_met",
         INFO,
@@ -493,15 +513,21 @@ def _dx_01(f: Facts, out: Findings) -> bool:
 
 DX_01 = rule(
     "DX-01",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="DSM-5 severity",
     summary="Counts DSM-5 criteria (tolerance and withdrawal excluded under supervised opioid "
     "treatment); fewer than 2 means no use disorder, unless the patient is on maintenance "
-    "treatment or a use disorder in remission is coded (then: remission, care continues).",
+    "treatment or a use disorder in remission is coded: then remission when no criterion but "
+    "craving is met, else below the threshold on maintenance (care continues either way).",
     rationale="DSM-5 requires at least 2 of 11 criteria in 12 months; 2-3 mild, 4-5 moderate, "
     "6+ severe.",
-    reads=("scores.dsm5.count", "scores.dsm5.severity", "derived.remission"),
+    reads=(
+        "scores.dsm5.count",
+        "scores.dsm5.severity",
+        "derived.remission",
+        "derived.medication_classes",
+    ),
     cites=(
         Cite("DSM5", "Criteria, severity bands, supervision exclusion, remission specifiers"),
         Cite("ICD10CM", "Codes read: F19.11, F19.21, F11.11, F11.21 (in remission)"),
@@ -542,7 +568,7 @@ DX_02 = rule(
 
 
 def _tx_01(f: Facts, out: Findings) -> bool:
-    if "withdrawal_only" not in f.a.considering:
+    if not f.withdrawal_only:
         return False
     out.alert(
         "withdrawal_only_not_recommended",
@@ -566,13 +592,15 @@ def _tx_01(f: Facts, out: Findings) -> bool:
 
 TX_01 = rule(
     "TX-01",
+    revision=2,
     family=Family.alert,
     title="Withdrawal only",
-    summary="A withdrawal-only plan is advised against; the safer way to do it if chosen.",
+    summary="A withdrawal-only plan (considered, or medication declined) is advised against; "
+    "the safer way to do it if chosen.",
     rationale="Withdrawal management alone, without transition to long-term treatment, is "
     "associated with relapse, overdose and death; guidelines recommend offering medication and, "
     "when withdrawal is chosen, a slow taper with relapse prevention.",
-    reads=("/considering",),
+    reads=("derived.withdrawal_only",),
     cites=(
         Cite(
             "BCCSU17",

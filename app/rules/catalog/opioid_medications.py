@@ -82,10 +82,18 @@ def _bup_01(f: Facts, out: Findings) -> bool:
     if _declines_medication(f):
         status = CONSIDER
         why = "The patient declines medication: offer again with information; do not pressure."
+    elif f.pregnant and f.withdrawal_present and (count is None or count < 2):
+        # Pregnancy with physical dependence is the indication in itself (PRG-01), whatever
+        # the criteria count says or whether it was taken.
+        status = RECOMMENDED
+        why = (
+            f"Pregnant with physical dependence (COWS {f.scores.cows.value:g}): buprenorphine "
+            "is the usual first choice over withdrawal alone."
+        )
     elif count is None:
         status = CONSIDER
         why = "DSM-5 criteria not assessed, so the indication is unconfirmed."
-    elif count >= 4 or (f.pregnant and (count >= 2 or f.withdrawal_present)):
+    elif count >= 4 or (f.pregnant and count >= 2):
         status = RECOMMENDED
         why = (
             f"DSM-5 {band} ({count:g} criteria)"
@@ -98,11 +106,12 @@ def _bup_01(f: Facts, out: Findings) -> bool:
             f"DSM-5 mild ({count:g} criteria): buprenorphine is an "
             "option through shared decision-making."
         )
-    elif f.remission is not None and "buprenorphine" in (f.med_classes or ()):
+    elif "buprenorphine" in (f.med_classes or ()):
         status = RECOMMENDED
         why = (
-            f"In remission on buprenorphine maintenance ({count:g} criteria now): continue "
-            "it; any change is a shared decision."
+            ("In remission" if f.remission is not None else "Below the DSM-5 threshold")
+            + f" on buprenorphine maintenance ({count:g} criteria now): continue it; any "
+            "change is a shared decision."
         )
     elif f.remission is not None:
         status = CONSIDER
@@ -122,7 +131,7 @@ def _bup_01(f: Facts, out: Findings) -> bool:
 
 BUP_01 = rule(
     "BUP-01",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="Buprenorphine for kratom use disorder",
     summary="Recommends buprenorphine for moderate-severe kratom use disorder (or pregnancy "
@@ -449,7 +458,11 @@ def _nal_01(f: Facts, out: Findings) -> bool:
             ),
             (
                 "withdrawal-only plan (lost tolerance)",
-                "withdrawal_only" in considering,
+                f.withdrawal_only,
+            ),
+            (
+                "co-use or product not recorded (high-potency opioids not excluded)",
+                f.substances is None or f.product_unknown,
             ),
         )
         if present
@@ -479,7 +492,7 @@ def _nal_01(f: Facts, out: Findings) -> bool:
 
 NAL_01 = rule(
     "NAL-01",
-    revision=3,
+    revision=4,
     family=Family.stabilization,
     title="Naloxone for overdose risk",
     summary="Naloxone is recommended with any overdose risk factor (7-OH or extract, opioid or "
@@ -497,6 +510,9 @@ NAL_01 = rule(
         "derived.alcohol",
         "derived.medication_classes",
         "/considering",
+        "derived.withdrawal_only",
+        "/use_history/other_substances",
+        "/use_history/product_types",
         "/co_occurring_conditions/coded",
     ),
     cites=(

@@ -4,9 +4,11 @@ found."""
 from __future__ import annotations
 
 from app.rules import thresholds as th
-from app.rules.define import CRITICAL, INFO, Cite, Family, rule
+from app.rules.define import CRITICAL, EMERGENCY, INFO, MANAGED, MONITORED, Cite, Family, rule
 from app.rules.facts import Facts, cows_not_current, elapsed_text, vitals_not_current
 from app.rules.findings import Findings
+
+_INPATIENT_OR_EMERGENCY = (MONITORED, MANAGED, EMERGENCY)
 
 
 def _not_yet_resolved(f: Facts, out: Findings) -> list[str]:
@@ -27,8 +29,21 @@ def _not_yet_resolved(f: Facts, out: Findings) -> list[str]:
         why.append(f"NEWS2 {news2.value:g} ({news2.band})")
     if vitals_not_current(f) is not None:
         why.append("vital signs not current")
-    if any(a.severity is CRITICAL or a.rule.id.startswith("VS-") for a in out.alerts):
-        why.append("a critical or vital-sign alert stands")
+    # Only what destabilises blocks resolution: a vital-sign alert, or a critical alert whose
+    # rule asked for inpatient or emergency care. A standing risk (pregnancy, a 7-OH product,
+    # benzodiazepine co-use) stays critical for good and must not hold the plan back forever.
+    acute = {lv.rule.id for lv in out.levels if lv.setting in _INPATIENT_OR_EMERGENCY}
+    if any(
+        a.rule.id.startswith("VS-") or (a.severity is CRITICAL and a.rule.id in acute)
+        for a in out.alerts
+    ):
+        why.append("a vital-sign alert, or a critical one that needs inpatient care, stands")
+    # An unanswered question that could need inpatient or emergency care (suicide risk not
+    # screened, a seizure today not asked) holds the move; one that could only change the
+    # ambulatory setting (a 7-OH product's daily use) does not, or it would hold it for ever.
+    acute_questions = [q.question for q in out.open_levels if q.setting in _INPATIENT_OR_EMERGENCY]
+    if acute_questions:
+        why.append(f"open question: {acute_questions[0]}")
     return why
 
 
@@ -50,12 +65,13 @@ def _ph_01(f: Facts, out: Findings) -> bool:
 
 PH_01 = rule(
     "PH-01",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="Withdrawal resolved",
     summary="COWS < 5, scored within 12 hours, last use >= 24 hours ago, vital signs current, "
-    "complete and stable (NEWS2 low, no red flag, no vital-sign or critical alert): an info "
-    "alert that stabilization can be completed (a plan suggests the next phase from it).",
+    "complete and stable (NEWS2 low, no red flag, no vital-sign alert, no critical alert or "
+    "open question that needs or could need inpatient care): an info alert that "
+    "stabilization can be completed (a plan suggests the next phase from it).",
     rationale="Stabilization is complete when withdrawal has resolved and vital signs are "
     "stable. A low COWS shows resolution only after the onset window has passed (kratom "
     "withdrawal begins within about 12-24 hours of the last dose) and only while it is "
