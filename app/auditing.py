@@ -172,7 +172,7 @@ class AuditRecorder:
         self.patient_ref: str | None = None
         self.resource_id: str | None = None
         self.user_id: str | None = None
-        self.action: str | None = None  # set only for a break-glass disclosure
+        self.action: str | None = None  # a break-glass disclosure, or a search that found nothing
         if spec is None:
             return
         params = request.path_params
@@ -381,6 +381,20 @@ async def audited(request: Request) -> AsyncIterator[None]:
     async with recording(request) as recorder:
         yield
         await recorder.finish(None, request.app.state.db, locked=False)
+
+
+def note_nothing_returned() -> None:
+    """A list that found nothing handed no patient data over: recorded as a ``search`` (the
+    attempt stays in the trail), not a ``list``, so it is not in the accounting of
+    disclosures."""
+    recorder = _current.get()
+    if recorder is not None and recorder.spec is not None and recorder.spec.action == "list":
+        recorder.action = "search"
+
+
+def valid_user_id(value: str) -> bool:
+    """An X-User-Id the audit trail records (the pattern of the ``X-User-Id`` header)."""
+    return _USER_ID.match(value) is not None
 
 
 def note(*, patient_ref: Any = None, resource_id: Any = None, user_id: Any = None) -> None:

@@ -112,5 +112,7 @@ async def list_patient_assessments(
     rows, more = await service.list_patient_assessments(
         ctx.session, ctx.principal, patient_ref, limit=limit, after=after
     )
+    if not rows:
+        audit.note_nothing_returned()
     next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
     return json_response({"items": [_read_view(r) for r in rows], "next_cursor": next_cursor})

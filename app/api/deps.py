@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auditing import AuditRecorder, audit_recorder, recording
+from app.auditing import AuditRecorder, audit_recorder, recording, valid_user_id
 from app.db import Database
 from app.errors import Forbidden, RequestInvalid, Unauthorized
 from app.ratelimit import enforce as rate_limit
@@ -73,7 +73,7 @@ def context(scope: Scope, *, write: bool = False) -> Any:
             rate_limit(request, principal.client_id)
             if not principal.has(scope):
                 raise Forbidden(f"This operation needs the '{scope.value}' scope.")
-            refusal = _unknown_query_refusal(request)
+            refusal = _unknown_query_refusal(request) or _bad_user_id(request)
             if refusal is not None:
                 raise refusal
             request.state.principal = principal
@@ -93,6 +93,23 @@ def context(scope: Scope, *, write: bool = False) -> Any:
     # Function scope: the session ends (and the audit event is stored) before the response
     # is sent, so a failed audit write can still turn the response into a 503.
     return Depends(dependency, scope="function")
+
+
+def _bad_user_id(request: Request) -> RequestInvalid | None:
+    """A malformed X-User-Id is refused on every route, reads included: recorded as nobody,
+    a read of Part 2 data would have no end user in its audit row."""
+    value = request.headers.get("x-user-id")
+    if value is None or valid_user_id(value):
+        return None
+    return RequestInvalid(
+        [
+            {
+                "pointer": "header:X-User-Id",
+                "detail": "Up to 128 characters: letters, digits and . _ : @ / -",
+                "type": "string_pattern_mismatch",
+            }
+        ]
+    )
 
 
 def required_scope(route: APIRoute) -> Scope | None:

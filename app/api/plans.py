@@ -12,7 +12,7 @@ from app.api.body import json_body, request_body_openapi
 from app.api.deps import IdempotencyKey, RequestContext, context
 from app.api.params import PLAN_LOCATION_ETAG_HEADERS, PageCursor, PageLimit, UserId
 from app.api.responses import json_response
-from app.auditing import commit_audited
+from app.auditing import commit_audited, note_nothing_returned
 from app.errors import RequestInvalid, problem_responses
 from app.pagination import (
     decode_cursor,
@@ -174,6 +174,8 @@ async def list_plans(
         limit=limit,
         after=decode_cursor(cursor) if cursor else None,
     )
+    if not rows:
+        note_nothing_returned()
     next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
     return json_response(
         {"items": [service.summary_view(r) for r in rows], "next_cursor": next_cursor}

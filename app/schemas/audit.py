@@ -10,7 +10,9 @@ from pydantic import Field
 
 from app.schemas.base import ReadModel
 
-AuditAction = Literal["read", "list", "create", "update", "evaluate", "disclose", "break_glass"]
+AuditAction = Literal[
+    "read", "list", "search", "create", "update", "evaluate", "disclose", "break_glass"
+]
 AuditOutcome = Literal["success", "denied", "forbidden", "not_found", "rejected", "error"]
 
 _CURSOR_DESCRIPTION = "Pass as `cursor` to get the next page; null on the last page."

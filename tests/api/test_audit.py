@@ -504,6 +504,40 @@ async def test_accounting_of_disclosures(app: FastAPI, client: httpx.AsyncClient
     assert denied.status_code == 403
 
 
+async def test_an_empty_search_is_recorded_but_is_not_a_disclosure(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Another organisation searching a patient it holds nothing about hands no data over: the
+    attempt is in its trail as a 'search', not in that patient's accounting of disclosures."""
+    tenant = f"t-{uuid.uuid4().hex[:12]}"
+    reader, _ = await issue(app, tenant, (Scope.plans_read, Scope.assessments_read))
+    auditor, _ = await issue(app, tenant, (Scope.audit_read,))
+    for path in ("/v1/plans?patient_ref=pt-nowhere", "/v1/patients/pt-nowhere/assessments"):
+        found = await client.get(path, headers=reader)
+        assert found.status_code == 200
+        assert found.json()["items"] == []
+    accounting = await client.get("/v1/patients/pt-nowhere/disclosures", headers=auditor)
+    assert accounting.json()["items"] == []
+    trail = await client.get(
+        "/v1/audit-events", params={"patient_ref": "pt-nowhere"}, headers=auditor
+    )
+    searches = {e["route"]: e["action"] for e in trail.json()["items"]}
+    assert searches["/v1/plans"] == searches["/v1/patients/{patient_ref}/assessments"] == "search"
+
+
+async def test_a_malformed_user_id_is_refused_on_reads_too(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Recorded as nobody, a read of Part 2 data would have no end user in its audit row."""
+    reader, _ = await issue(app, f"t-{uuid.uuid4().hex[:12]}", (Scope.plans_read,))
+    response = await client.get("/v1/plans", headers=reader | {"X-User-Id": "dr alice smith"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "header:X-User-Id"
+    assert "alice" not in response.text
+    ok = await client.get("/v1/plans", headers=reader | {"X-User-Id": "dr.alice@clinic"})
+    assert ok.status_code == 200
+
+
 # ------------------------------------------------------------------------------ verify
 async def _seed(settings: Settings) -> tuple[uuid.UUID, list[uuid.UUID]]:
     db = Database(settings)
