@@ -189,7 +189,10 @@ def _level_of_care(f: Facts, levels: list[LevelOut], open_levels: list[OpenLevel
     age = vitals_not_current(f)  # hours, when the vital signs are not current (VS-06)
     if best is Setting.emergency_department:
         determination, note = Determination.determined, ""
-        if age is not None:  # the emergency stands, but on old vital signs: say so
+        # The emergency stands, but when only old vital signs decided it, say so (an emergency
+        # from another finding, such as high suicide risk, does not rest on them).
+        on_vitals_only = all(rule_id.startswith("VS-") for rule_id in rule_ids)
+        if age is not None and on_vitals_only:
             determination = Determination.provisional
             note = (
                 f"Provisional: the vital signs are {elapsed_text(age)} old; re-check them "

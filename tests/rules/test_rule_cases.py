@@ -2817,6 +2817,70 @@ CASES: list[Case] = [
         True,
         lambda ev: "dsm5_remission" in alerts(ev),
     ),
+    # An emergency from high suicide risk does not rest on the vital signs [CSSRS].
+    C(
+        "MH-01",
+        "high risk with vital signs 20 h old: emergency, determined",
+        {
+            "screening": {"cssrs": Q2_YES | {"intent": True, "suicidal_behavior_lifetime": False}},
+            "vitals": {"measured_at": "2026-11-25T18:30:00Z"},
+        },
+        True,
+        lambda ev: (
+            setting(ev) == "emergency_department"
+            and ev.level_of_care.determination.value == "determined"
+        ),
+    ),
+    C(
+        "UDS-01",
+        "positive, method not recorded: not called an immunoassay",
+        {"urine_drug_screen": {"mitragynine": "positive", "mitragynine_method": None}},
+        True,
+        lambda ev: "(method not recorded)" in detail(ev, "mitragynine_assay"),
+    ),
+    # CDC Recommendation 10: expected and unexpected results [CDC22].
+    C(
+        "UDS-02",
+        "tramadol prescribed, oxycodone positive: unexpected",
+        {
+            "use_history": {
+                "current_medications": [{"name": "tramadol 50 mg", "classes": ["opioid_agonist"]}]
+            },
+            "urine_drug_screen": {"oxycodone": "positive"},
+        },
+        True,
+        lambda ev: "oxycodone" in _alert_detail(ev, "unexpected_drug_screen"),
+    ),
+    C(
+        "UDS-02",
+        "oxycodone prescribed, oxycodone positive: expected",
+        {
+            "use_history": {
+                "current_medications": [
+                    {"name": "oxycodone 5 mg tablet", "classes": ["opioid_agonist"]}
+                ]
+            },
+            "urine_drug_screen": {"oxycodone": "positive"},
+        },
+        False,
+    ),
+    C(
+        "UDS-02",
+        "on buprenorphine, buprenorphine negative: prescribed but not detected",
+        {
+            "use_history": {
+                "current_medications": [
+                    {"name": "buprenorphine/naloxone 8 mg", "classes": ["buprenorphine"]}
+                ]
+            },
+            "urine_drug_screen": {"buprenorphine": "negative"},
+        },
+        True,
+        lambda ev: (
+            "prescribed but not detected: buprenorphine"
+            in _alert_detail(ev, "unexpected_drug_screen").lower()
+        ),
+    ),
     # Unknown seizure history with alcohol use: 4-WM may be needed [ASAMAWM].
     C(
         "SZ-02",

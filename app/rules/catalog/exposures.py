@@ -322,7 +322,8 @@ def _uds_01(f: Facts, out: Findings) -> bool:
     if result == "positive" and method == "lc_ms_ms":
         return False
     if result == "positive":
-        detail = "Mitragynine screen positive by immunoassay: confirm by LC-MS/MS."
+        how = "by immunoassay" if method == "immunoassay" else "(method not recorded)"
+        detail = f"Mitragynine screen positive {how}: confirm by LC-MS/MS."
         status = CONSIDER
     elif result == "negative":
         detail = (
@@ -340,7 +341,13 @@ def _uds_01(f: Facts, out: Findings) -> bool:
         "kratom_not_detected_by_standard_panel",
         INFO,
         "Standard screens do not detect kratom",
-        detail + " Results take 5-10 days; decisions now rest on history.",
+        # A result in hand needs no waiting; an assay to order or confirm does.
+        detail
+        + (
+            ""
+            if result == "negative"
+            else " Results take 5-10 days; decisions now rest on history."
+        ),
     )
     out.recommend(
         STABILIZATION,
@@ -355,6 +362,7 @@ def _uds_01(f: Facts, out: Findings) -> bool:
 
 UDS_01 = rule(
     "UDS-01",
+    revision=2,
     family=Family.alert,
     title="Kratom-specific testing",
     summary="Unless mitragynine was confirmed by LC-MS/MS: explain that standard panels miss "
@@ -390,11 +398,27 @@ _CLASS_EXPLAINS = {
     "buprenorphine": "buprenorphine",
     "methadone": "methadone",
     "benzodiazepines": "benzodiazepine",
-    # A prescribed full agonist explains the screens that detect it; fentanyl stays
-    # unexplained unless listed as prescribed (illicit fentanyl is the danger to catch).
-    "opiates": "opioid_agonist",
-    "oxycodone": "opioid_agonist",
 }
+#: A prescribed full agonist explains only the screens that detect that drug, so it is read by
+#: name: an opiates immunoassay detects morphine and codeine (and hydrocodone, hydromorphone),
+#: an oxycodone one oxycodone and oxymorphone; tramadol or tapentadol explain neither, and
+#: fentanyl stays unexplained unless listed as prescribed (illicit fentanyl is the danger).
+_DETECTED_BY_NAME = {
+    "opiates": frozenset(
+        {"morphine", "codeine", "hydrocodone", "hydromorphone", "contin", "kadian", "avinza",
+         "vicodin", "norco", "lortab", "hysingla", "zohydro", "dilaudid", "exalgo"}
+    ),
+    "oxycodone": frozenset(
+        {"oxycodone", "oxymorphone", "oxycontin", "percocet", "roxicodone", "xtampza", "opana"}
+    ),
+}  # fmt: skip
+#: Maintenance drugs whose own screen should find them: prescribed and not detected is news.
+_EXPECTED_BY_CLASS = {"buprenorphine": "buprenorphine", "methadone": "methadone"}
+
+
+def _medication_words(f: Facts) -> set[str]:
+    meds = f.a.use_history.current_medications if f.a.use_history is not None else None
+    return {w for m in meds or () for w in m.name.lower().replace("/", " ").split()}
 
 
 def _uds_02(f: Facts, out: Findings) -> bool:
@@ -412,6 +436,7 @@ def _uds_02(f: Facts, out: Findings) -> bool:
     prescribed = {a.value for a in uds.prescribed_analytes}
     substances = f.substances or frozenset()
     classes = f.med_classes or frozenset()
+    words = _medication_words(f)
     unexpected = []
     for analyte in sorted(f.uds_positive):
         explained = _EXPLAINED_BY.get(analyte)
@@ -419,8 +444,11 @@ def _uds_02(f: Facts, out: Findings) -> bool:
             continue
         if _CLASS_EXPLAINS.get(analyte) in classes:
             continue
+        if "opioid_agonist" in classes and words & _DETECTED_BY_NAME.get(analyte, frozenset()):
+            continue
         unexpected.append(analyte)
-    absent = sorted(a for a in prescribed if f.screen(a) == "negative")
+    expected = prescribed | {a for c, a in _EXPECTED_BY_CLASS.items() if c in classes}
+    absent = sorted(a for a in expected if f.screen(a) == "negative")
     if unexpected and f.substances is None:
         out.missing(
             "/use_history/other_substances",
@@ -445,11 +473,12 @@ def _uds_02(f: Facts, out: Findings) -> bool:
 
 UDS_02 = rule(
     "UDS-02",
-    revision=3,
+    revision=4,
     family=Family.alert,
     title="Unexpected or unexplained drug screen",
-    summary="A positive result not explained by reported use or prescriptions, or a prescribed "
-    "drug not detected, raises a warning.",
+    summary="A positive result not explained by reported use or prescriptions (a full agonist "
+    "explains only the screens that detect it, by name), or a prescribed drug not detected "
+    "(buprenorphine or methadone maintenance included), raises a warning.",
     rationale="CDC advises discussing unexpected results with the patient and confirming them "
     "before changing treatment; unexpected opioids or sedatives change overdose risk.",
     reads=(
@@ -458,6 +487,7 @@ UDS_02 = rule(
         "/urine_drug_screen/prescribed_analytes",
         "/use_history/other_substances",
         "derived.medication_classes",
+        "/use_history/current_medications",
     ),
     cites=(Cite("CDC22", "Recommendation 10: toxicology testing and unexpected results"),),
     limitations=("Immunoassays cross-react; confirmation is needed before conclusions.",),
