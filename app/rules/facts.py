@@ -522,6 +522,11 @@ _CLASS_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
+def name_words(name: str) -> set[str]:
+    """The words of a medication's name ("oxycodone-acetaminophen 5/325" -> oxycodone, ...)."""
+    return set(_WORD.findall(name.lower()))
+
+
 def named_classes(medication: Medication) -> set[str]:
     """The timing-relevant classes a medication's name shows (methadone, buprenorphine,
     naltrexone), whatever the caller tagged."""

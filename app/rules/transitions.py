@@ -38,15 +38,15 @@ def suggest_phase_transition(
     """PH-01: stabilization -> behavioral_therapy once the rule PH-01 vouches that withdrawal
     has resolved (a current COWS < 5 past the onset window, vital signs current and stable:
     its `withdrawal_resolved` alert), in an ambulatory setting. PH-02: back to
-    stabilization from a later phase on a critical alert that decided an inpatient or
-    emergency setting, or on active withdrawal (COWS >= 5). Moving on to aftercare needs time
+    stabilization from a later phase on a critical alert with an inpatient or emergency
+    setting, or on active withdrawal (COWS >= 5). Moving on to aftercare needs time
     in phase, which one evaluation cannot show, so it is never suggested here."""
     ev = _as_dict(evaluation)
     loc = ev["level_of_care"]
-    # A critical alert sends a patient back only when it destabilises: its rule decided an
-    # inpatient or emergency setting. Pregnancy or a 7-OH product stay critical for good.
-    deciding = set(loc["rule_ids"]) if loc["setting"] in _INPATIENT_OR_EMERGENCY else set()
-    critical = any(a["severity"] == "critical" and a["rule_id"] in deciding for a in ev["alerts"])
+    # A critical alert sends a patient back only with a setting that needs inpatient or
+    # emergency care: pregnancy or a 7-OH product stay critical for good in an office setting.
+    acute = loc["setting"] in _INPATIENT_OR_EMERGENCY
+    critical = acute and any(a["severity"] == "critical" for a in ev["alerts"])
     cows = ev["scores"]["cows"]["value"]
     if current_phase == "stabilization":
         resolved = next((a for a in ev["alerts"] if a["code"] == "withdrawal_resolved"), None)

@@ -456,6 +456,7 @@ async def update_plan(
             values["suggested_phase"] = None  # the plan moved elsewhere; the suggestion is moot
     if not changes:
         if payload.note:
+            ensure_not_in_error(row)  # kept for the record only: nothing is added to it
             # Nothing to change, but the clinician's note is not dropped: kept in the history
             # (the plan itself, and so its ETag, stay as they are).
             await _event(

@@ -732,6 +732,8 @@ async def test_a_plan_entered_in_error_is_kept_but_not_acted_on(
         ("POST", f"/v1/plans/{plan_id}/disclosures", {"recipient": "org:x", "purpose": "treatment"},
          {}),
         ("POST", f"/v1/plans/{plan_id}/reassessments", {"assessment": assessment()}, {}),
+        ("PATCH", f"/v1/plans/{plan_id}", {"status": "entered_in_error", "note": "later"},
+         {"If-Match": etag}),
     ]  # fmt: skip
     for method, url, body, extra in attempts:
         response = await client.request(method, url, json=body, headers=auth | extra)

@@ -2881,6 +2881,61 @@ CASES: list[Case] = [
             in _alert_detail(ev, "unexpected_drug_screen").lower()
         ),
     ),
+    # ---- review of this session's changes (ruleset 1.33.0)
+    C(
+        "NTX-01",
+        "heroin 2 h ago, kratom time unknown: avoid, not cleared",
+        {
+            "considering": ["naltrexone"],
+            "urine_drug_screen": {"mitragynine": "not_tested"},
+            "withdrawal": {
+                "cows": cows_items(0),
+                "hours_since_last_kratom_use": None,
+                "hours_since_last_other_opioid_use": 2,
+            },
+            "use_history": {"other_substances": ["heroin"]},
+        },
+        True,
+        lambda ev: (
+            status(ev, "naltrexone") == "avoid"
+            and alerts(ev)["naltrexone_precipitated_withdrawal"] == "critical"
+        ),
+    ),
+    C(
+        "LOF-05",
+        "no medical history, eGFR 20: avoid (a lab, not history)",
+        {
+            "medical_history": None,
+            "labs": {"egfr_ml_min_1_73m2": 20},
+            "considering": ["lofexidine"],
+        },
+        True,
+        at("lofexidine", "avoid"),
+    ),
+    C(
+        "QT-01",
+        "Methadose taken, methadone considered: one drug, no combination",
+        {
+            "considering": ["methadone"],
+            "use_history": {
+                "current_medications": [{"name": "Methadose 60 mg", "classes": ["opioid_agonist"]}]
+            },
+        },
+        False,
+    ),
+    C(
+        "UDS-02",
+        "oxycodone-acetaminophen prescribed, oxycodone positive: expected",
+        {
+            "use_history": {
+                "current_medications": [
+                    {"name": "oxycodone-acetaminophen 5/325", "classes": ["opioid_agonist"]}
+                ]
+            },
+            "urine_drug_screen": {"oxycodone": "positive"},
+        },
+        False,
+    ),
     # Unknown seizure history with alcohol use: 4-WM may be needed [ASAMAWM].
     C(
         "SZ-02",

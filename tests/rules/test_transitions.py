@@ -97,6 +97,20 @@ def test_a_critical_alert_that_needs_inpatient_care_sends_a_patient_back() -> No
     assert "withdrawal_resolved" not in {a.code for a in ev.alerts}
 
 
+def test_a_critical_alert_with_a_higher_warning_setting_still_sends_back() -> None:
+    """RR 26 is a critical VS-02 (3.7-WM) while a seizure disorder with alcohol asks 4-WM with a
+    warning: the setting is decided by the warning, and PH-02 still sees the critical alert."""
+    ev = run(
+        vitals={"respiratory_rate_per_min": 26},
+        withdrawal={"cows": cows_items(0)},
+        use_history={"other_substances": ["alcohol"]},
+        medical_history={"seizure_disorder": True},
+    )
+    found = suggest_phase_transition(ev, current_phase="behavioral_therapy")
+    assert found is not None
+    assert found["rule_id"] == "PH-02"
+
+
 def test_follow_up_schedule_comes_from_aftercare_recommendations() -> None:
     ev = run(considering=["buprenorphine", "methadone"])
     items = follow_up_schedule(ev.model_dump(mode="json"), start=date(2026, 11, 26))

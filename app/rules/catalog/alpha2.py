@@ -51,6 +51,7 @@ _CARDIO_RENAL = (
     ("chronic_kidney_disease", "chronic kidney disease"),
     ("bradyarrhythmia", "bradyarrhythmia"),
 )
+_CARDIO_NAMES = tuple(name for name, _ in _CARDIO_RENAL)
 _ADULT_AGE = 18  # LUCEMYRA-PI 8.4: safety and effectiveness not established in pediatric patients
 
 
@@ -447,13 +448,12 @@ def _lof_05(f: Facts, out: Findings) -> bool:
             "/medical_history",
             "Cardiac, cerebrovascular and renal history decide whether lofexidine must be avoided.",
         )
-        _lof(out, CONSIDER, "Medical history not recorded: check the label's avoid list first.")
-        return True
-    answers = h.__dict__
+    # No history recorded: every item unknown, but a measured eGFR still counts (it is a lab).
+    answers = h.__dict__ if h is not None else dict.fromkeys(_CARDIO_NAMES)
     conditions = [text for name, text in _CARDIO_RENAL if answers[name]]
     unknown = [text for name, text in _CARDIO_RENAL if answers[name] is None]
     for name, _text in _CARDIO_RENAL:
-        if answers[name] is None:
+        if answers[name] is None and h is not None:
             out.missing(f"/medical_history/{name}", "On the lofexidine label's avoid list.")
     egfr = f.a.labs.egfr_ml_min_1_73m2 if f.a.labs is not None else None
     if (
@@ -476,6 +476,9 @@ def _lof_05(f: Facts, out: Findings) -> bool:
     elif classes & _BP_LOWERING:
         conditions.append("a drug that lowers heart rate or blood pressure")
     if not conditions:
+        if h is None:
+            _lof(out, CONSIDER, "Medical history not recorded: check the label's avoid list first.")
+            return True
         if not unknown:
             return False
         _lof(
@@ -498,7 +501,7 @@ def _lof_05(f: Facts, out: Findings) -> bool:
 
 LOF_05 = rule(
     "LOF-05",
-    revision=5,
+    revision=6,
     family=Family.stabilization,
     title="Lofexidine avoid list",
     summary="Severe coronary insufficiency, recent MI, cerebrovascular disease, chronic kidney "

@@ -22,7 +22,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import Facts, maintenance, missing_if_dated_after, sentence
+from app.rules.facts import Facts, maintenance, missing_if_dated_after, name_words, sentence
 from app.rules.findings import Findings
 
 _NALOXONE_NOTE = "Prescribe naloxone and teach the patient and family to use it."
@@ -418,7 +418,7 @@ _EXPECTED_BY_CLASS = {"buprenorphine": "buprenorphine", "methadone": "methadone"
 
 def _medication_words(f: Facts) -> set[str]:
     meds = f.a.use_history.current_medications if f.a.use_history is not None else None
-    return {w for m in meds or () for w in m.name.lower().replace("/", " ").split()}
+    return {w for m in meds or () for w in name_words(m.name)}
 
 
 def _uds_02(f: Facts, out: Findings) -> bool:
@@ -473,7 +473,7 @@ def _uds_02(f: Facts, out: Findings) -> bool:
 
 UDS_02 = rule(
     "UDS-02",
-    revision=4,
+    revision=5,
     family=Family.alert,
     title="Unexpected or unexplained drug screen",
     summary="A positive result not explained by reported use or prescriptions (a full agonist "

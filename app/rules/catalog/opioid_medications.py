@@ -529,6 +529,11 @@ NAL_01 = rule(
 )
 
 
+def _other_opioid_hours(f: Facts) -> float | None:
+    w = f.a.withdrawal
+    return w.hours_since_last_other_opioid_use if w is not None else None
+
+
 def _ntx_01(f: Facts, out: Findings) -> bool:
     classes = f.med_classes or frozenset()
     on_agonist = bool(classes & _AGONIST_CLASSES)
@@ -547,6 +552,21 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
         status, why = CONTRAINDICATED, f"in acute withdrawal (COWS {cows:g})"
     elif positives:
         status, why = CONTRAINDICATED, f"urine positive for {', '.join(positives)}"
+    elif (
+        hours is None
+        and (bound := _other_opioid_hours(f)) is not None
+        and (bound < days_needed * 24)
+    ):
+        # The kratom time is unknown, but another opioid this recent already rules it out.
+        status, why = (
+            AVOID,
+            f"only {bound / 24:.1f} days since the last other opioid (needs >= "
+            f"{days_needed:g} opioid-free days); kratom's last use not recorded",
+        )
+        out.missing(
+            "/withdrawal/hours_since_last_kratom_use",
+            "Naltrexone needs a confirmed opioid-free interval, including kratom.",
+        )
     elif hours is None:
         status, why = CONSIDER, "time since last kratom or opioid use unknown"
         out.missing(
@@ -607,7 +627,7 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
 
 NTX_01 = rule(
     "NTX-01",
-    revision=4,
+    revision=5,
     family=Family.behavioral_therapy,
     title="Naltrexone timing",
     summary="Naltrexone only after >= 10 opioid-free days (14 after agonists or 7-OH); "

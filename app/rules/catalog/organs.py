@@ -316,9 +316,11 @@ def _qt_combination(f: Facts, out: Findings) -> bool:
     """Two or more QT-prolonging drugs, taken or being added, with a QTc that is normal or not
     on file: QT effects stack, so an ECG before adding another and monitoring on treatment."""
     taken = _qt_drugs_taken(f)
-    taken_words = {w for name in taken for w in name.lower().split()}
+    meds = f.a.use_history.current_medications if f.a.use_history is not None else None
+    # The same drug by brand or generic name (Methadose, Lucemyra) is not a second one.
+    taken_drugs = {d for m in meds or () for d in (*named_classes(m), alpha2_drug(m)) if d}
     adding = [
-        d for d in ("lofexidine", "methadone") if d in f.a.considering and d not in taken_words
+        d for d in ("lofexidine", "methadone") if d in f.a.considering and d not in taken_drugs
     ]
     if len(taken) + len(adding) < 2:
         return False
@@ -392,7 +394,7 @@ def _qt_01(f: Facts, out: Findings) -> bool:
 
 QT_01 = rule(
     "QT-01",
-    revision=5,
+    revision=6,
     family=Family.alert,
     title="QTc prolongation",
     summary="QTc >= 500 ms or congenital long QT (critical; >= 500 also needs 4-WM), or "
