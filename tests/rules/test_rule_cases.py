@@ -2113,10 +2113,55 @@ CASES: list[Case] = [
     ),
     C(
         "SYM-02",
-        "aches with INR 1.6: acetaminophen dose lowered",
+        "aches with INR 1.6 (possible liver failure): acetaminophen and NSAID avoided",
         cows(8, bone_joint_aches=1) | {"labs": {"inr": 1.6}},
         True,
-        lambda ev: "lower the maximum daily dose" in detail(ev, "acetaminophen"),
+        lambda ev: (
+            status(ev, "acetaminophen") == "avoid"
+            and status(ev, "nsaid") == "avoid"
+            and "hepatology" in detail(ev, "acetaminophen")
+        ),
+    ),
+    C(
+        "SYM-02",
+        "aches with ALT 4x (not Hy's range): acetaminophen dose lowered",
+        cows(8, bone_joint_aches=1) | {"labs": {"alt_u_per_l": 160}},
+        True,
+        lambda ev: (
+            status(ev, "acetaminophen") == "consider"
+            and "lower the maximum daily dose" in detail(ev, "acetaminophen")
+        ),
+    ),
+    C(
+        "SYM-02",
+        "aches, CKD recorded, eGFR unknown: NSAID avoided",
+        cows(8, bone_joint_aches=1)
+        | {
+            "medical_history": {"chronic_kidney_disease": True},
+            "labs": {"egfr_ml_min_1_73m2": None},
+        },
+        True,
+        at("nsaid", "avoid"),
+    ),
+    C(
+        "SYM-03",
+        "RR 7 with withdrawal anxiety: hydroxyzine avoided too",
+        {"vitals": {"respiratory_rate_per_min": 7}},
+        True,
+        at("hydroxyzine", "avoid"),
+    ),
+    C(
+        "SYM-03",
+        "coded F41.1, no COWS anxiety, GAD-7 below 10: hydroxyzine offered",
+        {
+            **cows(8, anxiety_irritability=0),
+            "co_occurring_conditions": {
+                "anxiety": None,
+                "coded": [{"system": "icd10cm", "code": "F41.1"}],
+            },
+        },
+        True,
+        at("hydroxyzine", "consider"),
     ),
     C(
         "SYM-02",
@@ -2880,6 +2925,21 @@ CASES: list[Case] = [
             "prescribed but not detected: buprenorphine"
             in _alert_detail(ev, "unexpected_drug_screen").lower()
         ),
+    ),
+    # ASAM dimension 6: no transport pushes a patient up a level [ASAM3][ASAMAWM].
+    C(
+        "LOC-05",
+        "mild withdrawal, no transportation: 2-WM",
+        {"social": {"has_transportation": False}},
+        True,
+        loc("outpatient_extended_monitoring"),
+    ),
+    C(
+        "LOC-04",
+        "COWS 13, no transportation: residential",
+        {**cows(13), "social": {"has_transportation": False}},
+        True,
+        loc("residential_clinically_managed"),
     ),
     # ---- review of this session's changes (ruleset 1.33.0)
     C(

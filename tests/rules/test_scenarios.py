@@ -199,7 +199,9 @@ def test_15_hys_law_liver_injury() -> None:
     assert "hys_law" in critical(ev)
     # Hepatitis is reported with buprenorphine: at most consider, monitor LFTs [BUPLABEL].
     assert status(ev, "buprenorphine") == "consider"
-    assert status(ev, "acetaminophen") == "consider"
+    # LIV-02 advises avoiding hepatotoxic drugs until hepatology has assessed [HYS-FDA09].
+    assert status(ev, "acetaminophen") == "avoid"
+    assert status(ev, "nsaid") == "avoid"
 
 
 def test_16_severe_hepatic_impairment() -> None:

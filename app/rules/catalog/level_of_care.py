@@ -30,7 +30,7 @@ _MAPPING = (
     "The mapping from COWS bands to ASAM levels is an engine design choice [L]; severity "
     "scales alone should not decide the level of care.",
 )
-_ENV_READS = ("/social/housing", "/social/support_person_available")
+_ENV_READS = ("/social/housing", "/social/support_person_available", "/social/has_transportation")
 
 
 def _loc_01(f: Facts, out: Findings) -> bool:
@@ -212,13 +212,21 @@ def _environment(f: Facts, out: Findings) -> tuple[bool, str]:
             "A support person decides between "
             "ambulatory and residential care; treated as absent until recorded.",
         )
-    if housing == "stable" and support:
+    transport = s.has_transportation if s is not None else None
+    if transport is None:
+        out.missing(
+            "/social/has_transportation",
+            "Daily ambulatory care needs a way to get there (ASAM dimension 6).",
+        )
+    if housing == "stable" and support and transport is not False:
         return True, "stable housing and a support person"
     missing = [
         text
         for text, bad in (
             ("housing not stable or not recorded", housing != "stable"),
             ("no support person recorded", not support),
+            # ASAM dimension 6 lists no transport beside an unsafe home and no support.
+            ("no transportation", transport is False),
         )
         if bad
     ]
@@ -245,9 +253,11 @@ def _loc_04(f: Facts, out: Findings) -> bool:
 
 LOC_04 = rule(
     "LOC-04",
+    revision=2,
     family=Family.level_of_care,
     title="Moderate withdrawal",
-    summary="COWS 13-24: 2-WM with a safe home and support person, otherwise 3.2-WM.",
+    summary="COWS 13-24: 2-WM with a safe home and support person (and no lack of transport), "
+    "otherwise 3.2-WM.",
     rationale="ASAM places moderate withdrawal at 2-WM when there is a supportive home for the "
     "nights, and at clinically managed residential 3.2-WM without a safe environment.",
     reads=("scores.cows.total", *_ENV_READS),
@@ -282,10 +292,11 @@ def _loc_05(f: Facts, out: Findings) -> bool:
 
 LOC_05 = rule(
     "LOC-05",
+    revision=2,
     family=Family.level_of_care,
     title="Mild or no withdrawal",
     summary="COWS <= 12 (or not scored, provisionally): 1-WM with a safe home and support "
-    "person, otherwise 2-WM.",
+    "person (and no lack of transport), otherwise 2-WM.",
     rationale="ASAM 1-WM fits mild withdrawal managed with daily or less-than-daily outpatient "
     "supervision; without a supportive home, extended monitoring (2-WM) is the safer step.",
     reads=("scores.cows.total", "scores.news2.total", "scores.sows.total", *_ENV_READS),

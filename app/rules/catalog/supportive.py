@@ -18,7 +18,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import CODED_LIMITATION, Facts, sentence
+from app.rules.facts import CODED_LIMITATION, Facts, sentence, vitals_not_current
 from app.rules.findings import Findings
 
 _SYMPTOM_LIMIT = (
@@ -104,27 +104,49 @@ def _sym_02(f: Facts, out: Findings) -> bool:
     why = f"COWS aches item {aches}" if aches else "chronic pain"
     h = f.history
     child = h.hepatic_impairment_child_pugh if h is not None else None
-    hepatic = f.liver_injury or child in ("B", "C")
+    labs = f.a.labs
+    inr = labs.inr if labs is not None else None
+    # Hy's-law range or a raised INR (possible liver failure): LIV-02/LIV-03 advise avoiding
+    # hepatotoxic drugs, so neither analgesic is offered until hepatology has assessed.
+    severe_liver = f.scores.liver.hys_law_range or (inr is not None and inr >= th.INR_FAILURE.value)
+    hepatic = (
+        f.liver_injury
+        or child in ("B", "C")
+        or f.has_condition("liver_disease")
+        or bool(h is not None and h.liver_injury_symptoms)
+    )
+    if severe_liver:
+        acetaminophen_status = AVOID
+        acetaminophen_note = (
+            " Hy's-law range or INR >= 1.5 (possible liver failure): avoid until hepatology has "
+            "assessed."
+        )
+    else:
+        acetaminophen_status = CONSIDER
+        acetaminophen_note = (
+            " Liver injury, disease or impairment: lower the maximum daily dose with hepatology "
+            "advice."
+            if hepatic
+            else ""
+        )
     out.recommend(
         STABILIZATION,
         "acetaminophen",
         MEDICATION,
         "Acetaminophen",
-        CONSIDER,
-        f"{sentence(why)}: acetaminophen for aches."
-        + (
-            " Liver injury or impairment: lower the maximum daily dose with hepatology advice."
-            if hepatic
-            else ""
-        ),
+        acetaminophen_status,
+        f"{sentence(why)}: acetaminophen for aches." + acetaminophen_note,
     )
-    labs = f.a.labs
     egfr = labs.egfr_ml_min_1_73m2 if labs is not None else None
     reasons = []
     if egfr is not None and egfr < th.NSAID_AVOID_EGFR.value:
         reasons.append(f"eGFR {egfr:g} (acute kidney injury, further loss of kidney function)")
+    if egfr is None and h is not None and h.chronic_kidney_disease:
+        reasons.append("chronic kidney disease recorded and eGFR unknown (avoid below 30)")
     if child == "C":
         reasons.append("Child-Pugh C cirrhosis (sodium retention, kidney injury, bleeding)")
+    if severe_liver:
+        reasons.append("Hy's-law range or INR >= 1.5 (hepatotoxicity, bleeding)")
     if reasons:
         out.recommend(
             STABILIZATION,
@@ -132,7 +154,8 @@ def _sym_02(f: Facts, out: Findings) -> bool:
             MEDICATION,
             "NSAID (e.g. ibuprofen)",
             AVOID,
-            f"Avoid NSAIDs: {'; '.join(reasons)}. Acetaminophen instead, at the adjusted dose.",
+            f"Avoid NSAIDs: {'; '.join(reasons)}."
+            + ("" if severe_liver else " Acetaminophen instead, at the adjusted dose."),
         )
         return True
     out.recommend(
@@ -151,12 +174,14 @@ def _sym_02(f: Facts, out: Findings) -> bool:
 
 SYM_02 = rule(
     "SYM-02",
-    revision=5,
+    revision=6,
     family=Family.stabilization,
     title="Aches and pain",
     summary="Aches (COWS item >= 1) or chronic pain: acetaminophen (dose lowered with liver "
-    "injury: ALT > 3x or ALP > 2x ULN, Hy's-law range, INR >= 1.5, or Child-Pugh B/C) or an "
-    "NSAID; eGFR < 30 or Child-Pugh C: NSAIDs avoided.",
+    "injury, disease or impairment: ALT > 3x or ALP > 2x ULN, Child-Pugh B/C, recorded liver "
+    "disease or symptoms) or an NSAID; Hy's-law range or INR >= 1.5: both avoided until "
+    "hepatology has assessed; eGFR < 30, CKD with eGFR unknown, or Child-Pugh C: NSAIDs "
+    "avoided.",
     rationale="Muscle and joint pain dominate kratom withdrawal; non-opioid analgesics are the "
     "protocol choice; acetaminophen needs dose limits when the liver is injured.",
     reads=(
@@ -164,7 +189,12 @@ SYM_02 = rule(
         "/co_occurring_conditions/chronic_pain",
         "/co_occurring_conditions/coded",
         "derived.liver_injury",
+        "scores.liver.hys_law_range",
+        "/labs/inr",
         "/medical_history/hepatic_impairment_child_pugh",
+        "/medical_history/liver_injury_symptoms",
+        "/co_occurring_conditions/liver_disease",
+        "/medical_history/chronic_kidney_disease",
         "derived.pregnant",
         "/labs/egfr_ml_min_1_73m2",
     ),
@@ -196,22 +226,36 @@ SYM_02 = rule(
 
 def _sym_03(f: Facts, out: Findings) -> bool:
     anxiety = f.flat["/withdrawal/cows/anxiety_irritability"]
-    disorder = f.flat["/co_occurring_conditions/anxiety"]
+    disorder = f.has_condition("anxiety")  # recorded, or a coded F40.0/F40.1/F41
     if not (anxiety or disorder or f.scores.gad7.positive):
         return False
-    out.recommend(
-        STABILIZATION,
-        "hydroxyzine",
-        MEDICATION,
-        "Hydroxyzine for anxiety or insomnia",
-        CONSIDER,
-        "Non-benzodiazepine option for withdrawal anxiety and sleep, with sleep hygiene."
-        + _qt_note(f),
-    )
+    depressed = f.opioid_toxicity_signs()
+    unchecked = f.scores.news2.value is None or vitals_not_current(f) is not None
+    if depressed:
+        # Hydroxyzine sedates too: no CNS depressant on top of depressed breathing.
+        out.recommend(
+            STABILIZATION,
+            "hydroxyzine",
+            MEDICATION,
+            "Hydroxyzine for anxiety or insomnia",
+            AVOID,
+            f"Not now: {', '.join(depressed)} (possible opioid toxicity); no sedating drug "
+            "until the emergency has been assessed.",
+        )
+    else:
+        out.recommend(
+            STABILIZATION,
+            "hydroxyzine",
+            MEDICATION,
+            "Hydroxyzine for anxiety or insomnia",
+            CONSIDER,
+            "Non-benzodiazepine option for withdrawal anxiety and sleep, with sleep hygiene."
+            + _qt_note(f)
+            + (" Check breathing (RR, SpO2) first: no current vital signs." if unchecked else ""),
+        )
     alcohol_or_sedative_disorder = f.has_condition("alcohol_use_disorder") or f.has_condition(
         "sedative_use_disorder"
     )
-    depressed = bool(f.opioid_toxicity_signs())
     if alcohol_or_sedative_disorder and not depressed:
         # Alcohol or sedative withdrawal is the exception: benzodiazepines are its first-line
         # treatment, so they are a prescriber's decision here, not something to avoid.
@@ -224,7 +268,12 @@ def _sym_03(f: Facts, out: Findings) -> bool:
             "Not for kratom withdrawal anxiety or insomnia; but with an alcohol or sedative use "
             "disorder, alcohol or sedative withdrawal is treated with a benzodiazepine "
             "(first line), in a monitored setting and with the respiratory-depression risk of "
-            "kratom and buprenorphine in mind.",
+            "kratom and buprenorphine in mind."
+            + (
+                " No current vital signs: check breathing (RR, SpO2) before any dose."
+                if unchecked
+                else ""
+            ),
         )
         return True
     out.recommend(
@@ -241,13 +290,14 @@ def _sym_03(f: Facts, out: Findings) -> bool:
 
 SYM_03 = rule(
     "SYM-03",
-    revision=5,
+    revision=6,
     family=Family.stabilization,
     title="Anxiety and insomnia",
-    summary="Withdrawal anxiety, anxiety disorder or GAD-7 >= 10: hydroxyzine (QTc check); "
-    "benzodiazepines avoided, except with an alcohol or sedative use disorder, whose "
-    "withdrawal they treat (then consider), unless breathing or consciousness is depressed "
-    "now (RR <= 8, SpO2 <= 91% or not alert).",
+    summary="Withdrawal anxiety, anxiety disorder (recorded or coded) or GAD-7 >= 10: "
+    "hydroxyzine (QTc check); benzodiazepines avoided, except with an alcohol or sedative use "
+    "disorder, whose withdrawal they treat (then consider). Breathing or consciousness "
+    "depressed now (RR <= 8, SpO2 <= 91% or not alert): both avoided; no current vital signs: "
+    "check breathing first.",
     rationale="Non-addictive options are preferred (seed treatment model); labelling warns of "
     "respiratory depression with benzodiazepines and opioids; hydroxyzine prolongs QT.",
     reads=(
@@ -261,6 +311,7 @@ SYM_03 = rule(
         "/vitals/respiratory_rate_per_min",
         "/vitals/spo2_percent",
         "/vitals/consciousness",
+        "derived.vitals_age_hours",
     ),
     cites=(
         _WHO,
