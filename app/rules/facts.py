@@ -84,6 +84,8 @@ SCORE_KEYS = (
     "scores.cssrs.risk",
     "scores.cssrs.complete",
     "scores.audit_c.positive",
+    "scores.dast10.total",
+    "scores.dast10.band",
 )
 #: Derived values several rules share, and the assessment inputs each one depends on.
 DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
@@ -248,6 +250,8 @@ def _flatten(a: AssessmentIn, s: Scores, as_of: datetime) -> dict[str, Any]:
             "scores.cssrs.risk": s.cssrs.band,
             "scores.cssrs.complete": s.cssrs.complete,
             "scores.audit_c.positive": s.audit_c.positive,
+            "scores.dast10.total": s.dast10.value,
+            "scores.dast10.band": s.dast10.band,
         }
     )
     meds = a.use_history.current_medications if a.use_history is not None else None

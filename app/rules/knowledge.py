@@ -34,6 +34,7 @@ SCORE_INPUTS: dict[str, tuple[str, ...]] = {
     "scores.pcl5": ("/screening/pcl5",),
     "scores.cssrs": ("/screening/cssrs",),
     "scores.audit_c": ("/screening/audit_c", "/patient/sex_at_birth"),
+    "scores.dast10": ("/screening/dast10",),
 }
 
 #: HTI-1 data categories, each with the assessment inputs that belong to it (USCDI v3 terms).

@@ -15,6 +15,7 @@ from app.schemas.evaluation import (
     AuditCScore,
     CowsScore,
     CssrsScore,
+    Dast10Score,
     Dsm5Score,
     Gad7Score,
     LiverScore,
@@ -39,6 +40,7 @@ _CITE = {
     "pcl5": evidence(Cite("PCL5", "PCL-5 cut-off and cluster rule")),
     "cssrs": evidence(Cite("CSSRS", "C-SSRS screener triage levels")),
     "audit_c": evidence(Cite("AUDITC", "AUDIT-C positive thresholds by sex")),
+    "dast10": evidence(Cite("DAST10", "DAST-10 scoring (item 3 reversed) and bands")),
 }
 
 _PHARMACOLOGICAL = (Dsm5Criterion.tolerance, Dsm5Criterion.withdrawal)
@@ -571,6 +573,35 @@ def audit_c_score(a: AssessmentIn) -> AuditCScore:
     )
 
 
+def dast10_score(a: AssessmentIn) -> Dast10Score:
+    """DAST-10 total (item 3 reverse-scored) and band [DAST10]."""
+    dast = a.screening.dast10 if a.screening is not None else None
+    if dast is None:
+        return make(Dast10Score, _empty(_CITE["dast10"], ["/screening/dast10"]))
+    total = _total(dast.item_scores(), dast.total)
+    band = (
+        "none"
+        if total == 0
+        else "low"
+        if total <= 2
+        else "moderate"
+        if total <= 5
+        else "substantial"
+        if total <= 8
+        else "severe"
+    )
+    return make(
+        Dast10Score,
+        {
+            "value": total,
+            "band": band,
+            "inputs_used": ("/screening/dast10",),
+            "missing": (),
+            "citation": _CITE["dast10"],
+        },
+    )
+
+
 # ----------------------------------------------------------------------------- all
 
 
@@ -600,5 +631,6 @@ def compute_scores(a: AssessmentIn) -> Scores:
             "pcl5": pcl5_score(a),
             "cssrs": cssrs_score(a),
             "audit_c": audit_c_score(a),
+            "dast10": dast10_score(a),
         },
     )

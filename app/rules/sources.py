@@ -369,6 +369,17 @@ _ALL = (
         doi="10.1001/archinte.158.16.1789",
     ),
     _s(
+        "DAST10",
+        "Skinner HA. The Drug Abuse Screening Test. Addict Behav 1982;7:363-371; DAST-10 "
+        "scoring and interpretation as tabled in the Australian comorbidity guidelines "
+        "(appendix W).",
+        1982,
+        "validation study; guideline appendix",
+        "Bands as the clinical reference tables them (0, 1-2, 3-5, 6-8, 9-10); item 3 "
+        "reverse-scored; not re-read in the primary",
+        doi="10.1016/0306-4603(82)90005-3",
+    ),
+    _s(
         "SAMHSA14",
         "SAMHSA. SAMHSA's concept of trauma and guidance for a trauma-informed "
         "approach. HHS Publication No. (SMA) 14-4884, 2014.",

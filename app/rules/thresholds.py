@@ -324,6 +324,14 @@ PCL5_CUTOFF = _t(
     True,
     "Published 31-33; the low end is the sensitive choice for screening",
 )
+DAST10_INTENSIVE = _t(
+    "dast10_intensive_assessment_ge",
+    6,
+    "DAST-10 points",
+    ("DAST10",),
+    False,
+    "6-8 substantial, 9-10 severe: intensive assessment",
+)
 AUDITC_MALE = _t("auditc_positive_male_ge", 4, "AUDIT-C points", ("AUDITC",), False, "V16")
 AUDITC_FEMALE = _t(
     "auditc_positive_female_ge",

@@ -927,12 +927,44 @@ class AuditC(ApiModel):
         return self
 
 
+class Dast10(ApiModel):
+    """DAST-10 (Skinner 1982): drug use other than alcohol in the past 12 months."""
+
+    items: list[StrictBool] | None = Field(
+        default=None,
+        min_length=10,
+        max_length=10,
+        description="The 10 yes/no answers in published order (item 3, 'always able to stop', "
+        "is reverse-scored by the service).",
+        examples=[[True, False, True, False, False, False, False, False, False, False]],
+    )
+    total: Annotated[int, Whole(ge=0, le=10)] | None = Field(
+        default=None,
+        description="Total, if the answers are not given.",
+        examples=[1],
+    )
+
+    def item_scores(self) -> list[int] | None:
+        """1 for each answer that counts: a yes, except item 3, where a no counts."""
+        if self.items is None:
+            return None
+        return [int(not answer if n == 2 else answer) for n, answer in enumerate(self.items)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Dast10:
+        _check_items_or_total(self.item_scores(), self.total)
+        return self
+
+
 class Screening(ApiModel):
     phq9: Phq9 | None = Field(default=None, description="PHQ-9 depression screen.")
     gad7: Gad7 | None = Field(default=None, description="GAD-7 anxiety screen.")
     pcl5: Pcl5 | None = Field(default=None, description="PCL-5 PTSD checklist.")
     cssrs: CssrsScreener | None = Field(default=None, description="C-SSRS screener.")
     audit_c: AuditC | None = Field(default=None, description="AUDIT-C alcohol screen.")
+    dast10: Dast10 | None = Field(
+        default=None, description="DAST-10 screen for drug use other than alcohol."
+    )
 
 
 class Preferences(ApiModel):

@@ -342,6 +342,10 @@ class AuditCScore(ScoreBase):
     threshold: int = Field(description="Threshold applied for the recorded sex.")
 
 
+class Dast10Score(ScoreBase):
+    """DAST-10: 0 none, 1-2 low, 3-5 moderate, 6-8 substantial, 9-10 severe."""
+
+
 class Scores(OutModel):
     cows: CowsScore = Field(description="Clinical Opiate Withdrawal Scale.")
     sows: SowsScore = Field(description="Subjective Opiate Withdrawal Scale.")
@@ -354,6 +358,7 @@ class Scores(OutModel):
     pcl5: Pcl5Score = Field(description="PCL-5 PTSD checklist.")
     cssrs: CssrsScore = Field(description="C-SSRS screener risk level.")
     audit_c: AuditCScore = Field(description="AUDIT-C alcohol screen.")
+    dast10: Dast10Score = Field(description="DAST-10 drug use screen (other than alcohol).")
 
 
 # --------------------------------------------------------------------------- the evaluation

@@ -2941,6 +2941,33 @@ CASES: list[Case] = [
         True,
         loc("residential_clinically_managed"),
     ),
+    # ---- MH-07 DAST-10 >= 6: intensive assessment [DAST10]
+    C(
+        "MH-07",
+        "DAST-10 6 (items, item 3 reversed): warning, assessment recommended",
+        # yes to 1, 2, 4, 5, 6 and no to item 3 ("always able to stop", reversed): 6
+        {"screening": {"dast10": {"items": [True, True, False, True, True, True] + [False] * 4}}},
+        True,
+        lambda ev: (
+            alerts(ev)["polysubstance_use"] == "warning"
+            and ev.scores.dast10.value == 6
+            and status(ev, "polysubstance_assessment") == "recommended"
+        ),
+    ),
+    C(
+        "MH-07",
+        "DAST-10 5: silent (moderate: further investigation)",
+        {"screening": {"dast10": {"total": 5}}},
+        False,
+        lambda ev: ev.scores.dast10.band == "moderate",
+    ),
+    C(
+        "MH-07",
+        "not screened: reported missing",
+        {},
+        False,
+        lambda ev: "/screening/dast10" in missing(ev),
+    ),
     # ---- review of this session's changes (ruleset 1.33.0)
     C(
         "NTX-01",

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from app.rules import compute_scores
 from app.schemas.evaluation import Scores
 from tests.factories import cows_items, make_assessment
+from tests.rules.support import run
 
 
 def scores(**overrides: Any) -> Scores:
@@ -409,3 +411,16 @@ def test_every_score_cites_its_source() -> None:
     s = scores()
     for name in type(s).model_fields:
         assert getattr(s, name).citation.source_key
+
+
+def test_dast10_reverses_item_3_and_checks_a_given_total() -> None:
+    """DAST-10 [DAST10]: a yes scores 1 except item 3 ('always able to stop'), where a no
+    does; bands 0 none, 1-2 low, 3-5 moderate, 6-8 substantial, 9-10 severe."""
+    all_no = run(screening={"dast10": {"items": [False] * 10}})
+    assert (all_no.scores.dast10.value, all_no.scores.dast10.band) == (1, "low")
+    all_yes = run(screening={"dast10": {"items": [True] * 10}})
+    assert (all_yes.scores.dast10.value, all_yes.scores.dast10.band) == (9, "severe")
+    for total, band in ((0, "none"), (2, "low"), (3, "moderate"), (8, "substantial")):
+        assert run(screening={"dast10": {"total": total}}).scores.dast10.band == band
+    with pytest.raises(ValidationError):
+        make_assessment(screening={"dast10": {"items": [False] * 10, "total": 0}})

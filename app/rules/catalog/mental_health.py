@@ -421,4 +421,57 @@ MH_06 = rule(
     apply=_mh_06,
 )
 
-RULES = (MH_01, MH_02, MH_03, MH_04, MH_05, MH_06)
+
+def _mh_07(f: Facts, out: Findings) -> bool:
+    dast = f.scores.dast10
+    if dast.value is None:
+        out.missing(
+            "/screening/dast10",
+            "Screens drug use beyond kratom (polysubstance use changes overdose risk and care).",
+        )
+        return False
+    if dast.value < th.DAST10_INTENSIVE.value:
+        return False
+    out.alert(
+        "polysubstance_use",
+        WARNING,
+        "DAST-10: substantial drug use",
+        f"DAST-10 {dast.value:g} ({dast.band}): intensive assessment of polysubstance use "
+        "(which drugs, how, overdose history); other drugs change overdose risk, withdrawal "
+        "management and the setting.",
+    )
+    out.recommend(
+        STABILIZATION,
+        "polysubstance_assessment",
+        MONITORING,
+        "Intensive assessment of polysubstance use",
+        RECOMMENDED,
+        f"DAST-10 {dast.value:g} ({dast.band}): assess each substance, route and overdose "
+        "history; a urine drug screen with confirmation.",
+    )
+    return True
+
+
+MH_07 = rule(
+    "MH-07",
+    family=Family.alert,
+    title="Drug use screen (DAST-10)",
+    summary="DAST-10 >= 6 (substantial or severe): warning and an intensive assessment of "
+    "polysubstance use.",
+    rationale="DAST-10 scores of 6-8 (substantial) and 9-10 (severe) call for intensive "
+    "assessment; polysubstance use drives most kratom-associated overdose deaths.",
+    reads=("scores.dast10.total", "scores.dast10.band"),
+    cites=(
+        Cite("DAST10", "6-8 substantial, 9-10 severe: intensive assessment"),
+        Cite("OLSEN19", "Kratom-detected overdose deaths: other substances usually present"),
+    ),
+    limitations=(
+        *_SCREEN_LIMIT,
+        "Threshold dast10_intensive_assessment_ge awaits clinical sign-off (bands taken from the "
+        "clinical reference's interpretation table).",
+    ),
+    thresholds=(th.DAST10_INTENSIVE,),
+    apply=_mh_07,
+)
+
+RULES = (MH_01, MH_02, MH_03, MH_04, MH_05, MH_06, MH_07)
