@@ -22,6 +22,7 @@ __all__ = [
     "EMERGENCY",
     "EXTENDED",
     "INFO",
+    "INPATIENT_OR_EMERGENCY",
     "LAB",
     "MANAGED",
     "MEDICATION",
@@ -74,6 +75,8 @@ MONITORED = Setting.inpatient_medically_monitored
 RESIDENTIAL = Setting.residential_clinically_managed
 EXTENDED = Setting.outpatient_extended_monitoring
 OUTPATIENT = Setting.outpatient
+#: Settings of inpatient or emergency care (what a destabilising finding asks for).
+INPATIENT_OR_EMERGENCY = (MONITORED, MANAGED, EMERGENCY)
 
 RULE_ID = re.compile(r"^[A-Z]{2,4}-\d{2}$")
 

@@ -256,11 +256,7 @@ def _flatten(a: AssessmentIn, s: Scores, as_of: datetime) -> dict[str, Any]:
     )
     meds = a.use_history.current_medications if a.use_history is not None else None
     flat["derived.medication_classes"] = (
-        None
-        if meds is None
-        else sorted(
-            {c.value for m in meds for c in m.classes} | {c for m in meds for c in named_classes(m)}
-        )
+        None if meds is None else sorted({c for m in meds for c in classes_of(m)})
     )
     measured = a.vitals.measured_at if a.vitals is not None else None
     flat["derived.vitals_age_hours"] = (
@@ -534,15 +530,20 @@ def name_words(name: str) -> set[str]:
 def named_classes(medication: Medication) -> set[str]:
     """The timing-relevant classes a medication's name shows (methadone, buprenorphine,
     naltrexone), whatever the caller tagged."""
-    words = set(_WORD.findall(medication.name.lower()))
+    words = name_words(medication.name)
     return {cls for cls, names in _CLASS_NAMES.items() if not words.isdisjoint(names)}
+
+
+def classes_of(medication: Medication) -> set[str]:
+    """A medication's classes: as tagged, plus those its name shows (``named_classes``)."""
+    return {c.value for c in medication.classes} | named_classes(medication)
 
 
 def extended_release_opioid(meds: list[Medication] | None) -> bool:
     """A current full agonist in an extended-release or long-acting form, by its name."""
     return any(
         "opioid_agonist" in {c.value for c in m.classes}
-        and not _EXTENDED_RELEASE_WORDS.isdisjoint(_WORD.findall(m.name.lower()))
+        and not _EXTENDED_RELEASE_WORDS.isdisjoint(name_words(m.name))
         for m in meds or ()
     )
 
@@ -551,7 +552,7 @@ def alpha2_drug(medication: Medication) -> str | None:
     """The alpha-2 agonist a current medication is (by RxNorm code or name), if any."""
     if medication.rxnorm_code in ALPHA2_RXNORM:
         return ALPHA2_RXNORM[medication.rxnorm_code]
-    words = set(_WORD.findall(medication.name.lower()))
+    words = name_words(medication.name)
     return next((drug for drug, names in ALPHA2_NAMES.items() if not words.isdisjoint(names)), None)
 
 
@@ -631,6 +632,7 @@ class Facts:
         "liver_injury",
         "long_acting_opioid",
         "med_classes",
+        "meds",
         "opioid_coexposure",
         "pregnancy_unknown",
         "pregnant",
@@ -656,7 +658,7 @@ class Facts:
         )
         classes = flat["derived.medication_classes"]
         med = self.med_classes = frozenset(classes) if classes is not None else None
-        meds = a.use_history.current_medications if a.use_history is not None else None
+        meds = self.meds = a.use_history.current_medications if a.use_history is not None else None
         self.current_alpha2 = frozenset(filter(None, map(alpha2_drug, meds or ())))
         self.coded = coded_conditions(a)
         self.coded_history = coded_history(a)
@@ -768,10 +770,9 @@ class Facts:
         """Classes of the current medications other than `drug` itself (None: medications
         not reviewed): a patient already on lofexidine is not "on a BP-lowering drug" when
         lofexidine is the question."""
-        meds = self.a.use_history.current_medications if self.a.use_history is not None else None
-        if meds is None:
+        if self.meds is None:
             return None
-        return frozenset(c.value for m in meds if alpha2_drug(m) != drug for c in m.classes)
+        return frozenset(c for m in self.meds if alpha2_drug(m) != drug for c in classes_of(m))
 
     def opioid_toxicity_signs(self) -> list[str]:
         """The opioid-toxicity pattern in the vital signs (RR <= 8, SpO2 <= 91%, not alert),

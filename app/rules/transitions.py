@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from app.rules import thresholds as th
+from app.rules.define import INPATIENT_OR_EMERGENCY
 from app.schemas.evaluation import Evaluation
 
 #: Visits: weekly for 4 weeks, every 2 weeks to week 12, then every 4 weeks to a year [L].
@@ -15,11 +16,7 @@ VISIT_WEEKS = (1, 2, 3, 4, 6, 8, 10, 12, *range(16, 53, 4))
 #: Kratom-specific urine tests as in the 28-patient buprenorphine series [BROYAN22].
 ASSAY_WEEKS = (4, 8, 12)
 _ACTIVE = ("recommended", "consider")
-_INPATIENT_OR_EMERGENCY = (
-    "inpatient_medically_monitored",
-    "inpatient_medically_managed",
-    "emergency_department",
-)
+_INPATIENT_OR_EMERGENCY = frozenset(s.value for s in INPATIENT_OR_EMERGENCY)
 
 
 def _as_dict(evaluation: Evaluation | Mapping[str, Any]) -> Mapping[str, Any]:

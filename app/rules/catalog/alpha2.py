@@ -23,7 +23,6 @@ from app.rules.facts import (
     Facts,
     elapsed_text,
     history_cites,
-    named_classes,
     sentence,
     vitals_not_current,
 )
@@ -375,9 +374,7 @@ def _ecg_monitoring_reasons(f: Facts) -> list[str]:
     h = f.history
     labs = f.a.labs
     egfr = labs.egfr_ml_min_1_73m2 if labs is not None else None
-    others = f.classes_besides(_LOF) or frozenset()
-    meds = f.a.use_history.current_medications if f.a.use_history is not None else None
-    named = {c for m in meds or () for c in named_classes(m)}
+    others = f.classes_besides(_LOF) or frozenset()  # named classes included
     return [
         text
         for text, present in (
@@ -394,7 +391,7 @@ def _ecg_monitoring_reasons(f: Facts) -> list[str]:
             ),
             (
                 "another QT-prolonging drug",
-                bool({"qt_prolonging", "methadone"} & (others | named)),
+                bool({"qt_prolonging", "methadone"} & others),
             ),
         )
         if present

@@ -417,8 +417,7 @@ _EXPECTED_BY_CLASS = {"buprenorphine": "buprenorphine", "methadone": "methadone"
 
 
 def _medication_words(f: Facts) -> set[str]:
-    meds = f.a.use_history.current_medications if f.a.use_history is not None else None
-    return {w for m in meds or () for w in name_words(m.name)}
+    return {w for m in f.meds or () for w in name_words(m.name)}
 
 
 def _uds_02(f: Facts, out: Findings) -> bool:

@@ -21,6 +21,7 @@ from app.rules.facts import (
     CODED_HISTORY_LIMITATION,
     Facts,
     alpha2_drug,
+    classes_of,
     history_cites,
     missing_if_dated_after,
     named_classes,
@@ -303,12 +304,10 @@ def qt_critical(f: Facts) -> bool:
 def _qt_drugs_taken(f: Facts) -> list[str]:
     """The names of current medications that prolong QT (tagged so, methadone by tag or name,
     or lofexidine)."""
-    meds = f.a.use_history.current_medications if f.a.use_history is not None else None
     return [
         m.name
-        for m in meds or ()
-        if {"qt_prolonging", "methadone"} & ({c.value for c in m.classes} | named_classes(m))
-        or alpha2_drug(m) == "lofexidine"
+        for m in f.meds or ()
+        if {"qt_prolonging", "methadone"} & classes_of(m) or alpha2_drug(m) == "lofexidine"
     ]
 
 
@@ -316,9 +315,8 @@ def _qt_combination(f: Facts, out: Findings) -> bool:
     """Two or more QT-prolonging drugs, taken or being added, with a QTc that is normal or not
     on file: QT effects stack, so an ECG before adding another and monitoring on treatment."""
     taken = _qt_drugs_taken(f)
-    meds = f.a.use_history.current_medications if f.a.use_history is not None else None
     # The same drug by brand or generic name (Methadose, Lucemyra) is not a second one.
-    taken_drugs = {d for m in meds or () for d in (*named_classes(m), alpha2_drug(m)) if d}
+    taken_drugs = {d for m in f.meds or () for d in (*named_classes(m), alpha2_drug(m)) if d}
     adding = [
         d for d in ("lofexidine", "methadone") if d in f.a.considering and d not in taken_drugs
     ]

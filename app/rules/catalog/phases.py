@@ -4,11 +4,9 @@ found."""
 from __future__ import annotations
 
 from app.rules import thresholds as th
-from app.rules.define import CRITICAL, EMERGENCY, INFO, MANAGED, MONITORED, Cite, Family, rule
+from app.rules.define import CRITICAL, INFO, INPATIENT_OR_EMERGENCY, Cite, Family, rule
 from app.rules.facts import Facts, cows_not_current, elapsed_text, vitals_not_current
 from app.rules.findings import Findings
-
-_INPATIENT_OR_EMERGENCY = (MONITORED, MANAGED, EMERGENCY)
 
 
 def _not_yet_resolved(f: Facts, out: Findings) -> list[str]:
@@ -32,7 +30,7 @@ def _not_yet_resolved(f: Facts, out: Findings) -> list[str]:
     # Only what destabilises blocks resolution: a vital-sign alert, or a critical alert whose
     # rule asked for inpatient or emergency care. A standing risk (pregnancy, a 7-OH product,
     # benzodiazepine co-use) stays critical for good and must not hold the plan back forever.
-    acute = {lv.rule.id for lv in out.levels if lv.setting in _INPATIENT_OR_EMERGENCY}
+    acute = {lv.rule.id for lv in out.levels if lv.setting in INPATIENT_OR_EMERGENCY}
     if any(
         a.rule.id.startswith("VS-") or (a.severity is CRITICAL and a.rule.id in acute)
         for a in out.alerts
@@ -41,7 +39,7 @@ def _not_yet_resolved(f: Facts, out: Findings) -> list[str]:
     # An unanswered question that could need inpatient or emergency care (suicide risk not
     # screened, a seizure today not asked) holds the move; one that could only change the
     # ambulatory setting (a 7-OH product's daily use) does not, or it would hold it for ever.
-    acute_questions = [q.question for q in out.open_levels if q.setting in _INPATIENT_OR_EMERGENCY]
+    acute_questions = [q.question for q in out.open_levels if q.setting in INPATIENT_OR_EMERGENCY]
     if acute_questions:
         why.append(f"open question: {acute_questions[0]}")
     return why
