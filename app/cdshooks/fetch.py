@@ -102,6 +102,17 @@ async def checked_address(host: str, port: int, *, dns_seconds: float) -> str:
     return addresses[0]
 
 
+async def checked_url_address(url: str, *, dns_seconds: float) -> str:
+    """``checked_address`` for the host of ``url`` (port 443 unless given)."""
+    try:
+        target = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise DataUnavailable([], "fhirServer is not a valid URL") from None
+    return await checked_address(
+        target.raw_host.decode("ascii"), target.port or 443, dns_seconds=dns_seconds
+    )
+
+
 def render(template: str, context: Mapping[str, Any]) -> str | None:
     """A template with its ``{{context.x}}`` tokens filled; None when a token has no value."""
     out = template
@@ -137,14 +148,9 @@ async def fetch_missing(
     address = None  # an allow-listed URL skips the address check: the operator vouched for it
     if not allow_listed(server, settings):
         try:
-            url = httpx.URL(base)
-            address = await checked_address(
-                url.raw_host.decode("ascii"),
-                url.port or 443,
-                dns_seconds=settings.fhir_fetch_timeout_seconds,
+            address = await checked_url_address(
+                base, dns_seconds=settings.fhir_fetch_timeout_seconds
             )
-        except httpx.InvalidURL:
-            raise DataUnavailable(keys, "fhirServer is not a valid URL") from None
         except DataUnavailable as exc:
             raise DataUnavailable(keys, exc.why) from None
     results = await asyncio.gather(

@@ -14,7 +14,7 @@ import httpx
 import orjson
 
 from app.cdshooks.errors import CdsJwtError, JwtFailure
-from app.cdshooks.fetch import DataUnavailable, checked_address, pinned_request
+from app.cdshooks.fetch import DataUnavailable, checked_url_address, pinned_request
 
 DEFAULT_TIMEOUT = httpx.Timeout(3.0, connect=2.0)
 MAX_JWKS_BYTES = 64 * 1024  # a JWKS with a handful of RSA keys is a few KB
@@ -73,11 +73,8 @@ class JwksCache:
         if url not in self._insecure_allowed:
             # A registered URL is the operator's, but a name can later resolve to the metadata
             # service or a database port: the same guard as a fhirServer.
-            target = httpx.URL(url)
             try:
-                address = await checked_address(
-                    target.host, target.port or 443, dns_seconds=DNS_SECONDS
-                )
+                address = await checked_url_address(url, dns_seconds=DNS_SECONDS)
             except DataUnavailable as exc:
                 raise CdsJwtError(JwtFailure.jwks_unavailable) from exc
         pinned, pin_headers, extensions = pinned_request(url, address)

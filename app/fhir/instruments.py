@@ -182,9 +182,12 @@ class Scores:
 
 
 def score(value_holder: Json, instrument: Instrument) -> int | None:
-    """The score of an answer (QR answer or Observation), or None if not determinable."""
+    """The score of an answer (QR answer or Observation), or None if not determinable. A
+    yes/no item (C-SSRS) is 1 or 0 from a valueBoolean or a LOINC Yes/No answer only."""
     if instrument.yes_no_fields:
-        return _yes_no(value_holder, instrument)
+        if isinstance(value_holder.get("valueBoolean"), bool):
+            return int(value_holder["valueBoolean"])
+        return _answer_list_score(value_holder, instrument)  # a number is neither yes nor no
     if "valueInteger" in value_holder:
         return _whole(value_holder["valueInteger"])
     for key in ("valueCoding", "valueCodeableConcept"):
@@ -196,10 +199,7 @@ def score(value_holder: Json, instrument: Instrument) -> int | None:
                 weight = _whole(extension_value(coding, url))
                 if weight is not None:
                     return weight
-        for system, code in codings(concept):
-            if system == LOINC and code in instrument.answers:
-                return instrument.answers[code]
-        return None
+        return _answer_list_score(value_holder, instrument)
     if "valueDecimal" in value_holder:
         return _whole(value_holder["valueDecimal"])
     if "valueQuantity" in value_holder:
@@ -207,13 +207,10 @@ def score(value_holder: Json, instrument: Instrument) -> int | None:
     return None
 
 
-def _yes_no(value_holder: Json, instrument: Instrument) -> int | None:
-    """1 for yes, 0 for no: a valueBoolean or a LOINC Yes/No answer; a number is neither."""
-    if isinstance(value_holder.get("valueBoolean"), bool):
-        return int(value_holder["valueBoolean"])
+def _answer_list_score(value_holder: Json, instrument: Instrument) -> int | None:
+    """The score of a coded answer from the instrument's LOINC answer list."""
     for key in ("valueCoding", "valueCodeableConcept"):
-        concept = obj(value_holder.get(key))
-        for system, code in codings(concept):
+        for system, code in codings(value_holder.get(key)):
             if system == LOINC and code in instrument.answers:
                 return instrument.answers[code]
     return None
