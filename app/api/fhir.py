@@ -22,6 +22,7 @@ from app.db import utc_now
 from app.errors import RequestInvalid, field_errors, problem_responses
 from app.fhir import FhirMapping, assessment_from_fhir, reference_aliases, resources_from_bundle
 from app.fhir.access import ref_of
+from app.fhir.bundle import resource_pointers
 from app.fhir.outbound import plan_bundle, with_mapping_outcome
 from app.fhir.result import REASON_TEXT, MappingIssue, UsedInput
 from app.privacy import privacy_block
@@ -134,17 +135,7 @@ class MappedBundle:
 def _entry_pointers(document: dict[str, Any], resources: list[dict[str, Any]]) -> dict[str, str]:
     """Each mapped resource's reference (as the mapping report names it) -> the JSON pointer
     of its entry in the request body (nested Bundles included)."""
-    paths: dict[int, str] = {}
-    pending = [(document, "")]
-    while pending:
-        bundle, prefix = pending.pop()
-        entries = bundle.get("entry")
-        for i, entry in enumerate(entries if isinstance(entries, list) else []):
-            resource = entry.get("resource") if isinstance(entry, dict) else None
-            if isinstance(resource, dict):
-                paths[id(resource)] = f"{prefix}/entry/{i}/resource"
-                if resource.get("resourceType") == "Bundle":
-                    pending.append((resource, paths[id(resource)]))
+    paths = resource_pointers(document)
     return {ref_of(r, k): paths.get(id(r), "/entry") for k, r in enumerate(resources)}
 
 

@@ -14,7 +14,13 @@ def resources_from_bundle(bundle: Json) -> list[Json]:
     """The entry resources of a Bundle (nested Bundles flattened), in entry order."""
     if bundle.get("resourceType") != "Bundle":
         raise ValueError("not a Bundle")
-    return _dedupe(_walk(bundle, depth=0))
+    return _dedupe(r for _, r in _walk(bundle, depth=0))
+
+
+def resource_pointers(bundle: Json) -> dict[int, str]:
+    """``id()`` of each entry resource of a Bundle -> its JSON pointer in the Bundle, for
+    errors that must point into the request body."""
+    return {id(r): pointer for pointer, r in _walk(bundle, depth=0)}
 
 
 def resources_from_prefetch(prefetch: Mapping[str, Any] | None) -> list[Json]:
@@ -27,7 +33,7 @@ def resources_from_prefetch(prefetch: Mapping[str, Any] | None) -> list[Json]:
     found: list[Json] = []
     for value in (prefetch or {}).values():
         if isinstance(value, dict) and text(value.get("resourceType")):
-            found.extend(_walk(value, depth=0))
+            found.extend(r for _, r in _walk(value, depth=0))
     return _dedupe(found)
 
 
@@ -53,16 +59,18 @@ def reference_aliases(values: Iterable[Any]) -> dict[str, Json]:
     return aliases
 
 
-def _walk(resource: Json, depth: int) -> Iterable[Json]:
+def _walk(resource: Json, depth: int, pointer: str = "") -> Iterable[tuple[str, Json]]:
+    """(JSON pointer, resource) of each resource, nested Bundles flattened, in entry order."""
     if resource.get("resourceType") != "Bundle":
-        yield resource
+        yield pointer, resource
         return
     if depth > 2:
         raise ValueError("Bundles nested too deeply")
-    for entry in objs(resource.get("entry")):
-        inner = obj(entry.get("resource"))
+    entries = resource.get("entry")
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        inner = obj(entry.get("resource")) if isinstance(entry, dict) else {}
         if text(inner.get("resourceType")):
-            yield from _walk(inner, depth + 1)
+            yield from _walk(inner, depth + 1, f"{pointer}/entry/{index}/resource")
 
 
 def _dedupe(resources: Iterable[Json]) -> list[Json]:
