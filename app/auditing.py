@@ -47,7 +47,9 @@ logger = logging.getLogger(__name__)
 
 _PATIENT_REF = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _RESOURCE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-_USER_ID = re.compile(r"^[A-Za-z0-9._:@/-]{1,128}$")
+#: An end user's id (the X-User-Id header): one pattern for the header and the audit trail.
+USER_ID_PATTERN = r"^[A-Za-z0-9._:@/-]{1,128}$"
+_USER_ID = re.compile(USER_ID_PATTERN)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 

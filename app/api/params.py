@@ -6,12 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import Header, Query
 
+from app.auditing import USER_ID_PATTERN
+
 UserId = Annotated[
     str | None,
     Header(
         alias="X-User-Id",
         max_length=128,
-        pattern=r"^[A-Za-z0-9._:@/-]+$",
+        pattern=USER_ID_PATTERN,
         description="The end user acting through this client, for the plan's history.",
     ),
 ]
