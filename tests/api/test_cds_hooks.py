@@ -546,15 +546,23 @@ async def test_invalid_requests_are_problems(client: httpx.AsyncClient, ehr: Ehr
 # ---------------------------------------------------------------------------- order-sign
 
 
+async def order_sign_cards(
+    client: httpx.AsyncClient, ehr: Ehr, body: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The cards of an order-sign call, checked against the CDS Hooks card rules."""
+    response = await post(client, ehr, OS_PATH, body)
+    assert response.status_code == 200, response.text
+    check_cards_response(response.json())
+    cards: list[dict[str, Any]] = response.json()["cards"]
+    return cards
+
+
 async def test_order_sign_lofexidine_with_bradycardia_and_long_qtc_is_critical(
     client: httpx.AsyncClient, ehr: Ehr
 ) -> None:
     body = hook_request(hook="order-sign", prefetch=full_prefetch(heart_rate=48, qtc=520))
     body["context"]["draftOrders"] = draft_orders(("mr-1", None, "Lofexidine 0.18 MG Oral Tablet"))
-    response = await post(client, ehr, OS_PATH, body)
-    assert response.status_code == 200, response.text
-    check_cards_response(response.json())
-    cards = response.json()["cards"]
+    cards = await order_sign_cards(client, ehr, body)
     assert cards, "lofexidine with HR 48 and QTc 520 must be flagged"
     card = cards[0]
     assert card["indicator"] == "critical"
@@ -594,10 +602,7 @@ async def test_two_draft_orders_of_one_drug_are_both_removable(
     body["context"]["draftOrders"] = draft_orders(
         ("mr-1", None, "Lofexidine 0.18 MG Oral Tablet"), ("mr-2", None, "Lucemyra")
     )
-    response = await post(client, ehr, OS_PATH, body)
-    assert response.status_code == 200, response.text
-    check_cards_response(response.json())
-    (card,) = response.json()["cards"]
+    (card,) = await order_sign_cards(client, ehr, body)
     actions = card["suggestions"][0]["actions"]
     assert [a["resourceId"] for a in actions] == [
         "MedicationRequest/mr-1",
@@ -608,10 +613,7 @@ async def test_two_draft_orders_of_one_drug_are_both_removable(
 async def test_order_sign_by_rxnorm_ingredient(client: httpx.AsyncClient, ehr: Ehr) -> None:
     body = hook_request(hook="order-sign", prefetch=full_prefetch(heart_rate=44))
     body["context"]["draftOrders"] = draft_orders(("mr-2", "2599", "clonidine"))
-    response = await post(client, ehr, OS_PATH, body)
-    assert response.status_code == 200
-    check_cards_response(response.json())
-    cards = response.json()["cards"]
+    cards = await order_sign_cards(client, ehr, body)
     assert cards
     assert cards[0]["summary"].startswith("Clonidine")
     assert cards[0]["indicator"] in ("warning", "critical")
@@ -671,10 +673,7 @@ async def test_order_sign_naltrexone_on_a_referenced_opioid_is_critical(
                                       "entry": entries}  # fmt: skip
     body = hook_request(hook="order-sign", prefetch=prefetch)
     body["context"]["draftOrders"] = draft_orders(("mr-9", "7243", "naltrexone"))
-    response = await post(client, ehr, OS_PATH, body)
-    assert response.status_code == 200, response.text
-    check_cards_response(response.json())
-    cards = response.json()["cards"]
+    cards = await order_sign_cards(client, ehr, body)
     assert cards, "naltrexone for a patient on oxycodone must be flagged"
     assert cards[0]["indicator"] == "critical"
     assert "Naltrexone now would precipitate withdrawal" in cards[0]["summary"]
@@ -701,10 +700,7 @@ async def test_order_sign_draft_naming_a_medication_entry_of_draft_orders_is_che
     )
     body = hook_request(hook="order-sign", prefetch=full_prefetch(heart_rate=48, qtc=520))
     body["context"]["draftOrders"] = orders
-    response = await post(client, ehr, OS_PATH, body)
-    assert response.status_code == 200, response.text
-    check_cards_response(response.json())
-    cards = response.json()["cards"]
+    cards = await order_sign_cards(client, ehr, body)
     assert cards, "lofexidine with HR 48 and QTc 520 must be flagged"
     assert cards[0]["indicator"] == "critical"
     assert cards[0]["summary"].startswith("Lofexidine")

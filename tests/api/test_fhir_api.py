@@ -155,17 +155,24 @@ async def test_hl7_vital_sign_examples_dated_1999_are_not_current(
     assert not [r for r in reasons if "after the assessment" in r]
 
 
+async def evaluate_bundle(
+    client: httpx.AsyncClient, auth: dict[str, str], *resources: dict[str, Any]
+) -> httpx.Response:
+    """POST /v1/fhir/evaluate of these resources, assessed at 2026-01-10T12:00Z."""
+    return await client.post(
+        "/v1/fhir/evaluate",
+        json=bundle(*resources),
+        headers=auth,
+        params={"assessed_at": "2026-01-10T12:00:00Z"},
+    )
+
+
 async def test_vital_signs_dated_today_or_year_1_without_a_time(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
     heart_rate = obs("hr-x", "8867-4", 80, "/min", category="vital-signs", when="2026-01-10")
     patient = {"resourceType": "Patient", "id": PT}
-    response = await client.post(
-        "/v1/fhir/evaluate",
-        json=bundle(patient, heart_rate),
-        headers=auth,
-        params={"assessed_at": "2026-01-10T12:00:00Z"},
-    )
+    response = await evaluate_bundle(client, auth, patient, heart_rate)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["assessment"]["vitals"]["measured_at"] == "2026-01-10T12:00:00Z"
@@ -176,12 +183,7 @@ async def test_vital_signs_dated_today_or_year_1_without_a_time(
     assert vitals_missing == []
     # Year 1 (its start at UTC+14 is before year 1): ancient, and said so, not a 500.
     heart_rate["effectiveDateTime"] = "0001-01-01"
-    response = await client.post(
-        "/v1/fhir/evaluate",
-        json=bundle(patient, heart_rate),
-        headers=auth,
-        params={"assessed_at": "2026-01-10T12:00:00Z"},
-    )
+    response = await evaluate_bundle(client, auth, patient, heart_rate)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["assessment"]["vitals"]["measured_at"] == "0001-01-02T12:00:00Z"
@@ -290,12 +292,7 @@ async def test_extreme_fhir_times_and_values_are_reported_not_500(
     Python's default decimal context, was a 500 (OverflowError, InvalidOperation)."""
     heart_rate = obs("hr-x", "8867-4", 80, "/min", category="vital-signs") | change
     patient = {"resourceType": "Patient", "id": PT}
-    response = await client.post(
-        "/v1/fhir/evaluate",
-        json=bundle(patient, heart_rate),
-        headers=auth,
-        params={"assessed_at": "2026-01-10T12:00:00Z"},
-    )
+    response = await evaluate_bundle(client, auth, patient, heart_rate)
     assert response.status_code == 200, response.text
     body = response.json()
     reported = {i["reason"] for i in body["mapping"]["unsupported"] + body["mapping"]["ignored"]
