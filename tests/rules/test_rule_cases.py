@@ -1236,6 +1236,33 @@ CASES: list[Case] = [
     C("LOC-02", "neither silent", {}, False),
     C(
         "LOC-02",
+        "severe dehydration in a previous withdrawal fires (a complication)",
+        {"use_history": {"prior_withdrawal_complications": ["severe_dehydration"]}},
+        True,
+        lambda ev: (
+            setting(ev) == "inpatient_medically_monitored"
+            and "severe dehydration" in ev.level_of_care.rationale
+        ),
+    ),
+    C(
+        "LOC-02",
+        "delirium in a previous withdrawal fires",
+        {"use_history": {"prior_withdrawal_complications": ["delirium"]}},
+        True,
+        loc("inpatient_medically_monitored"),
+    ),
+    C(
+        "LOC-02",
+        "a recorded complication fires without a medical history",
+        {
+            "medical_history": None,
+            "use_history": {"prior_withdrawal_complications": ["other"]},
+        },
+        True,
+        lambda ev: "LOC-02" in ev.level_of_care.rule_ids and "/medical_history" in missing(ev),
+    ),
+    C(
+        "LOC-02",
         "complicated withdrawal not recorded, outpatient: provisional",
         {"medical_history": {"complicated_withdrawal": None}},
         False,

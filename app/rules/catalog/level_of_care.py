@@ -61,31 +61,42 @@ LOC_01 = rule(
 )
 
 
+_COMPLICATION_NAMES = {
+    "seizure": "a seizure",
+    "delirium": "delirium",
+    "hallucinations": "hallucinations",
+    "severe_dehydration": "severe dehydration",
+    "other": "another complication",
+}
+
+
 def _loc_02(f: Facts, out: Findings) -> bool:
     h = f.history
     use = f.a.use_history
+    reasons = []
     if h is None:
         out.missing(
             "/medical_history",
             "Complicated or failed previous withdrawal raises the level of care.",
         )
         out.could_require(MONITORED, "medical history not recorded")
-        return False
-    for name, what in (
-        ("complicated_withdrawal", "A complicated previous withdrawal"),
-        ("failed_outpatient_withdrawal_management", "Failed outpatient withdrawal management"),
-    ):
-        if getattr(h, name) is None:  # omitted means not asked, not "no"
-            out.missing(f"/medical_history/{name}", f"{what} raises the level of care.")
-            out.could_require(MONITORED, f"{what.lower()}: not recorded")
-    reasons = []
-    if h.complicated_withdrawal:
-        reasons.append("complicated previous withdrawal")
-    if use is not None and {"delirium", "hallucinations"} & {
-        c.value for c in use.prior_withdrawal_complications
-    }:
-        reasons.append("delirium or hallucinations in previous withdrawal")
-    if h.failed_outpatient_withdrawal_management:
+    else:
+        for name, what in (
+            ("complicated_withdrawal", "A complicated previous withdrawal"),
+            ("failed_outpatient_withdrawal_management", "Failed outpatient withdrawal management"),
+        ):
+            if getattr(h, name) is None:  # omitted means not asked, not "no"
+                out.missing(f"/medical_history/{name}", f"{what} raises the level of care.")
+                out.could_require(MONITORED, f"{what.lower()}: not recorded")
+        if h.complicated_withdrawal:
+            reasons.append("complicated previous withdrawal")
+    # Any recorded complication makes the previous withdrawal a complicated one, severe
+    # dehydration included (the conservative reading of "complicated withdrawal").
+    recorded = [] if use is None else [c.value for c in use.prior_withdrawal_complications]
+    if recorded:
+        named = ", ".join(_COMPLICATION_NAMES[c] for c in recorded)
+        reasons.append(f"previous withdrawal complicated by {named}")
+    if h is not None and h.failed_outpatient_withdrawal_management:
         reasons.append("failed outpatient withdrawal management before")
     if not reasons:
         return False
@@ -95,7 +106,7 @@ def _loc_02(f: Facts, out: Findings) -> bool:
 
 LOC_02 = rule(
     "LOC-02",
-    revision=4,
+    revision=5,
     family=Family.level_of_care,
     title="Complicated or failed previous withdrawal",
     summary="Complicated withdrawal history or failed outpatient withdrawal: at least 3.7-WM; "
@@ -114,7 +125,13 @@ LOC_02 = rule(
         Cite("GALBIS16", "Two failed outpatient attempts, then inpatient success"),
         *history_cites("complicated_withdrawal"),
     ),
-    limitations=("History is self-reported.", CODED_HISTORY_LIMITATION),
+    limitations=(
+        "History is self-reported.",
+        "Any complication recorded for a previous withdrawal (severe dehydration or 'other' "
+        "included) is read as a complicated withdrawal: the conservative reading, as ASAM "
+        "does not list which complications count.",
+        CODED_HISTORY_LIMITATION,
+    ),
     apply=_loc_02,
 )
 
