@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 from pydantic import ValidationError
@@ -15,6 +16,9 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from app.config import Settings, get_settings, unknown_variables
 from app.migrations_state import PROJECT_ROOT, alembic_config
 from app.security import DEFAULT_CLIENT_SCOPES, Scope
+
+if TYPE_CHECKING:
+    from app.retention import Purged
 
 
 def migrate(settings: Settings, revision: str = "head") -> None:
@@ -268,7 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser(
         "purge",
         help="Delete Idempotency-Key records older than KRATOM_CDS_IDEMPOTENCY_RETENTION_HOURS "
-        "(the service also does this every KRATOM_CDS_PURGE_INTERVAL_SECONDS).",
+        "and clear stored CDS Hooks responses older than "
+        "KRATOM_CDS_HOOK_RESPONSE_RETENTION_HOURS (the service also does this every "
+        "KRATOM_CDS_PURGE_INTERVAL_SECONDS).",
     )
     openapi = sub.add_parser("openapi", help="Write the OpenAPI document.")
     openapi.add_argument("--output", type=Path, default=PROJECT_ROOT / "openapi.json")
@@ -281,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-async def _purge(settings: Settings) -> int:
+async def _purge(settings: Settings) -> Purged:
     from app import retention
     from app.db import Database
 
@@ -344,10 +350,12 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
         return asyncio.run(verify_command(settings, tenant=args.tenant))
     if args.command == "purge":
-        deleted = asyncio.run(_purge(settings))
+        purged = asyncio.run(_purge(settings))
         print(
-            f"deleted {deleted} idempotency record(s) older than "
-            f"{settings.idempotency_retention_hours} hours"
+            f"deleted {purged.idempotency_records} idempotency record(s) older than "
+            f"{settings.idempotency_retention_hours} hours; cleared "
+            f"{purged.hook_responses} CDS Hooks response(s) older than "
+            f"{settings.hook_response_retention_hours} hours"
         )
         return 0
     if args.command == "openapi":

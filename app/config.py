@@ -64,11 +64,19 @@ class Settings(BaseSettings):
         description="How long an Idempotency-Key's stored response (which holds patient data) "
         "is kept before it is deleted; at least 24 hours.",
     )
+    hook_response_retention_hours: int = Field(
+        default=48,
+        ge=24,
+        le=24 * 366,
+        description="How long a stored CDS Hooks response (the cards, with the patient's "
+        "findings; it replays a repeated hookInstance) is kept before it is cleared; at least "
+        "24 hours. Cards, feedback and analytics stay.",
+    )
     purge_interval_seconds: int = Field(
         default=3600,
         ge=0,
-        description="How often each worker deletes expired Idempotency-Key records (0 = never: "
-        "run `kratom-cds purge` from a scheduler instead).",
+        description="How often each worker deletes expired Idempotency-Key records and stored "
+        "CDS Hooks responses (0 = never: run `kratom-cds purge` from a scheduler instead).",
     )
     migrate_on_start: bool = Field(
         default=True, description="`kratom-cds serve` runs `alembic upgrade head` first."

@@ -206,17 +206,39 @@ async def test_the_purge_reaches_every_tenant_under_row_level_security(
     a, b = await make_key(), await make_key()
     await _create_plan(client, a, "rls-purge-a")
     await _create_plan(client, b, "rls-purge-b")
+    instances = []
+    path = f"/cds-services/{PV}"
+    transport = httpx.ASGITransport(app=restricted_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as rc:
+        for _ in range(2):  # two EHRs, two tenants
+            ehr, body = await register(restricted_app), hook_request(prefetch=full_prefetch())
+            response = await rc.post(path, json=body, headers=ehr.headers(path))
+            assert response.status_code == 200, response.text
+            instances.append(body["hookInstance"])
     conn = await asyncpg.connect(_dsn(postgres_url))
     try:
         await conn.execute(
             "UPDATE idempotency_records SET created_at = now() - interval '1000 hours' "
             "WHERE key LIKE 'rls-rls-purge-%'"
         )
+        await conn.execute(
+            "UPDATE cds_hook_calls SET created_at = now() - interval '1000 hours' "
+            "WHERE hook_instance = ANY($1::text[])",
+            instances,
+        )
         settings = restricted_app.state.settings
-        assert await retention.purge_once(restricted_app.state.db, settings) >= 2
+        purged = await retention.purge_once(restricted_app.state.db, settings)
+        assert purged.idempotency_records >= 2
+        assert purged.hook_responses >= 2
         left = await conn.fetchval(
             "SELECT count(*) FROM idempotency_records WHERE key LIKE 'rls-rls-purge-%'"
         )
         assert left == 0
+        kept = await conn.fetchval(
+            "SELECT count(*) FROM cds_hook_calls "
+            "WHERE hook_instance = ANY($1::text[]) AND response IS NOT NULL",
+            instances,
+        )
+        assert kept == 0
     finally:
         await conn.close()

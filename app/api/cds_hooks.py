@@ -112,6 +112,12 @@ async def discover_cds_services(_caller: None = Depends(cds_discovery_caller)) -
     responses={
         **CDS_401,
         **problem_responses(400, 404, 412, 413, 415, 422, 500),
+        409: {
+            **problem_responses(500)[500],
+            "description": "This hookInstance was answered longer ago than the stored answer "
+            "is kept (`KRATOM_CDS_HOOK_RESPONSE_RETENTION_HOURS`), so it cannot be replayed; "
+            "a new hook firing has a new hookInstance.",
+        },
         412: {
             **problem_responses(412)[412],
             "description": "Prefetch incomplete and the data could not be fetched from "

@@ -51,6 +51,7 @@ class CardMeta:
     uuid: uuid.UUID
     rule_id: str
     indicator: str
+    suggestion_ids: list[str]
 
 
 def prune(value: Any) -> Any:
@@ -234,7 +235,8 @@ class CardBuilder:
         if "suggestions" in card:
             card["selectionBehavior"] = "any"  # Epic supports only "any" (anchors.md A8)
         self.cards.append(card)
-        self.meta.append(CardMeta(card_id, rule_id, card["indicator"]))
+        suggestions = [s["uuid"] for s in card.get("suggestions", ())]
+        self.meta.append(CardMeta(card_id, rule_id, card["indicator"], suggestions))
 
     def limitations_for(self, rule_ids: list[str]) -> list[str]:
         found: list[str] = []

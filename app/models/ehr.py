@@ -72,7 +72,8 @@ class CdsHookCall(Base):
     plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id"), default=None)
     ruleset_version: Mapped[str] = mapped_column(String(32))
     # The exact bytes sent (JSONB would reorder keys; a replay must be byte-identical).
-    response: Mapped[bytes] = mapped_column(LargeBinary)
+    # Cleared (None) after its retention period: it holds the patient's findings.
+    response: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
 
@@ -89,6 +90,8 @@ class CdsCard(Base):
     rule_id: Mapped[str] = mapped_column(String(64))
     ruleset_version: Mapped[str] = mapped_column(String(32))
     indicator: Mapped[str] = mapped_column(String(16))
+    # What feedback may accept (the stored response that showed them is cleared in time).
+    suggestion_ids: Mapped[list[str]] = mapped_column(JsonDocument)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
 

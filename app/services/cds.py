@@ -87,9 +87,14 @@ def _invalid(pointer: str, detail: str, kind: str = "value_error") -> RequestInv
     return RequestInvalid([{"pointer": pointer, "detail": detail, "type": kind}])
 
 
+class HookInstanceExpired(DomainError):
+    status, slug, title = 409, "hook-instance-expired", "hookInstance answered long ago"
+
+
 async def stored_response(
     session: AsyncSession, issuer: str, hook_instance: str, service_id: str
 ) -> bytes | None:
+    """The answer stored for this hook firing, or None when it has not been answered."""
     row = (
         await session.execute(
             select(CdsHookCall.response).where(
@@ -99,7 +104,14 @@ async def stored_response(
             )
         )
     ).first()
-    return bytes(row.response) if row is not None else None
+    if row is None:
+        return None
+    if row.response is None:
+        raise HookInstanceExpired(
+            "This hookInstance was answered before and its cards are no longer kept (past "
+            "their retention period). A new hook firing has a new hookInstance."
+        )
+    return bytes(row.response)
 
 
 def _failed(value: Any) -> bool:
@@ -277,6 +289,7 @@ async def _answer(
                 "rule_id": meta.rule_id[:64],
                 "ruleset_version": version,
                 "indicator": meta.indicator,
+                "suggestion_ids": meta.suggestion_ids,
                 "created_at": now,
             }
             for meta in builder.meta

@@ -6,14 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Any, cast
 
-import orjson
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cdshooks.schemas import FeedbackRequest
 from app.db import insert_ignoring_duplicates, utc_now
 from app.errors import RequestInvalid
-from app.models import CdsCard, CdsFeedback, CdsHookCall
+from app.models import CdsCard, CdsFeedback
 from app.security import Principal
 
 # The same outcome reported again (an EHR retry) is stored once.
@@ -47,9 +46,9 @@ async def store_feedback(
         row.id: row
         for row in (
             await session.execute(
-                select(CdsCard.id, CdsCard.rule_id, CdsCard.ruleset_version, CdsHookCall.response)
-                .join(CdsHookCall, CdsHookCall.id == CdsCard.hook_call_id)
-                .where(
+                select(
+                    CdsCard.id, CdsCard.rule_id, CdsCard.ruleset_version, CdsCard.suggestion_ids
+                ).where(
                     CdsCard.tenant_id == principal.tenant_id,
                     CdsCard.service_id == service_id,
                     CdsCard.id.in_(set(ids.values())),
@@ -69,7 +68,7 @@ async def store_feedback(
                 for n in unknown
             ]
         )
-    _check_against_cards(body, ids, {card_id: row.response for card_id, row in cards.items()})
+    _check_against_cards(body, ids, {card_id: row.suggestion_ids for card_id, row in cards.items()})
     now = utc_now()
     rows = []
     for n, item in enumerate(body.feedback):
@@ -100,21 +99,16 @@ async def store_feedback(
 
 
 def _check_against_cards(
-    body: FeedbackRequest, ids: dict[int, uuid.UUID], responses: dict[uuid.UUID, bytes]
+    body: FeedbackRequest, ids: dict[int, uuid.UUID], suggestions: dict[uuid.UUID, list[str]]
 ) -> None:
     """Accepted suggestions must be the card's own (anything else would skew the analytics):
     422 naming each mismatch. An override reason need not be one the card offered: CDS Hooks
     2.0 lets the client add its own reasons, which are stored as sent."""
-    shown: dict[uuid.UUID, dict[str, Any]] = {}
-    for response in set(responses.values()):
-        for card in orjson.loads(response).get("cards", []):
-            shown[uuid.UUID(card["uuid"])] = card
     errors = []
     for n, item in enumerate(body.feedback):
-        card = shown.get(ids[n], {})
-        suggestions = {s.get("uuid") for s in card.get("suggestions", [])}
+        offered = suggestions[ids[n]]
         for k, accepted in enumerate(item.acceptedSuggestions or []):
-            if accepted.id not in suggestions:
+            if accepted.id not in offered:
                 errors.append({"pointer": f"/feedback/{n}/acceptedSuggestions/{k}/id",
                                "detail": "Not a suggestion of this card.",
                                "type": "not_found"})  # fmt: skip

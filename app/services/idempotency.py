@@ -29,12 +29,10 @@ from app.db import utc_now
 from app.errors import DomainError, RequestInvalid
 from app.models import IdempotencyRecord
 from app.security import Principal
-from app.tenancy import bypass_row_security
 
 REPLAYED_HEADERS = ("location", "etag", "content-type")
 # A claim with no response after this long belongs to a request that died; it may be retaken.
 ABANDONED_AFTER = timedelta(minutes=2)
-MIN_RETENTION = timedelta(hours=24)  # design.md section 3: keys are kept at least 24 hours
 KEY_PATTERN = r"^[A-Za-z0-9._:-]{8,128}$"
 
 
@@ -199,33 +197,3 @@ async def run_idempotent(
         )
         await session.commit()
         raise
-
-
-PURGE_BATCH = 1000  # rows per statement: a short write each, so requests are not held up
-
-
-async def purge_expired(session: AsyncSession, *, older_than: timedelta) -> int:
-    """Delete records older than the retention period (the contract keeps them at least
-    24 hours). Stored replays hold patient data, so they are not kept for ever. Reads
-    across tenants (row-level security bypassed for these transactions only); deletes in
-    batches, each its own transaction. Returns how many were deleted."""
-    if older_than < MIN_RETENTION:
-        raise ValueError("Idempotency records are kept at least 24 hours.")
-    cutoff = utc_now() - older_than
-    total = 0
-    while True:
-        await bypass_row_security(session)
-        batch = (
-            select(IdempotencyRecord.id)
-            .where(IdempotencyRecord.created_at < cutoff)
-            .limit(PURGE_BATCH)
-            .scalar_subquery()
-        )
-        result = await session.execute(
-            delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(batch))
-        )
-        await session.commit()
-        deleted = int(getattr(result, "rowcount", 0) or 0)
-        total += deleted
-        if deleted < PURGE_BATCH:
-            return total
