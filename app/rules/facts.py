@@ -135,7 +135,11 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
         "/labs/pregnancy_test",
     ),
     "derived.withdrawal_present": ("scores.cows.total",),
-    "derived.withdrawal_only": ("/considering", "/social/preferences/declines_medication"),
+    "derived.withdrawal_only": (
+        "/considering",
+        "/social/preferences/declines_medication",
+        "/use_history/current_medications",
+    ),
     "derived.current_alpha2": ("/use_history/current_medications",),
     "derived.extended_release_opioid": ("/use_history/current_medications",),
     "derived.remission": (
@@ -556,6 +560,8 @@ def alpha2_drug(medication: Medication) -> str | None:
     return next((drug for drug, names in ALPHA2_NAMES.items() if not words.isdisjoint(names)), None)
 
 
+_ALPHA2_TREATMENTS = frozenset({"lofexidine", "clonidine"})
+
 #: Medication classes of DSM-5's "on maintenance therapy" specifier: an agonist, a partial
 #: agonist or an antagonist taken as prescribed.
 _MAINTENANCE = ("buprenorphine", "methadone", "naltrexone")
@@ -644,6 +650,7 @@ class Facts:
         "substances",
         "uds_positive",
         "withdrawal_only",
+        "withdrawal_only_why",
         "withdrawal_present",
     )
 
@@ -725,12 +732,23 @@ class Facts:
         )
         cows = scores.cows.value
         self.withdrawal_present = cows is not None and cows >= th.COWS_MILD.value
-        # A plan without maintenance medication: considered as such, or the patient declines
-        # medication (the same lost-tolerance risk, the same setting in pregnancy).
+        # A plan without maintenance medication (the same lost-tolerance risk, the same
+        # setting in pregnancy): considered as such, the patient declines medication, or only
+        # an alpha-2 agonist is considered for someone on no maintenance therapy.
         prefs = a.social.preferences if a.social is not None else None
-        self.withdrawal_only = "withdrawal_only" in a.considering or bool(
-            prefs is not None and prefs.declines_medication
+        considered = set(a.considering)
+        self.withdrawal_only_why = (
+            "withdrawal only is considered"
+            if "withdrawal_only" in considered
+            else "medication is declined"
+            if prefs is not None and prefs.declines_medication
+            else "only lofexidine or clonidine is considered"
+            if considered
+            and considered <= _ALPHA2_TREATMENTS
+            and maintenance(med or frozenset()) is None
+            else None
         )
+        self.withdrawal_only = self.withdrawal_only_why is not None
         self.liver_injury = _liver_injury(scores, a)
         counted = scores.dsm5.criteria_counted if scores.dsm5.value is not None else None
         self.remission = _remission(counted, med or frozenset(), self.coded)

@@ -195,6 +195,21 @@ _ALL = (
         url="https://hcp.lucemyra.com/safety/",
     ),
     _s(
+        "LOPERAMIDE-PI",
+        "Loperamide hydrochloride capsules prescribing information (WARNINGS: Cardiac adverse "
+        "reactions, including Torsades de Pointes and sudden death), and FDA Drug Safety "
+        "Communication, 7 June 2016 (updated 2018), on serious heart problems with high doses "
+        "of loperamide.",
+        2018,
+        "FDA label",
+        "V29 CONFIRMED: 'Avoid loperamide hydrochloride in combination with other drugs or "
+        "herbal products that are known to prolong the QT interval ... (e.g. ... methadone)' "
+        "and in patients with risk factors for QT prolongation, including congenital long QT "
+        "syndrome (label WARNINGS, as reproduced from the DailyMed SPL); cardiac events mostly "
+        "with higher than recommended doses, often to self-treat opioid withdrawal (FDA DSC)",
+        url="https://www.fda.gov/drugs/drug-safety-and-availability/fda-drug-safety-communication-fda-warns-about-serious-heart-problems-high-doses-antidiarrheal",
+    ),
+    _s(
         "FISHMAN19",
         "Fishman M, et al. Safety and efficacy of lofexidine for medically managed "
         "opioid withdrawal: a randomized controlled clinical trial. J Addict Med 2019. PMID "

@@ -948,6 +948,44 @@ CASES: list[Case] = [
         at("withdrawal_only", "avoid"),
     ),
     C("TX-01", "not considered silent", {}, False),
+    # Lofexidine and clonidine treat withdrawal symptoms, not the use disorder: considered
+    # alone, with no maintenance medication taken, the plan is withdrawal management alone.
+    C(
+        "TX-01",
+        "only lofexidine considered: a plan without maintenance medication, naloxone recommended",
+        {"considering": ["lofexidine"]},
+        True,
+        lambda ev: (
+            status(ev, "withdrawal_only") == "avoid"
+            and status(ev, "naloxone") == "recommended"
+            and "only lofexidine or clonidine"
+            in _alert_detail(ev, "withdrawal_only_not_recommended")
+        ),
+    ),
+    C(
+        "TX-01",
+        "lofexidine with buprenorphine considered: silent",
+        {"considering": ["lofexidine", "buprenorphine"]},
+        False,
+    ),
+    C(
+        "TX-01",
+        "lofexidine considered on buprenorphine maintenance: silent",
+        {
+            "considering": ["lofexidine"],
+            "use_history": {
+                "current_medications": [{"name": "Suboxone", "classes": ["buprenorphine"]}]
+            },
+        },
+        False,
+    ),
+    C(
+        "PRG-01",
+        "pregnant, only clonidine considered: 4-WM as a withdrawal-only plan",
+        {"patient": PREGNANT, "considering": ["clonidine"]},
+        True,
+        loc("inpatient_medically_managed"),
+    ),
     # ---- LIV-01 R ratio [ACG14], classified at the injury signal levels of LIV-04
     # (ALT > 3x or ALP > 2x ULN [LIVERTOX][HYS-FDA09]); ULNs: ALT 40, ALP 120.
     C(
@@ -2101,6 +2139,54 @@ CASES: list[Case] = [
         True,
         lambda ev: (
             status(ev, "ondansetron") == "avoid" and "avoid adding" in detail(ev, "ondansetron")
+        ),
+    ),
+    # Loperamide [LOPERAMIDE-PI]: avoid with QT risk factors (congenital long QT) and with
+    # other QT-prolonging drugs such as methadone; labelled doses only.
+    C(
+        "SYM-01",
+        "loperamide with congenital long QT: avoid",
+        cows(8, gi_upset=1) | {"medical_history": {"congenital_long_qt": True}},
+        True,
+        lambda ev: status(ev, "loperamide") == "avoid" and "label" in detail(ev, "loperamide"),
+    ),
+    C(
+        "SYM-01",
+        "loperamide with QTc 510: avoid",
+        cows(8, gi_upset=1) | {"labs": {"qtc_ms": 510}},
+        True,
+        at("loperamide", "avoid"),
+    ),
+    C(
+        "SYM-01",
+        "loperamide with methadone taken (QTc normal): avoid, names methadone",
+        cows(8, gi_upset=1)
+        | {
+            "labs": {"qtc_ms": 430},
+            "use_history": {
+                "current_medications": [{"name": "methadone 60 mg", "classes": ["methadone"]}]
+            },
+        },
+        True,
+        lambda ev: status(ev, "loperamide") == "avoid" and "methadone" in detail(ev, "loperamide"),
+    ),
+    C(
+        "SYM-01",
+        "loperamide with lofexidine only considered: consider, says avoid combining",
+        cows(8, gi_upset=1) | {"considering": ["lofexidine"]},
+        True,
+        lambda ev: (
+            status(ev, "loperamide") == "consider" and "avoid combining" in detail(ev, "loperamide")
+        ),
+    ),
+    C(
+        "SYM-01",
+        "loperamide, no QT risk: consider at labelled doses only",
+        cows(8, gi_upset=1),
+        True,
+        lambda ev: (
+            status(ev, "loperamide") == "consider"
+            and "labelled doses only" in detail(ev, "loperamide")
         ),
     ),
     C(

@@ -195,8 +195,9 @@ def _prg_01(f: Facts, out: Findings) -> bool:
         "dose. Obstetric and addiction consultation; tell the paediatric team (neonatal "
         "abstinence syndrome is reported after maternal kratom use)."
         + (
-            " Withdrawal only was considered (or medication is declined): only with informed "
-            "consent under an experienced physician, in a medically managed setting."
+            f" No maintenance medication is planned ({f.withdrawal_only_why}): withdrawal "
+            "only with informed consent under an experienced physician, in a medically "
+            "managed setting."
             if withdrawal_only
             else ""
         ),
@@ -233,7 +234,7 @@ def _prg_01(f: Facts, out: Findings) -> bool:
 
 PRG_01 = rule(
     "PRG-01",
-    revision=3,
+    revision=4,
     family=Family.alert,
     title="Pregnancy",
     summary="Pregnancy: critical alert, medication treatment over withdrawal alone (lofexidine "
@@ -603,9 +604,10 @@ def _tx_01(f: Facts, out: Findings) -> bool:
         "withdrawal_only_not_recommended",
         WARNING,
         "Withdrawal management alone is not recommended",
-        "Offer maintenance medication. If the patient still chooses withdrawal only: a slow "
-        "taper, a relapse-prevention plan, psychosocial care and naloxone, because lost "
-        "tolerance raises the risk of fatal overdose after withdrawal.",
+        f"No maintenance medication is planned ({f.withdrawal_only_why}). Offer maintenance "
+        "medication. If the patient still chooses withdrawal only: a slow taper, a "
+        "relapse-prevention plan, psychosocial care and naloxone, because lost tolerance "
+        "raises the risk of fatal overdose after withdrawal.",
     )
     out.recommend(
         STABILIZATION,
@@ -621,11 +623,12 @@ def _tx_01(f: Facts, out: Findings) -> bool:
 
 TX_01 = rule(
     "TX-01",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="Withdrawal only",
-    summary="A withdrawal-only plan (considered, or medication declined) is advised against; "
-    "the safer way to do it if chosen.",
+    summary="A plan without maintenance medication (withdrawal only considered, medication "
+    "declined, or only lofexidine or clonidine considered for a patient on no maintenance "
+    "therapy) is advised against; the safer way to do it if chosen.",
     rationale="Withdrawal management alone, without transition to long-term treatment, is "
     "associated with relapse, overdose and death; guidelines recommend offering medication and, "
     "when withdrawal is chosen, a slow taper with relapse prevention.",
@@ -639,7 +642,12 @@ TX_01 = rule(
         ),
         Cite("CDC22", "Recommendation 12: detoxification alone not recommended"),
     ),
-    limitations=(NO_KRATOM_GUIDELINE,),
+    limitations=(
+        NO_KRATOM_GUIDELINE,
+        "Reading a plan that considers only an alpha-2 agonist as withdrawal management without "
+        "maintenance medication is the conservative reading: lofexidine and clonidine treat "
+        "withdrawal symptoms, not the use disorder [L].",
+    ),
     apply=_tx_01,
 )
 

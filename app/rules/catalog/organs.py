@@ -39,7 +39,7 @@ _LIVER_READS = (
 _LIVER_LIMIT = (
     "The engine cannot exclude other causes of liver injury (viral, alcohol, other drugs).",
 )
-QT_DRUGS = ("lofexidine", "methadone", "ondansetron", "hydroxyzine")
+QT_DRUGS = ("lofexidine", "methadone", "ondansetron", "hydroxyzine", "loperamide")
 
 
 def _liv_01(f: Facts, out: Findings) -> bool:
@@ -301,7 +301,7 @@ def qt_critical(f: Facts) -> bool:
     )
 
 
-def _qt_drugs_taken(f: Facts) -> list[str]:
+def qt_drugs_taken(f: Facts) -> list[str]:
     """The names of current medications that prolong QT (tagged so, methadone by tag or name,
     or lofexidine)."""
     return [
@@ -314,7 +314,7 @@ def _qt_drugs_taken(f: Facts) -> list[str]:
 def _qt_combination(f: Facts, out: Findings) -> bool:
     """Two or more QT-prolonging drugs, taken or being added, with a QTc that is normal or not
     on file: QT effects stack, so an ECG before adding another and monitoring on treatment."""
-    taken = _qt_drugs_taken(f)
+    taken = qt_drugs_taken(f)
     # The same drug by brand or generic name (Methadose, Lucemyra) is not a second one.
     taken_drugs = {d for m in f.meds or () for d in (*named_classes(m), alpha2_drug(m)) if d}
     adding = [
@@ -370,7 +370,8 @@ def _qt_01(f: Facts, out: Findings) -> bool:
             "(reduce or switch only above 500 ms)"
         )
     named = ", ".join(
-        d for d in ("lofexidine", "methadone", "ondansetron", "hydroxyzine", "citalopram")
+        d for d in ("lofexidine", "methadone", "ondansetron", "hydroxyzine", "loperamide",
+                    "citalopram")
         if not (maintained and d == "methadone")
     )  # fmt: skip
     advice = (
@@ -378,8 +379,8 @@ def _qt_01(f: Facts, out: Findings) -> bool:
         "repeat ECG; cardiology input."
         if severity is CRITICAL
         else "Prefer alternatives to QT-prolonging drugs (lofexidine, methadone, ondansetron, "
-        "hydroxyzine, citalopram); if one is needed, correct potassium and magnesium and "
-        "repeat the ECG."
+        "hydroxyzine, loperamide, citalopram); if one is needed, correct potassium and "
+        "magnesium and repeat the ECG."
     )
     out.alert("qtc_prolongation", severity, "QTc prolongation", f"{why}. {advice}", against)
     if qtc.band == "high_risk":
@@ -392,7 +393,7 @@ def _qt_01(f: Facts, out: Findings) -> bool:
 
 QT_01 = rule(
     "QT-01",
-    revision=6,
+    revision=7,
     family=Family.alert,
     title="QTc prolongation",
     summary="QTc >= 500 ms or congenital long QT (critical; >= 500 also needs 4-WM), or "
@@ -417,6 +418,7 @@ QT_01 = rule(
         Cite("LUCEMYRA-PI", "ECG monitoring with other QT-prolonging drugs (e.g. methadone)"),
         Cite("KRANTZ09", "QTc > 500 ms: act; 450-500: discuss and monitor"),
         Cite("LEONG21A", "Dose-related QTc prolongation in kratom users"),
+        Cite("LOPERAMIDE-PI", "Loperamide: avoid with QT risk factors and other QT drugs"),
         *history_cites("congenital_long_qt"),
     ),
     limitations=(

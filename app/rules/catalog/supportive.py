@@ -4,7 +4,7 @@ MON)."""
 from __future__ import annotations
 
 from app.rules import thresholds as th
-from app.rules.catalog.organs import qt_critical
+from app.rules.catalog.organs import qt_critical, qt_drugs_taken
 from app.rules.define import (
     AVOID,
     CONSIDER,
@@ -16,6 +16,7 @@ from app.rules.define import (
     SUPPORT,
     Cite,
     Family,
+    Status,
     rule,
 )
 from app.rules.facts import CODED_LIMITATION, Facts, sentence, vitals_not_current
@@ -53,17 +54,44 @@ def _qt_note(f: Facts) -> str:
     return " QT-prolonging: mind other QT drugs."
 
 
+def _loperamide(f: Facts) -> tuple[Status, str]:
+    """Loperamide's status and caution. Its label: avoid with QT risk factors (congenital long
+    QT) and with other QT-prolonging drugs such as methadone; cardiac deaths mostly at higher
+    than labelled doses, often taken to self-treat opioid withdrawal."""
+    labelled = " At labelled doses only: higher doses cause Torsades de Pointes."
+    qtc = f.scores.qtc
+    if qt_critical(f):
+        shown = f"QTc {qtc.value:g} ms" if qtc.value is not None else "Long QT"
+        return AVOID, f" {shown}: its label says avoid with QT risk factors; oral rehydration."
+    taken = qt_drugs_taken(f)
+    if taken:
+        return AVOID, (
+            f" Taken with {', '.join(taken)} (QT-prolonging): its label says avoid the "
+            "combination; oral rehydration."
+        )
+    adding = [d for d in ("lofexidine", "methadone") if d in f.a.considering]
+    if adding:
+        labelled += (
+            f" Its label says avoid combining it with QT-prolonging drugs ({' or '.join(adding)} "
+            "is considered): use one or the other, or monitor the ECG."
+        )
+    if qtc.band not in (None, "normal"):
+        labelled += f" QTc {qtc.value:g} ms (prolonged): prefer an alternative."
+    return CONSIDER, labelled
+
+
 def _sym_01(f: Facts, out: Findings) -> bool:
     gi = f.flat["/withdrawal/cows/gi_upset"]
     if not gi:
         return False
+    status, caution = _loperamide(f)
     out.recommend(
         STABILIZATION,
         "loperamide",
         MEDICATION,
         "Loperamide for diarrhoea",
-        CONSIDER,
-        f"COWS GI item {gi}: loperamide for diarrhoea, at labelled doses.",
+        status,
+        f"COWS GI item {gi}: loperamide for diarrhoea.{caution}",
     )
     out.recommend(
         STABILIZATION,
@@ -78,18 +106,21 @@ def _sym_01(f: Facts, out: Findings) -> bool:
 
 SYM_01 = rule(
     "SYM-01",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="GI symptoms",
-    summary="COWS GI item >= 1: loperamide and an antiemetic, with a QTc check.",
+    summary="COWS GI item >= 1: loperamide and an antiemetic, with a QTc check; loperamide "
+    "avoided with long QT, a QTc in QT-01's critical tier or another QT-prolonging drug taken.",
     rationale="Diarrhoea, nausea and cramps are part of kratom withdrawal; opioid-withdrawal "
     "protocols treat them symptomatically. Ondansetron prolongs QT, which stacks with kratom "
-    "and lofexidine.",
-    reads=("/withdrawal/cows/gi_upset", *_QT_READS),
+    "and lofexidine; loperamide's label advises against it with QT risk factors or other QT "
+    "drugs, and its cardiac deaths follow high doses taken to self-treat opioid withdrawal.",
+    reads=("/withdrawal/cows/gi_upset", *_QT_READS, "/use_history/current_medications"),
     cites=(
         _WHO,
         Cite("SINGH14", "Kratom withdrawal symptoms include diarrhoea"),
         Cite("LUCEMYRA-PI", "QT stacking with other QT-prolonging drugs"),
+        Cite("LOPERAMIDE-PI", "Avoid with QT risk factors or QT drugs; high-dose cardiac deaths"),
     ),
     limitations=_SYMPTOM_LIMIT,
     apply=_sym_01,
