@@ -195,6 +195,18 @@ _ALL = (
         url="https://hcp.lucemyra.com/safety/",
     ),
     _s(
+        "NALOXONE-PI",
+        "NARCAN (naloxone hydrochloride) nasal spray prescribing information, section 1 "
+        "Indications and Usage (openFDA label, set 139c30b9-5600-48f5-8610-0cacd2782398).",
+        2023,
+        "FDA label",
+        "V30 CONFIRMED: 'emergency treatment of known or suspected opioid overdose, as "
+        "manifested by respiratory and/or central nervous system depression'; the same words in "
+        "the KLOXXADO, REZENOPY and generic naloxone nasal spray labels (openFDA, read "
+        "2026-11-27)",
+        url="https://api.fda.gov/drug/label.json?search=set_id:%22139c30b9-5600-48f5-8610-0cacd2782398%22",
+    ),
+    _s(
         "LOPERAMIDE-PI",
         "Loperamide hydrochloride capsules prescribing information (WARNINGS: Cardiac adverse "
         "reactions, including Torsades de Pointes and sudden death), and FDA Drug Safety "

@@ -125,6 +125,33 @@ CASES: list[Case] = [
     ),
     C("VS-03", "SpO2 91 fires", {"vitals": {"spo2_percent": 91}}, True),
     C("VS-03", "SpO2 92 silent", {"vitals": {"spo2_percent": 92}}, False),
+    # [NALOXONE-PI]: naloxone is for overdose shown by respiratory and/or CNS depression.
+    C(
+        "VS-03",
+        "SpO2 90 with RR 24 and alert: emergency, naloxone only if breathing slows",
+        {"vitals": {"spo2_percent": 90, "respiratory_rate_per_min": 24}},
+        True,
+        lambda ev: (
+            setting(ev) == "emergency_department"
+            and "Give naloxone per emergency protocol now" not in detail(ev, "naloxone")
+            and "if breathing slows" in detail(ev, "naloxone")
+            and _alert_detail(ev, "opioid_toxicity").count("other causes of hypoxia") == 1
+        ),
+    ),
+    C(
+        "VS-03",
+        "SpO2 90 with RR 24 but responds only to voice: naloxone now",
+        {"vitals": {"spo2_percent": 90, "respiratory_rate_per_min": 24, "consciousness": "voice"}},
+        True,
+        lambda ev: "Give naloxone per emergency protocol now" in detail(ev, "naloxone"),
+    ),
+    C(
+        "VS-03",
+        "SpO2 90 with RR not recorded: naloxone now (depression not excluded)",
+        {"vitals": {"spo2_percent": 90, "respiratory_rate_per_min": None}},
+        True,
+        lambda ev: "Give naloxone per emergency protocol now" in detail(ev, "naloxone"),
+    ),
     C("VS-03", "responds to voice fires", {"vitals": {"consciousness": "voice"}}, True),
     C("VS-03", "new confusion fires", {"vitals": {"consciousness": "new_confusion"}}, True),
     # ---- VS-04 T >= 39.1 with HR >= 111 [NEWS2]
@@ -152,6 +179,14 @@ CASES: list[Case] = [
         True,
     ),
     C("VS-05", "neither silent", {}, False),
+    # An arrhythmia is an unstable comorbidity [ASAM3] (clinical reference LOC-02 row).
+    C(
+        "VS-05",
+        "current chest pain, office setting: provisional until the ECG and evaluation",
+        {"medical_history": {"chest_pain_or_palpitations": True}},
+        True,
+        provisional("chest pain or palpitations: ECG and medical evaluation pending"),
+    ),
     # ---- VS-06 vital signs not current: NEWS2 asks for observations at least 12-hourly
     # [NEWS2]. The base assessment (tests.factories) is at 2026-11-26T14:30Z.
     C(
@@ -1453,7 +1488,43 @@ CASES: list[Case] = [
         False,
         at("buprenorphine", "consider"),
     ),
+    # [BUPLABEL] section 8.6: Child-Pugh C halves the starting and titration doses.
+    C(
+        "BUP-01",
+        "Child-Pugh C: the dose hint is halved",
+        {
+            "use_history": {"grams_per_day": 15},
+            "medical_history": {"hepatic_impairment_child_pugh": "C"},
+        },
+        True,
+        lambda ev: (
+            "2-4 mg/day (half doses: Child-Pugh C)" in detail(ev, "buprenorphine")
+            and "4-8 mg/day (half" in detail(ev, "buprenorphine")
+        ),
+    ),
+    C(
+        "BUP-01",
+        "already taking buprenorphine: no starting-range hint",
+        {
+            "use_history": {
+                "grams_per_day": 15,
+                "current_medications": [{"name": "Subutex 16 mg", "classes": ["buprenorphine"]}],
+            }
+        },
+        True,
+        lambda ev: "Starting-range" not in detail(ev, "buprenorphine"),
+    ),
     # ---- BUP-02 induction timing: COWS >= 8, >= 8 h [ACEP-BUPE][LEI21]
+    C(
+        "BUP-02",
+        "Child-Pugh C: first dose 1-2 mg",
+        {**cows(14), "medical_history": {"hepatic_impairment_child_pugh": "C"}},
+        False,
+        lambda ev: (
+            "first dose 1-2 mg (half doses: Child-Pugh C)" in detail(ev, "buprenorphine")
+            and "2-4 mg," not in detail(ev, "buprenorphine")
+        ),
+    ),
     C(
         "BUP-02",
         "COWS dated a day after the assessment: listed to check before induction",
@@ -1709,6 +1780,32 @@ CASES: list[Case] = [
         at("lofexidine", "recommended"),
     ),
     C("LOF-01", "not considered: consider", {}, False, at("lofexidine", "consider")),
+    # The label's hepatic and renal limits replace the usual dose (never shown beside it).
+    C(
+        "LOF-01",
+        "Child-Pugh C: 1 tablet four times daily, the usual 0.54 mg not shown",
+        {"considering": ["lofexidine"], "medical_history": {"hepatic_impairment_child_pugh": "C"}},
+        True,
+        lambda ev: (
+            "At most 1 tablet (0.18 mg) four times daily (0.72 mg/day" in detail(ev, "lofexidine")
+            and "0.54 mg" not in detail(ev, "lofexidine")
+            and "2.88" not in detail(ev, "lofexidine")
+        ),
+    ),
+    C(
+        "LOF-01",
+        "Child-Pugh B with eGFR 25: the lower limit (1 tablet) wins, both named",
+        {
+            "considering": ["lofexidine"],
+            "medical_history": {"hepatic_impairment_child_pugh": "B"},
+            "labs": {"egfr_ml_min_1_73m2": 25},
+        },
+        True,
+        lambda ev: (
+            "At most 1 tablet" in detail(ev, "lofexidine")
+            and "Child-Pugh B and eGFR 25" in detail(ev, "lofexidine")
+        ),
+    ),
     # The label: correct electrolytes before the first dose; unmeasured is not normal.
     C(
         "LOF-01",

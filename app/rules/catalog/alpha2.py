@@ -108,6 +108,11 @@ def _old_vitals(
     return True
 
 
+_TABLET_MG = 0.18  # the only lofexidine tablet strength (label)
+#: The label's maximum tablets per dose by Child-Pugh class (four doses a day).
+_CHILD_PUGH_TABLETS = {"A": 3, "B": 2, "C": 1}
+
+
 def _lof_01(f: Facts, out: Findings) -> bool:
     considered = "lofexidine" in f.a.considering
     status = RECOMMENDED if considered and f.withdrawal_present else CONSIDER
@@ -126,18 +131,16 @@ def _lof_01(f: Facts, out: Findings) -> bool:
         )
         status = CONSIDER
         caps.append("hepatic impairment not recorded: the dose depends on it")
-    elif child == "A":
-        caps.append("Child-Pugh A: max 3 tablets four times daily (2.16 mg/day)")
-    elif child == "B":
-        caps.append("Child-Pugh B: max 2 tablets four times daily (1.44 mg/day)")
-    elif child == "C":
-        caps.append("Child-Pugh C: max 1 tablet four times daily (0.72 mg/day)")
+    # The label's hepatic and renal limits, in tablets per dose (four doses a day).
+    limits = []
+    if child in _CHILD_PUGH_TABLETS:
+        limits.append((_CHILD_PUGH_TABLETS[child], f"Child-Pugh {child}"))
     labs = f.a.labs
     egfr = labs.egfr_ml_min_1_73m2 if labs is not None else None
     if egfr is not None and egfr < th.LOF_RENAL_SEVERE_EGFR.value:
-        caps.append(f"eGFR {egfr:g}: 1 tablet four times daily")
+        limits.append((1, f"eGFR {egfr:g}"))
     elif egfr is not None and egfr < th.LOF_RENAL_MILD_EGFR.value:
-        caps.append(f"eGFR {egfr:g}: 2 tablets four times daily")
+        limits.append((2, f"eGFR {egfr:g}"))
     elif egfr is None:
         out.missing("/labs/egfr_ml_min_1_73m2", "Renal function sets the lofexidine dose.")
         status = CONSIDER
@@ -167,11 +170,24 @@ def _lof_01(f: Facts, out: Findings) -> bool:
     if unknown:
         status = CONSIDER
         caps.append(f"check {' and '.join(n for _, n in unknown)} before the first dose")
+    if limits:
+        # Only the adjusted dose is shown: the usual one first would invite a dose over it.
+        tablets = min(n for n, _ in limits)
+        why = " and ".join(w for _, w in limits)
+        dose = (
+            f"At most {tablets} tablet{'s' if tablets > 1 else ''} "
+            f"({round(tablets * _TABLET_MG, 2):g} mg) four times daily "
+            f"({round(4 * tablets * _TABLET_MG, 2):g} mg/day; {why}), 5-6 h apart, for the "
+            "peak days"
+        )
+    else:
+        dose = (
+            "0.54 mg (3 tablets) four times daily, 5-6 h apart, for the peak days; max "
+            f"{th.LOF_MAX_DOSE_MG.value:g} mg per dose and {th.LOF_MAX_DAILY_MG.value:g} mg/day"
+        )
     detail = (
-        "Off-label for kratom. 0.54 mg (3 tablets) four times daily, 5-6 h apart, for the "
-        f"peak days; max {th.LOF_MAX_DOSE_MG.value:g} mg per dose and "
-        f"{th.LOF_MAX_DAILY_MG.value:g} mg/day, up to {th.LOF_MAX_DAYS.value:g} days; taper "
-        "over 2-4 days. Buprenorphine is more effective for opioid withdrawal."
+        f"Off-label for kratom. {dose}, up to {th.LOF_MAX_DAYS.value:g} days; taper over 2-4 "
+        "days. Buprenorphine is more effective for opioid withdrawal."
     )
     if caps:
         detail += " " + sentence("; ".join(caps)) + "."
@@ -181,7 +197,7 @@ def _lof_01(f: Facts, out: Findings) -> bool:
 
 LOF_01 = rule(
     "LOF-01",
-    revision=3,
+    revision=4,
     family=Family.stabilization,
     title="Lofexidine for withdrawal symptoms",
     summary="Offers lofexidine (recommended when it is being considered and withdrawal is "

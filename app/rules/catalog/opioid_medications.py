@@ -60,19 +60,32 @@ def _declines_medication(f: Facts) -> bool:
     return bool(f.flat["/social/preferences/declines_medication"])
 
 
+def _severe_hepatic(f: Facts) -> bool:
+    """Child-Pugh C: the buprenorphine label halves the starting and titration doses (BUP-04)."""
+    return f.history is not None and f.history.hepatic_impairment_child_pugh == "C"
+
+
+def _mg(low: float, high: float, f: Facts, unit: str = "mg") -> str:
+    """A buprenorphine dose range, halved in severe hepatic impairment (and saying so)."""
+    if _severe_hepatic(f):
+        return f"{low / 2:g}-{high / 2:g} {unit} (half doses: Child-Pugh C)"
+    return f"{low:g}-{high:g} {unit}"
+
+
 def _dose_hint(f: Facts) -> str:
     grams = f.a.use_history.grams_per_day if f.a.use_history is not None else None
-    if grams is None or f.remission is not None:  # a starting dose means nothing in remission
+    # A starting dose means nothing in remission or to a patient already taking buprenorphine.
+    if grams is None or f.remission is not None or "buprenorphine" in (f.med_classes or ()):
         return ""
     if grams < th.KRATOM_DOSE_LOW_G.value:
-        rng = "4-8"
+        low, high = 4, 8
     elif grams <= th.KRATOM_DOSE_HIGH_G.value:
-        rng = "8-12"
+        low, high = 8, 12
     else:
-        rng = "12-16"
+        low, high = 12, 16
     return (
-        f" Starting-range hint for {grams:g} g/day: {rng} mg/day buprenorphine (soft hint: "
-        "stabilising doses vary, commonly 8-16 mg)."
+        f" Starting-range hint for {grams:g} g/day: buprenorphine {_mg(low, high, f, 'mg/day')}"
+        f"; a soft hint: stabilising doses vary, commonly {_mg(8, 16, f, 'mg/day')}."
     )
 
 
@@ -131,7 +144,7 @@ def _bup_01(f: Facts, out: Findings) -> bool:
 
 BUP_01 = rule(
     "BUP-01",
-    revision=3,
+    revision=4,
     family=Family.stabilization,
     title="Buprenorphine for kratom use disorder",
     summary="Recommends buprenorphine for moderate-severe kratom use disorder (or pregnancy "
@@ -149,12 +162,14 @@ BUP_01 = rule(
         "derived.withdrawal_present",
         "derived.remission",
         "derived.medication_classes",
+        "/medical_history/hepatic_impairment_child_pugh",
     ),
     cites=(
         Cite("SMITH24", "Buprenorphine most often chosen; no controlled trials"),
         Cite("BROYAN22", "28-patient long-term series"),
         Cite("WEISS21", "Dose ranges by grams per day (8 patients)"),
         Cite("KIYO23", "Home induction case reports"),
+        Cite("BUPLABEL", "Child-Pugh C: half the starting and titration doses (section 8.6)"),
     ),
     limitations=(
         *_KRATOM_SERIES,
@@ -276,14 +291,14 @@ def _bup_02(f: Facts, out: Findings) -> bool:
         out,
         None,
         f"Induction criteria met (COWS {cows:g} >= {min_cows:g}, last kratom {hours_k:g} h "
-        "ago): first dose 2-4 mg, reassess COWS at 30-60 minutes and about 2 hours.",
+        f"ago): first dose {_mg(2, 4, f)}, reassess COWS at 30-60 minutes and about 2 hours.",
     )
     return False
 
 
 BUP_02 = rule(
     "BUP-02",
-    revision=7,
+    revision=8,
     family=Family.stabilization,
     title="Buprenorphine induction timing",
     summary="Standard induction needs COWS >= 8 (>= 13 after methadone or an extended-release "
@@ -306,12 +321,16 @@ BUP_02 = rule(
         "derived.long_acting_opioid",
         "derived.extended_release_opioid",
         "derived.medication_classes",
+        "/medical_history/hepatic_impairment_child_pugh",
     ),
     cites=(
         Cite("ACEP-BUPE", "COWS >= 8; >= 13 after methadone or long-acting opioids"),
         Cite("GUO21", "87% of ED protocols use COWS 8"),
         Cite("LEI21", "Induction from 8 h after last kratom use"),
-        Cite("BUPLABEL", "Label: start with clear withdrawal; >= 4 h / >= 24 h floors"),
+        Cite(
+            "BUPLABEL",
+            "Label: start with clear withdrawal; >= 4 h / >= 24 h floors; Child-Pugh C: half doses",
+        ),
         Cite("MARWAH20", "Low-dose initiation without a withdrawal period"),
     ),
     limitations=(

@@ -15,6 +15,7 @@ from app.rules.define import (
     WARNING,
     Cite,
     Family,
+    Status,
     rule,
 )
 from app.rules.facts import (
@@ -135,35 +136,66 @@ def _vs_03(f: Facts, out: Findings) -> bool:
     # Signs recorded long ago are re-checked first: naloxone given to a patient now in
     # withdrawal precipitates it. The emergency stands until they are re-checked (VS-06).
     seen = f" (recorded {elapsed_text(age)} ago: re-check now)" if age is not None else ""
-    out.alert(
-        "opioid_toxicity",
-        CRITICAL,
-        "Possible opioid toxicity",
-        f"{found}{seen} in a person exposed to kratom (a mu-opioid agonist). Treat as an "
-        "emergency: airway and breathing support, naloxone per protocol.",
-    )
+    v = f.a.vitals
+    assert v is not None  # noqa: S101 (there are signs)
+    rr = v.respiratory_rate_per_min
+    # Naloxone is for opioid overdose with respiratory or CNS depression (its label): low
+    # SpO2 with a recorded, undepressed breathing rate in an alert patient is not that.
+    undepressed = rr is not None and rr > th.OPIOID_TOX_RR.value and v.consciousness == "alert"
+    if undepressed:
+        out.alert(
+            "opioid_toxicity",
+            CRITICAL,
+            "Low oxygen saturation",
+            f"{found}{seen} with a respiratory rate of {rr}/min and alert, in a person exposed "
+            "to kratom (a mu-opioid agonist). Treat as an emergency: oxygen, airway and "
+            "breathing support, look for other causes of hypoxia; naloxone if breathing slows "
+            "or consciousness falls.",
+        )
+    else:
+        out.alert(
+            "opioid_toxicity",
+            CRITICAL,
+            "Possible opioid toxicity",
+            f"{found}{seen} in a person exposed to kratom (a mu-opioid agonist). Treat as an "
+            "emergency: airway and breathing support, naloxone per protocol.",
+        )
     out.level(EMERGENCY, f"Possible opioid toxicity ({found}{seen}).")
-    out.recommend(
-        STABILIZATION,
-        "naloxone",
-        MEDICATION,
-        "Naloxone",
-        RECOMMENDED,
-        f"Give naloxone per emergency protocol now for suspected opioid toxicity ({found})."
-        if age is None
-        else f"Re-check breathing, SpO2 and consciousness now ({found} were recorded "
-        f"{elapsed_text(age)} ago); if still present, give naloxone per emergency protocol.",
-    )
+    status: Status | None
+    if undepressed:
+        # No status of its own: the take-home kit (NAL-01) still decides naloxone's.
+        status, detail = (
+            None,
+            (
+                f"{found} with breathing at {rr}/min and alert: find the cause of the low oxygen "
+                f"first; give naloxone per emergency protocol if breathing slows (<= "
+                f"{th.OPIOID_TOX_RR.value:g}/min) or consciousness falls (in a patient in "
+                "withdrawal it precipitates more withdrawal)."
+            ),
+        )
+    elif age is None:
+        status = RECOMMENDED
+        detail = (
+            f"Give naloxone per emergency protocol now for suspected opioid toxicity ({found})."
+        )
+    else:
+        status = RECOMMENDED
+        detail = (
+            f"Re-check breathing, SpO2 and consciousness now ({found} were recorded "
+            f"{elapsed_text(age)} ago); if still present, give naloxone per emergency protocol."
+        )
+    out.recommend(STABILIZATION, "naloxone", MEDICATION, "Naloxone", status, detail)
     return True
 
 
 VS_03 = rule(
     "VS-03",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="Opioid toxicity pattern",
     summary="Respiratory rate <= 8, SpO2 <= 91% or reduced consciousness: emergency and naloxone "
-    "(signs recorded over 12 hours ago: re-check them first).",
+    "(signs recorded over 12 hours ago: re-check them first; low SpO2 alone with an "
+    "undepressed breathing rate and alert: naloxone only if breathing or consciousness falls).",
     rationale="Kratom alkaloids are mu-opioid agonists (7-OH far more potent); respiratory "
     "depression and coma are reported in kratom-only exposures, and the risk multiplies with "
     "other depressants. These are the NEWS2 score-3 values for breathing and oxygenation.",
@@ -177,6 +209,7 @@ VS_03 = rule(
         Cite("NEWS2", "RR <= 8 and SpO2 <= 91% score 3; any CVPU scores 3"),
         Cite("EGGLESTON19", "Respiratory depression 2.8%, coma 2.3% of kratom-only exposures"),
         Cite("BUPLABEL", "Respiratory depression with CNS depressants"),
+        Cite("NALOXONE-PI", "Naloxone: opioid overdose with respiratory or CNS depression"),
     ),
     limitations=(
         "Low SpO2 or confusion have other causes (pneumonia, hypoglycaemia, head injury); the "
@@ -254,15 +287,19 @@ def _vs_05(f: Facts, out: Findings) -> bool:
         RECOMMENDED,
         f"ECG now: {' and '.join(found)} reported.",
     )
+    # An arrhythmia would be an unstable comorbidity (ASAM dimension 2): until the ECG and
+    # the evaluation rule it out, an ambulatory setting is only provisional.
+    out.could_require(MONITORED, f"{' and '.join(found)}: ECG and medical evaluation pending")
     return True
 
 
 VS_05 = rule(
     "VS-05",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="Syncope, chest pain or palpitations",
-    summary="Syncope, chest pain or palpitations call for an ECG and urgent medical evaluation.",
+    summary="Syncope, chest pain or palpitations call for an ECG and urgent medical evaluation; "
+    "until then a setting below 3.7-WM is only provisional.",
     rationale="Mitragynine blocks hERG channels; QTc prolongation, ventricular fibrillation and "
     "an acquired Brugada pattern with syncope are reported in heavy kratom users.",
     reads=(
@@ -273,10 +310,14 @@ VS_05 = rule(
     cites=(
         Cite("LEONG21B", "hERG blockade and cardiotoxicity review"),
         Cite("HOLTON24", "Acquired type 1 Brugada pattern with syncope at ~100 g/day"),
+        Cite("ASAM3", "Dimension 2: an unstable medical condition raises the level of care"),
         *history_cites("syncope", "chest_pain_or_palpitations"),
     ),
     limitations=(
         "Evidence is case reports and small series.",
+        "Holding the setting provisional at 3.7-WM until the ECG is read is the clinical "
+        "reference's 'unstable comorbidity' step of ASAM dimension 2, applied before the "
+        "cause is known [L].",
         CODED_HISTORY_LIMITATION,
     ),
     apply=_vs_05,
