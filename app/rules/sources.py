@@ -633,10 +633,14 @@ _ALL = (
         "American Geriatrics Society 2023 updated AGS Beers Criteria for potentially "
         "inappropriate medication use in older adults. J Am Geriatr Soc 2023;71(7):2052-81. "
         "Criteria 5 (Table 6): NSAIDs, avoid at creatinine clearance < 30 mL/min (moderate "
-        "quality, strong recommendation).",
+        "quality, strong recommendation). Table 2: first-generation antihistamines, avoid "
+        "(highly anticholinergic). The criteria apply to adults 65 years old and older.",
         2023,
         "consensus criteria (systematic evidence review)",
-        "Table 6 NSAID rows read in a reproduction (2026-11-27)",
+        "Table 6 NSAID rows read in a reproduction (2026-11-27); scope (65 and older) read in "
+        "the 2023 abstract; first-generation antihistamines 'Avoid' read in the AGS 2023 "
+        "alternatives table and, with its grade (moderate quality, strong), in the 2015 table "
+        "(CCJM reproduction): the 2023 grade itself not re-read (verify)",
         doi="10.1111/jgs.18372",
     ),
     _s(

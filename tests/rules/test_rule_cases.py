@@ -1514,6 +1514,21 @@ CASES: list[Case] = [
         True,
         lambda ev: "Starting-range" not in detail(ev, "buprenorphine"),
     ),
+    # [BEERS23]: first-generation antihistamines are avoided from 65.
+    C(
+        "SYM-03",
+        "age 65 with withdrawal anxiety: hydroxyzine avoided (Beers)",
+        cows(8, anxiety_irritability=2) | {"patient": {"age_years": 65}},
+        True,
+        lambda ev: status(ev, "hydroxyzine") == "avoid" and "Beers" in detail(ev, "hydroxyzine"),
+    ),
+    C(
+        "SYM-03",
+        "age 64 with withdrawal anxiety: hydroxyzine consider",
+        cows(8, anxiety_irritability=2) | {"patient": {"age_years": 64}},
+        True,
+        at("hydroxyzine", "consider"),
+    ),
     # ---- BUP-02 induction timing: COWS >= 8, >= 8 h [ACEP-BUPE][LEI21]
     C(
         "BUP-02",
@@ -1780,6 +1795,13 @@ CASES: list[Case] = [
         at("lofexidine", "recommended"),
     ),
     C("LOF-01", "not considered: consider", {}, False, at("lofexidine", "consider")),
+    C(
+        "LOF-01",
+        "age not recorded: consider, listed missing (not read as adult)",
+        {"considering": ["lofexidine"], "patient": {"age_years": None}},
+        False,
+        lambda ev: status(ev, "lofexidine") == "consider" and "/patient/age_years" in missing(ev),
+    ),
     # The label's hepatic and renal limits replace the usual dose (never shown beside it).
     C(
         "LOF-01",

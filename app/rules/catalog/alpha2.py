@@ -118,7 +118,12 @@ def _lof_01(f: Facts, out: Findings) -> bool:
     status = RECOMMENDED if considered and f.withdrawal_present else CONSIDER
     caps = []
     age = f.age_years()
-    if age is not None and age < _ADULT_AGE:
+    if age is None:
+        # Not read as adult: the label has not established use in pediatric patients.
+        out.missing("/patient/age_years", "Lofexidine is not established under 18 (label).")
+        status = CONSIDER
+        caps.append(f"age not recorded: the label has not established use under {_ADULT_AGE}")
+    elif age < _ADULT_AGE:
         status = CONSIDER
         caps.append(f"age {age}: the label has not established use under {_ADULT_AGE}")
     h = f.history
@@ -197,13 +202,13 @@ def _lof_01(f: Facts, out: Findings) -> bool:
 
 LOF_01 = rule(
     "LOF-01",
-    revision=4,
+    revision=5,
     family=Family.stabilization,
     title="Lofexidine for withdrawal symptoms",
     summary="Offers lofexidine (recommended when it is being considered and withdrawal is "
     "present) with label dose limits, hepatic and renal caps and electrolyte correction; "
     "low or unmeasured potassium or magnesium, unrecorded hepatic impairment or eGFR, or age "
-    "under 18: at most consider.",
+    "under 18 or not recorded: at most consider.",
     rationale="Lofexidine mitigates opioid withdrawal symptoms; the label caps doses, reduces "
     "them for hepatic and renal impairment and asks to correct electrolytes first. "
     "Buprenorphine outperforms alpha-2 agonists for opioid withdrawal.",

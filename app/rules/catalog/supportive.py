@@ -205,7 +205,7 @@ def _sym_02(f: Facts, out: Findings) -> bool:
 
 SYM_02 = rule(
     "SYM-02",
-    revision=6,
+    revision=7,
     family=Family.stabilization,
     title="Aches and pain",
     summary="Aches (COWS item >= 1) or chronic pain: acetaminophen (dose lowered with liver "
@@ -230,12 +230,12 @@ SYM_02 = rule(
         "/labs/egfr_ml_min_1_73m2",
     ),
     cites=(
-        Cite("ICD10CM", "Codes read: G89.2 chronic pain, G89.4 chronic pain syndrome"),
         _WHO,
         Cite("SINGH14", "Muscle pain in kratom withdrawal"),
         Cite("LIVERTOX", "Kratom liver injury"),
         Cite("BEERS23", "Avoid NSAIDs at creatinine clearance < 30 mL/min"),
         Cite("EASL18", "NSAIDs should not be used in patients with ascites"),
+        Cite("ICD10CM", "Codes read: G89.2 chronic pain, G89.4 chronic pain syndrome"),
     ),
     limitations=(
         CODED_LIMITATION,
@@ -255,6 +255,10 @@ SYM_02 = rule(
 )
 
 
+#: The Beers Criteria apply from this age (BEERS23: adults 65 years old and older).
+_BEERS_AGE = 65
+
+
 def _sym_03(f: Facts, out: Findings) -> bool:
     anxiety = f.flat["/withdrawal/cows/anxiety_irritability"]
     disorder = f.has_condition("anxiety")  # recorded, or a coded F40.0/F40.1/F41
@@ -272,6 +276,17 @@ def _sym_03(f: Facts, out: Findings) -> bool:
             AVOID,
             f"Not now: {', '.join(depressed)} (possible opioid toxicity); no sedating drug "
             "until the emergency has been assessed.",
+        )
+    elif (age := f.age_years()) is not None and age >= _BEERS_AGE:
+        out.recommend(
+            STABILIZATION,
+            "hydroxyzine",
+            MEDICATION,
+            "Hydroxyzine for anxiety or insomnia",
+            AVOID,
+            f"Age {age}: the Beers Criteria advise avoiding first-generation antihistamines "
+            "such as hydroxyzine from 65 (strongly anticholinergic: confusion, falls); "
+            "non-drug sleep and anxiety measures first.",
         )
     else:
         out.recommend(
@@ -321,14 +336,14 @@ def _sym_03(f: Facts, out: Findings) -> bool:
 
 SYM_03 = rule(
     "SYM-03",
-    revision=6,
+    revision=7,
     family=Family.stabilization,
     title="Anxiety and insomnia",
     summary="Withdrawal anxiety, anxiety disorder (recorded or coded) or GAD-7 >= 10: "
-    "hydroxyzine (QTc check); benzodiazepines avoided, except with an alcohol or sedative use "
-    "disorder, whose withdrawal they treat (then consider). Breathing or consciousness "
-    "depressed now (RR <= 8, SpO2 <= 91% or not alert): both avoided; no current vital signs: "
-    "check breathing first.",
+    "hydroxyzine (QTc check; avoided from age 65, Beers Criteria); benzodiazepines avoided, "
+    "except with an alcohol or sedative use disorder, whose withdrawal they treat (then "
+    "consider). Breathing or consciousness depressed now (RR <= 8, SpO2 <= 91% or not alert): "
+    "both avoided; no current vital signs: check breathing first.",
     rationale="Non-addictive options are preferred (seed treatment model); labelling warns of "
     "respiratory depression with benzodiazepines and opioids; hydroxyzine prolongs QT.",
     reads=(
@@ -343,10 +358,18 @@ SYM_03 = rule(
         "/vitals/spo2_percent",
         "/vitals/consciousness",
         "derived.vitals_age_hours",
+        "/patient/age_years",
+        "/patient/birth_date",
     ),
     cites=(
         _WHO,
         Cite("BUPLABEL", "Benzodiazepines with buprenorphine: respiratory depression"),
+        Cite(
+            "BEERS23",
+            "First-generation antihistamines: avoid from 65 (highly anticholinergic)",
+            strength="Strong",
+            quality="Moderate",
+        ),
         Cite("GALBIS16", "Scheduled hydroxyzine in severe kratom withdrawal"),
         Cite(
             "ASAMAWM",
