@@ -15,7 +15,9 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect
 
+from app.db import utc_now
 from app.errors import MalformedBody, RequestInvalid, UnsupportedMediaType, field_errors
+from app.schemas.assessment import RECEIVED_AT
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -112,7 +114,7 @@ def json_body(model: type[M]) -> Any:
                 ]
             )
         try:
-            return model.model_validate_json(raw)
+            return model.model_validate_json(raw, context={RECEIVED_AT: utc_now()})
         except ValidationError as exc:
             errors = exc.errors(include_input=False, include_url=False, include_context=False)
             if any("recursion limit" in err["msg"] for err in errors):

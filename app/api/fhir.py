@@ -26,7 +26,7 @@ from app.fhir.bundle import resource_pointers
 from app.fhir.outbound import plan_bundle, with_mapping_outcome
 from app.fhir.result import REASON_TEXT, MappingIssue, UsedInput
 from app.privacy import privacy_block
-from app.schemas.assessment import AssessmentIn, PatientRef
+from app.schemas.assessment import AssessmentIn, PatientRef, in_the_future
 from app.schemas.base import UtcInstantQuery
 from app.schemas.evaluation import Evaluation
 from app.schemas.jsonout import dump_json
@@ -180,7 +180,13 @@ def map_bundle(
               "detail": "Give patient_ref, or include the Patient resource in the Bundle.",
               "type": "missing"}]
         )  # fmt: skip
-    when = assessed_at or utc_now()
+    now = utc_now()
+    if assessed_at is not None and in_the_future(assessed_at, now):
+        raise RequestInvalid(
+            [{"pointer": "query:assessed_at", "detail": "assessed_at is in the future.",
+              "type": "value_error"}]
+        )  # fmt: skip
+    when = assessed_at or now
     try:
         mapping = assessment_from_fhir(
             resources, patient_ref=ref, assessed_at=when, aliases=reference_aliases([document])

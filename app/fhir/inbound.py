@@ -49,7 +49,7 @@ from app.fhir.result import (
 from app.fhir.units import CELSIUS, KILOGRAM, LAB_UNITS, LITRE_PER_MIN, MM_HG, PER_MIN, PERCENT
 from app.fhir.validation import structural_errors
 from app.fhir.values import Measured, Problem, measured, qualitative, rounded, upper_limit, whole
-from app.schemas.assessment import AssessmentIn, CodedCondition, Medication
+from app.schemas.assessment import CLOCK_TOLERANCE, AssessmentIn, CodedCondition, Medication
 
 USED_TYPES: Final = frozenset(
     {
@@ -135,11 +135,6 @@ def assessment_from_fhir(
     if assessed_at.tzinfo is None:
         raise ValueError("assessed_at must carry a UTC offset")
     return _Mapper(patient_ref, assessed_at, validate, aliases or {}).run(list(resources))
-
-
-#: Clocks of the EHR and this service may differ a little: a result stamped up to this far after
-#: ``assessed_at`` (a CDS call's "now") still counts as before it.
-CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
 class _Mapper:

@@ -4,7 +4,7 @@ derived exposures several rules share (computed once per evaluation)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from app.rules import thresholds as th
 from app.rules.types import Cite
 from app.schemas.assessment import (
+    CLOCK_TOLERANCE,
     AssessmentIn,
     CoOccurringConditions,
     CowsItems,
@@ -285,11 +286,6 @@ def elapsed_text(hours: float) -> str:
         return f"{hours:g} hours"
     days = hours / 24
     return f"{days:.0f} days" if days < 730 else f"{days / 365.25:.0f} years"
-
-
-#: Clocks differ a little (the FHIR mapping allows the same 5 minutes): a result stamped later
-#: than this after the assessment is a time to check, not a measurement to use silently.
-CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
 def missing_if_dated_after(

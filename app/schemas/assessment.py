@@ -10,7 +10,7 @@ and drive alerts.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -1155,6 +1155,18 @@ ASSESSMENT_EXAMPLE: dict[str, object] = {
 
 #: A plan's follow-up schedule runs a year past ``assessed_at`` (transitions.py).
 LATEST_ASSESSED_AT = datetime(9999, 1, 1, tzinfo=UTC)
+#: Clocks differ a little: an assessment may be stamped this far ahead of the server's clock,
+#: and a result this far after its assessment, and still count. Beyond it the time is a
+#: mistake (an evaluation "as of" a future day; a plan refusing every later reassessment) or a
+#: time to check (the rules and the FHIR mapping).
+CLOCK_TOLERANCE = timedelta(minutes=5)
+#: The validation context key for the time a request arrived (``json_body`` sets it).
+RECEIVED_AT = "received_at"
+
+
+def in_the_future(value: datetime, now: datetime) -> bool:
+    """Later than the server's clock by more than ``CLOCK_TOLERANCE``."""
+    return value > now + CLOCK_TOLERANCE
 
 
 class AssessmentIn(ApiModel):
@@ -1210,10 +1222,14 @@ class AssessmentIn(ApiModel):
     _unique_considering = field_validator("considering")(unique_items)
 
     @model_validator(mode="after")
-    def _age_consistent_with_birth_date(self) -> AssessmentIn:
+    def _age_consistent_with_birth_date(self, info: ValidationInfo) -> AssessmentIn:
         if self.assessed_at >= LATEST_ASSESSED_AT:
             # A plan schedules follow-up a year ahead; that year must exist in the calendar.
             raise field_error(("assessed_at",), "assessed_at must be before 9999-01-01")
+        # Checked when a request arrives (a stored assessment re-read later is not).
+        received = (info.context or {}).get(RECEIVED_AT)
+        if isinstance(received, datetime) and in_the_future(self.assessed_at, received):
+            raise field_error(("assessed_at",), "assessed_at is in the future")
         birth = self.patient.birth_date
         if birth is not None and birth > self.assessed_at.date():
             raise field_error(("patient", "birth_date"), "birth_date is after assessed_at")

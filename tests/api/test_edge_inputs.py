@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import orjson
@@ -144,7 +145,50 @@ async def test_an_assessment_in_year_9999_is_422_not_500(
             params={"patient_ref": "p1", "assessed_at": "9999-12-31T23:59:59Z"},
         )
         assert response.status_code == 422, (path, response.text)
-    last_day = copy.deepcopy(ASSESSMENT_EXAMPLE) | {"assessed_at": "9998-12-31T00:00:00Z"}
-    created = await client.post("/v1/plans", json={"assessment": last_day}, headers=auth)
+
+
+async def test_an_assessment_dated_in_the_future_is_422_on_every_route(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """A mistyped year (2062 for 2026) made an evaluation 'as of' 2062 with 36-year-old vital
+    signs, and a plan that refused every later reassessment as dated before it. A few
+    minutes ahead is clock difference and is accepted."""
+    now = datetime.now(UTC)
+    ahead = (now + timedelta(minutes=10)).isoformat()
+    body = copy.deepcopy(ASSESSMENT_EXAMPLE) | {"assessed_at": ahead}
+    for path, payload, pointer in (
+        ("/v1/assessments", body, "/assessed_at"),
+        ("/v1/evaluate", body, "/assessed_at"),
+        ("/v1/plans", {"assessment": body, "status": "draft"}, "/assessment/assessed_at"),
+    ):
+        response = await client.post(path, json=payload, headers=auth)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["errors"][0] == {
+            "pointer": pointer,
+            "detail": "assessed_at is in the future",
+            "type": "cross_field",
+        }
+    empty = {"resourceType": "Bundle", "type": "collection", "entry": []}
+    for path in ("/v1/fhir/evaluate", "/v1/fhir/plans"):
+        response = await client.post(
+            path, json=empty, headers=auth, params={"patient_ref": "p1", "assessed_at": ahead}
+        )
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["errors"][0]["pointer"] == "query:assessed_at"
+    current = copy.deepcopy(ASSESSMENT_EXAMPLE) | {"assessed_at": now.isoformat()}
+    created = await client.post("/v1/plans", json={"assessment": current}, headers=auth)
     assert created.status_code == 201, created.text
-    assert created.json()["follow_up"][-1]["due_date"] == "9999-12-31"
+    reassessment = {"assessment": current | {"assessed_at": ahead}}
+    refused = await client.post(
+        created.headers["location"] + "/reassessments",
+        json=reassessment,
+        headers=auth | {"If-Match": created.headers["etag"]},
+    )
+    assert refused.status_code == 422, refused.text
+    slightly = (now + timedelta(minutes=2)).isoformat()
+    accepted = await client.post(
+        "/v1/evaluate",
+        json=copy.deepcopy(ASSESSMENT_EXAMPLE) | {"assessed_at": slightly},
+        headers=auth,
+    )
+    assert accepted.status_code == 200, accepted.text
