@@ -38,9 +38,9 @@ class Plan(Base):
     # Copied out of the evaluation so list pages never read the large JSON document.
     level_of_care: Mapped[str | None] = mapped_column(String(48), default=None)
     critical_alerts: Mapped[int] = mapped_column(Integer, default=0)
-    suggested_phase: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument, default=None)
-    follow_up: Mapped[list[dict[str, Any]]] = mapped_column(JsonDocument)
-    relapse_prevention: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    suggested_phase: Mapped[dict[str, Any] | None] = mapped_column(JsonRecord, default=None)
+    follow_up: Mapped[list[dict[str, Any]]] = mapped_column(JsonRecord)
+    relapse_prevention: Mapped[dict[str, Any]] = mapped_column(JsonRecord)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     created_by_client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_clients.id"))
@@ -60,8 +60,8 @@ class PlanRevision(Base):
     ruleset_version: Mapped[str] = mapped_column(String(32))
     ruleset_hash: Mapped[str] = mapped_column(String(80))
     evaluation: Mapped[dict[str, Any]] = mapped_column(JsonRecord)
-    diff: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument, default=None)
-    suggested_phase: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument, default=None)
+    diff: Mapped[dict[str, Any] | None] = mapped_column(JsonRecord, default=None)
+    suggested_phase: Mapped[dict[str, Any] | None] = mapped_column(JsonRecord, default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
     created_by_client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_clients.id"))
 

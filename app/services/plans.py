@@ -715,7 +715,8 @@ async def replace_relapse_plan(
     ensure_open(row, change="relapse-prevention edits")
     check_if_match(if_match, plan_id, row["version"])
     now = utc_now()
-    document = payload.model_dump(mode="json") | {"updated_at": now.isoformat()}
+    stamp = now.isoformat().replace("+00:00", "Z")  # as every other timestamp we answer
+    document = payload.model_dump(mode="json") | {"updated_at": stamp}
     await session.execute(
         update(Plan)
         .where(Plan.id == plan_id)

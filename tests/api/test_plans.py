@@ -7,6 +7,7 @@ import asyncio
 import copy
 import uuid
 from collections import deque
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -109,6 +110,9 @@ async def test_create_inline_stores_assessment_and_plan(
     read = await client.get(response.headers["location"], headers=auth)
     assert read.json() == plan
     assert read.headers["etag"] == response.headers["etag"]
+    # A strong ETag promises the same bytes (RFC 9110 8.8.1), on PostgreSQL too: no part of
+    # the plan may come back re-encoded by the database (jsonb reordered keys).
+    assert read.content == response.content
 
 
 async def test_create_from_stored_assessment(
@@ -511,7 +515,10 @@ async def test_relapse_prevention_plan_is_edited_with_etags(
     ok = await client.put(url, json=body, headers=auth | {"If-Match": plan.headers["etag"]})
     assert ok.status_code == 200, ok.text
     assert ok.json()["relapse_prevention"]["triggers"] == ["work stress"]
-    assert ok.json()["relapse_prevention"]["updated_at"]
+    assert ok.json()["relapse_prevention"]["updated_at"].endswith("Z")  # as every timestamp
+    read = await client.get(f"/v1/plans/{plan.json()['id']}", headers=auth)
+    assert read.headers["etag"] == ok.headers["etag"]
+    assert read.content == ok.content
     stale = await client.put(url, json=body, headers=auth | {"If-Match": plan.headers["etag"]})
     assert stale.status_code == 412
 
@@ -528,11 +535,13 @@ async def test_follow_up_schedule_is_derived_from_aftercare(
 
 
 async def test_follow_up_dates_already_set_are_kept_and_new_items_count_from_their_revision(
-    client: httpx.AsyncClient, auth: dict[str, str]
+    client: httpx.AsyncClient, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A reassessment ten days in changes which items apply, not their dates: 'week 2' is
     week 2 of the episode. (Re-anchored at each reassessment, a patient reassessed monthly
     never reached the 12-month reassessment.)"""
+    # The reassessments are dated months after the fixtures: let the server's clock be there.
+    monkeypatch.setattr("app.api.body.utc_now", lambda: datetime(2027, 6, 1, tzinfo=UTC))
     plan = (await create(client, auth, status="active")).json()
     first = {i["code"]: i["due_date"] for i in plan["follow_up"]}
     later = assessment()
