@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.services.plan_diff import diff_evaluations
+from app.services.plan_diff import diff_evaluations, score_changes
 from tests.rules.support import run
 
 
@@ -34,3 +34,23 @@ def test_liver_multiples_are_followed_even_when_the_r_ratio_stays() -> None:
              if s["score"] == "liver"]  # fmt: skip
     assert liver, "ALT from 1.2x to 3.6x ULN must show"
     assert liver[0]["from"]["alt_x_uln"] < liver[0]["to"]["alt_x_uln"]
+
+
+def test_score_deltas_keep_the_precision_of_the_values() -> None:
+    """ALT 1.1x -> 1.3x ULN is a change of 0.2, not 0.19999999999999996."""
+    before = {"liver": {"value": 1.1}, "cows": {"total": 8}}
+    after = {"liver": {"value": 1.3}, "cows": {"total": 14}}
+    deltas = {c["score"]: c["delta"] for c in score_changes(before, after)}
+    assert deltas == {"cows": 6, "liver": 0.2}
+    assert isinstance(deltas["cows"], int)
+
+
+def test_an_alert_whose_title_changed_shows_both_titles() -> None:
+    def evaluation(title: str) -> dict[str, object]:
+        alert = {"code": "qtc_prolongation", "severity": "critical", "rule_id": "QT-01",
+                 "title": title}  # fmt: skip
+        return {"alerts": [alert]}
+
+    diff = diff_evaluations(evaluation("Old"), evaluation("New"), previous_revision=1)
+    [changed] = diff["alerts"]["changed"]
+    assert (changed["from_title"], changed["title"]) == ("Old", "New")

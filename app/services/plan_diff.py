@@ -40,6 +40,18 @@ def _numbers(score: Any) -> dict[str, Any]:
     return {k: score[k] for k in keys if k in score and score[k] is not None}
 
 
+def _places(number: float) -> int:
+    """Decimal places as written (1.3 -> 1); integers 0."""
+    text = repr(number)
+    return len(text.split(".")[1]) if isinstance(number, float) and "." in text else 0
+
+
+def _delta(a: float, b: float) -> float:
+    """b - a at the precision of the values (1.3 - 1.1 is 0.2, not 0.19999999999999996)."""
+    delta = b - a
+    return round(delta, max(_places(a), _places(b))) if isinstance(delta, float) else delta
+
+
 def score_changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     changes = []
     for name in sorted(set(before) | set(after)):
@@ -50,7 +62,7 @@ def score_changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[st
         for key in ("total", "value", "count"):
             a, b = old.get(key), new.get(key)
             if isinstance(a, int | float) and isinstance(b, int | float):
-                change["delta"] = b - a
+                change["delta"] = _delta(a, b)
                 break
         changes.append(change)
     return changes
@@ -106,6 +118,7 @@ def diff_evaluations(
                     "to": a.get("severity"),
                     "from_rule": old_alerts[c].get("rule_id"),
                     "to_rule": a.get("rule_id"),
+                    "from_title": old_alerts[c].get("title"),
                     "title": a.get("title"),
                 }
                 for c, a in new_alerts.items()
