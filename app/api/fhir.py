@@ -392,7 +392,7 @@ async def get_plan_fhir(
     the plan; one activity per recommendation), a RequestGroup of the actions by phase, one
     DetectedIssue per alert and a Provenance naming the ruleset version and hash. Every
     resource carries the 42 CFR Part 2 labels in `meta.security`."""
-    row = await plan_service.get_plan_row(ctx.session, ctx.principal, plan_id)
+    row = await plan_service.get_plan(ctx.session, ctx.principal, plan_id)
     response = json_response(plan_bundle(plan_service.plan_view(row)))
     response.headers["content-type"] = FHIR_JSON
     return response

@@ -109,6 +109,24 @@ def _describe(rec: Json) -> str:
     return f"{rec['title']} ({rec['status']}). {rec['detail']}"
 
 
+#: Plan status -> CarePlan.activity.detail.status (CarePlanActivityStatus) where the plan's
+#: own status decides it; otherwise an activity is not started (or declined: cancelled).
+_ACTIVITY_STATUS: Final = {
+    "on_hold": "on-hold",
+    "revoked": "cancelled",
+    "entered_in_error": "entered-in-error",
+}
+
+
+def declined_codes(plan: Json) -> dict[str, str]:
+    """The recommendations a clinician declined (their current decision), with the reason."""
+    return {
+        d["recommendation_code"]: d["reason_code"]
+        for d in plan.get("decisions") or ()
+        if d.get("decision") == "declined"
+    }
+
+
 def care_plan(plan: Json, *, rg_ref: str | None = None, issue_refs: tuple[str, ...] = ()) -> Json:
     """The plan as a CarePlan: one activity per recommendation, in phase order.
 
@@ -136,6 +154,7 @@ def care_plan(plan: Json, *, rg_ref: str | None = None, issue_refs: tuple[str, .
         resource["id"] = str(plan["id"])
         resource["identifier"] = [{"system": f"{BASE}/plan", "value": str(plan["id"])}]
     activities = []
+    declined = declined_codes(plan)
     for phase, rec in _recommendations(evaluation):
         not_advised = rec["status"] in ("avoid", "contraindicated")
         detail: Json = {
@@ -146,9 +165,13 @@ def care_plan(plan: Json, *, rg_ref: str | None = None, issue_refs: tuple[str, .
                 {"url": PHASE_EXTENSION, "valueCode": phase},
             ],
             "code": _concept(RECOMMENDATION_SYSTEM, rec["code"], rec["title"]),
-            "status": "not-started",
+            "status": _ACTIVITY_STATUS.get(plan.get("status") or "draft", "not-started"),
             "description": _describe(rec),
         }
+        reason = declined.get(rec["code"])
+        if reason is not None and detail["status"] == "not-started":
+            detail["status"] = "cancelled"
+            detail["statusReason"] = {"text": f"Declined by the clinician ({reason})."}
         if rec["category"] in KIND:
             detail["kind"] = KIND[rec["category"]]
         if not_advised:
@@ -191,11 +214,14 @@ def request_group(plan: Json, rg_id: str) -> Json:
     status = STATUS.get(plan["status"], "draft")
     phases = []
     contained: list[Json] = []
+    declined = declined_codes(plan)
     for phase in evaluation.get("phases", []):
         actions = []
         for rec in phase.get("recommendations", []):
             request_id = f"rec-{len(contained) + 1}"
-            contained.append(_proposed_request(rec, request_id, plan, status))
+            # A declined recommendation is no longer proposed (the action stays on record).
+            own = "revoked" if rec["code"] in declined and status in ("draft", "active") else status
+            contained.append(_proposed_request(rec, request_id, plan, own))
             action: Json = {
                 "title": rec["title"],
                 "description": _describe(rec),

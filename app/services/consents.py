@@ -310,6 +310,8 @@ async def disclose(
             "break-glass disclosure",
             extra={"disclosure_id": str(record["id"]), "client_id": str(principal.client_id)},
         )
+    # What is disclosed shows the clinicians' decisions (a declined medication not proposed).
+    plan["decisions"] = await plan_service.active_decisions(session, principal, plan_id)
     return {
         "disclosure": record,
         "consent": consent_view(consent, now) if consent else None,

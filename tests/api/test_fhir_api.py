@@ -557,6 +557,55 @@ async def test_revised_and_erroneous_plans_say_so_in_fhir(
         assert issue["status"] == "entered-in-error"
 
 
+async def test_declined_recommendations_and_revoked_plans_are_not_proposed_in_fhir(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """An EHR reading the Bundle must not see a recommendation the clinician declined, or any
+    of a revoked plan's, as still proposed (a declined buprenorphine stayed a proposed
+    MedicationRequest and a not-started activity)."""
+    plan = await create_plan(client, auth)
+    decided = await client.put(
+        f"/v1/plans/{plan['id']}/recommendations/buprenorphine/decision",
+        json={"decision": "declined", "reason_code": "patient_declined",
+              "clinician_id": "npi:1234567893"},
+        headers=auth,
+    )  # fmt: skip
+    assert decided.status_code in (200, 201), decided.text
+
+    def parts(bundle: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        resources = {e["resource"]["resourceType"]: e["resource"] for e in bundle["entry"]}
+        activities = {a["detail"]["code"]["coding"][0]["code"]: a["detail"]
+                      for a in resources["CarePlan"]["activity"]}  # fmt: skip
+        group = resources["RequestGroup"]
+        contained = {f"#{r['id']}": r for r in group["contained"]}
+        requests = {leaf["code"][0]["coding"][0]["code"]: contained[leaf["resource"]["reference"]]
+                    for phase in group["action"] for leaf in phase["action"]}  # fmt: skip
+        for resource in resources.values():
+            validate(resource)
+        return activities, requests
+
+    activities, requests = parts((await client.get(f"/v1/plans/{plan['id']}/fhir",
+                                                   headers=auth)).json())  # fmt: skip
+    assert activities["buprenorphine"]["status"] == "cancelled"
+    assert "patient_declined" in activities["buprenorphine"]["statusReason"]["text"]
+    assert requests["buprenorphine"]["status"] == "cancelled"  # MedicationRequest's "revoked"
+    others = [code for code in activities if code != "buprenorphine"]
+    assert {activities[c]["status"] for c in others} == {"not-started"}
+    assert {requests[c]["status"] for c in others} == {"active"}
+
+    current = await client.get(f"/v1/plans/{plan['id']}", headers=auth)
+    revoked = await client.patch(
+        f"/v1/plans/{plan['id']}",
+        json={"status": "revoked"},
+        headers=auth | {"If-Match": current.headers["etag"]},
+    )
+    assert revoked.status_code == 200, revoked.text
+    activities, requests = parts((await client.get(f"/v1/plans/{plan['id']}/fhir",
+                                                   headers=auth)).json())  # fmt: skip
+    assert {a["status"] for a in activities.values()} == {"cancelled"}
+    assert {r["status"] for r in requests.values()} <= {"revoked", "cancelled"}
+
+
 async def test_draft_plan_is_a_proposal(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
     plan = await create_plan(client, auth, status="draft")
     fhir_bundle = (await client.get(f"/v1/plans/{plan['id']}/fhir", headers=auth)).json()
