@@ -256,7 +256,8 @@ async def reassess_plan(
 ) -> Response:
     """Stores the assessment, evaluates it with the current ruleset and appends a revision with
     a structured diff against the previous one. Decisions carry forward while the same
-    recommendation (same code and status) persists."""
+    recommendation (same code and status) persists. A completed or revoked plan takes none
+    (409 `plan-closed`)."""
 
     async def create() -> Response:
         plan, revision = await service.reassess(

@@ -493,9 +493,7 @@ async def reassess(
                 }
             ]
         )
-    ensure_not_in_error(row)  # the same answer as every other write to such a plan
-    if PlanStatus(row["status"]) not in PHASE_CHANGE_STATUSES:
-        raise TransitionNotAllowed(f"A '{row['status']}' plan cannot be reassessed.", allowed=[])
+    ensure_open(row, change="reassessments")  # the same answer as every other closed-plan write
     if assessment.assessed_at < datetime.fromisoformat(row["evaluation"]["evaluated_at"]):
         # A backdated reassessment would read as a trend in the wrong direction.
         raise RequestInvalid(
@@ -552,8 +550,9 @@ async def reassess(
             updated_at=now,
         )
     )
-    await _end_stale_decisions(session, principal, plan_id, evaluation, number, user_id=user_id)
+    # The history tells it in order: the reassessment, then the decisions it ended.
     await _event(session, principal, plan_id, "reassessed", {"revision": number}, user_id=user_id)
+    await _end_stale_decisions(session, principal, plan_id, evaluation, number, user_id=user_id)
     revision = {
         "number": number,
         "assessment_id": stored["id"],

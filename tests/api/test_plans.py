@@ -833,6 +833,8 @@ async def test_history_keeps_what_each_change_replaced_or_ended(
     assert [e["previous"]["triggers"] if e["previous"] else None for e in edits][-1] == ["payday"]
     (ended,) = by_kind["decisions_ended"]
     assert ended["revision"] == 2
+    kinds = [event["kind"] for event in events]  # told in order: the cause, then its effect
+    assert kinds.index("reassessed") < kinds.index("decisions_ended")
     assert ended["decisions"][0]["recommendation_code"] == "buprenorphine"
     assert (ended["decisions"][0]["was"], ended["decisions"][0]["now"]) == (
         "recommended",
@@ -855,6 +857,24 @@ async def test_a_closed_plan_takes_no_new_decisions(
     assert refused.json()["type"].endswith("/plan-closed")
     read = (await client.get(f"/v1/plans/{plan_id}", headers=auth)).json()
     assert read["decisions"] == []
+
+
+@pytest.mark.parametrize("closed", ["completed", "revoked"])
+async def test_a_closed_plan_takes_no_reassessment(
+    client: httpx.AsyncClient, auth: dict[str, str], closed: str
+) -> None:
+    """The same 409 as every other write to a closed plan (it was transition-not-allowed
+    with an empty list of allowed transitions)."""
+    plan = await create(client, auth, status="active")
+    plan_id = plan.json()["id"]
+    assert (await patch(client, auth, plan, {"status": closed})).status_code == 200
+    refused = await client.post(
+        f"/v1/plans/{plan_id}/reassessments", json={"assessment": assessment()}, headers=auth
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["type"].endswith("/plan-closed")
+    assert "reassessments" in refused.json()["detail"]
+    assert (await client.get(f"/v1/plans/{plan_id}", headers=auth)).json()["revision"] == 1
 
 
 @pytest.mark.parametrize("closed", ["completed", "revoked"])
