@@ -1458,6 +1458,23 @@ CASES: list[Case] = [
     C("LOC-04", "COWS 25 silent", cows(25), False),
     # ---- LOC-05 COWS <= 12 [ASAM3]
     C("LOC-05", "COWS 12 with support: 1-WM", cows(12), True, loc("outpatient")),
+    # A low COWS with a high SOWS is plausible in kratom withdrawal (clinical reference 2.3):
+    # the rationale must not say "no active withdrawal".
+    C(
+        "LOC-05",
+        "COWS 3 with SOWS 64 of 64: subjective withdrawal named, not 'no active withdrawal'",
+        {
+            "withdrawal": {
+                "cows": cows_items(3),
+                "sows": {"version": "handelsman_16", "items": [4] * 16},
+            }
+        },
+        True,
+        lambda ev: (
+            "SOWS 64 of 64" in ev.level_of_care.rationale
+            and "no active withdrawal" not in ev.level_of_care.rationale
+        ),
+    ),
     C(
         "LOC-05",
         "COWS 4 without support: 2-WM",

@@ -297,6 +297,14 @@ def _loc_05(f: Facts, out: Findings) -> bool:
         if total is not None
         else "COWS not scored (severity unknown)"
     )
+    sows = f.scores.sows
+    if sows.value is not None and sows.value > 0:
+        # Kratom withdrawal can be mostly subjective: a low COWS does not rule it out.
+        severity = severity.replace("no active withdrawal", "no objective withdrawal signs")
+        severity += (
+            f", SOWS {sows.value:g} of {sows.maximum} (subjective withdrawal: reassess, a low "
+            "COWS can understate kratom withdrawal)"
+        )
     if safe_home:
         out.level(OUTPATIENT, f"{severity} with {why}: office-based care.")
     else:
@@ -309,7 +317,7 @@ def _loc_05(f: Facts, out: Findings) -> bool:
 
 LOC_05 = rule(
     "LOC-05",
-    revision=2,
+    revision=3,
     family=Family.level_of_care,
     title="Mild or no withdrawal",
     summary="COWS <= 12 (or not scored, provisionally): 1-WM with a safe home and support "
