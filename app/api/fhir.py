@@ -27,7 +27,7 @@ from app.fhir.outbound import plan_bundle, with_mapping_outcome
 from app.fhir.result import REASON_TEXT, MappingIssue, UsedInput
 from app.privacy import privacy_block
 from app.schemas.assessment import AssessmentIn, PatientRef, in_the_future
-from app.schemas.base import UtcInstantQuery
+from app.schemas.base import IN_THE_FUTURE, UtcInstantQuery
 from app.schemas.evaluation import Evaluation
 from app.schemas.jsonout import dump_json
 from app.schemas.plan import PlanCreate, PlanRead, Privacy
@@ -184,7 +184,7 @@ def map_bundle(
     if assessed_at is not None and in_the_future(assessed_at, now):
         raise RequestInvalid(
             [{"pointer": "query:assessed_at", "detail": "assessed_at is in the future.",
-              "type": "value_error"}]
+              "type": IN_THE_FUTURE}]
         )  # fmt: skip
     when = assessed_at or now
     try:

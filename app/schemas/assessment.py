@@ -18,6 +18,7 @@ from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_v
 from pydantic.config import JsonDict
 
 from app.schemas.base import (
+    IN_THE_FUTURE,
     ApiModel,
     IsoDate,
     StrictBool,
@@ -1229,7 +1230,7 @@ class AssessmentIn(ApiModel):
         # Checked when a request arrives (a stored assessment re-read later is not).
         received = (info.context or {}).get(RECEIVED_AT)
         if isinstance(received, datetime) and in_the_future(self.assessed_at, received):
-            raise field_error(("assessed_at",), "assessed_at is in the future")
+            raise field_error(("assessed_at",), "assessed_at is in the future", kind=IN_THE_FUTURE)
         birth = self.patient.birth_date
         if birth is not None and birth > self.assessed_at.date():
             raise field_error(("patient", "birth_date"), "birth_date is after assessed_at")

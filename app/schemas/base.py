@@ -140,6 +140,8 @@ class Whole:
 
 
 CROSS_FIELD = "cross_field"
+#: A time later than the server\'s clock allows (it depends on when the request arrives).
+IN_THE_FUTURE = "in_the_future"
 
 
 def cross_field_error(message: str) -> PydanticCustomError:
@@ -150,14 +152,18 @@ def cross_field_error(message: str) -> PydanticCustomError:
     return PydanticCustomError(CROSS_FIELD, message)
 
 
-def field_error(loc: tuple[str | int, ...], message: str) -> ValidationError:
-    """A cross-field error at a precise location.
+def field_error(
+    loc: tuple[str | int, ...], message: str, *, kind: str = CROSS_FIELD
+) -> ValidationError:
+    """A cross-field error (or another ``kind`` JSON Schema cannot express) at a precise
+    location.
 
     Raised from a model validator, Pydantic prefixes the enclosing path, so the client gets a
     JSON pointer to the exact field instead of to the whole object.
     """
+    error = PydanticCustomError(kind, message)
     return ValidationError.from_exception_data(
-        "Assessment", [InitErrorDetails(type=cross_field_error(message), loc=loc, input=None)]
+        "Assessment", [InitErrorDetails(type=error, loc=loc, input=None)]
     )
 
 

@@ -166,7 +166,7 @@ async def test_an_assessment_dated_in_the_future_is_422_on_every_route(
         assert response.json()["errors"][0] == {
             "pointer": pointer,
             "detail": "assessed_at is in the future",
-            "type": "cross_field",
+            "type": "in_the_future",
         }
     empty = {"resourceType": "Bundle", "type": "collection", "entry": []}
     for path in ("/v1/fhir/evaluate", "/v1/fhir/plans"):
