@@ -195,6 +195,18 @@ _ALL = (
         url="https://hcp.lucemyra.com/safety/",
     ),
     _s(
+        "FDA-BZD20",
+        "US Food and Drug Administration. FDA requiring Boxed Warning updated to improve safe "
+        "use of benzodiazepine drug class. Drug Safety Communication, 23 September 2020.",
+        2020,
+        "regulatory safety communication",
+        "V31 CONFIRMED (fda.gov page read 2026-11-27): 'Physical dependence can occur when "
+        "benzodiazepines are taken steadily for several days to weeks, even as prescribed. "
+        "Stopping them abruptly or reducing the dosage too quickly can result in withdrawal "
+        "reactions, including seizures, which can be life-threatening.'",
+        url="https://www.fda.gov/drugs/drug-safety-and-availability/fda-requiring-boxed-warning-updated-improve-safe-use-benzodiazepine-drug-class",
+    ),
+    _s(
         "NALOXONE-PI",
         "NARCAN (naloxone hydrochloride) nasal spray prescribing information, section 1 "
         "Indications and Usage (openFDA label, set 139c30b9-5600-48f5-8610-0cacd2782398).",

@@ -811,6 +811,33 @@ CASES: list[Case] = [
         True,
     ),
     # ---- OD-03 depressants [POST19][BUPLABEL]
+    # [FDA-BZD20]: a benzodiazepine taken steadily is not stopped abruptly or cut quickly.
+    C(
+        "OD-03",
+        "alprazolam prescribed: the alert says not to stop it abruptly",
+        {
+            "use_history": {
+                "current_medications": [{"name": "alprazolam 1 mg", "classes": ["benzodiazepine"]}]
+            }
+        },
+        True,
+        lambda ev: "do not stop it abruptly" in _alert_detail(ev, "overdose_risk_depressants"),
+    ),
+    C(
+        "SYM-03",
+        "anxiety on prescribed clonazepam: avoid starting one, do not stop this one",
+        cows(8, anxiety_irritability=2)
+        | {
+            "use_history": {
+                "current_medications": [{"name": "clonazepam", "classes": ["benzodiazepine"]}]
+            }
+        },
+        True,
+        lambda ev: (
+            status(ev, "benzodiazepine") == "avoid"
+            and "do not stop it abruptly" in detail(ev, "benzodiazepine")
+        ),
+    ),
     C(
         "OD-03",
         "benzodiazepines critical",

@@ -138,6 +138,18 @@ OD_02 = rule(
 )
 
 
+def benzodiazepine_taken_note(f: Facts) -> str:
+    """For a patient who takes a benzodiazepine (FDA 2020 boxed warning): physical dependence
+    comes with steady use, and stopping abruptly or cutting quickly can cause life-threatening
+    withdrawal seizures."""
+    if "benzodiazepine" not in (f.med_classes or ()):
+        return ""
+    return (
+        " A benzodiazepine is already taken: do not stop it abruptly or cut it quickly "
+        "(withdrawal seizures can be life-threatening); its prescriber decides any slow taper."
+    )
+
+
 def _od_03(f: Facts, out: Findings) -> bool:
     strong = f.benzodiazepine or f.sedative_other
     if not (strong or f.alcohol):
@@ -157,25 +169,31 @@ def _od_03(f: Facts, out: Findings) -> bool:
         "CNS depressant co-use: overdose risk",
         f"Kratom with {what}: additive respiratory depression. {_NALOXONE_NOTE} Do not add "
         "benzodiazepines for kratom withdrawal symptoms (alcohol or sedative withdrawal is "
-        "the exception: see the benzodiazepine recommendation).",
+        "the exception: see the benzodiazepine recommendation)." + benzodiazepine_taken_note(f),
     )
     return True
 
 
 OD_03 = rule(
     "OD-03",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="CNS depressant co-use",
     summary="Benzodiazepines or other sedatives (critical) or alcohol (warning) with kratom.",
     rationale="Kratom hazards concentrate in combinations with benzodiazepines, alcohol and "
     "other CNS depressants; opioid labels warn of profound sedation and respiratory "
     "depression with them.",
-    reads=("derived.benzodiazepine", "derived.sedative_other", "derived.alcohol"),
+    reads=(
+        "derived.benzodiazepine",
+        "derived.sedative_other",
+        "derived.alcohol",
+        "derived.medication_classes",
+    ),
     cites=(
         Cite("POST19", "Poison-centre data on multi-substance exposures"),
         Cite("OLSEN19", "Co-detected substances in overdose deaths"),
         Cite("BUPLABEL", "Respiratory depression with benzodiazepines and alcohol"),
+        Cite("FDA-BZD20", "Taken steadily: no abrupt stop or quick cut (withdrawal seizures)"),
     ),
     limitations=("Severity of co-use (dose, frequency) is not captured.",),
     apply=_od_03,

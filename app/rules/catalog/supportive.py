@@ -4,6 +4,7 @@ MON)."""
 from __future__ import annotations
 
 from app.rules import thresholds as th
+from app.rules.catalog.exposures import benzodiazepine_taken_note
 from app.rules.catalog.organs import qt_critical, qt_drugs_taken
 from app.rules.define import (
     AVOID,
@@ -299,6 +300,7 @@ def _sym_03(f: Facts, out: Findings) -> bool:
             + _qt_note(f)
             + (" Check breathing (RR, SpO2) first: no current vital signs." if unchecked else ""),
         )
+    taken = benzodiazepine_taken_note(f)  # "avoid" means do not start one, not stop this one
     alcohol_or_sedative_disorder = f.has_condition("alcohol_use_disorder") or f.has_condition(
         "sedative_use_disorder"
     )
@@ -319,7 +321,8 @@ def _sym_03(f: Facts, out: Findings) -> bool:
                 " No current vital signs: check breathing (RR, SpO2) before any dose."
                 if unchecked
                 else ""
-            ),
+            )
+            + taken,
         )
         return True
     out.recommend(
@@ -328,15 +331,15 @@ def _sym_03(f: Facts, out: Findings) -> bool:
         MEDICATION,
         "Benzodiazepines",
         AVOID,
-        "Avoid for withdrawal anxiety or insomnia: respiratory depression with kratom or "
-        "buprenorphine, and dependence.",
+        "Avoid starting one for withdrawal anxiety or insomnia: respiratory depression with "
+        "kratom or buprenorphine, and dependence." + taken,
     )
     return True
 
 
 SYM_03 = rule(
     "SYM-03",
-    revision=7,
+    revision=8,
     family=Family.stabilization,
     title="Anxiety and insomnia",
     summary="Withdrawal anxiety, anxiety disorder (recorded or coded) or GAD-7 >= 10: "
@@ -360,10 +363,12 @@ SYM_03 = rule(
         "derived.vitals_age_hours",
         "/patient/age_years",
         "/patient/birth_date",
+        "derived.medication_classes",
     ),
     cites=(
         _WHO,
         Cite("BUPLABEL", "Benzodiazepines with buprenorphine: respiratory depression"),
+        Cite("FDA-BZD20", "A benzodiazepine taken: no abrupt stop or quick cut"),
         Cite(
             "BEERS23",
             "First-generation antihistamines: avoid from 65 (highly anticholinergic)",
