@@ -98,6 +98,14 @@ def test_hook_call_migration_keeps_each_cards_suggestion_ids(tmp_path: Path) -> 
         finally:
             await engine.dispose()
 
+    async def clear_responses(url: str) -> None:
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(calls.update().values(response=None))
+        finally:
+            await engine.dispose()
+
     async def suggestion_ids(url: str) -> dict[uuid.UUID, list[str]]:
         engine = create_async_engine(url)
         try:
@@ -113,3 +121,10 @@ def test_hook_call_migration_keeps_each_cards_suggestion_ids(tmp_path: Path) -> 
         asyncio.run(insert_rows(url))
         command.upgrade(cfg, "head")
         assert asyncio.run(suggestion_ids(url)) == {card: ["s-1", "s-2"], bare: []}
+        # The purge clears the response; a rollback and roll-forward of this migration then
+        # has nothing to recover the ids from, and must still apply (the service migrates on
+        # start).
+        asyncio.run(clear_responses(url))
+        command.downgrade(cfg, "c1a0d17e0009")
+        command.upgrade(cfg, "head")
+        assert asyncio.run(suggestion_ids(url)) == {card: [], bare: []}

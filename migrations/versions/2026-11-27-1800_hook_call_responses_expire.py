@@ -47,6 +47,9 @@ def upgrade() -> None:
                 .where(_CARDS.c.id == uuid.UUID(card["uuid"]))
                 .values(suggestion_ids=ids)
             )
+    # A card whose response is gone (cleared, then this migration downgraded and re-applied)
+    # has no suggestions to recover: none can be accepted in feedback.
+    bind.execute(_CARDS.update().where(_CARDS.c.suggestion_ids.is_(None)).values(suggestion_ids=[]))
     with op.batch_alter_table("cds_cards") as batch:
         batch.alter_column("suggestion_ids", existing_type=JSON_DOCUMENT, nullable=False)
 
