@@ -135,12 +135,14 @@ def openapi_document() -> bytes:
 def _evaluate(path: Path, *, as_json: bool) -> int:
     """Validate an assessment file as the API does and print its evaluation; nothing stored."""
     from app import rules
+    from app.db import utc_now
     from app.errors import field_errors
     from app.report import render_text
-    from app.schemas.assessment import AssessmentIn
+    from app.schemas.assessment import RECEIVED_AT, AssessmentIn
 
     try:
-        assessment = AssessmentIn.model_validate_json(path.read_bytes())
+        raw = path.read_bytes()
+        assessment = AssessmentIn.model_validate_json(raw, context={RECEIVED_AT: utc_now()})
     except ValidationError as exc:
         print(f"{path}: not a valid assessment", file=sys.stderr)
         for err in field_errors(exc.errors(include_url=False, include_input=False)):

@@ -75,6 +75,18 @@ def test_evaluate_reports_every_bad_field_without_values(
     assert "101" not in errors
 
 
+def test_evaluate_refuses_an_assessment_dated_in_the_future(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the API does: 2062 typed for 2026 would read as 36-year-old vital signs."""
+    document = json.loads((EXAMPLES / "moderate-outpatient.json").read_text())
+    document["assessed_at"] = "2062-11-26T14:10:00Z"
+    path = tmp_path / "future.json"
+    path.write_text(json.dumps(document))
+    assert main(["evaluate", str(path)]) == 2
+    assert "/assessed_at: assessed_at is in the future" in capsys.readouterr().err
+
+
 def test_rules_doc_writes_the_knowledge_base(tmp_path: Path) -> None:
     output = tmp_path / "kb.md"
     assert main(["rules", "doc", "--output", str(output)]) == 0

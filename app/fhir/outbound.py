@@ -113,6 +113,7 @@ def _describe(rec: Json) -> str:
 #: own status decides it; otherwise an activity is not started (or declined: cancelled).
 _ACTIVITY_STATUS: Final = {
     "on_hold": "on-hold",
+    "completed": "completed",
     "revoked": "cancelled",
     "entered_in_error": "entered-in-error",
 }
@@ -169,7 +170,7 @@ def care_plan(plan: Json, *, rg_ref: str | None = None, issue_refs: tuple[str, .
             "description": _describe(rec),
         }
         reason = declined.get(rec["code"])
-        if reason is not None and detail["status"] == "not-started":
+        if reason is not None and detail["status"] != "entered-in-error":
             detail["status"] = "cancelled"
             detail["statusReason"] = {"text": f"Declined by the clinician ({reason})."}
         if rec["category"] in KIND:
@@ -220,7 +221,7 @@ def request_group(plan: Json, rg_id: str) -> Json:
         for rec in phase.get("recommendations", []):
             request_id = f"rec-{len(contained) + 1}"
             # A declined recommendation is no longer proposed (the action stays on record).
-            own = "revoked" if rec["code"] in declined and status in ("draft", "active") else status
+            own = "revoked" if rec["code"] in declined and status != "entered-in-error" else status
             contained.append(_proposed_request(rec, request_id, plan, own))
             action: Json = {
                 "title": rec["title"],

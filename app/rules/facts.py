@@ -140,6 +140,9 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
         "/considering",
         "/social/preferences/declines_medication",
         "/use_history/current_medications",
+        "scores.dsm5.count",
+        "derived.pregnant",
+        "derived.withdrawal_present",
     ),
     "derived.current_alpha2": ("/use_history/current_medications",),
     "derived.extended_release_opioid": ("/use_history/current_medications",),
@@ -728,11 +731,19 @@ class Facts:
         )
         cows = scores.cows.value
         self.withdrawal_present = cows is not None and cows >= th.COWS_MILD.value
+        counted = scores.dsm5.criteria_counted if scores.dsm5.value is not None else None
+        self.remission = _remission(counted, med or frozenset(), self.coded)
         # A plan without maintenance medication (the same lost-tolerance risk, the same
         # setting in pregnancy): considered as such, the patient declines medication, or only
-        # an alpha-2 agonist is considered for someone on no maintenance therapy.
+        # an alpha-2 agonist is considered for someone on no maintenance therapy whom
+        # maintenance would treat (a use disorder, or pregnancy with physical dependence:
+        # BUP-01's indications).
         prefs = a.social.preferences if a.social is not None else None
         considered = set(a.considering)
+        count = scores.dsm5.value
+        indicated = (count is not None and count >= 2) or (
+            self.pregnant and self.withdrawal_present
+        )
         self.withdrawal_only_why = (
             "withdrawal only is considered"
             if "withdrawal_only" in considered
@@ -741,13 +752,12 @@ class Facts:
             else "only lofexidine or clonidine is considered"
             if considered
             and considered <= _ALPHA2_TREATMENTS
+            and indicated
             and maintenance(med or frozenset()) is None
             else None
         )
         self.withdrawal_only = self.withdrawal_only_why is not None
         self.liver_injury = _liver_injury(scores, a)
-        counted = scores.dsm5.criteria_counted if scores.dsm5.value is not None else None
-        self.remission = _remission(counted, med or frozenset(), self.coded)
         flat.update(
             {
                 "derived.uds_positive": sorted(positive) if positive else [],

@@ -557,8 +557,9 @@ async def test_revised_and_erroneous_plans_say_so_in_fhir(
         assert issue["status"] == "entered-in-error"
 
 
+@pytest.mark.parametrize("ended", ["revoked", "completed"])
 async def test_declined_recommendations_and_revoked_plans_are_not_proposed_in_fhir(
-    client: httpx.AsyncClient, auth: dict[str, str]
+    client: httpx.AsyncClient, auth: dict[str, str], ended: str
 ) -> None:
     """An EHR reading the Bundle must not see a recommendation the clinician declined, or any
     of a revoked plan's, as still proposed (a declined buprenorphine stayed a proposed
@@ -594,16 +595,21 @@ async def test_declined_recommendations_and_revoked_plans_are_not_proposed_in_fh
     assert {requests[c]["status"] for c in others} == {"active"}
 
     current = await client.get(f"/v1/plans/{plan['id']}", headers=auth)
-    revoked = await client.patch(
+    closed = await client.patch(
         f"/v1/plans/{plan['id']}",
-        json={"status": "revoked"},
+        json={"status": ended},
         headers=auth | {"If-Match": current.headers["etag"]},
     )
-    assert revoked.status_code == 200, revoked.text
+    assert closed.status_code == 200, closed.text
     activities, requests = parts((await client.get(f"/v1/plans/{plan['id']}/fhir",
                                                    headers=auth)).json())  # fmt: skip
-    assert {a["status"] for a in activities.values()} == {"cancelled"}
-    assert {r["status"] for r in requests.values()} <= {"revoked", "cancelled"}
+    # The declined one stays declined; the others end as the plan did, in both resources.
+    assert activities["buprenorphine"]["status"] == "cancelled"
+    assert requests["buprenorphine"]["status"] == "cancelled"
+    expected = {"revoked": ("cancelled", {"revoked", "cancelled"}),
+                "completed": ("completed", {"completed"})}[ended]  # fmt: skip
+    assert {activities[c]["status"] for c in others} == {expected[0]}
+    assert {requests[c]["status"] for c in others} <= expected[1]
 
 
 async def test_draft_plan_is_a_proposal(client: httpx.AsyncClient, auth: dict[str, str]) -> None:

@@ -1026,6 +1026,20 @@ CASES: list[Case] = [
     ),
     C(
         "TX-01",
+        "only lofexidine considered, no use disorder (DSM-5 1 criterion): silent",
+        {"considering": ["lofexidine"], "dsm5_criteria_met": ["withdrawal"]},
+        False,
+        lambda ev: status(ev, "withdrawal_only") is None,
+    ),
+    C(
+        "TX-01",
+        "pregnant in withdrawal, only clonidine, DSM-5 not assessed: fires (dependence)",
+        {"patient": PREGNANT, "considering": ["clonidine"], "dsm5_criteria_met": None},
+        True,
+        loc("inpatient_medically_managed"),
+    ),
+    C(
+        "TX-01",
         "lofexidine with buprenorphine considered: silent",
         {"considering": ["lofexidine", "buprenorphine"]},
         False,
@@ -1343,6 +1357,13 @@ CASES: list[Case] = [
             setting(ev) == "inpatient_medically_monitored"
             and "severe dehydration" in ev.level_of_care.rationale
         ),
+    ),
+    C(
+        "LOC-02",
+        "a seizure and other complications named in a sentence",
+        {"use_history": {"prior_withdrawal_complications": ["other", "seizure"]}},
+        True,
+        lambda ev: "complicated by a seizure and other complications" in ev.level_of_care.rationale,
     ),
     C(
         "LOC-02",
@@ -2341,6 +2362,18 @@ CASES: list[Case] = [
         lambda ev: (
             status(ev, "loperamide") == "consider" and "avoid combining" in detail(ev, "loperamide")
         ),
+    ),
+    C(
+        "SYM-01",
+        "loperamide already on the medication list is not a second QT drug to itself",
+        cows(8, gi_upset=1)
+        | {
+            "use_history": {
+                "current_medications": [{"name": "loperamide 2 mg", "classes": ["qt_prolonging"]}]
+            }
+        },
+        True,
+        at("loperamide", "consider"),
     ),
     C(
         "SYM-01",

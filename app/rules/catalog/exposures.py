@@ -646,7 +646,8 @@ TX_01 = rule(
     title="Withdrawal only",
     summary="A plan without maintenance medication (withdrawal only considered, medication "
     "declined, or only lofexidine or clonidine considered for a patient on no maintenance "
-    "therapy) is advised against; the safer way to do it if chosen.",
+    "therapy with a use disorder or, in pregnancy, physical dependence) is advised against; "
+    "the safer way to do it if chosen.",
     rationale="Withdrawal management alone, without transition to long-term treatment, is "
     "associated with relapse, overdose and death; guidelines recommend offering medication and, "
     "when withdrawal is chosen, a slow taper with relapse prevention.",

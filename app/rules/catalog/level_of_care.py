@@ -61,12 +61,13 @@ LOC_01 = rule(
 )
 
 
+#: In the order they are named ("other" last).
 _COMPLICATION_NAMES = {
     "seizure": "a seizure",
     "delirium": "delirium",
     "hallucinations": "hallucinations",
     "severe_dehydration": "severe dehydration",
-    "other": "another complication",
+    "other": "other complications",
 }
 
 
@@ -92,9 +93,10 @@ def _loc_02(f: Facts, out: Findings) -> bool:
             reasons.append("complicated previous withdrawal")
     # Any recorded complication makes the previous withdrawal a complicated one, severe
     # dehydration included (the conservative reading of "complicated withdrawal").
-    recorded = [] if use is None else [c.value for c in use.prior_withdrawal_complications]
+    recorded = set() if use is None else {c.value for c in use.prior_withdrawal_complications}
     if recorded:
-        named = ", ".join(_COMPLICATION_NAMES[c] for c in recorded)
+        names = [name for c, name in _COMPLICATION_NAMES.items() if c in recorded]
+        named = " and ".join(filter(None, (", ".join(names[:-1]), names[-1])))
         reasons.append(f"previous withdrawal complicated by {named}")
     if h is not None and h.failed_outpatient_withdrawal_management:
         reasons.append("failed outpatient withdrawal management before")
@@ -299,12 +301,11 @@ def _loc_05(f: Facts, out: Findings) -> bool:
     )
     sows = f.scores.sows
     if sows.value is not None and sows.value > 0:
-        # Kratom withdrawal can be mostly subjective: a low COWS does not rule it out.
-        severity = severity.replace("no active withdrawal", "no objective withdrawal signs")
-        severity += (
-            f", SOWS {sows.value:g} of {sows.maximum} (subjective withdrawal: reassess, a low "
-            "COWS can understate kratom withdrawal)"
-        )
+        severity += f", SOWS {sows.value:g} of {sows.maximum}"
+        if total is not None and total < th.COWS_MILD.value:
+            # Kratom withdrawal can be mostly subjective: a low COWS does not rule it out.
+            severity = severity.replace("no active withdrawal", "no objective withdrawal signs")
+            severity += " (subjective withdrawal: reassess, a low COWS can understate it)"
     if safe_home:
         out.level(OUTPATIENT, f"{severity} with {why}: office-based care.")
     else:

@@ -20,7 +20,13 @@ from app.rules.define import (
     Status,
     rule,
 )
-from app.rules.facts import CODED_LIMITATION, Facts, sentence, vitals_not_current
+from app.rules.facts import (
+    CODED_LIMITATION,
+    Facts,
+    name_words,
+    sentence,
+    vitals_not_current,
+)
 from app.rules.findings import Findings
 
 _SYMPTOM_LIMIT = (
@@ -55,6 +61,9 @@ def _qt_note(f: Facts) -> str:
     return " QT-prolonging: mind other QT drugs."
 
 
+_LOPERAMIDE_NAMES = frozenset({"loperamide", "imodium"})
+
+
 def _loperamide(f: Facts) -> tuple[Status, str]:
     """Loperamide's status and caution. Its label: avoid with QT risk factors (congenital long
     QT) and with other QT-prolonging drugs such as methadone; cardiac deaths mostly at higher
@@ -64,7 +73,8 @@ def _loperamide(f: Facts) -> tuple[Status, str]:
     if qt_critical(f):
         shown = f"QTc {qtc.value:g} ms" if qtc.value is not None else "Long QT"
         return AVOID, f" {shown}: its label says avoid with QT risk factors; oral rehydration."
-    taken = qt_drugs_taken(f)
+    # Loperamide on the medication list is this drug, not another QT drug.
+    taken = [n for n in qt_drugs_taken(f) if not _LOPERAMIDE_NAMES & name_words(n)]
     if taken:
         return AVOID, (
             f" Taken with {', '.join(taken)} (QT-prolonging): its label says avoid the "
