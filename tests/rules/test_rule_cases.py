@@ -2562,6 +2562,19 @@ CASES: list[Case] = [
     ),
     C(
         "PH-01",
+        "COWS 3 with a SOWS recorded: the patient's own score named for the confirmation",
+        {
+            "withdrawal": {
+                "cows": cows_items(3),
+                "hours_since_last_kratom_use": 30,
+                "sows": {"version": "gossop_10", "items": [2] * 10},
+            }
+        },
+        True,
+        lambda ev: "SOWS 20 of 30" in _alert_detail(ev, "withdrawal_resolved"),
+    ),
+    C(
+        "PH-01",
         "COWS 3, last use 24 h ago (the window's end): fires",
         {"withdrawal": {"cows": cows_items(3), "hours_since_last_kratom_use": 24}},
         True,

@@ -56,14 +56,27 @@ def _ph_01(f: Facts, out: Findings) -> bool:
         "Withdrawal resolved: stabilization can be completed",
         f"COWS {cows:g} (< 5), last use {elapsed_text(hours)} ago, vital signs current and "
         f"stable (NEWS2 {f.scores.news2.value:g}, no red flag or vital-sign alert). A "
-        "clinician confirms the move to behavioural therapy and relapse prevention.",
+        "clinician confirms the move to behavioural therapy and relapse prevention."
+        + _subjective_note(f),
     )
     return True
 
 
+def _subjective_note(f: Facts) -> str:
+    """Kratom withdrawal can be mostly subjective (a low COWS with a high SOWS): the
+    patient's own score is named for the clinician who confirms the move."""
+    sows = f.scores.sows
+    if sows.value is None or sows.value == 0:
+        return ""
+    return (
+        f" SOWS {sows.value:g} of {sows.maximum}: ask whether the patient's own withdrawal "
+        "symptoms have settled before confirming."
+    )
+
+
 PH_01 = rule(
     "PH-01",
-    revision=3,
+    revision=4,
     family=Family.alert,
     title="Withdrawal resolved",
     summary="COWS < 5, scored within 12 hours, last use >= 24 hours ago, vital signs current, "
@@ -83,6 +96,7 @@ PH_01 = rule(
         "scores.news2.red_flags",
         "scores.news2.complete",
         "derived.vitals_age_hours",
+        "scores.sows.total",
     ),
     cites=(
         Cite("COWS", "< 5: no active withdrawal"),
