@@ -6,6 +6,7 @@ import base64
 import copy
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import orjson
@@ -122,17 +123,22 @@ async def test_nul_in_any_text_is_422_on_every_backend(
     )
 
 
+def _assessment_routes(body: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
+    """(path, request body, pointer to assessed_at) for each JSON route taking an assessment."""
+    return [
+        ("/v1/assessments", body, "/assessed_at"),
+        ("/v1/evaluate", body, "/assessed_at"),
+        ("/v1/plans", {"assessment": body, "status": "draft"}, "/assessment/assessed_at"),
+    ]
+
+
 async def test_an_assessment_in_year_9999_is_422_not_500(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
     """A plan schedules follow-up a year ahead: from 9999 that date does not exist, and
     creating the plan was a 500 (OverflowError) although the assessment was accepted."""
     body = copy.deepcopy(ASSESSMENT_EXAMPLE) | {"assessed_at": "9999-06-01T00:00:00Z"}
-    for path, payload, pointer in (
-        ("/v1/assessments", body, "/assessed_at"),
-        ("/v1/evaluate", body, "/assessed_at"),
-        ("/v1/plans", {"assessment": body, "status": "draft"}, "/assessment/assessed_at"),
-    ):
+    for path, payload, pointer in _assessment_routes(body):
         response = await client.post(path, json=payload, headers=auth)
         assert response.status_code == 422, (path, response.text)
         assert response.json()["errors"][0]["pointer"] == pointer
@@ -156,11 +162,7 @@ async def test_an_assessment_dated_in_the_future_is_422_on_every_route(
     now = datetime.now(UTC)
     ahead = (now + timedelta(minutes=10)).isoformat()
     body = copy.deepcopy(ASSESSMENT_EXAMPLE) | {"assessed_at": ahead}
-    for path, payload, pointer in (
-        ("/v1/assessments", body, "/assessed_at"),
-        ("/v1/evaluate", body, "/assessed_at"),
-        ("/v1/plans", {"assessment": body, "status": "draft"}, "/assessment/assessed_at"),
-    ):
+    for path, payload, pointer in _assessment_routes(body):
         response = await client.post(path, json=payload, headers=auth)
         assert response.status_code == 422, (path, response.text)
         assert response.json()["errors"][0] == {

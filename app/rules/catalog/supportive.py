@@ -279,37 +279,43 @@ def _sym_03(f: Facts, out: Findings) -> bool:
     unchecked = f.scores.news2.value is None or vitals_not_current(f) is not None
     if depressed:
         # Hydroxyzine sedates too: no CNS depressant on top of depressed breathing.
-        out.recommend(
-            STABILIZATION,
-            "hydroxyzine",
-            MEDICATION,
-            "Hydroxyzine for anxiety or insomnia",
+        status, detail = (
             AVOID,
-            f"Not now: {', '.join(depressed)} (possible opioid toxicity); no sedating drug "
-            "until the emergency has been assessed.",
+            (
+                f"Not now: {', '.join(depressed)} (possible opioid toxicity); no sedating drug "
+                "until the emergency has been assessed."
+            ),
         )
     elif (age := f.age_years()) is not None and age >= _BEERS_AGE:
-        out.recommend(
-            STABILIZATION,
-            "hydroxyzine",
-            MEDICATION,
-            "Hydroxyzine for anxiety or insomnia",
+        status, detail = (
             AVOID,
-            f"Age {age}: the Beers Criteria advise avoiding first-generation antihistamines "
-            "such as hydroxyzine from 65 (strongly anticholinergic: confusion, falls); "
-            "non-drug sleep and anxiety measures first.",
+            (
+                f"Age {age}: the Beers Criteria advise avoiding first-generation antihistamines "
+                "such as hydroxyzine from 65 (strongly anticholinergic: confusion, falls); "
+                "non-drug sleep and anxiety measures first."
+            ),
         )
     else:
-        out.recommend(
-            STABILIZATION,
-            "hydroxyzine",
-            MEDICATION,
-            "Hydroxyzine for anxiety or insomnia",
+        status, detail = (
             CONSIDER,
-            "Non-benzodiazepine option for withdrawal anxiety and sleep, with sleep hygiene."
-            + _qt_note(f)
-            + (" Check breathing (RR, SpO2) first: no current vital signs." if unchecked else ""),
+            (
+                "Non-benzodiazepine option for withdrawal anxiety and sleep, with sleep hygiene."
+                + _qt_note(f)
+                + (
+                    " Check breathing (RR, SpO2) first: no current vital signs."
+                    if unchecked
+                    else ""
+                )
+            ),
         )
+    out.recommend(
+        STABILIZATION,
+        "hydroxyzine",
+        MEDICATION,
+        "Hydroxyzine for anxiety or insomnia",
+        status,
+        detail,
+    )
     taken = benzodiazepine_taken_note(f)  # "avoid" means do not start one, not stop this one
     alcohol_or_sedative_disorder = f.has_condition("alcohol_use_disorder") or f.has_condition(
         "sedative_use_disorder"
