@@ -258,7 +258,9 @@ _ALL = (
         "prescribing information, section 2.",
         2022,
         "FDA label",
-        "V13 CONFIRMED: opioid-free 7-10 days; up to 2 weeks after buprenorphine or methadone",
+        "V13 CONFIRMED: opioid-free 7-10 days; up to 2 weeks after buprenorphine or methadone; "
+        "Warnings and Precautions 5.1 'Vulnerability to Opioid Overdose' listed in the openFDA "
+        "label record (read 2026-11-27)",
         url="https://themeditary.com/dosage-information/vivitrol-dosage-1158.html",
     ),
     _s(

@@ -676,7 +676,7 @@ async def test_order_sign_naltrexone_on_a_referenced_opioid_is_critical(
     cards = await order_sign_cards(client, ehr, body)
     assert cards, "naltrexone for a patient on oxycodone must be flagged"
     assert cards[0]["indicator"] == "critical"
-    assert "Naltrexone now would precipitate withdrawal" in cards[0]["summary"]
+    assert "Naltrexone now could precipitate withdrawal" in cards[0]["summary"]
 
 
 async def test_order_sign_draft_naming_a_medication_entry_of_draft_orders_is_checked(

@@ -1096,6 +1096,34 @@ CASES: list[Case] = [
     C("LIV-01", "ALP exactly 2x silent (> 2x)", {"labs": {"alp_u_per_l": 240}}, False),
     C("LIV-01", "normal silent", {}, False),
     # ---- LIV-02 Hy's law ALT >= 3x and bilirubin >= 2x [HYS-FDA09]
+    # A value without its laboratory ULN cannot be graded: a Hy's-law range [HYS-FDA09] is not
+    # excluded, so the setting is provisional (never read as normal).
+    C(
+        "LIV-02",
+        "ALT 200 and bilirubin 4.0 without the bilirubin ULN: provisional, could need ED",
+        {
+            "labs": {
+                "alt_u_per_l": 200,
+                "total_bilirubin_mg_per_dl": 4.0,
+                "total_bilirubin_uln_mg_per_dl": None,
+            }
+        },
+        False,
+        provisional("Hy's-law range cannot be excluded"),
+    ),
+    C(
+        "LIV-02",
+        "bilirubin without ULN but ALT graded below 3x: not held provisional for it",
+        {
+            "labs": {
+                "alt_u_per_l": 60,
+                "total_bilirubin_mg_per_dl": 4.0,
+                "total_bilirubin_uln_mg_per_dl": None,
+            }
+        },
+        False,
+        lambda ev: "Hy's-law range cannot be excluded" not in ev.level_of_care.rationale,
+    ),
     C(
         "LIV-02",
         "3x and 2x fires, emergency",
@@ -1548,6 +1576,21 @@ CASES: list[Case] = [
     ),
     C(
         "BUP-01",
+        "3 criteria (mild) on buprenorphine maintenance (relapse): recommended, continue",
+        {
+            "dsm5_criteria_met": ["craving", "larger_amounts_or_longer", "unsuccessful_cut_down"],
+            "use_history": {
+                "current_medications": [{"name": "Subutex 16 mg", "classes": ["buprenorphine"]}]
+            },
+        },
+        True,
+        lambda ev: (
+            status(ev, "buprenorphine") == "recommended"
+            and "continue it and adjust the dose" in detail(ev, "buprenorphine")
+        ),
+    ),
+    C(
+        "BUP-01",
         "declines medication: consider",
         {"social": {"preferences": {"declines_medication": True}}},
         False,
@@ -1772,6 +1815,24 @@ CASES: list[Case] = [
         at("buprenorphine", "recommended"),
     ),
     # ---- NAL-01 naloxone [CDC22 rec 8]
+    # [VIVITROL-PI] 5.1: vulnerability to opioid overdose on naltrexone (lost tolerance).
+    C(
+        "NAL-01",
+        "on extended-release naltrexone: naloxone recommended",
+        {
+            "considering": [],
+            "use_history": {
+                "other_substances": [],
+                "product_types": ["leaf_powder"],
+                "current_medications": [{"name": "Vivitrol", "classes": ["naltrexone"]}],
+            },
+        },
+        True,
+        lambda ev: (
+            status(ev, "naloxone") == "recommended"
+            and "naltrexone treatment" in detail(ev, "naloxone")
+        ),
+    ),
     C(
         "NAL-01",
         "prior overdose: recommended",
@@ -1782,6 +1843,21 @@ CASES: list[Case] = [
     C("NAL-01", "no risk: consider", {"considering": []}, False, at("naloxone", "consider")),
     # ---- NTX-01 opioid-free interval [VIVITROL-PI][JARKA23]
     C("NTX-01", "in withdrawal: contraindicated", {}, True, at("naltrexone", "contraindicated")),
+    # An unknown interval is not an opioid-free one [VIVITROL-PI][JARKA23] (hazard HZ-07).
+    C(
+        "NTX-01",
+        "considered, last use not recorded, no withdrawal: avoid with the critical alert",
+        {
+            "considering": ["naltrexone"],
+            "urine_drug_screen": {"mitragynine": "not_tested"},
+            "withdrawal": {"cows": cows_items(3), "hours_since_last_kratom_use": None},
+        },
+        True,
+        lambda ev: (
+            status(ev, "naltrexone") == "avoid"
+            and sev("naltrexone_precipitated_withdrawal", "critical")(ev)
+        ),
+    ),
     C(
         "NTX-01",
         "9.96 days: avoid",
@@ -2163,8 +2239,21 @@ CASES: list[Case] = [
     C("CLO-02", "HR 49 holds", {"vitals": {"heart_rate_bpm": 49}}, True, at("clonidine", "avoid")),
     C(
         "CLO-02",
-        "SBP 90 DBP 60 HR 50 silent",
-        {"vitals": {"systolic_bp_mmhg": 90, "diastolic_bp_mmhg": 60, "heart_rate_bpm": 50}},
+        "SBP 90 DBP 60 HR 50 (not held, near the limits): consider, recheck each dose",
+        {
+            "considering": ["clonidine"],
+            "vitals": {"systolic_bp_mmhg": 90, "diastolic_bp_mmhg": 60, "heart_rate_bpm": 50},
+        },
+        True,
+        lambda ev: (
+            status(ev, "clonidine") == "consider"
+            and "near the hold limits" in detail(ev, "clonidine")
+        ),
+    ),
+    C(
+        "CLO-02",
+        "SBP 100 HR 60: silent (above the caution tier)",
+        {"vitals": {"systolic_bp_mmhg": 100, "diastolic_bp_mmhg": 70, "heart_rate_bpm": 60}},
         False,
     ),
     # ---- CLO-03 both alpha-2 agonists [LUCEMYRA-PI]
@@ -2968,7 +3057,7 @@ CASES: list[Case] = [
     ),
     C(
         "NTX-01",
-        "kratom time unknown, other opioid 300 h ago: consider, kratom time missing",
+        "kratom time unknown, other opioid 300 h ago: avoid (interval not confirmed), missing",
         {
             "considering": [],
             "urine_drug_screen": {"mitragynine": "not_tested"},
@@ -2979,11 +3068,11 @@ CASES: list[Case] = [
             },
             "use_history": {"other_substances": ["prescription_opioids"]},
         },
-        False,
+        True,
         lambda ev: (
-            status(ev, "naltrexone") == "consider"
+            status(ev, "naltrexone") == "avoid"
             and "/withdrawal/hours_since_last_kratom_use" in missing(ev)
-            and "unknown" in detail(ev, "naltrexone")
+            and "not recorded" in detail(ev, "naltrexone")
         ),
     ),
     # ALP-led (cholestatic) injury with symptoms is the liver emergency pathway [LIVERTOX].

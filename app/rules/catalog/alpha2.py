@@ -608,6 +608,24 @@ def _clo_02(f: Facts, out: Findings) -> bool:
         if bad
     ]
     if not hold:
+        near = [
+            text
+            for text, low in (
+                (f"heart rate {hr}", hr < th.LOF_CAUTION_HR.value),
+                (f"systolic {sbp}", sbp < th.LOF_CAUTION_SBP.value),
+            )
+            if low
+        ]
+        if near:
+            # Clonidine lowers pressure more than lofexidine: the lofexidine caution tier
+            # applies to it at least as much.
+            _clo(
+                out,
+                CONSIDER,
+                f"{', '.join(near)}: near the hold limits; recheck before each dose and use "
+                "a lower dose.",
+            )
+            return True
         return _old_vitals(f, out, _clo)
     text = ", ".join(hold)
     if _in_play(f, _CLO):
@@ -625,11 +643,12 @@ def _clo_02(f: Facts, out: Findings) -> bool:
 
 CLO_02 = rule(
     "CLO-02",
-    revision=3,
+    revision=4,
     family=Family.stabilization,
     title="Clonidine hold parameters",
     summary="SBP < 90, DBP < 60 or HR < 50: hold clonidine (avoid; a warning when clonidine is "
-    "considered or taken); vitals missing or older than 12 hours: at most consider.",
+    "considered or taken); HR < 60 or SBP < 100: caution (consider, recheck before each "
+    "dose); vitals missing or older than 12 hours: at most consider.",
     rationale="Clonidine lowers blood pressure and heart rate; withdrawal protocols hold doses "
     "for hypotension and bradycardia.",
     reads=(*_VITALS_NOW, "/considering", "derived.current_alpha2"),
@@ -637,8 +656,18 @@ CLO_02 = rule(
         Cite("CLON-LABEL", "Hold parameters from withdrawal protocols (secondary)"),
         Cite("FISHMAN19", "Bradycardia definition borrowed from the lofexidine trial"),
     ),
-    limitations=(NO_KRATOM_GUIDELINE,),
-    thresholds=(th.CLO_HOLD_SBP, th.CLO_HOLD_DBP, th.CLO_HOLD_HR),
+    limitations=(
+        NO_KRATOM_GUIDELINE,
+        "The caution tier (HR < 60, SBP < 100) is lofexidine's local convention, borrowed for "
+        "the more hypotensive clonidine; it needs clinical sign-off [L].",
+    ),
+    thresholds=(
+        th.CLO_HOLD_SBP,
+        th.CLO_HOLD_DBP,
+        th.CLO_HOLD_HR,
+        th.LOF_CAUTION_HR,
+        th.LOF_CAUTION_SBP,
+    ),
     apply=_clo_02,
 )
 

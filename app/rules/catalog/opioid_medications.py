@@ -113,6 +113,14 @@ def _bup_01(f: Facts, out: Findings) -> bool:
             + (", pregnant" if f.pregnant else "")
             + (": buprenorphine maintenance is the usual first choice for kratom use disorder.")
         )
+    elif count >= 2 and "buprenorphine" in (f.med_classes or ()):
+        # Use again on maintenance (a relapse): continue it and adjust the dose; a mild
+        # count must not weaken the advice below what remission on it gets.
+        status = RECOMMENDED
+        why = (
+            f"DSM-5 {band} ({count:g} criteria) on buprenorphine maintenance: continue it and "
+            "adjust the dose to cravings and withdrawal; review adherence and supervision."
+        )
     elif count >= 2:
         status = CONSIDER
         why = (
@@ -144,7 +152,7 @@ def _bup_01(f: Facts, out: Findings) -> bool:
 
 BUP_01 = rule(
     "BUP-01",
-    revision=4,
+    revision=5,
     family=Family.stabilization,
     title="Buprenorphine for kratom use disorder",
     summary="Recommends buprenorphine for moderate-severe kratom use disorder (or pregnancy "
@@ -479,6 +487,7 @@ def _nal_01(f: Facts, out: Findings) -> bool:
                 "withdrawal-only plan (lost tolerance)",
                 f.withdrawal_only,
             ),
+            ("naltrexone treatment (lost tolerance if opioids are used)", "naltrexone" in classes),
             (
                 "co-use or product not recorded (high-potency opioids not excluded)",
                 f.substances is None or f.product_unknown,
@@ -511,12 +520,12 @@ def _nal_01(f: Facts, out: Findings) -> bool:
 
 NAL_01 = rule(
     "NAL-01",
-    revision=4,
+    revision=5,
     family=Family.stabilization,
     title="Naloxone for overdose risk",
     summary="Naloxone is recommended with any overdose risk factor (7-OH or extract, opioid or "
-    "depressant co-use, prior overdose, agonist treatment, withdrawal-only plan), otherwise "
-    "offered.",
+    "depressant co-use, prior overdose, agonist or naltrexone treatment, withdrawal-only plan), "
+    "otherwise offered.",
     rationale="CDC recommends offering naloxone when overdose risk is elevated, including "
     "with benzodiazepines or opioid use disorder; most kratom-associated overdose deaths "
     "involved other opioids, and lost tolerance after withdrawal raises risk.",
@@ -536,6 +545,7 @@ NAL_01 = rule(
     ),
     cites=(
         Cite("CDC22", "Recommendation 8: offer naloxone when overdose risk is increased"),
+        Cite("VIVITROL-PI", "Section 5.1: vulnerability to opioid overdose"),
         Cite("OLSEN19", "Kratom-detected overdose deaths"),
         Cite("BCCSU17", "Overdose risk after withdrawal management"),
         *history_cites("prior_overdose"),
@@ -566,11 +576,11 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
     cows = f.scores.cows.value
     if on_agonist:
         status = CONTRAINDICATED
-        why = "taking an opioid agonist (would precipitate withdrawal)"
+        why = "the patient takes an opioid agonist (it would precipitate withdrawal)"
     elif f.withdrawal_present:
-        status, why = CONTRAINDICATED, f"in acute withdrawal (COWS {cows:g})"
+        status, why = CONTRAINDICATED, f"the patient is in acute withdrawal (COWS {cows:g})"
     elif positives:
-        status, why = CONTRAINDICATED, f"urine positive for {', '.join(positives)}"
+        status, why = CONTRAINDICATED, f"the urine is positive for {', '.join(positives)}"
     elif (
         hours is None
         and (bound := _other_opioid_hours(f)) is not None
@@ -587,7 +597,8 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
             "Naltrexone needs a confirmed opioid-free interval, including kratom.",
         )
     elif hours is None:
-        status, why = CONSIDER, "time since last kratom or opioid use unknown"
+        # Not a silent default: an unknown interval is not an opioid-free one (HZ-07).
+        status, why = AVOID, "the time since the last kratom or opioid use is not recorded"
         out.missing(
             "/withdrawal/hours_since_last_kratom_use",
             "Naltrexone needs a confirmed opioid-free interval, including kratom.",
@@ -636,9 +647,9 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
         out.alert(
             "naltrexone_precipitated_withdrawal",
             CRITICAL,
-            "Naltrexone now would precipitate withdrawal",
-            f"Naltrexone is being considered but the patient is {why}. Precipitated withdrawal "
-            "after naltrexone is reported with undisclosed kratom use.",
+            "Naltrexone now could precipitate withdrawal",
+            f"Naltrexone is being considered, but {why}. Precipitated withdrawal after "
+            "naltrexone is reported with undisclosed kratom use.",
             ("naltrexone",),
         )
     return status in (AVOID, CONTRAINDICATED)
@@ -646,11 +657,12 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
 
 NTX_01 = rule(
     "NTX-01",
-    revision=5,
+    revision=6,
     family=Family.behavioral_therapy,
     title="Naltrexone timing",
     summary="Naltrexone only after >= 10 opioid-free days (14 after agonists or 7-OH); "
-    "contraindicated on an agonist, in withdrawal or with a positive opioid or kratom screen.",
+    "contraindicated on an agonist, in withdrawal or with a positive opioid or kratom screen; "
+    "avoided while the time since last use is not recorded.",
     rationale="The naltrexone label requires 7-10 opioid-free days (up to 2 weeks after "
     "buprenorphine or methadone) to avoid precipitated withdrawal severe enough to need "
     "hospitalisation; this happened with undisclosed kratom use.",

@@ -82,11 +82,42 @@ LIV_01 = rule(
 )
 
 
+def _hys_law_not_excluded(f: Facts) -> bool:
+    """Bilirubin and an aminotransferase are given, but what is graded does not rule a
+    Hy's-law range out (an upper limit of normal is missing)."""
+    labs = f.a.labs
+    if labs is None or labs.total_bilirubin_mg_per_dl is None:
+        return False
+    given = [
+        x
+        for value, x in (
+            (labs.alt_u_per_l, f.scores.liver.alt_x_uln),
+            (labs.ast_u_per_l, f.scores.liver.ast_x_uln),
+        )
+        if value is not None
+    ]
+    if not given:
+        return False
+    bilirubin = f.scores.liver.bilirubin_x_uln
+    if bilirubin is not None and bilirubin < th.HYS_BILIRUBIN_X.value:
+        return False
+    graded_low = all(x is not None and x < th.HYS_AMINOTRANSFERASE_X.value for x in given)
+    return not graded_low
+
+
 def _liv_02(f: Facts, out: Findings) -> bool:
     liver = f.scores.liver
     for pointer in liver.missing:
         if pointer.startswith("/labs/total_bilirubin") and liver.hys_law_range is None:
             out.missing(pointer, "Needed with ALT/AST to check Hy's-law-range injury.")
+    if liver.hys_law_range is None and _hys_law_not_excluded(f):
+        # Values without the laboratory's upper limits cannot be graded, and a Hy's-law
+        # range is an emergency: until the limits are recorded, the setting is provisional.
+        out.could_require(
+            EMERGENCY,
+            "liver values without the laboratory's upper limit of normal: Hy's-law range "
+            "cannot be excluded",
+        )
     if not liver.hys_law_range:
         return False
     out.alert(
@@ -104,13 +135,21 @@ def _liv_02(f: Facts, out: Findings) -> bool:
 
 LIV_02 = rule(
     "LIV-02",
+    revision=2,
     family=Family.alert,
     title="Hy's law range",
-    summary="ALT or AST >= 3x ULN with bilirubin >= 2x ULN: critical, emergency evaluation.",
+    summary="ALT or AST >= 3x ULN with bilirubin >= 2x ULN: critical, emergency evaluation; "
+    "values given without their upper limit of normal that could be in that range: the "
+    "setting is only provisional.",
     rationale="Hy's law identifies hepatocellular injury with impaired function, carrying about "
     "a 10% risk of liver failure or death; kratom cases with bilirubin up to 41 mg/dL are "
     "reported.",
-    reads=_LIVER_READS,
+    reads=(
+        *_LIVER_READS,
+        "/labs/alt_u_per_l",
+        "/labs/ast_u_per_l",
+        "/labs/total_bilirubin_mg_per_dl",
+    ),
     cites=(
         Cite("HYS-FDA09", "Hy's law definition and prognosis"),
         Cite("LIVERTOX", "Severe kratom cholestatic injury"),
