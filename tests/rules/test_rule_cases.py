@@ -1912,6 +1912,18 @@ CASES: list[Case] = [
     ),
     C("NTX-02", "not pregnant silent", {}, False),
     # ---- MTD-01 methadone QTc [KRANTZ09]
+    # [KRANTZ09]: 450-500 ms is discussed and monitored; 450 is in the band.
+    C(
+        "MTD-01",
+        "female, QTc 450 on methadone: discuss and monitor (the band includes 450)",
+        {
+            "patient": FEMALE,
+            "labs": {"qtc_ms": 450},
+            "use_history": {"current_medications": [{"name": "methadone", "classes": ["methadone"]}]},
+        },
+        True,
+        lambda ev: "discuss risks and benefits" in detail(ev, "methadone"),
+    ),
     C(
         "MTD-01",
         "considered, QTc 420: consider",

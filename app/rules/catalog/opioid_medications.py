@@ -765,7 +765,7 @@ def _mtd_01(f: Facts, out: Findings) -> bool:
             detail,
             ("methadone",),
         )
-    elif qtc.value > th.QTC_PROLONGED_MALE.value:
+    elif qtc.value >= th.QTC_PROLONGED_MALE.value:  # KRANTZ09's 450-500 band includes 450
         status = CONSIDER
         detail = (
             f"QTc {qtc.value:g} ms (450-500): discuss risks and benefits and monitor ECG more "
@@ -796,7 +796,7 @@ def _mtd_01(f: Facts, out: Findings) -> bool:
 
 MTD_01 = rule(
     "MTD-01",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="Methadone and QTc",
     summary="When methadone is considered or taken: QTc >= 500 ms avoid (critical); 450-500 "
