@@ -1919,7 +1919,9 @@ CASES: list[Case] = [
         {
             "patient": FEMALE,
             "labs": {"qtc_ms": 450},
-            "use_history": {"current_medications": [{"name": "methadone", "classes": ["methadone"]}]},
+            "use_history": {
+                "current_medications": [{"name": "methadone", "classes": ["methadone"]}]
+            },
         },
         True,
         lambda ev: "discuss risks and benefits" in detail(ev, "methadone"),
