@@ -151,6 +151,7 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
         "/dsm5_criteria_met",
         "/use_history/current_medications",
         "/co_occurring_conditions/coded",
+        "scores.cows.total",
     ),
     "derived.liver_injury": (
         "scores.liver.alt_x_uln",
@@ -573,7 +574,10 @@ def maintenance(classes: frozenset[str]) -> str | None:
 
 
 def _remission(
-    counted: tuple[str, ...] | None, classes: frozenset[str], coded: frozenset[str]
+    counted: tuple[str, ...] | None,
+    classes: frozenset[str],
+    coded: frozenset[str],
+    withdrawal_present: bool,
 ) -> str | None:
     """Why the DSM-5 count reads as remission, not as no disorder: no criterion met but
     craving (DSM-5: none for 3 months or more, craving excepted), and the patient is on
@@ -584,7 +588,8 @@ def _remission(
     on = maintenance(classes)
     if on is not None:
         return on
-    if "use_disorder_in_remission" in coded:
+    # Withdrawal now (COWS) is the withdrawal criterion met: a coded remission is out of date.
+    if "use_disorder_in_remission" in coded and not withdrawal_present:
         return "a use disorder in remission is coded"
     return None
 
@@ -732,7 +737,9 @@ class Facts:
         cows = scores.cows.value
         self.withdrawal_present = cows is not None and cows >= th.COWS_MILD.value
         counted = scores.dsm5.criteria_counted if scores.dsm5.value is not None else None
-        self.remission = _remission(counted, med or frozenset(), self.coded)
+        self.remission = _remission(
+            counted, med or frozenset(), self.coded, self.withdrawal_present
+        )
         # A plan without maintenance medication (the same lost-tolerance risk, the same
         # setting in pregnancy): considered as such, the patient declines medication, or only
         # an alpha-2 agonist is considered for someone on no maintenance therapy whom

@@ -2749,6 +2749,23 @@ CASES: list[Case] = [
     ),
     # ---- Remission: < 2 DSM-5 criteria on maintenance treatment, or a use disorder coded in
     # remission, is DSM-5's remission ("on maintenance therapy"), not no disorder [DSM5]
+    # [DSM5]: withdrawal now (COWS >= 5) is the withdrawal criterion met: a coded remission
+    # is not read as remission without maintenance therapy.
+    C(
+        "DX-01",
+        "F19.21 coded, no criteria recorded, COWS 12: flagged, not read as remission",
+        {
+            "dsm5_criteria_met": [],
+            "co_occurring_conditions": {"coded": [{"system": "icd10cm", "code": "F19.21"}]},
+            **cows(12),
+        },
+        True,
+        lambda ev: (
+            "dsm5_remission_contradicted" in alerts(ev)
+            and "dsm5_remission" not in alerts(ev)
+            and "In remission" not in (detail(ev, "buprenorphine") or "")
+        ),
+    ),
     C(
         "DX-01",
         "1 criterion on buprenorphine maintenance: remission, not 'not met'",
@@ -2774,10 +2791,11 @@ CASES: list[Case] = [
     ),
     C(
         "DX-01",
-        "no criteria, F19.21 coded (dependence in remission), no medication: remission",
+        "no criteria, F19.21 coded (dependence in remission), no medication, COWS 2: remission",
         {
             "dsm5_criteria_met": [],
             "co_occurring_conditions": {"coded": [{"system": "icd10cm", "code": "F19.21"}]},
+            **cows(2),
         },
         True,
         lambda ev: (

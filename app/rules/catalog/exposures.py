@@ -538,6 +538,16 @@ def _dx_01(f: Facts, out: Findings) -> bool:
         )
         return True
     on = maintenance(f.med_classes or frozenset())
+    if on is None and "use_disorder_in_remission" in f.coded and f.withdrawal_present:
+        out.alert(
+            "dsm5_remission_contradicted",
+            WARNING,
+            "Coded remission, but withdrawal now",
+            f"A use disorder in remission is coded, yet COWS {f.scores.cows.value:g} shows "
+            "withdrawal now, so the withdrawal criterion looks met: review the DSM-5 criteria "
+            "(a relapse is likely) before reading this as remission.",
+        )
+        return True
     if on is not None:
         other = ", ".join(c.replace("_", " ") for c in f.scores.dsm5.criteria_counted)
         out.alert(
@@ -561,13 +571,14 @@ def _dx_01(f: Facts, out: Findings) -> bool:
 
 DX_01 = rule(
     "DX-01",
-    revision=3,
+    revision=4,
     family=Family.alert,
     title="DSM-5 severity",
     summary="Counts DSM-5 criteria (tolerance and withdrawal excluded under supervised opioid "
     "treatment); fewer than 2 means no use disorder, unless the patient is on maintenance "
     "treatment or a use disorder in remission is coded: then remission when no criterion but "
-    "craving is met, else below the threshold on maintenance (care continues either way).",
+    "craving is met, else below the threshold on maintenance (care continues either way); a "
+    "coded remission with withdrawal now is flagged for review.",
     rationale="DSM-5 requires at least 2 of 11 criteria in 12 months; 2-3 mild, 4-5 moderate, "
     "6+ severe.",
     reads=(
@@ -575,6 +586,8 @@ DX_01 = rule(
         "scores.dsm5.severity",
         "derived.remission",
         "derived.medication_classes",
+        "/co_occurring_conditions/coded",
+        "derived.withdrawal_present",
     ),
     cites=(
         Cite("DSM5", "Criteria, severity bands, supervision exclusion, remission specifiers"),
