@@ -163,6 +163,13 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
         "/withdrawal/hours_since_last_kratom_use",
         "/withdrawal/hours_since_last_other_opioid_use",
     ),
+    "derived.egfr": (
+        "/labs/egfr_ml_min_1_73m2",
+        "/labs/creatinine_mg_per_dl",
+        "/patient/age_years",
+        "/patient/birth_date",
+        "/patient/sex_at_birth",
+    ),
 }
 DERIVED_KEYS = tuple(DERIVED_INPUTS)
 KNOWN_KEYS: frozenset[str] = frozenset(
@@ -276,6 +283,27 @@ def _flatten(a: AssessmentIn, s: Scores, as_of: datetime) -> dict[str, Any]:
         None if collected is None else round((as_of - collected).total_seconds() / 86400, 1)
     )
     return flat
+
+
+def _egfr(a: AssessmentIn, age: int | None) -> tuple[float | None, str]:
+    """Kidney function for the dosing rules: the eGFR as given, else estimated from serum
+    creatinine with the race-free CKD-EPI 2021 equation (adults, sex at birth known):
+    142 x min(Scr/k, 1)^a x max(Scr/k, 1)^-1.200 x 0.9938^age (x 1.012 female), k 0.7/0.9,
+    a -0.241/-0.302 (female/male). The text says which, for the rules' explanations."""
+    labs = a.labs
+    if labs is None:
+        return None, ""
+    if labs.egfr_ml_min_1_73m2 is not None:
+        return labs.egfr_ml_min_1_73m2, f"eGFR {labs.egfr_ml_min_1_73m2:g}"
+    scr, sex = labs.creatinine_mg_per_dl, a.patient.sex_at_birth
+    if scr is None or age is None or age < 18 or sex not in ("female", "male"):
+        return None, ""
+    female = sex == "female"
+    k, alpha = (0.7, -0.241) if female else (0.9, -0.302)
+    ratio = scr / k
+    value = 142 * min(ratio, 1) ** alpha * max(ratio, 1) ** -1.200 * 0.9938**age
+    value = round(value * (1.012 if female else 1.0))
+    return float(value), f"eGFR {value:g} (estimated from creatinine {scr:g}, CKD-EPI 2021)"
 
 
 def sentence(text: str) -> str:
@@ -635,6 +663,8 @@ class Facts:
         "coded_history",
         "concentrated",
         "current_alpha2",
+        "egfr",
+        "egfr_text",
         "extended_release_opioid",
         "fentanyl",
         "flat",
@@ -765,6 +795,7 @@ class Facts:
         )
         self.withdrawal_only = self.withdrawal_only_why is not None
         self.liver_injury = _liver_injury(scores, a)
+        self.egfr, self.egfr_text = _egfr(a, self.age_years())
         flat.update(
             {
                 "derived.uds_positive": sorted(positive) if positive else [],
@@ -784,6 +815,7 @@ class Facts:
                 "derived.remission": self.remission,
                 "derived.current_alpha2": sorted(self.current_alpha2),
                 "derived.hours_since_last_use": self.hours_since_last_use(),
+                "derived.egfr": self.egfr,
             }
         )
 

@@ -195,6 +195,17 @@ _ALL = (
         url="https://hcp.lucemyra.com/safety/",
     ),
     _s(
+        "CKDEPI21",
+        "Inker LA, Eneanya ND, Coresh J, et al. New creatinine- and cystatin C-based equations "
+        "to estimate GFR without race. N Engl J Med 2021;385:1737-1749.",
+        2021,
+        "validated equation",
+        "V32 CONFIRMED: eGFRcr = 142 x min(Scr/k,1)^a x max(Scr/k,1)^-1.200 x 0.9938^age x "
+        "1.012 [female]; k 0.7/0.9, a -0.241/-0.302 (female/male); adults (National Kidney "
+        "Foundation equation page and NIDDK adult eGFR page, read 2026-11-27)",
+        doi="10.1056/NEJMoa2102953",
+    ),
+    _s(
         "FDA-BZD20",
         "US Food and Drug Administration. FDA requiring Boxed Warning updated to improve safe "
         "use of benzodiazepine drug class. Drug Safety Communication, 23 September 2020.",

@@ -2189,8 +2189,12 @@ CASES: list[Case] = [
     # ---- LOF-01 dose depends on renal and hepatic function; adults only [LUCEMYRA-PI]
     C(
         "LOF-01",
-        "eGFR unknown: at most consider",
-        cows(10) | {"labs": {"egfr_ml_min_1_73m2": None}, "considering": ["lofexidine"]},
+        "eGFR and creatinine unknown: at most consider",
+        cows(10)
+        | {
+            "labs": {"egfr_ml_min_1_73m2": None, "creatinine_mg_per_dl": None},
+            "considering": ["lofexidine"],
+        },
         False,  # LOF-01 'fires' when it recommends
         lambda ev: (
             status(ev, "lofexidine") == "consider" and "/labs/egfr_ml_min_1_73m2" in missing(ev)
@@ -2546,14 +2550,41 @@ CASES: list[Case] = [
     ),
     C(
         "SYM-02",
-        "aches, CKD recorded, eGFR unknown: NSAID avoided",
+        "aches, CKD recorded, eGFR and creatinine unknown: NSAID avoided",
         cows(8, bone_joint_aches=1)
         | {
             "medical_history": {"chronic_kidney_disease": True},
-            "labs": {"egfr_ml_min_1_73m2": None},
+            "labs": {"egfr_ml_min_1_73m2": None, "creatinine_mg_per_dl": None},
         },
         True,
         at("nsaid", "avoid"),
+    ),
+    # No eGFR but a creatinine: estimated with the race-free CKD-EPI 2021 equation [CKDEPI21]
+    # (male, 38 years, creatinine 3.5 mg/dL: about 22), not read as unknown.
+    C(
+        "SYM-02",
+        "aches, creatinine 3.5 without an eGFR: NSAID avoided on the estimate",
+        cows(8, bone_joint_aches=1)
+        | {"labs": {"egfr_ml_min_1_73m2": None, "creatinine_mg_per_dl": 3.5}},
+        True,
+        lambda ev: (
+            status(ev, "nsaid") == "avoid"
+            and "estimated from creatinine 3.5, CKD-EPI 2021" in detail(ev, "nsaid")
+        ),
+    ),
+    C(
+        "LOF-01",
+        "creatinine 3.5 without an eGFR: 1 tablet four times daily on the estimate",
+        cows(10)
+        | {
+            "labs": {"egfr_ml_min_1_73m2": None, "creatinine_mg_per_dl": 3.5},
+            "considering": ["lofexidine"],
+        },
+        True,
+        lambda ev: (
+            "At most 1 tablet" in detail(ev, "lofexidine")
+            and "/labs/egfr_ml_min_1_73m2" not in missing(ev)
+        ),
     ),
     C(
         "SYM-03",

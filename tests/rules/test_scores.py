@@ -8,9 +8,15 @@ import pytest
 from pydantic import ValidationError
 
 from app.rules import compute_scores
+from app.rules.facts import Facts
 from app.schemas.evaluation import Scores
 from tests.factories import cows_items, make_assessment
 from tests.rules.support import run
+
+
+def run_facts(**overrides: Any) -> Facts:
+    a = make_assessment(**overrides)
+    return Facts(a, compute_scores(a), a.assessed_at)
 
 
 def scores(**overrides: Any) -> Scores:
@@ -424,3 +430,21 @@ def test_dast10_reverses_item_3_and_checks_a_given_total() -> None:
         assert run(screening={"dast10": {"total": total}}).scores.dast10.band == band
     with pytest.raises(ValidationError):
         make_assessment(screening={"dast10": {"items": [False] * 10, "total": 0}})
+
+
+def test_egfr_is_estimated_from_creatinine_with_ckd_epi_2021() -> None:
+    """The race-free CKD-EPI 2021 creatinine equation (Inker 2021; NKF): a 55-year-old woman
+    with creatinine 0.9 mg/dL has an eGFR of about 76 (the worked example); an eGFR given is
+    used as given; without sex at birth or an adult age nothing is estimated."""
+    woman = {"sex_at_birth": "female", "pregnancy_status": "not_pregnant", "age_years": 55}
+    facts = run_facts(patient=woman, labs={"egfr_ml_min_1_73m2": None, "creatinine_mg_per_dl": 0.9})
+    assert facts.egfr is not None
+    assert abs(facts.egfr - 76) <= 1
+    assert "CKD-EPI 2021" in facts.egfr_text
+    given = run_facts(labs={"egfr_ml_min_1_73m2": 48, "creatinine_mg_per_dl": 0.9})
+    assert (given.egfr, given.egfr_text) == (48, "eGFR 48")
+    unknown_sex = {"sex_at_birth": "unknown", "pregnancy_status": "unknown"}
+    none = run_facts(patient=unknown_sex, labs={"egfr_ml_min_1_73m2": None})
+    assert none.egfr is None
+    minor = run_facts(patient={"age_years": 16}, labs={"egfr_ml_min_1_73m2": None})
+    assert minor.egfr is None

@@ -141,13 +141,16 @@ def _lof_01(f: Facts, out: Findings) -> bool:
     if child in _CHILD_PUGH_TABLETS:
         limits.append((_CHILD_PUGH_TABLETS[child], f"Child-Pugh {child}"))
     labs = f.a.labs
-    egfr = labs.egfr_ml_min_1_73m2 if labs is not None else None
+    egfr = f.egfr  # as given, else estimated from creatinine
     if egfr is not None and egfr < th.LOF_RENAL_SEVERE_EGFR.value:
-        limits.append((1, f"eGFR {egfr:g}"))
+        limits.append((1, f.egfr_text))
     elif egfr is not None and egfr < th.LOF_RENAL_MILD_EGFR.value:
-        limits.append((2, f"eGFR {egfr:g}"))
+        limits.append((2, f.egfr_text))
     elif egfr is None:
-        out.missing("/labs/egfr_ml_min_1_73m2", "Renal function sets the lofexidine dose.")
+        out.missing(
+            "/labs/egfr_ml_min_1_73m2",
+            "Renal function sets the lofexidine dose (an eGFR, or creatinine with age and sex).",
+        )
         status = CONSIDER
         caps.append("renal function (eGFR) unknown: the dose depends on it")
     low = []
@@ -218,11 +221,12 @@ LOF_01 = rule(
         "/patient/age_years",
         "/patient/birth_date",
         "/medical_history/hepatic_impairment_child_pugh",
-        "/labs/egfr_ml_min_1_73m2",
+        "derived.egfr",
         "/labs/potassium_mmol_per_l",
         "/labs/magnesium_mmol_per_l",
     ),
     cites=(
+        Cite("CKDEPI21", "eGFR estimated from creatinine when none is given"),
         _LABEL,
         Cite("LUCEMYRA-PI", "8.4 Pediatric use: safety and effectiveness not established"),
         Cite("ASAMNPG", "Buprenorphine more effective than alpha-2 agonists"),
@@ -393,8 +397,7 @@ def _ecg_monitoring_reasons(f: Facts) -> list[str]:
     """The label's reasons for ECG monitoring on lofexidine: heart failure, bradyarrhythmia,
     hepatic or renal impairment, other QT-prolonging drugs."""
     h = f.history
-    labs = f.a.labs
-    egfr = labs.egfr_ml_min_1_73m2 if labs is not None else None
+    egfr = f.egfr
     others = f.classes_besides(_LOF) or frozenset()  # named classes included
     return [
         text
@@ -438,11 +441,12 @@ LOF_04 = rule(
         "/medical_history/bradyarrhythmia",
         "/medical_history/hepatic_impairment_child_pugh",
         "/medical_history/chronic_kidney_disease",
-        "/labs/egfr_ml_min_1_73m2",
+        "derived.egfr",
         "derived.medication_classes",
         "/co_occurring_conditions/coded",
     ),
     cites=(
+        Cite("CKDEPI21", "eGFR estimated from creatinine when none is given"),
         _LABEL,
         Cite("RAUTAHARJU09", "Prolonged QTc >= 450 ms men, >= 460 ms women"),
         Cite("KRANTZ09", "QTc > 500 ms high risk; ECG before treatment and within 30 days"),
@@ -473,15 +477,15 @@ def _lof_05(f: Facts, out: Findings) -> bool:
     for name, _text in _CARDIO_RENAL:
         if answers[name] is None and h is not None:
             out.missing(f"/medical_history/{name}", "On the lofexidine label's avoid list.")
-    egfr = f.a.labs.egfr_ml_min_1_73m2 if f.a.labs is not None else None
+    egfr = f.egfr
     if (
         egfr is not None
         and egfr < th.LOF_RENAL_SEVERE_EGFR.value
         and not answers["chronic_kidney_disease"]
     ):
         # The label avoids lofexidine in chronic renal failure yet doses it below 30: the
-        # measured eGFR is read the conservative way.
-        conditions.append(f"eGFR {egfr:g} (below {th.LOF_RENAL_SEVERE_EGFR.value:g})")
+        # eGFR is read the conservative way.
+        conditions.append(f"{f.egfr_text} (below {th.LOF_RENAL_SEVERE_EGFR.value:g})")
         unknown = [u for u in unknown if u != "chronic kidney disease"]
     classes = f.classes_besides(_LOF)  # lofexidine already taken does not rule itself out
     if classes is None:
@@ -533,12 +537,16 @@ LOF_05 = rule(
         "/medical_history/cerebrovascular_disease",
         "/medical_history/chronic_kidney_disease",
         "/medical_history/bradyarrhythmia",
-        "/labs/egfr_ml_min_1_73m2",
+        "derived.egfr",
         "derived.medication_classes",
         "derived.current_alpha2",
         "/co_occurring_conditions/coded",
     ),
-    cites=(_LABEL, *history_cites(*(name for name, _ in _CARDIO_RENAL))),
+    cites=(
+        _LABEL,
+        Cite("CKDEPI21", "eGFR estimated from creatinine when none is given"),
+        *history_cites(*(name for name, _ in _CARDIO_RENAL)),
+    ),
     limitations=(
         *_OFF_LABEL,
         "Any recorded chronic kidney disease, and any eGFR below 30, is read as the label's "

@@ -179,10 +179,10 @@ def _sym_02(f: Facts, out: Findings) -> bool:
         acetaminophen_status,
         f"{sentence(why)}: acetaminophen for aches." + acetaminophen_note,
     )
-    egfr = labs.egfr_ml_min_1_73m2 if labs is not None else None
+    egfr = f.egfr  # as given, else estimated from creatinine
     reasons = []
     if egfr is not None and egfr < th.NSAID_AVOID_EGFR.value:
-        reasons.append(f"eGFR {egfr:g} (acute kidney injury, further loss of kidney function)")
+        reasons.append(f"{f.egfr_text} (acute kidney injury, further loss of kidney function)")
     if egfr is None and h is not None and h.chronic_kidney_disease:
         reasons.append("chronic kidney disease recorded and eGFR unknown (avoid below 30)")
     if child == "C":
@@ -238,9 +238,10 @@ SYM_02 = rule(
         "/co_occurring_conditions/liver_disease",
         "/medical_history/chronic_kidney_disease",
         "derived.pregnant",
-        "/labs/egfr_ml_min_1_73m2",
+        "derived.egfr",
     ),
     cites=(
+        Cite("CKDEPI21", "eGFR estimated from creatinine when none is given"),
         _WHO,
         Cite("SINGH14", "Muscle pain in kratom withdrawal"),
         Cite("LIVERTOX", "Kratom liver injury"),
