@@ -113,6 +113,18 @@ _TABLET_MG = 0.18  # the only lofexidine tablet strength (label)
 _CHILD_PUGH_TABLETS = {"A": 3, "B": 2, "C": 1}
 
 
+def _near_hold_limits(hr: int, sbp: int) -> list[str]:
+    """The caution tier (recheck before each dose): HR < 60 or SBP < 100, in words."""
+    return [
+        text
+        for text, low in (
+            (f"heart rate {hr}", hr < th.LOF_CAUTION_HR.value),
+            (f"systolic {sbp}", sbp < th.LOF_CAUTION_SBP.value),
+        )
+        if low
+    ]
+
+
 def _lof_01(f: Facts, out: Findings) -> bool:
     considered = "lofexidine" in f.a.considering
     status = RECOMMENDED if considered and f.withdrawal_present else CONSIDER
@@ -281,14 +293,7 @@ def _lof_02(f: Facts, out: Findings) -> bool:
         return True
     if _old_vitals(f, out, _lof):
         return True
-    caution = [
-        text
-        for text, bad in (
-            (f"heart rate {hr}", hr < th.LOF_CAUTION_HR.value),
-            (f"systolic {sbp}", sbp < th.LOF_CAUTION_SBP.value),
-        )
-        if bad
-    ]
+    caution = _near_hold_limits(hr, sbp)
     if not caution:
         return False
     text = ", ".join(caution)
@@ -616,25 +621,20 @@ def _clo_02(f: Facts, out: Findings) -> bool:
         if bad
     ]
     if not hold:
-        near = [
-            text
-            for text, low in (
-                (f"heart rate {hr}", hr < th.LOF_CAUTION_HR.value),
-                (f"systolic {sbp}", sbp < th.LOF_CAUTION_SBP.value),
-            )
-            if low
-        ]
-        if near:
-            # Clonidine lowers pressure more than lofexidine: the lofexidine caution tier
-            # applies to it at least as much.
-            _clo(
-                out,
-                CONSIDER,
-                f"{', '.join(near)}: near the hold limits; recheck before each dose and use "
-                "a lower dose.",
-            )
+        if _old_vitals(f, out, _clo):
             return True
-        return _old_vitals(f, out, _clo)
+        # Clonidine lowers pressure more than lofexidine: the lofexidine caution tier applies
+        # to it at least as much.
+        near = _near_hold_limits(hr, sbp)
+        if not near:
+            return False
+        _clo(
+            out,
+            CONSIDER,
+            f"{', '.join(near)}: near the hold limits; recheck before each dose and use a "
+            "lower dose.",
+        )
+        return True
     text = ", ".join(hold)
     if _in_play(f, _CLO):
         out.alert(
