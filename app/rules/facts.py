@@ -169,6 +169,8 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
         "/patient/age_years",
         "/patient/birth_date",
         "/patient/sex_at_birth",
+        "/patient/pregnancy_status",
+        "/labs/pregnancy_test",
     ),
 }
 DERIVED_KEYS = tuple(DERIVED_INPUTS)
@@ -296,7 +298,10 @@ def _egfr(a: AssessmentIn, age: int | None) -> tuple[float | None, str]:
     if labs.egfr_ml_min_1_73m2 is not None:
         return labs.egfr_ml_min_1_73m2, f"eGFR {labs.egfr_ml_min_1_73m2:g}"
     scr, sex = labs.creatinine_mg_per_dl, a.patient.sex_at_birth
-    if scr is None or age is None or age < 18 or sex not in ("female", "male"):
+    # Not for minors or an unknown sex (the equation needs both), nor in pregnancy, where
+    # creatinine equations do not hold: then kidney function stays unknown, and is asked for.
+    pregnant = a.patient.pregnancy_status == "pregnant" or labs.pregnancy_test == "positive"
+    if scr is None or age is None or age < 18 or sex not in ("female", "male") or pregnant:
         return None, ""
     female = sex == "female"
     k, alpha = (0.7, -0.241) if female else (0.9, -0.302)
@@ -308,7 +313,9 @@ def _egfr(a: AssessmentIn, age: int | None) -> tuple[float | None, str]:
 
 def sentence(text: str) -> str:
     """`text` with its first letter capitalised and the rest kept (str.capitalize would turn
-    "PCL-5" into "Pcl-5" and "ECG" into "ecg")."""
+    "PCL-5" into "Pcl-5" and "ECG" into "ecg"); a word such as "eGFR" is kept as it is."""
+    if text[1:2].isupper():
+        return text
     return text[:1].upper() + text[1:]
 
 
@@ -628,6 +635,8 @@ def offer_status(f: Facts) -> tuple[Status, str]:
     count = f.scores.dsm5.value
     if f.remission is not None:
         return Status.recommended, f" (In remission, {f.remission}: continue.)"
+    if f.relapse_suspected:
+        return Status.recommended, " (Coded remission with withdrawal now: a relapse is likely.)"
     on = maintenance(f.med_classes or frozenset())
     if count is not None and count < 2 and on is not None:
         return Status.recommended, f" (Below the DSM-5 threshold {on}: continue.)"
@@ -677,6 +686,7 @@ class Facts:
         "pregnancy_unknown",
         "pregnant",
         "product_unknown",
+        "relapse_suspected",
         "remission",
         "scores",
         "sedative_other",
@@ -769,6 +779,14 @@ class Facts:
         counted = scores.dsm5.criteria_counted if scores.dsm5.value is not None else None
         self.remission = _remission(
             counted, med or frozenset(), self.coded, self.withdrawal_present
+        )
+        # A coded remission with withdrawal now and no maintenance therapy: a relapse is likely,
+        # so care stays at least as it is in remission (DX-01 asks for the criteria review).
+        self.relapse_suspected = (
+            self.remission is None
+            and "use_disorder_in_remission" in self.coded
+            and self.withdrawal_present
+            and maintenance(med or frozenset()) is None
         )
         # A plan without maintenance medication (the same lost-tolerance risk, the same
         # setting in pregnancy): considered as such, the patient declines medication, or only

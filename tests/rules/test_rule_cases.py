@@ -1100,6 +1100,13 @@ CASES: list[Case] = [
     # excluded, so the setting is provisional (never read as normal).
     C(
         "LIV-02",
+        "ALT graded normal but AST 900 without its ULN, bilirubin 4x: provisional",
+        {"labs": {"ast_u_per_l": 900, "ast_uln_u_per_l": None, "total_bilirubin_mg_per_dl": 4.8}},
+        False,
+        provisional("Hy's-law range cannot be excluded"),
+    ),
+    C(
+        "LIV-02",
         "ALT 200 and bilirubin 4.0 without the bilirubin ULN: provisional, could need ED",
         {
             "labs": {
@@ -1846,6 +1853,22 @@ CASES: list[Case] = [
     # An unknown interval is not an opioid-free one [VIVITROL-PI][JARKA23] (hazard HZ-07).
     C(
         "NTX-01",
+        "already taking naltrexone, last use not recorded: continue it, not 'avoid'",
+        {
+            "use_history": {
+                "current_medications": [{"name": "naltrexone", "classes": ["naltrexone"]}]
+            },
+            "urine_drug_screen": {"mitragynine": "negative"},
+            "withdrawal": {"cows": cows_items(0), "hours_since_last_kratom_use": None},
+        },
+        False,
+        lambda ev: (
+            status(ev, "naltrexone") == "consider"
+            and "Already taking naltrexone: continue it" in detail(ev, "naltrexone")
+        ),
+    ),
+    C(
+        "NTX-01",
         "considered, last use not recorded, no withdrawal: avoid with the critical alert",
         {
             "considering": ["naltrexone"],
@@ -2125,6 +2148,31 @@ CASES: list[Case] = [
         lambda ev: status(ev, "lofexidine") == "consider" and "/labs/collected_at" in missing(ev),
     ),
     # ---- LOF-05 avoid list [LUCEMYRA-PI]
+    # Creatinine equations do not hold in pregnancy: no estimate there [CKDEPI21].
+    C(
+        "LOF-05",
+        "pregnant with creatinine 1.2 and no eGFR: no estimate, eGFR asked for",
+        {
+            "patient": PREGNANT,
+            "considering": ["lofexidine"],
+            "labs": {"egfr_ml_min_1_73m2": None, "creatinine_mg_per_dl": 1.2},
+        },
+        False,
+        lambda ev: (
+            "/labs/egfr_ml_min_1_73m2" in missing(ev)
+            and "estimated" not in (detail(ev, "lofexidine") or "")
+        ),
+    ),
+    C(
+        "LOF-05",
+        "estimated eGFR 22 named as eGFR (not 'EGFR') on the avoid list",
+        {
+            "considering": ["lofexidine"],
+            "labs": {"egfr_ml_min_1_73m2": None, "creatinine_mg_per_dl": 3.5},
+        },
+        True,
+        lambda ev: "eGFR 22 (estimated" in _alert_detail(ev, "lofexidine_avoid"),
+    ),
     C(
         "LOF-05",
         "recent MI: avoid",
@@ -2782,6 +2830,20 @@ CASES: list[Case] = [
     # remission, is DSM-5's remission ("on maintenance therapy"), not no disorder [DSM5]
     # [DSM5]: withdrawal now (COWS >= 5) is the withdrawal criterion met: a coded remission
     # is not read as remission without maintenance therapy.
+    C(
+        "DX-01",
+        "coded remission, craving only, COWS 8: relapse likely, care kept as in remission",
+        {
+            "dsm5_criteria_met": ["craving"],
+            "co_occurring_conditions": {"coded": [{"system": "icd10cm", "code": "F19.21"}]},
+        },
+        True,
+        lambda ev: (
+            "dsm5_remission_contradicted" in alerts(ev)
+            and status(ev, "continuing_care") == "recommended"
+            and "relapse" in detail(ev, "buprenorphine")
+        ),
+    ),
     C(
         "DX-01",
         "F19.21 coded, no criteria recorded, COWS 12: flagged, not read as remission",

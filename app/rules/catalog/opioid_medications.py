@@ -137,6 +137,12 @@ def _bup_01(f: Facts, out: Findings) -> bool:
     elif f.remission is not None:
         status = CONSIDER
         why = f"In remission ({f.remission}): continue the current treatment."
+    elif f.relapse_suspected:
+        status = CONSIDER
+        why = (
+            "A use disorder in remission is coded, but withdrawal now suggests a relapse: "
+            "review the DSM-5 criteria; buprenorphine is an option."
+        )
     else:
         status = CONSIDER
         why = f"DSM-5 criteria not met ({count:g}): maintenance is not indicated on this basis" + (
@@ -152,7 +158,7 @@ def _bup_01(f: Facts, out: Findings) -> bool:
 
 BUP_01 = rule(
     "BUP-01",
-    revision=5,
+    revision=6,
     family=Family.stabilization,
     title="Buprenorphine for kratom use disorder",
     summary="Recommends buprenorphine for moderate-severe kratom use disorder (or pregnancy "
@@ -581,6 +587,9 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
         status, why = CONTRAINDICATED, f"the patient is in acute withdrawal (COWS {cows:g})"
     elif positives:
         status, why = CONTRAINDICATED, f"the urine is positive for {', '.join(positives)}"
+    elif "naltrexone" in classes:
+        # Continuing is not starting: the opioid-free interval is for the first dose.
+        status, why = CONSIDER, "already taking naltrexone"
     elif (
         hours is None
         and (bound := _other_opioid_hours(f)) is not None
@@ -628,7 +637,12 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
                 "An opioid agonist prescription contraindicates naltrexone (omitted means not "
                 "reviewed).",
             )
-    if status is CONSIDER and hours is not None:
+    if why == "already taking naltrexone":
+        detail = (
+            "Already taking naltrexone: continue it (the opioid-free interval is for starting "
+            "it) and check adherence; a missed dose leaves lost tolerance unprotected."
+        )
+    elif status is CONSIDER and hours is not None:
         detail = (
             f"Naltrexone is an option for relapse prevention ({why}). Confirm with a negative "
             "kratom-specific test (standard screens cannot) and consider a naloxone challenge."
@@ -657,7 +671,7 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
 
 NTX_01 = rule(
     "NTX-01",
-    revision=6,
+    revision=7,
     family=Family.behavioral_therapy,
     title="Naltrexone timing",
     summary="Naltrexone only after >= 10 opioid-free days (14 after agonists or 7-OH); "

@@ -110,7 +110,7 @@ def _liv_02(f: Facts, out: Findings) -> bool:
     for pointer in liver.missing:
         if pointer.startswith("/labs/total_bilirubin") and liver.hys_law_range is None:
             out.missing(pointer, "Needed with ALT/AST to check Hy's-law-range injury.")
-    if liver.hys_law_range is None and _hys_law_not_excluded(f):
+    if not liver.hys_law_range and _hys_law_not_excluded(f):
         # Values without the laboratory's upper limits cannot be graded, and a Hy's-law
         # range is an emergency: until the limits are recorded, the setting is provisional.
         out.could_require(
@@ -135,7 +135,7 @@ def _liv_02(f: Facts, out: Findings) -> bool:
 
 LIV_02 = rule(
     "LIV-02",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="Hy's law range",
     summary="ALT or AST >= 3x ULN with bilirubin >= 2x ULN: critical, emergency evaluation; "
