@@ -298,17 +298,27 @@ def _egfr(a: AssessmentIn, age: int | None) -> tuple[float | None, str]:
     if labs.egfr_ml_min_1_73m2 is not None:
         return labs.egfr_ml_min_1_73m2, f"eGFR {labs.egfr_ml_min_1_73m2:g}"
     scr, sex = labs.creatinine_mg_per_dl, a.patient.sex_at_birth
-    # Not for minors or an unknown sex (the equation needs both), nor in pregnancy, where
-    # creatinine equations do not hold: then kidney function stays unknown, and is asked for.
+    # Not for minors (the equation is for adults), nor in pregnancy, where creatinine
+    # equations do not hold: then kidney function stays unknown, and is asked for.
     pregnant = a.patient.pregnancy_status == "pregnant" or labs.pregnancy_test == "positive"
-    if scr is None or age is None or age < 18 or sex not in ("female", "male") or pregnant:
+    if scr is None or age is None or age < 18 or pregnant:
         return None, ""
-    female = sex == "female"
+    how = f"estimated from creatinine {scr:g}, CKD-EPI 2021"
+    if sex in ("female", "male"):
+        value = _ckd_epi_2021(scr, age, female=sex == "female")
+    else:
+        # Sex at birth not recorded (or intersex): the lower of the two estimates, the one
+        # that doses more cautiously, and said so.
+        value = min(_ckd_epi_2021(scr, age, female=True), _ckd_epi_2021(scr, age, female=False))
+        how += ", the lower of its female and male forms (sex at birth not recorded)"
+    return float(value), f"eGFR {value:g} ({how})"
+
+
+def _ckd_epi_2021(scr: float, age: int, *, female: bool) -> int:
     k, alpha = (0.7, -0.241) if female else (0.9, -0.302)
     ratio = scr / k
-    value = 142 * min(ratio, 1) ** alpha * max(ratio, 1) ** -1.200 * 0.9938**age
-    value = round(value * (1.012 if female else 1.0))
-    return float(value), f"eGFR {value:g} (estimated from creatinine {scr:g}, CKD-EPI 2021)"
+    value: float = 142 * min(ratio, 1) ** alpha * max(ratio, 1) ** -1.200 * 0.9938**age
+    return round(value * (1.012 if female else 1.0))
 
 
 def sentence(text: str) -> str:

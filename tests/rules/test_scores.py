@@ -443,8 +443,16 @@ def test_egfr_is_estimated_from_creatinine_with_ckd_epi_2021() -> None:
     assert "CKD-EPI 2021" in facts.egfr_text
     given = run_facts(labs={"egfr_ml_min_1_73m2": 48, "creatinine_mg_per_dl": 0.9})
     assert (given.egfr, given.egfr_text) == (48, "eGFR 48")
-    unknown_sex = {"sex_at_birth": "unknown", "pregnancy_status": "unknown"}
-    none = run_facts(patient=unknown_sex, labs={"egfr_ml_min_1_73m2": None})
-    assert none.egfr is None
+    # Sex at birth not recorded: the lower (more cautious) of the two forms, and said so.
+    unknown_sex = {"sex_at_birth": "unknown", "pregnancy_status": "not_pregnant"}
+    lower = run_facts(
+        patient=unknown_sex | {"age_years": 55},
+        labs={"egfr_ml_min_1_73m2": None, "creatinine_mg_per_dl": 0.9},
+    )
+    as_man = run_facts(
+        patient={"age_years": 55}, labs={"egfr_ml_min_1_73m2": None, "creatinine_mg_per_dl": 0.9}
+    )
+    assert lower.egfr == min(as_man.egfr or 0, facts.egfr)
+    assert "sex at birth not recorded" in lower.egfr_text
     minor = run_facts(patient={"age_years": 16}, labs={"egfr_ml_min_1_73m2": None})
     assert minor.egfr is None

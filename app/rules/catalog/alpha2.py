@@ -217,7 +217,7 @@ def _lof_01(f: Facts, out: Findings) -> bool:
 
 LOF_01 = rule(
     "LOF-01",
-    revision=5,
+    revision=6,
     family=Family.stabilization,
     title="Lofexidine for withdrawal symptoms",
     summary="Offers lofexidine (recommended when it is being considered and withdrawal is "
@@ -429,7 +429,7 @@ def _ecg_monitoring_reasons(f: Facts) -> list[str]:
 
 LOF_04 = rule(
     "LOF-04",
-    revision=3,
+    revision=4,
     family=Family.stabilization,
     title="Lofexidine and QTc",
     summary="QTc >= 500 ms: avoid; prolonged QTc, no ECG, or an ECG older than 30 days or "
@@ -528,7 +528,7 @@ def _lof_05(f: Facts, out: Findings) -> bool:
 
 LOF_05 = rule(
     "LOF-05",
-    revision=6,
+    revision=7,
     family=Family.stabilization,
     title="Lofexidine avoid list",
     summary="Severe coronary insufficiency, recent MI, cerebrovascular disease, chronic kidney "

@@ -216,7 +216,7 @@ def _sym_02(f: Facts, out: Findings) -> bool:
 
 SYM_02 = rule(
     "SYM-02",
-    revision=7,
+    revision=8,
     family=Family.stabilization,
     title="Aches and pain",
     summary="Aches (COWS item >= 1) or chronic pain: acetaminophen (dose lowered with liver "
