@@ -1853,6 +1853,23 @@ CASES: list[Case] = [
     # An unknown interval is not an opioid-free one [VIVITROL-PI][JARKA23] (hazard HZ-07).
     C(
         "NTX-01",
+        "naltrexone and methadone both on the list: contraindicated, not 'continue it'",
+        {
+            "use_history": {
+                "current_medications": [
+                    {"name": "naltrexone", "classes": ["naltrexone"]},
+                    {"name": "methadone", "classes": ["methadone"]},
+                ]
+            }
+        },
+        True,
+        lambda ev: (
+            status(ev, "naltrexone") == "contraindicated"
+            and detail(ev, "naltrexone").startswith("Not now")
+        ),
+    ),
+    C(
+        "NTX-01",
         "already taking naltrexone, last use not recorded: continue it, not 'avoid'",
         {
             "use_history": {

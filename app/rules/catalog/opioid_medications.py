@@ -580,6 +580,7 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
     hours = f.hours_since_last_use()
     positives = sorted(f.uds_positive & _OPIOID_ANALYTES)
     cows = f.scores.cows.value
+    continuing = "naltrexone" in classes
     if on_agonist:
         status = CONTRAINDICATED
         why = "the patient takes an opioid agonist (it would precipitate withdrawal)"
@@ -587,7 +588,7 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
         status, why = CONTRAINDICATED, f"the patient is in acute withdrawal (COWS {cows:g})"
     elif positives:
         status, why = CONTRAINDICATED, f"the urine is positive for {', '.join(positives)}"
-    elif "naltrexone" in classes:
+    elif continuing:
         # Continuing is not starting: the opioid-free interval is for the first dose.
         status, why = CONSIDER, "already taking naltrexone"
     elif (
@@ -637,7 +638,7 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
                 "An opioid agonist prescription contraindicates naltrexone (omitted means not "
                 "reviewed).",
             )
-    if why == "already taking naltrexone":
+    if continuing and status is CONSIDER:
         detail = (
             "Already taking naltrexone: continue it (the opioid-free interval is for starting "
             "it) and check adherence; a missed dose leaves lost tolerance unprotected."
@@ -671,7 +672,7 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
 
 NTX_01 = rule(
     "NTX-01",
-    revision=7,
+    revision=8,
     family=Family.behavioral_therapy,
     title="Naltrexone timing",
     summary="Naltrexone only after >= 10 opioid-free days (14 after agonists or 7-OH); "
