@@ -410,8 +410,13 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     out: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
         schema = {422: "ValidationProblem", 409: "TransitionProblem"}.get(status, "Problem")
-        out[status] = {
-            "description": descriptions[status],
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
-        }
+        out[status] = problem_entry(descriptions[status], schema)
     return out
+
+
+def problem_entry(description: str, schema: str = "Problem") -> dict[str, Any]:
+    """One OpenAPI ``responses`` entry: a problem+json body described for this route."""
+    return {
+        "description": description,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }

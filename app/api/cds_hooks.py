@@ -20,7 +20,7 @@ from app.cdshooks.jwt_auth import VerifiedClient
 from app.cdshooks.runtime import runtime
 from app.cdshooks.schemas import CdsResponse, Discovery, FeedbackRequest, HookRequest
 from app.cdshooks.services import SERVICES
-from app.errors import problem_responses
+from app.errors import problem_entry, problem_responses
 from app.ratelimit import enforce as rate_limit
 from app.security import Principal
 from app.services import cds, feedback
@@ -112,17 +112,15 @@ async def discover_cds_services(_caller: None = Depends(cds_discovery_caller)) -
     responses={
         **CDS_401,
         **problem_responses(400, 404, 412, 413, 415, 422, 500),
-        409: {
-            **problem_responses(500)[500],
-            "description": "This hookInstance was answered longer ago than the stored answer "
-            "is kept (`KRATOM_CDS_HOOK_RESPONSE_RETENTION_HOURS`), so it cannot be replayed; "
-            "a new hook firing has a new hookInstance.",
-        },
-        412: {
-            **problem_responses(412)[412],
-            "description": "Prefetch incomplete and the data could not be fetched from "
-            "`fhirServer` (none given, not allowed, or it failed).",
-        },
+        409: problem_entry(
+            "This hookInstance was answered longer ago than the stored answer is kept "
+            "(`KRATOM_CDS_HOOK_RESPONSE_RETENTION_HOURS`), so it cannot be replayed; a new hook "
+            "firing has a new hookInstance."
+        ),
+        412: problem_entry(
+            "Prefetch incomplete and the data could not be fetched from `fhirServer` (none "
+            "given, not allowed, or it failed)."
+        ),
     },
     openapi_extra=request_body_openapi(
         HookRequest, description="A CDS Hooks 2.0 request (hook, hookInstance, context, prefetch)."
