@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -55,31 +54,23 @@ async def purge_once(db: Database, settings: Settings) -> Purged:
 
 async def purge_idempotency_records(session: AsyncSession, *, older_than: timedelta) -> int:
     """Delete Idempotency-Key records older than the retention period. Returns how many."""
-    cutoff = _cutoff(older_than)
-
-    def statement(size: int) -> Delete:
-        batch = select(IdempotencyRecord.id).where(IdempotencyRecord.created_at < cutoff)
-        return delete(IdempotencyRecord).where(
-            IdempotencyRecord.id.in_(batch.limit(size).scalar_subquery())
-        )
-
+    batch = select(IdempotencyRecord.id).where(IdempotencyRecord.created_at < _cutoff(older_than))
+    statement = delete(IdempotencyRecord).where(
+        IdempotencyRecord.id.in_(batch.limit(PURGE_BATCH).scalar_subquery())
+    )
     return await _in_batches(session, statement)
 
 
 async def clear_hook_responses(session: AsyncSession, *, older_than: timedelta) -> int:
     """Clear stored CDS Hooks responses older than the retention period. Returns how many."""
-    cutoff = _cutoff(older_than)
-
-    def statement(size: int) -> Update:
-        batch = select(CdsHookCall.id).where(
-            CdsHookCall.created_at < cutoff, CdsHookCall.response.is_not(None)
-        )
-        return (
-            update(CdsHookCall)
-            .where(CdsHookCall.id.in_(batch.limit(size).scalar_subquery()))
-            .values(response=None)
-        )
-
+    batch = select(CdsHookCall.id).where(
+        CdsHookCall.created_at < _cutoff(older_than), CdsHookCall.response.is_not(None)
+    )
+    statement = (
+        update(CdsHookCall)
+        .where(CdsHookCall.id.in_(batch.limit(PURGE_BATCH).scalar_subquery()))
+        .values(response=None)
+    )
     return await _in_batches(session, statement)
 
 
@@ -89,14 +80,14 @@ def _cutoff(older_than: timedelta) -> datetime:
     return utc_now() - older_than
 
 
-async def _in_batches(session: AsyncSession, statement: Callable[[int], Delete | Update]) -> int:
-    """Run the statement (at most ``PURGE_BATCH`` rows each time, each batch its own
+async def _in_batches(session: AsyncSession, statement: Delete | Update) -> int:
+    """Run the statement (it touches at most ``PURGE_BATCH`` rows, each batch its own
     transaction) until a batch touches fewer. Reads across tenants: row-level security is
     bypassed for these transactions only."""
     total = 0
     while True:
         await bypass_row_security(session)
-        result = await session.execute(statement(PURGE_BATCH))
+        result = await session.execute(statement)
         await session.commit()
         touched = int(getattr(result, "rowcount", 0) or 0)
         total += touched

@@ -538,7 +538,7 @@ def _dx_01(f: Facts, out: Findings) -> bool:
         )
         return True
     on = maintenance(f.med_classes or frozenset())
-    if on is None and "use_disorder_in_remission" in f.coded and f.withdrawal_present:
+    if f.relapse_suspected:
         out.alert(
             "dsm5_remission_contradicted",
             WARNING,

@@ -294,17 +294,20 @@ def _loc_05(f: Facts, out: Findings) -> bool:
     if total is None and f.scores.news2.value is None and f.scores.sows.value is None:
         return False
     safe_home, why = _environment(f, out)
-    severity = (
-        f"COWS {total:g} ({'no active withdrawal' if total < th.COWS_MILD.value else 'mild'})"
-        if total is not None
-        else "COWS not scored (severity unknown)"
-    )
     sows = f.scores.sows
-    if sows.value is not None and sows.value > 0:
+    subjective = sows.value is not None and sows.value > 0
+    if total is None:
+        severity = "COWS not scored (severity unknown)"
+    elif total >= th.COWS_MILD.value:
+        severity = f"COWS {total:g} (mild)"
+    else:
+        # Kratom withdrawal can be mostly subjective: with a SOWS, a low COWS rules nothing out.
+        severity = f"COWS {total:g} (" + (
+            "no objective withdrawal signs)" if subjective else "no active withdrawal)"
+        )
+    if subjective:
         severity += f", SOWS {sows.value:g} of {sows.maximum}"
         if total is not None and total < th.COWS_MILD.value:
-            # Kratom withdrawal can be mostly subjective: a low COWS does not rule it out.
-            severity = severity.replace("no active withdrawal", "no objective withdrawal signs")
             severity += " (subjective withdrawal: reassess, a low COWS can understate it)"
     if safe_home:
         out.level(OUTPATIENT, f"{severity} with {why}: office-based care.")

@@ -142,27 +142,15 @@ def _vs_03(f: Facts, out: Findings) -> bool:
     # Naloxone is for opioid overdose with respiratory or CNS depression (its label): low
     # SpO2 with a recorded, undepressed breathing rate in an alert patient is not that.
     undepressed = rr is not None and rr > th.OPIOID_TOX_RR.value and v.consciousness == "alert"
-    if undepressed:
-        out.alert(
-            "opioid_toxicity",
-            CRITICAL,
-            "Low oxygen saturation",
-            f"{found}{seen} with a respiratory rate of {rr}/min and alert, in a person exposed "
-            "to kratom (a mu-opioid agonist). Treat as an emergency: oxygen, airway and "
-            "breathing support, look for other causes of hypoxia; naloxone if breathing slows "
-            "or consciousness falls.",
-        )
-    else:
-        out.alert(
-            "opioid_toxicity",
-            CRITICAL,
-            "Possible opioid toxicity",
-            f"{found}{seen} in a person exposed to kratom (a mu-opioid agonist). Treat as an "
-            "emergency: airway and breathing support, naloxone per protocol.",
-        )
-    out.level(EMERGENCY, f"Possible opioid toxicity ({found}{seen}).")
     status: Status | None
     if undepressed:
+        title = "Low oxygen saturation"
+        advice = (
+            f" with a respiratory rate of {rr}/min and alert, in a person exposed to kratom (a "
+            "mu-opioid agonist). Treat as an emergency: oxygen, airway and breathing support, "
+            "look for other causes of hypoxia; naloxone if breathing slows or consciousness "
+            "falls."
+        )
         # No status of its own: the take-home kit (NAL-01) still decides naloxone's.
         status, detail = (
             None,
@@ -173,17 +161,21 @@ def _vs_03(f: Facts, out: Findings) -> bool:
                 "withdrawal it precipitates more withdrawal)."
             ),
         )
-    elif age is None:
+    else:
+        title = "Possible opioid toxicity"
+        advice = (
+            " in a person exposed to kratom (a mu-opioid agonist). Treat as an emergency: "
+            "airway and breathing support, naloxone per protocol."
+        )
         status = RECOMMENDED
         detail = (
             f"Give naloxone per emergency protocol now for suspected opioid toxicity ({found})."
-        )
-    else:
-        status = RECOMMENDED
-        detail = (
-            f"Re-check breathing, SpO2 and consciousness now ({found} were recorded "
+            if age is None
+            else f"Re-check breathing, SpO2 and consciousness now ({found} were recorded "
             f"{elapsed_text(age)} ago); if still present, give naloxone per emergency protocol."
         )
+    out.alert("opioid_toxicity", CRITICAL, title, f"{found}{seen}{advice}")
+    out.level(EMERGENCY, f"Possible opioid toxicity ({found}{seen}).")
     out.recommend(STABILIZATION, "naloxone", MEDICATION, "Naloxone", status, detail)
     return True
 
