@@ -135,7 +135,20 @@ CSSRS: Final = Instrument(
     recall=timedelta(days=30),  # "in the past month"
 )
 
-INSTRUMENTS: Final = (PHQ9, GAD7, AUDIT_C, PCL5, COWS, CSSRS)
+# DAST-10: LOINC panel 82666-9, total 82667-7 "Total score [DAST-10]" (the code Synthea
+# records). Only the total is read: the item codes could not be confirmed, and the answers
+# need item 3's reverse scoring, so item answers are not guessed from linkIds.
+DAST10: Final = Instrument(
+    key="dast10",
+    pointer="/screening/dast10",
+    items=(),
+    questionnaires=("http://loinc.org/q/82666-9",),
+    panel="82666-9",
+    total="82667-7",
+    recall=timedelta(days=365),  # "in the past 12 months"
+)
+
+INSTRUMENTS: Final = (PHQ9, GAD7, AUDIT_C, PCL5, COWS, CSSRS, DAST10)
 BY_PANEL: Final = {i.panel: i for i in INSTRUMENTS if i.panel}
 BY_TOTAL: Final = {i.total: i for i in INSTRUMENTS if i.total}
 ITEM_CODES: Final = frozenset(c for i in INSTRUMENTS if i.panel for c in i.items)
@@ -172,7 +185,7 @@ class Scores:
             complete = all(i in self.items for i in instrument.items)
             return {i: self.items[i] for i in instrument.items} if complete else None
         out: dict[str, Any] = {}
-        if all(i in self.items for i in instrument.items):
+        if instrument.items and all(i in self.items for i in instrument.items):
             out["items"] = [self.items[i] for i in instrument.items]
         if self.total is not None:
             out["total"] = self.total

@@ -1420,3 +1420,49 @@ def test_a_full_url_naming_another_patient_entry_is_not_ours() -> None:
     )
     assert "vitals" not in dump(mapping)
     assert reasons(mapping)["Observation/hr-9"] == {Reason.subject_mismatch}
+
+
+@pytest.mark.parametrize(
+    ("resources", "expected"),
+    [
+        # The Observation Synthea records: "Total score [DAST-10]"
+        (
+            [obs("dast", "82667-7", valueQuantity={"value": 7, "system": UCUM, "code": "{score}"})],
+            7,
+        ),
+        # A DAST-10 panel carrying its total as a member
+        (
+            [
+                obs("panel", "82666-9", hasMember=[{"reference": "Observation/total"}]),
+                obs("total", "82667-7", valueInteger=2),
+            ],
+            2,
+        ),
+        # A LOINC-form QuestionnaireResponse with the total item
+        ([qr("http://loinc.org/q/82666-9", {"82667-7": {"valueInteger": 0}})], 0),
+    ],
+)
+def test_dast10_total_from_fhir(resources: list[dict[str, Any]], expected: int) -> None:
+    mapping = run(resources)
+    assert dump(mapping)["screening"]["dast10"] == {"total": expected}
+    assert not mapping.unsupported
+
+
+def test_dast10_outside_its_year_or_out_of_range_is_not_used() -> None:
+    stale = (NOW - timedelta(days=366)).isoformat()
+    mapping = run([obs("dast", "82667-7", valueInteger=7, when=stale)])
+    assert "screening" not in dump(mapping)
+    assert reasons(mapping) == {"Observation/dast": {Reason.outside_recall_period}}
+    recent = (NOW - timedelta(days=300)).isoformat()
+    assert dump(run([obs("dast", "82667-7", valueInteger=7, when=recent)]))["screening"] == {
+        "dast10": {"total": 7}
+    }
+    mapping = run([obs("dast", "82667-7", valueInteger=11)])
+    assert "screening" not in dump(mapping)
+    assert reasons(mapping) == {"Observation/dast": {Reason.implausible_value}}
+
+
+def test_dast10_items_alone_are_reported_not_scored() -> None:
+    mapping = run([qr("http://loinc.org/q/82666-9", {"1": {"valueBoolean": True}})])
+    assert "screening" not in dump(mapping)
+    assert reasons(mapping) == {"QuestionnaireResponse/qr-1": {Reason.instrument_incomplete}}
