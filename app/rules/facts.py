@@ -399,7 +399,8 @@ _CONDITION_CODES: dict[str, tuple[tuple[str, ...], tuple[str, ...], frozenset[st
     "anxiety": (("F40.0", "F40.1", "F41"), (), frozenset()),
     "ptsd": (("F43.1",), (), frozenset()),  # post-traumatic stress disorder
     "chronic_pain": (("G89.2", "G89.4"), (), frozenset()),  # chronic pain; the syndrome
-    "seizure_disorder": (("G40",), (), frozenset()),  # epilepsy and recurrent seizures
+    # Epilepsy and recurrent seizures; SNOMED CT epilepsy, seizure disorder (Synthea's code).
+    "seizure_disorder": (("G40",), (), frozenset({"84757009", "128613002"})),
     # Other psychoactive substance (kratom's usual code) or opioid use disorder, in remission.
     "use_disorder_in_remission": (("F19.11", "F19.21", "F11.11", "F11.21"), (), frozenset()),
 }

@@ -421,6 +421,39 @@ CASES: list[Case] = [
             and "/medical_history/seizure_disorder" not in missing(ev)
         ),
     ),
+    # [SNOMEDCT] 84757009 epilepsy, 128613002 seizure disorder (the concept Synthea records).
+    *(
+        C(
+            "SZ-02",
+            f"SNOMED CT {concept} coded, history not asked: warning, not asked again",
+            {
+                "medical_history": {"seizure_disorder": None},
+                "co_occurring_conditions": {
+                    "seizure_disorder": None,
+                    "coded": [{"system": "snomedct", "code": concept}],
+                },
+            },
+            True,
+            lambda ev: (
+                alerts(ev)["seizure_history"] == "warning"
+                and "/medical_history/seizure_disorder" not in missing(ev)
+            ),
+        )
+        for concept in ("84757009", "128613002")
+    ),
+    C(
+        "SZ-02",
+        "seizure (finding) 91175000 is not a seizure disorder",
+        {
+            "medical_history": {"seizure_disorder": None},
+            "co_occurring_conditions": {
+                "seizure_disorder": None,
+                "coded": [{"system": "snomedct", "code": "91175000"}],
+            },
+        },
+        False,
+        lambda ev: "/medical_history/seizure_disorder" in missing(ev),
+    ),
     C(
         "SZ-02",
         "seizure history not asked: reported missing",

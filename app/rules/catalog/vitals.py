@@ -493,7 +493,7 @@ def _sz_02(f: Facts, out: Findings) -> bool:
 
 SZ_02 = rule(
     "SZ-02",
-    revision=4,
+    revision=5,
     family=Family.alert,
     title="Seizure history",
     summary="Withdrawal seizures (critical) or a seizure disorder (warning); with alcohol or "
@@ -514,6 +514,7 @@ SZ_02 = rule(
     ),
     cites=(
         Cite("ICD10CM", "Codes read: G40 epilepsy and recurrent seizures"),
+        Cite("SNOMEDCT", "Concepts read: 84757009 epilepsy, 128613002 seizure disorder"),
         Cite("ASAMAWM", "Seizure history with alcohol withdrawal: medically managed setting"),
         Cite("ASAM3", "Complicated-withdrawal history raises dimension 1 risk"),
         Cite("EGGLESTON19", "Seizures in kratom exposures"),
