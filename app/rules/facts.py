@@ -392,13 +392,21 @@ _CONDITION_CODES: dict[str, tuple[tuple[str, ...], tuple[str, ...], frozenset[st
         ("F11.11", "F11.21"),
         frozenset({"5602001", "75544000"}),
     ),
-    # Major depressive disorder (single episode F32, recurrent F33), dysthymia (F34.1).
-    "depression": (("F32", "F33", "F34.1"), _DEPRESSION_REMISSION, frozenset()),
+    # Major depressive disorder (single episode F32, recurrent F33), dysthymia (F34.1);
+    # SNOMED CT major depressive disorder, major depression single episode (Synthea's).
+    "depression": (
+        ("F32", "F33", "F34.1"),
+        _DEPRESSION_REMISSION,
+        frozenset({"370143000", "36923009"}),
+    ),
     "depression_in_remission": (_DEPRESSION_REMISSION, (), frozenset()),
-    # Agoraphobia, social phobia (F40.0, F40.1); panic, generalized and other anxiety (F41).
-    "anxiety": (("F40.0", "F40.1", "F41"), (), frozenset()),
-    "ptsd": (("F43.1",), (), frozenset()),  # post-traumatic stress disorder
-    "chronic_pain": (("G89.2", "G89.4"), (), frozenset()),  # chronic pain; the syndrome
+    # Agoraphobia, social phobia (F40.0, F40.1); panic, generalized and other anxiety (F41);
+    # SNOMED CT anxiety disorder, generalized anxiety disorder.
+    "anxiety": (("F40.0", "F40.1", "F41"), (), frozenset({"197480006", "21897009"})),
+    # Post-traumatic stress disorder.
+    "ptsd": (("F43.1",), (), frozenset({"47505003"})),
+    # Chronic pain; chronic pain syndrome; SNOMED CT chronic pain (finding).
+    "chronic_pain": (("G89.2", "G89.4"), (), frozenset({"82423001"})),
     # Epilepsy and recurrent seizures; SNOMED CT epilepsy, seizure disorder (Synthea's code).
     "seizure_disorder": (("G40",), (), frozenset({"84757009", "128613002"})),
     # Other psychoactive substance (kratom's usual code) or opioid use disorder, in remission.
@@ -474,6 +482,17 @@ def coded_history(a: AssessmentIn) -> frozenset[str]:
         else:
             found.update(f for f, (_, snomed) in _HISTORY_CODES.items() if code in snomed)
     return frozenset(found)
+
+
+def condition_concepts_cite(*flags: str) -> tuple[Cite, ...]:
+    """The SNOMED CT concepts that answer these co-occurring condition flags, as a citation
+    (none when no concept is read for them)."""
+    read = [
+        f"{flag.replace('_', ' ')}: {', '.join(sorted(_CONDITION_CODES[flag][2]))}"
+        for flag in flags
+        if _CONDITION_CODES[flag][2]
+    ]
+    return (Cite("SNOMEDCT", "Concepts read: " + "; ".join(read)),) if read else ()
 
 
 def history_cites(*flags: str) -> tuple[Cite, ...]:

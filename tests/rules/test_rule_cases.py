@@ -68,6 +68,11 @@ def sev(code: str, severity: str) -> Callable[[Evaluation], bool]:
     return lambda ev: alerts(ev).get(code) == severity
 
 
+def snomed(concept: str) -> dict[str, Any]:
+    """Only a SNOMED CT problem-list concept: every co-occurring flag left unrecorded."""
+    return {"co_occurring_conditions": {"coded": [{"system": "snomedct", "code": concept}]}}
+
+
 def at(code: str, value: str) -> Callable[[Evaluation], bool]:
     return lambda ev: status(ev, code) == value
 
@@ -3160,6 +3165,65 @@ CASES: list[Case] = [
         {"co_occurring_conditions": {"coded": [{"system": "icd10cm", "code": "G89.4"}]}},
         True,
         lambda ev: "chronic pain" in detail(ev, "ongoing_condition_care"),
+    ),
+    # ---- coded co-occurring conditions in SNOMED CT [SNOMEDCT], the concepts Synthea and
+    # problem lists record: each answers its flag as the ICD-10-CM category does.
+    *(
+        C(
+            rule_id,
+            f"SNOMED CT {concept} ({what}) coded: {code} {value}",
+            snomed(concept),
+            True,
+            at(code, value),
+        )
+        for rule_id, concept, what, code, value in (
+            (
+                "MH-04",
+                "370143000",
+                "major depressive disorder",
+                "depression_treatment",
+                "recommended",
+            ),
+            (
+                "MH-04",
+                "36923009",
+                "major depression, single episode",
+                "depression_treatment",
+                "recommended",
+            ),
+            (
+                "MH-04",
+                "21897009",
+                "generalized anxiety disorder",
+                "anxiety_treatment",
+                "recommended",
+            ),
+            ("MH-04", "197480006", "anxiety disorder", "anxiety_treatment", "recommended"),
+            ("MH-05", "47505003", "PTSD", "trauma_focused_therapy", "recommended"),
+            ("PAIN-01", "82423001", "chronic pain", "pain_management", "recommended"),
+            ("AC-08", "82423001", "chronic pain", "ongoing_condition_care", "recommended"),
+        )
+    ),
+    C(
+        "SYM-03",
+        "SNOMED CT generalized anxiety disorder, no COWS anxiety, GAD-7 below 10: hydroxyzine",
+        {**cows(8, anxiety_irritability=0), **snomed("21897009")},
+        True,
+        at("hydroxyzine", "consider"),
+    ),
+    C(
+        "SYM-02",
+        "SNOMED CT chronic pain, no aches: acetaminophen considered",
+        {**cows(8, bone_joint_aches=0), **snomed("82423001")},
+        True,
+        at("acetaminophen", "consider"),
+    ),
+    C(
+        "MH-04",
+        "SNOMED CT depressive disorder (35489007, not a concept read): silent",
+        snomed("35489007"),
+        False,
+        lambda ev: status(ev, "depression_treatment") is None,
     ),
     # ---- coded medical history [ICD10CM][SNOMEDCT]: a chart's problem list answers the
     # history questions yes (over a recorded no), never no.

@@ -18,7 +18,13 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import CODED_LIMITATION, Facts, offer_status, sentence
+from app.rules.facts import (
+    CODED_LIMITATION,
+    Facts,
+    condition_concepts_cite,
+    offer_status,
+    sentence,
+)
 from app.rules.findings import Findings
 
 _AFTERCARE_LIMIT = (
@@ -317,7 +323,7 @@ def _ac_08(f: Facts, out: Findings) -> bool:
 
 AC_08 = rule(
     "AC-08",
-    revision=3,
+    revision=4,
     family=Family.aftercare,
     title="Underlying conditions",
     summary="Depression, anxiety, PTSD or chronic pain: ongoing treatment in aftercare.",
@@ -339,6 +345,7 @@ AC_08 = rule(
             "Codes read: F32, F33, F34.1 depression; F40.0, F40.1, F41 anxiety; F43.1 PTSD; "
             "G89.2, G89.4 chronic pain",
         ),
+        *condition_concepts_cite("depression", "anxiety", "ptsd", "chronic_pain"),
         Cite("GRUND17", "Use for pain (68%) and emotional conditions (66%)"),
         Cite("GARCIA20", "Use for pain, anxiety, depression"),
     ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.rules import thresholds as th
 from app.rules.define import INFO, Cite, Family, rule
-from app.rules.facts import Facts
+from app.rules.facts import Facts, condition_concepts_cite
 from app.rules.findings import Findings
 
 #: (code, title) by DSM-5 severity and withdrawal. Kratom is not a DSM-5 named class, so a
@@ -100,6 +100,7 @@ DX_03 = rule(
             "dependence, uncomplicated or with withdrawal",
         ),
         Cite("LEVOUNIS", "Kratom coded under opioid use disorder by some clinicians"),
+        *condition_concepts_cite("opioid_use_disorder"),
     ),
     limitations=(
         "No kratom-specific ICD-10-CM code exists: the F19 mapping is the usual convention, "

@@ -18,6 +18,7 @@ from app.rules.facts import (
     CODED_HISTORY_LIMITATION,
     CODED_LIMITATION,
     Facts,
+    condition_concepts_cite,
     history_cites,
     sentence,
 )
@@ -204,6 +205,7 @@ LOC_03 = rule(
             "ICD10CM",
             "Codes read: F10, F13 .1x/.2x alcohol and sedative use disorders (not in remission)",
         ),
+        *condition_concepts_cite("alcohol_use_disorder", "sedative_use_disorder"),
     ),
     limitations=(
         CODED_LIMITATION,

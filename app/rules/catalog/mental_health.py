@@ -18,7 +18,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import CODED_LIMITATION, Facts, sentence
+from app.rules.facts import CODED_LIMITATION, Facts, condition_concepts_cite, sentence
 from app.rules.findings import Findings
 
 _CSSRS_READS = ("/screening/cssrs", "scores.cssrs.risk", "scores.cssrs.complete")
@@ -280,7 +280,7 @@ def _mh_04(f: Facts, out: Findings) -> bool:
 
 MH_04 = rule(
     "MH-04",
-    revision=3,
+    revision=4,
     family=Family.behavioral_therapy,
     title="Co-occurring depression or anxiety",
     summary="PHQ-9 >= 10, GAD-7 >= 10 or a recorded diagnosis adds treatment of the condition; "
@@ -301,6 +301,7 @@ MH_04 = rule(
             "Codes read: F32, F33, F34.1 depression (F32.4, F32.5, F33.4 in remission); F40.0, "
             "F40.1, F41 anxiety",
         ),
+        *condition_concepts_cite("depression", "anxiety"),
         Cite("PHQ9", "Cut-off 10: sensitivity and specificity 88%"),
         Cite("GAD7", "Cut-off 10: sensitivity 89%, specificity 82%"),
         Cite("GARCIA20", "Kratom used for pain, anxiety, depression (91%/67%/65%)"),
@@ -347,7 +348,7 @@ def _mh_05(f: Facts, out: Findings) -> bool:
 
 MH_05 = rule(
     "MH-05",
-    revision=3,
+    revision=4,
     family=Family.behavioral_therapy,
     title="Trauma-focused care",
     summary="PCL-5 >= 31 or its items meeting the DSM-5 symptom clusters, trauma history or "
@@ -363,6 +364,7 @@ MH_05 = rule(
     ),
     cites=(
         Cite("ICD10CM", "Codes read: F43.1 post-traumatic stress disorder"),
+        *condition_concepts_cite("ptsd"),
         Cite("PCL5", "Provisional PTSD cut-off 31-33"),
         Cite("SAMHSA14", "Six principles of a trauma-informed approach"),
     ),

@@ -23,6 +23,7 @@ from app.rules.define import (
 from app.rules.facts import (
     CODED_LIMITATION,
     Facts,
+    condition_concepts_cite,
     name_words,
     sentence,
     vitals_not_current,
@@ -216,7 +217,7 @@ def _sym_02(f: Facts, out: Findings) -> bool:
 
 SYM_02 = rule(
     "SYM-02",
-    revision=8,
+    revision=9,
     family=Family.stabilization,
     title="Aches and pain",
     summary="Aches (COWS item >= 1) or chronic pain: acetaminophen (dose lowered with liver "
@@ -248,6 +249,7 @@ SYM_02 = rule(
         Cite("BEERS23", "Avoid NSAIDs at creatinine clearance < 30 mL/min"),
         Cite("EASL18", "NSAIDs should not be used in patients with ascites"),
         Cite("ICD10CM", "Codes read: G89.2 chronic pain, G89.4 chronic pain syndrome"),
+        *condition_concepts_cite("chronic_pain"),
     ),
     limitations=(
         CODED_LIMITATION,
@@ -356,7 +358,7 @@ def _sym_03(f: Facts, out: Findings) -> bool:
 
 SYM_03 = rule(
     "SYM-03",
-    revision=8,
+    revision=9,
     family=Family.stabilization,
     title="Anxiety and insomnia",
     summary="Withdrawal anxiety, anxiety disorder (recorded or coded) or GAD-7 >= 10: "
@@ -398,6 +400,7 @@ SYM_03 = rule(
             "Benzodiazepines are first-line for alcohol withdrawal (pharmacotherapy sections; "
             "recommendation number not re-read)",
         ),
+        *condition_concepts_cite("anxiety", "alcohol_use_disorder"),
     ),
     limitations=_SYMPTOM_LIMIT,
     thresholds=(th.OPIOID_TOX_RR, th.OPIOID_TOX_SPO2),

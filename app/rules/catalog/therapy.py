@@ -13,7 +13,7 @@ from app.rules.define import (
     Family,
     rule,
 )
-from app.rules.facts import CODED_LIMITATION, Facts, offer_status
+from app.rules.facts import CODED_LIMITATION, Facts, condition_concepts_cite, offer_status
 from app.rules.findings import Findings
 
 _PSYCHOSOCIAL_LIMIT = (
@@ -170,7 +170,7 @@ def _pain_01(f: Facts, out: Findings) -> bool:
 
 PAIN_01 = rule(
     "PAIN-01",
-    revision=2,
+    revision=3,
     family=Family.behavioral_therapy,
     title="Chronic pain",
     summary="Chronic pain adds a non-opioid pain management plan.",
@@ -182,6 +182,7 @@ PAIN_01 = rule(
     ),
     cites=(
         Cite("ICD10CM", "Codes read: G89.2 chronic pain, G89.4 chronic pain syndrome"),
+        *condition_concepts_cite("chronic_pain"),
         Cite("GRUND17", "68% use kratom for pain"),
         Cite("LEI21", "Divided buprenorphine doses for pain"),
         Cite("CDC22", "Nonopioid therapies preferred for chronic pain"),

@@ -22,6 +22,7 @@ from app.rules.facts import (
     CODED_HISTORY_LIMITATION,
     CODED_LIMITATION,
     Facts,
+    condition_concepts_cite,
     elapsed_text,
     history_cites,
     missing_if_dated_after,
@@ -514,7 +515,7 @@ SZ_02 = rule(
     ),
     cites=(
         Cite("ICD10CM", "Codes read: G40 epilepsy and recurrent seizures"),
-        Cite("SNOMEDCT", "Concepts read: 84757009 epilepsy, 128613002 seizure disorder"),
+        *condition_concepts_cite("seizure_disorder"),
         Cite("ASAMAWM", "Seizure history with alcohol withdrawal: medically managed setting"),
         Cite("ASAM3", "Complicated-withdrawal history raises dimension 1 risk"),
         Cite("EGGLESTON19", "Seizures in kratom exposures"),
