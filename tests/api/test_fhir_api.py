@@ -360,11 +360,19 @@ async def test_a_coded_alcohol_use_disorder_from_the_ehr_raises_the_level_of_car
     assert level["minimum_setting"] == "inpatient_medically_monitored"
 
 
+@pytest.mark.parametrize(
+    ("system", "depression", "pain"),
+    [
+        ("http://hl7.org/fhir/sid/icd-10-cm", "F33.1", "G89.4"),
+        # As Synthea writes them: SNOMED CT major depressive disorder, chronic pain (finding)
+        ("http://snomed.info/sct", "370143000", "82423001"),
+    ],
+)
 async def test_coded_depression_and_chronic_pain_from_the_ehr_are_treated(
-    client: httpx.AsyncClient, auth: dict[str, str]
+    client: httpx.AsyncClient, auth: dict[str, str], system: str, depression: str, pain: str
 ) -> None:
     """A problem list coded in ICD-10-CM (F33.1 recurrent major depression, G89.4 chronic pain
-    syndrome) adds their treatment, where before only the boolean flags did."""
+    syndrome) or in SNOMED CT adds their treatment, where before only the boolean flags did."""
 
     def condition(cid: str, code: str) -> dict[str, Any]:
         return {
@@ -373,13 +381,13 @@ async def test_coded_depression_and_chronic_pain_from_the_ehr_are_treated(
             "clinicalStatus": {"coding": [{
                 "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
                 "code": "active"}]},
-            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": code}]},
+            "code": {"coding": [{"system": system, "code": code}]},
             "subject": {"reference": f"Patient/{PT}"},
         }  # fmt: skip
 
     response = await client.post(
         "/v1/fhir/evaluate",
-        json=bundle(*prefetch_resources(), condition("mdd", "F33.1"), condition("cp", "G89.4")),
+        json=bundle(*prefetch_resources(), condition("mdd", depression), condition("cp", pain)),
         headers=auth,
         params={"assessed_at": "2026-01-10T12:00:00Z"},
     )
