@@ -30,6 +30,13 @@ ITEM_WEIGHT: Final = "http://hl7.org/fhir/StructureDefinition/itemWeight"
 # precedent in anchors.md A5); their item linkIds are documented in instruments.py.
 LOCAL_QUESTIONNAIRE_BASE: Final = "https://kratom-cds.dev/fhir/Questionnaire/"
 
+# --------------------------------------------------------------------------- conditions
+# A seizure as an event, not a disorder: ICD-10-CM R56 "Convulsions, not elsewhere classified"
+# (R56.0x febrile, R56.1 post-traumatic, R56.9 unspecified) and SNOMED CT 91175000 "Seizure
+# (finding)". With an onset time they say when it happened (epilepsy codes do not).
+SEIZURE_EVENT_ICD10CM_PREFIX: Final = "R56"
+SEIZURE_EVENT_SNOMED: Final = frozenset({"91175000"})
+
 # --------------------------------------------------------------------------- vital signs
 # HL7 FHIR R4 vital-signs profile, valueset-observation-vitalsignresult (anchors.md (a)).
 HEART_RATE: Final = "8867-4"  # Heart rate

@@ -35,6 +35,7 @@ from app.fhir.access import (
     loinc_codes,
     obj,
     objs,
+    parse_when,
     ref_of,
     reference_target,
     text,
@@ -91,6 +92,8 @@ GROUP_TIMES: Final = {
     "urine_drug_screen": "collected_at",
     "withdrawal": "assessed_at",
 }
+#: "A seizure in the last 24 hours" (the assessment's question, rule SZ-01).
+RECENT_SEIZURE: Final = timedelta(hours=24)
 MAX_LIST = 50  # AssessmentIn caps coded conditions and current medications at 50
 _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -753,6 +756,39 @@ class _Mapper:
             elif not added:
                 self.report(item.ref, Reason.duplicate, "its codes come from another Condition")
         self.put_list("/co_occurring_conditions/coded", coded, list(refs.values()))
+        self.map_recent_seizure()
+
+    def map_recent_seizure(self) -> None:
+        """An active seizure Condition (R56, SNOMED CT 91175000) whose onset is a timestamp
+        within 24 hours before ``assessed_at`` answers "a seizure in the last 24 hours" yes.
+        Nothing answers it no: an older or undated seizure is only a coded condition, and an
+        onset given as a date alone cannot place it inside or outside the 24 hours."""
+        for item in self.slots.get("conditions", []):
+            concept = item.resource.get("code")
+            if not any(
+                (system == c.ICD10CM and code.startswith(c.SEIZURE_EVENT_ICD10CM_PREFIX))
+                or (system == c.SNOMED and code in c.SEIZURE_EVENT_SNOMED)
+                for system, code in codings(concept)
+            ):
+                continue
+            onset = parse_when(
+                item.resource.get("onsetDateTime")
+                or obj(item.resource.get("onsetPeriod")).get("start")
+            )
+            if onset.exact is None:
+                if onset.latest is not None and self.assessed_at - onset.latest < RECENT_SEIZURE:
+                    self.report(
+                        item.ref,
+                        Reason.effective_time_imprecise,
+                        "seizure onset without a full timestamp: whether it was in the last "
+                        "24 hours is unknown",
+                        "/onsetDateTime",
+                    )
+                continue
+            age = self.assessed_at - onset.exact
+            if -CLOCK_TOLERANCE <= age <= RECENT_SEIZURE:
+                self.put("/medical_history/seizure_in_last_24h", True, item, None, onset.text)
+                return
 
     def map_medications(self) -> None:
         meds: list[dict[str, Any]] = []

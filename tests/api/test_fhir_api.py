@@ -360,6 +360,35 @@ async def test_a_coded_alcohol_use_disorder_from_the_ehr_raises_the_level_of_car
     assert level["minimum_setting"] == "inpatient_medically_monitored"
 
 
+async def test_a_seizure_this_morning_in_the_ehr_is_an_emergency(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """A seizure Condition (R56.9) with an onset 3 hours before the assessment answers "a
+    seizure in the last 24 hours" (SZ-01: emergency), which no FHIR input answered before."""
+    condition = {
+        "resourceType": "Condition",
+        "id": "sz-1",
+        "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+            "code": "active"}]},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "R56.9"}]},
+        "subject": {"reference": f"Patient/{PT}"},
+        "onsetDateTime": "2026-01-10T09:00:00Z",
+    }  # fmt: skip
+    response = await client.post(
+        "/v1/fhir/evaluate",
+        json=bundle(*prefetch_resources(), condition),
+        headers=auth,
+        params={"assessed_at": "2026-01-10T12:00:00Z"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    level = body["evaluation"]["level_of_care"]
+    assert "SZ-01" in level["rule_ids"]
+    assert level["minimum_setting"] == "emergency_department"
+    assert "Condition/sz-1" in body["mapping"]["used"]
+
+
 @pytest.mark.parametrize(
     ("system", "depression", "pain"),
     [

@@ -1466,3 +1466,40 @@ def test_dast10_items_alone_are_reported_not_scored() -> None:
     mapping = run([qr("http://loinc.org/q/82666-9", {"1": {"valueBoolean": True}})])
     assert "screening" not in dump(mapping)
     assert reasons(mapping) == {"QuestionnaireResponse/qr-1": {Reason.instrument_incomplete}}
+
+
+ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "onset", "recent"),
+    [
+        (ICD10, "R56.9", {"onsetDateTime": "2026-01-10T09:00:00Z"}, True),  # 3 h before
+        (SNOMED, "91175000", {"onsetPeriod": {"start": "2026-01-09T12:00:00Z"}}, True),  # 24 h
+        (SNOMED, "91175000", {"onsetDateTime": "2026-01-09T11:59:00Z"}, False),  # 24 h 1 min
+        (ICD10, "R56.9", {}, False),  # no onset: when it happened is unknown
+        (ICD10, "R56.9", {"onsetDateTime": "2026-01-10T14:00:00Z"}, False),  # after assessed_at
+        # Epilepsy is a disorder: a recent onset date is the diagnosis, not a seizure.
+        (ICD10, "G40.909", {"onsetDateTime": "2026-01-10T09:00:00Z"}, False),
+    ],
+)
+def test_a_seizure_condition_with_a_recent_onset_is_a_seizure_in_the_last_24h(
+    system: str, code: str, onset: dict[str, Any], recent: bool
+) -> None:
+    mapping = run([condition("sz", system, code, **onset)])
+    history = dump(mapping).get("medical_history", {})
+    assert history.get("seizure_in_last_24h") is (True if recent else None)
+    if recent:
+        assert any(i.field == "/medical_history/seizure_in_last_24h" for i in mapping.inputs)
+    # Still a coded condition either way: the problem list is not lost.
+    assert dump(mapping)["co_occurring_conditions"]["coded"][0]["code"] == code
+
+
+def test_a_seizure_onset_given_as_a_date_is_reported_not_guessed() -> None:
+    mapping = run([condition("sz", ICD10, "R56.9", onsetDateTime="2026-01-10")])
+    assert "medical_history" not in dump(mapping)
+    assert reasons(mapping) == {"Condition/sz": {Reason.effective_time_imprecise}}
+    # A date long past is simply not recent: nothing to report.
+    old = run([condition("sz", ICD10, "R56.9", onsetDateTime="2025-06-01")])
+    assert "medical_history" not in dump(old)
+    assert not reasons(old)
