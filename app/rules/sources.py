@@ -206,6 +206,19 @@ _ALL = (
         doi="10.1056/NEJMoa2102953",
     ),
     _s(
+        "BILI-REF",
+        "Mayo Clinic. Bilirubin test: results. Tests and procedures (mayoclinic.org); "
+        "Medscape, Conjugated hyperbilirubinemia: overview (2021). Published adult reference "
+        "ranges for serum total bilirubin.",
+        2021,
+        "reference range (clinical laboratory reference)",
+        "V33 CONFIRMED as reference ranges, not a recommendation: Mayo Clinic gives normal total "
+        "bilirubin 0.1-1.0 mg/dL (adult men; a later edition: up to 1.2 mg/dL in adults, "
+        "usually 1 mg/dL under 18), Medscape 0.2-1 mg/dL; no adult range read had an upper "
+        "limit below 1.0 mg/dL (read 2026-11-27)",
+        url="https://www.mayoclinic.org/tests-procedures/bilirubin/about/pac-20393041",
+    ),
+    _s(
         "FDA-BZD20",
         "US Food and Drug Administration. FDA requiring Boxed Warning updated to improve safe "
         "use of benzodiazepine drug class. Drug Safety Communication, 23 September 2020.",

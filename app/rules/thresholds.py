@@ -234,6 +234,16 @@ HYS_BILIRUBIN_X = _t(
     True,
     ">=2x (FDA: >2x); the broader reading over-alerts, which is the safe direction",
 )
+BILIRUBIN_BELOW_EVERY_ULN = _t(
+    "bilirubin_below_every_uln_mg_dl",
+    1.0,
+    "mg/dL",
+    ("BILI-REF",),
+    False,
+    "the lowest upper limit of normal in the reference ranges read; below it, total bilirubin "
+    "is under 2x any laboratory limit of 0.5 mg/dL or more, so Hy's law is excluded without "
+    "the laboratory's own limit",
+)
 R_HEPATOCELLULAR = _t("r_ratio_hepatocellular_ge", 5, "ratio", ("ACG14",), True, "ACG 2014")
 R_CHOLESTATIC = _t("r_ratio_cholestatic_le", 2, "ratio", ("ACG14",), True, "ACG 2014")
 LIVER_ALT_WARN_X = _t("liver_alt_warn_x_uln", 3, "x ULN", ("LIVERTOX", "HYS-FDA09"), True, "")

@@ -269,6 +269,12 @@ async def test_evaluate_synthea_bundle(settings: Settings, make_key: KeyMaker) -
     assert body["assessment"]["vitals"]["systolic_bp_mmhg"] == 127  # 55284-4 panel
     assert body["assessment"]["patient"]["sex_at_birth"] == "male"
     assert body["mapping"]["ignored"]  # encounters, claims... are reported, not silently dropped
+    # Synthea sends no reference ranges: a bilirubin of 0.12 mg/dL is normal in every published
+    # range, so Hy's law is excluded without them (LIV-02, V33) and only the ULNs are missing.
+    assert body["assessment"]["labs"]["total_bilirubin_mg_per_dl"] < 1
+    assert "Hy's-law" not in body["evaluation"]["level_of_care"]["rationale"]
+    missing = {m["input"] for m in body["evaluation"]["missing_inputs"]}
+    assert "/labs/total_bilirubin_uln_mg_per_dl" in missing
 
 
 @pytest.mark.parametrize(

@@ -1156,6 +1156,36 @@ CASES: list[Case] = [
         False,
         provisional("Hy's-law range cannot be excluded"),
     ),
+    # [BILI-REF] adult total bilirubin upper limits 1.0-1.2 mg/dL: a bilirubin below 1.0 is
+    # under 2x any limit of 0.5 or more, so no ULN is needed to exclude Hy's law.
+    C(
+        "LIV-02",
+        "ALT 200, bilirubin 0.9 without ULNs (Synthea-style labs): not held provisional",
+        {
+            "labs": {
+                "alt_u_per_l": 200,
+                "alt_uln_u_per_l": None,
+                "total_bilirubin_mg_per_dl": 0.9,
+                "total_bilirubin_uln_mg_per_dl": None,
+            }
+        },
+        False,
+        lambda ev: "Hy's-law range cannot be excluded" not in ev.level_of_care.rationale,
+    ),
+    C(
+        "LIV-02",
+        "ALT 200, bilirubin 1.0 without ULNs: still provisional",
+        {
+            "labs": {
+                "alt_u_per_l": 200,
+                "alt_uln_u_per_l": None,
+                "total_bilirubin_mg_per_dl": 1.0,
+                "total_bilirubin_uln_mg_per_dl": None,
+            }
+        },
+        False,
+        provisional("Hy's-law range cannot be excluded"),
+    ),
     C(
         "LIV-02",
         "bilirubin without ULN but ALT graded below 3x: not held provisional for it",

@@ -84,9 +84,12 @@ LIV_01 = rule(
 
 def _hys_law_not_excluded(f: Facts) -> bool:
     """Bilirubin and an aminotransferase are given, but what is graded does not rule a
-    Hy's-law range out (an upper limit of normal is missing)."""
+    Hy's-law range out (an upper limit of normal is missing). A bilirubin below every
+    published upper limit of normal needs no limit: it is under half the 2x criterion."""
     labs = f.a.labs
     if labs is None or labs.total_bilirubin_mg_per_dl is None:
+        return False
+    if labs.total_bilirubin_mg_per_dl < th.BILIRUBIN_BELOW_EVERY_ULN.value:
         return False
     given = [
         x
@@ -135,12 +138,13 @@ def _liv_02(f: Facts, out: Findings) -> bool:
 
 LIV_02 = rule(
     "LIV-02",
-    revision=3,
+    revision=4,
     family=Family.alert,
     title="Hy's law range",
     summary="ALT or AST >= 3x ULN with bilirubin >= 2x ULN: critical, emergency evaluation; "
     "values given without their upper limit of normal that could be in that range: the "
-    "setting is only provisional.",
+    "setting is only provisional (not for a bilirubin below 1.0 mg/dL, normal in every "
+    "published range).",
     rationale="Hy's law identifies hepatocellular injury with impaired function, carrying about "
     "a 10% risk of liver failure or death; kratom cases with bilirubin up to 41 mg/dL are "
     "reported.",
@@ -153,13 +157,17 @@ LIV_02 = rule(
     cites=(
         Cite("HYS-FDA09", "Hy's law definition and prognosis"),
         Cite("LIVERTOX", "Severe kratom cholestatic injury"),
+        Cite("BILI-REF", "Adult total bilirubin reference ranges: upper limits 1.0-1.2 mg/dL"),
     ),
     limitations=(
         *_LIVER_LIMIT,
+        "A bilirubin below 1.0 mg/dL without its laboratory's limit is taken as excluding "
+        "Hy's law (it would need a limit below 0.5 mg/dL, none published) [L]: the value "
+        "awaits clinical sign-off.",
         "FDA's definition also requires no initial cholestasis; the engine does not apply "
         "that exclusion, so it alerts more often (conservative).",
     ),
-    thresholds=(th.HYS_AMINOTRANSFERASE_X, th.HYS_BILIRUBIN_X),
+    thresholds=(th.HYS_AMINOTRANSFERASE_X, th.HYS_BILIRUBIN_X, th.BILIRUBIN_BELOW_EVERY_ULN),
     apply=_liv_02,
 )
 
