@@ -324,8 +324,11 @@ def liver_score(a: AssessmentIn) -> LiverScore:
     bili = _ratio(labs.total_bilirubin_mg_per_dl, labs.total_bilirubin_uln_mg_per_dl)
     used: list[str] = []
     missing: list[str] = []
-    for pointers, value in zip(_LIVER_POINTERS, (alt, ast, alp, bili), strict=True):
-        (used if value is not None else missing).extend(pointers)
+    for pointers, ratio in zip(_LIVER_POINTERS, (alt, ast, alp, bili), strict=True):
+        if ratio is not None:
+            used.extend(pointers)
+        else:  # only what was not sent is missing (a value sent without its ULN is not)
+            missing.extend(p for p in pointers if getattr(labs, p.rsplit("/", 1)[1]) is None)
     r_ratio = alt / alp if alt is not None and alp else None
     elevated = (
         (alt is not None and alt > 1)

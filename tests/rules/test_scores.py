@@ -267,6 +267,25 @@ def test_hys_law_edges() -> None:
     assert unknown.liver.hys_law_range is None
 
 
+def test_a_liver_value_sent_without_its_uln_is_not_called_missing() -> None:
+    """Only what was not sent is missing: a bilirubin without its ULN lists the ULN, not the
+    bilirubin (the value is on file; it just cannot be graded)."""
+    liver = scores(
+        labs={
+            "alt_u_per_l": 40,
+            "alt_uln_u_per_l": 40,
+            "ast_u_per_l": None,
+            "total_bilirubin_mg_per_dl": 0.5,
+            "total_bilirubin_uln_mg_per_dl": None,
+        }
+    ).liver
+    assert "/labs/total_bilirubin_uln_mg_per_dl" in liver.missing
+    assert "/labs/total_bilirubin_mg_per_dl" not in liver.missing
+    assert "/labs/ast_u_per_l" in liver.missing
+    assert {"/labs/alt_u_per_l", "/labs/alt_uln_u_per_l"} <= set(liver.inputs_used)
+    assert "/labs/total_bilirubin_mg_per_dl" not in liver.inputs_used  # not graded
+
+
 # QTc by sex [RAUTAHARJU09][KRANTZ09].
 @pytest.mark.parametrize(
     ("sex", "qtc", "band"),
