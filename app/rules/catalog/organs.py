@@ -138,7 +138,7 @@ def _liv_02(f: Facts, out: Findings) -> bool:
 
 LIV_02 = rule(
     "LIV-02",
-    revision=4,
+    revision=5,
     family=Family.alert,
     title="Hy's law range",
     summary="ALT or AST >= 3x ULN with bilirubin >= 2x ULN: critical, emergency evaluation; "
