@@ -340,28 +340,46 @@ async def test_a_transaction_bundle_resolves_references_through_full_urls(
     assert "Observation/hr-t" in body["mapping"]["used"]
 
 
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+SNOMED = "http://snomed.info/sct"
+
+
+def condition(cid: str, code: str, system: str = ICD10CM, **extra: Any) -> dict[str, Any]:
+    """An active problem-list Condition of the prefetch patient."""
+    return {
+        "resourceType": "Condition",
+        "id": cid,
+        "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+            "code": "active"}]},
+        "code": {"coding": [{"system": system, "code": code}]},
+        "subject": {"reference": f"Patient/{PT}"},
+        **extra,
+    }  # fmt: skip
+
+
+async def evaluate_with(
+    client: httpx.AsyncClient, auth: dict[str, str], *conditions: dict[str, Any]
+) -> dict[str, Any]:
+    """``POST /v1/fhir/evaluate`` of the prefetch resources plus these Conditions."""
+    response = await client.post(
+        "/v1/fhir/evaluate",
+        json=bundle(*prefetch_resources(), *conditions),
+        headers=auth,
+        params={"assessed_at": "2026-01-10T12:00:00Z"},
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 async def test_a_coded_alcohol_use_disorder_from_the_ehr_raises_the_level_of_care(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
     """EHR Conditions arrive coded: an ICD-10-CM F10.20 now answers the alcohol-use-disorder
     question (LOC-03), where before only the boolean flag did."""
-    condition = {
-        "resourceType": "Condition",
-        "id": "aud-1",
-        "clinicalStatus": {"coding": [{
-            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-            "code": "active"}]},
-        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "F10.20"}]},
-        "subject": {"reference": f"Patient/{PT}"},
-    }  # fmt: skip
-    response = await client.post(
-        "/v1/fhir/evaluate",
-        json=bundle(*prefetch_resources(), condition),
-        headers=auth,
-        params={"assessed_at": "2026-01-10T12:00:00Z"},
-    )
-    assert response.status_code == 200, response.text
-    level = response.json()["evaluation"]["level_of_care"]
+    body = await evaluate_with(client, auth, condition("aud-1", "F10.20"))
+    level = body["evaluation"]["level_of_care"]
     assert "LOC-03" in level["rule_ids"]
     assert level["minimum_setting"] == "inpatient_medically_monitored"
 
@@ -371,24 +389,8 @@ async def test_a_seizure_this_morning_in_the_ehr_is_an_emergency(
 ) -> None:
     """A seizure Condition (R56.9) with an onset 3 hours before the assessment answers "a
     seizure in the last 24 hours" (SZ-01: emergency), which no FHIR input answered before."""
-    condition = {
-        "resourceType": "Condition",
-        "id": "sz-1",
-        "clinicalStatus": {"coding": [{
-            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-            "code": "active"}]},
-        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "R56.9"}]},
-        "subject": {"reference": f"Patient/{PT}"},
-        "onsetDateTime": "2026-01-10T09:00:00Z",
-    }  # fmt: skip
-    response = await client.post(
-        "/v1/fhir/evaluate",
-        json=bundle(*prefetch_resources(), condition),
-        headers=auth,
-        params={"assessed_at": "2026-01-10T12:00:00Z"},
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
+    seizure = condition("sz-1", "R56.9", onsetDateTime="2026-01-10T09:00:00Z")
+    body = await evaluate_with(client, auth, seizure)
     level = body["evaluation"]["level_of_care"]
     assert "SZ-01" in level["rule_ids"]
     assert level["minimum_setting"] == "emergency_department"
@@ -398,9 +400,9 @@ async def test_a_seizure_this_morning_in_the_ehr_is_an_emergency(
 @pytest.mark.parametrize(
     ("system", "depression", "pain"),
     [
-        ("http://hl7.org/fhir/sid/icd-10-cm", "F33.1", "G89.4"),
+        (ICD10CM, "F33.1", "G89.4"),
         # As Synthea writes them: SNOMED CT major depressive disorder, chronic pain (finding)
-        ("http://snomed.info/sct", "370143000", "82423001"),
+        (SNOMED, "370143000", "82423001"),
     ],
 )
 async def test_coded_depression_and_chronic_pain_from_the_ehr_are_treated(
@@ -408,29 +410,11 @@ async def test_coded_depression_and_chronic_pain_from_the_ehr_are_treated(
 ) -> None:
     """A problem list coded in ICD-10-CM (F33.1 recurrent major depression, G89.4 chronic pain
     syndrome) or in SNOMED CT adds their treatment, where before only the boolean flags did."""
-
-    def condition(cid: str, code: str) -> dict[str, Any]:
-        return {
-            "resourceType": "Condition",
-            "id": cid,
-            "clinicalStatus": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                "code": "active"}]},
-            "code": {"coding": [{"system": system, "code": code}]},
-            "subject": {"reference": f"Patient/{PT}"},
-        }  # fmt: skip
-
-    response = await client.post(
-        "/v1/fhir/evaluate",
-        json=bundle(*prefetch_resources(), condition("mdd", depression), condition("cp", pain)),
-        headers=auth,
-        params={"assessed_at": "2026-01-10T12:00:00Z"},
+    body = await evaluate_with(
+        client, auth, condition("mdd", depression, system), condition("cp", pain, system)
     )
-    assert response.status_code == 200, response.text
     recommendations = {
-        r["code"]: r
-        for phase in response.json()["evaluation"]["phases"]
-        for r in phase["recommendations"]
+        r["code"]: r for phase in body["evaluation"]["phases"] for r in phase["recommendations"]
     }
     assert recommendations["depression_treatment"]["status"] == "recommended"
     assert "MH-04" in recommendations["depression_treatment"]["rule_ids"]

@@ -409,55 +409,37 @@ CASES: list[Case] = [
         sev("seizure_history", "warning"),
     ),
     C("SZ-02", "no history silent", {}, False),
-    # A coded diagnosis answers the flags [ICD10CM]: G40 epilepsy and recurrent seizures.
-    C(
-        "SZ-02",
-        "epilepsy coded (G40.909), history not asked: warning, not asked again",
-        {
-            "medical_history": {"seizure_disorder": None},
-            "co_occurring_conditions": {
-                "seizure_disorder": None,
-                "coded": [{"system": "icd10cm", "code": "G40.909"}],
-            },
-        },
-        True,
-        lambda ev: (
-            alerts(ev)["seizure_history"] == "warning"
-            and "/medical_history/seizure_disorder" not in missing(ev)
-        ),
-    ),
+    # A coded diagnosis answers the flags [ICD10CM]: G40 epilepsy and recurrent seizures;
     # [SNOMEDCT] 84757009 epilepsy, 128613002 seizure disorder (the concept Synthea records).
+    # A seizure finding (91175000) is an event, not a disorder: the question stays open.
     *(
         C(
             "SZ-02",
-            f"SNOMED CT {concept} coded, history not asked: warning, not asked again",
+            f"{what} coded, history not asked: "
+            + ("warning, not asked again" if disorder else "not a disorder, still asked"),
             {
                 "medical_history": {"seizure_disorder": None},
                 "co_occurring_conditions": {
                     "seizure_disorder": None,
-                    "coded": [{"system": "snomedct", "code": concept}],
+                    "coded": [{"system": system, "code": code}],
                 },
             },
-            True,
-            lambda ev: (
-                alerts(ev)["seizure_history"] == "warning"
-                and "/medical_history/seizure_disorder" not in missing(ev)
-            ),
+            disorder,
+            (
+                lambda ev: (
+                    alerts(ev)["seizure_history"] == "warning"
+                    and "/medical_history/seizure_disorder" not in missing(ev)
+                )
+            )
+            if disorder
+            else lambda ev: "/medical_history/seizure_disorder" in missing(ev),
         )
-        for concept in ("84757009", "128613002")
-    ),
-    C(
-        "SZ-02",
-        "seizure (finding) 91175000 is not a seizure disorder",
-        {
-            "medical_history": {"seizure_disorder": None},
-            "co_occurring_conditions": {
-                "seizure_disorder": None,
-                "coded": [{"system": "snomedct", "code": "91175000"}],
-            },
-        },
-        False,
-        lambda ev: "/medical_history/seizure_disorder" in missing(ev),
+        for what, system, code, disorder in (
+            ("epilepsy (G40.909)", "icd10cm", "G40.909", True),
+            ("SNOMED CT epilepsy (84757009)", "snomedct", "84757009", True),
+            ("SNOMED CT seizure disorder (128613002)", "snomedct", "128613002", True),
+            ("SNOMED CT seizure finding (91175000)", "snomedct", "91175000", False),
+        )
     ),
     C(
         "SZ-02",
