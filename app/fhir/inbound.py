@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from app.fhir import codes as c
 from app.fhir import instruments as inst
 from app.fhir.access import (
+    NEVER,
     Json,
     When,
     began,
@@ -168,6 +169,9 @@ class _Mapper:
         self.accepted: set[int] = set()  # id() of each resource that passed validation
         self.item_observations: list[_Item] = []
         self.consumed: set[str] = set()
+        # Seizure Conditions no longer active (the seizure ended): still a seizure in the last
+        # 24 hours when their onset says so, and reported not active otherwise.
+        self.ended_seizures: list[_Item] = []
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -357,6 +361,9 @@ class _Mapper:
             clinical = codes_in(resource.get("clinicalStatus"), c.CONDITION_CLINICAL)
             # recurrence and relapse are kinds of active (condition-clinical hierarchy)
             if not {"active", "recurrence", "relapse"} & set(clinical):
+                if clinical and _seizure_event(resource):
+                    self.ended_seizures.append(_Item(-1, ref, resource, NEVER))
+                    return False  # reported by map_recent_seizure unless used there
                 self.report(
                     ref, Reason.not_active, f"clinical status {clinical}", "/clinicalStatus"
                 )
@@ -759,36 +766,42 @@ class _Mapper:
         self.map_recent_seizure()
 
     def map_recent_seizure(self) -> None:
-        """An active seizure Condition (R56, SNOMED CT 91175000) whose onset is a timestamp
-        within 24 hours before ``assessed_at`` answers "a seizure in the last 24 hours" yes.
-        Nothing answers it no: an older or undated seizure is only a coded condition, and an
-        onset given as a date alone cannot place it inside or outside the 24 hours."""
-        for item in self.slots.get("conditions", []):
-            concept = item.resource.get("code")
-            if not any(
-                (system == c.ICD10CM and code.startswith(c.SEIZURE_EVENT_ICD10CM_PREFIX))
-                or (system == c.SNOMED and code in c.SEIZURE_EVENT_SNOMED)
-                for system, code in codings(concept)
-            ):
-                continue
-            onset = parse_when(
-                item.resource.get("onsetDateTime")
-                or obj(item.resource.get("onsetPeriod")).get("start")
-            )
-            if onset.exact is None:
-                if onset.latest is not None and self.assessed_at - onset.latest < RECENT_SEIZURE:
-                    self.report(
-                        item.ref,
-                        Reason.effective_time_imprecise,
-                        "seizure onset without a full timestamp: whether it was in the last "
-                        "24 hours is unknown",
-                        "/onsetDateTime",
-                    )
-                continue
-            age = self.assessed_at - onset.exact
-            if -CLOCK_TOLERANCE <= age <= RECENT_SEIZURE:
-                self.put("/medical_history/seizure_in_last_24h", True, item, None, onset.text)
-                return
+        """A seizure Condition (R56, SNOMED CT 91175000), active or ended, whose onset is a
+        timestamp within 24 hours before ``assessed_at`` answers "a seizure in the last 24
+        hours" yes. Nothing answers it no: an older or undated seizure is only a coded
+        condition (an ended one is reported not active), and an onset given as a date alone
+        cannot place it inside or outside the 24 hours."""
+        seizures = [i for i in self.slots.get("conditions", []) if _seizure_event(i.resource)]
+        used = next((i for i in [*seizures, *self.ended_seizures] if self.recent_seizure(i)), None)
+        for item in self.ended_seizures:
+            if item is not used:
+                clinical = codes_in(item.resource.get("clinicalStatus"), c.CONDITION_CLINICAL)
+                self.report(
+                    item.ref, Reason.not_active, f"clinical status {clinical}", "/clinicalStatus"
+                )
+
+    def recent_seizure(self, item: _Item) -> bool:
+        """Whether this seizure's onset is a timestamp within the 24 hours before
+        ``assessed_at``; if so it is put as the answer. A date-only onset that could fall
+        within them is reported."""
+        resource = item.resource
+        onset = parse_when(
+            resource.get("onsetDateTime") or obj(resource.get("onsetPeriod")).get("start")
+        )
+        if onset.exact is None:
+            if onset.latest is not None and self.assessed_at - onset.latest < RECENT_SEIZURE:
+                self.report(
+                    item.ref,
+                    Reason.effective_time_imprecise,
+                    "seizure onset without a full timestamp: whether it was in the last 24 "
+                    "hours is unknown",
+                    "/onsetDateTime",
+                )
+            return False
+        if not -CLOCK_TOLERANCE <= self.assessed_at - onset.exact <= RECENT_SEIZURE:
+            return False
+        self.put("/medical_history/seizure_in_last_24h", True, item, None, onset.text)
+        return True
 
     def map_medications(self) -> None:
         meds: list[dict[str, Any]] = []
@@ -959,6 +972,15 @@ class _Mapper:
                     "it can denote (its end at UTC-12, at most assessed_at)",
                     "/effective",
                 )
+
+
+def _seizure_event(condition: Json) -> bool:
+    """A seizure as an event (ICD-10-CM R56, SNOMED CT 91175000), not a seizure disorder."""
+    return any(
+        (system == c.ICD10CM and code.startswith(c.SEIZURE_EVENT_ICD10CM_PREFIX))
+        or (system == c.SNOMED and code in c.SEIZURE_EVENT_SNOMED)
+        for system, code in codings(condition.get("code"))
+    )
 
 
 def _has_modifier_extension(resource: Json) -> bool:

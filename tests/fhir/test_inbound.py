@@ -1503,3 +1503,25 @@ def test_a_seizure_onset_given_as_a_date_is_reported_not_guessed() -> None:
     old = run([condition("sz", ICD10, "R56.9", onsetDateTime="2025-06-01")])
     assert "medical_history" not in dump(old)
     assert not reasons(old)
+
+
+def test_an_ended_seizure_this_morning_still_counts_and_an_old_one_is_not_active() -> None:
+    """A seizure that has ended is charted resolved: it still happened in the last 24 hours.
+    An ended seizure outside them is reported not active, as any other ended Condition."""
+    this_morning = condition(
+        "sz", ICD10, "R56.9", clinical="resolved", onsetDateTime="2026-01-10T06:00:00Z"
+    )
+    mapping = run([this_morning])
+    assert dump(mapping)["medical_history"] == {"seizure_in_last_24h": True}
+    assert "Condition/sz" in mapping.used
+    assert not reasons(mapping)
+    last_year = condition(
+        "old", SNOMED, "91175000", clinical="resolved", onsetDateTime="2025-01-10T06:00:00Z"
+    )
+    mapping = run([last_year])
+    assert "medical_history" not in dump(mapping)
+    assert reasons(mapping) == {"Condition/old": {Reason.not_active}}
+    # Both: the recent one answers, the old one is still reported.
+    mapping = run([last_year, this_morning])
+    assert dump(mapping)["medical_history"] == {"seizure_in_last_24h": True}
+    assert reasons(mapping) == {"Condition/old": {Reason.not_active}}
