@@ -420,7 +420,11 @@ _HISTORY_CODES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
     # Long QT syndrome (ICD-10-CM does not separate congenital from acquired: read as long QT).
     "congenital_long_qt": (("I45.81",), frozenset({"9651007"})),
     # Heart failure; hypertensive heart (and chronic kidney) disease with heart failure.
-    "heart_failure": (("I50", "I11.0", "I13.0", "I13.2"), frozenset({"84114007"})),
+    # SNOMED CT heart failure; congestive, chronic congestive (Synthea's), acute heart failure.
+    "heart_failure": (
+        ("I50", "I11.0", "I13.0", "I13.2"),
+        frozenset({"84114007", "42343007", "88805009", "56675007"}),
+    ),
     # ICD-10-CM codes an acute (I21) or subsequent (I22) infarction for 4 weeks from onset.
     "recent_myocardial_infarction": (("I21", "I22"), frozenset()),
     # AV and bundle-branch blocks, other conduction disorders (not pre-excitation or long QT),
@@ -446,7 +450,21 @@ _HISTORY_CODES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
         ("I60", "I61", "I62", "I63", "I64", "I65", "I66", "I67", "I68", "I69", "G45", "Z86.73"),
         frozenset({"230690007"}),
     ),
-    "chronic_kidney_disease": (("N18",), frozenset({"709044004"})),
+    # All stages, as N18: SNOMED CT CKD; stages 1-5 and end-stage renal disease (Synthea's).
+    "chronic_kidney_disease": (
+        ("N18",),
+        frozenset(
+            {
+                "709044004",  # chronic kidney disease
+                "431855005",  # stage 1
+                "431856006",  # stage 2
+                "433144002",  # stage 3
+                "431857002",  # stage 4
+                "433146000",  # stage 5
+                "46177005",  # end-stage renal disease
+            }
+        ),
+    ),
     "syncope": (("R55",), frozenset({"271594007"})),
     # Palpitations; chest pain (R07.1, R07.2, R07.8x, R07.9; R07.0 is throat pain).
     "chest_pain_or_palpitations": (

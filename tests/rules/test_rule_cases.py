@@ -68,11 +68,6 @@ def sev(code: str, severity: str) -> Callable[[Evaluation], bool]:
     return lambda ev: alerts(ev).get(code) == severity
 
 
-def snomed(concept: str) -> dict[str, Any]:
-    """Only a SNOMED CT problem-list concept: every co-occurring flag left unrecorded."""
-    return {"co_occurring_conditions": {"coded": [{"system": "snomedct", "code": concept}]}}
-
-
 def at(code: str, value: str) -> Callable[[Evaluation], bool]:
     return lambda ev: status(ev, code) == value
 
@@ -3184,7 +3179,7 @@ CASES: list[Case] = [
         C(
             rule_id,
             f"SNOMED CT {concept} ({what}) coded: {code} {value}",
-            snomed(concept),
+            coded(concept, system="snomedct"),
             True,
             at(code, value),
         )
@@ -3219,21 +3214,21 @@ CASES: list[Case] = [
     C(
         "SYM-03",
         "SNOMED CT generalized anxiety disorder, no COWS anxiety, GAD-7 below 10: hydroxyzine",
-        {**cows(8, anxiety_irritability=0), **snomed("21897009")},
+        {**cows(8, anxiety_irritability=0), **coded("21897009", system="snomedct")},
         True,
         at("hydroxyzine", "consider"),
     ),
     C(
         "SYM-02",
         "SNOMED CT chronic pain, no aches: acetaminophen considered",
-        {**cows(8, bone_joint_aches=0), **snomed("82423001")},
+        {**cows(8, bone_joint_aches=0), **coded("82423001", system="snomedct")},
         True,
         at("acetaminophen", "consider"),
     ),
     C(
         "MH-04",
         "SNOMED CT depressive disorder (35489007, not a concept read): silent",
-        snomed("35489007"),
+        coded("35489007", system="snomedct"),
         False,
         lambda ev: status(ev, "depression_treatment") is None,
     ),
@@ -3252,6 +3247,27 @@ CASES: list[Case] = [
     C("LOF-05", "I21.4 acute MI coded: avoid", coded("I21.4"), True, at("lofexidine", "avoid")),
     C("LOF-05", "N18.3 CKD coded: avoid", coded("N18.3"), True, at("lofexidine", "avoid")),
     C("LOF-05", "I25.2 old MI is not recent: silent", coded("I25.2"), False),
+    # [SNOMEDCT] CKD by stage and end-stage renal disease, heart failure kinds (Synthea's codes).
+    *(
+        C(
+            "LOF-05",
+            f"SNOMED CT {concept} CKD coded: avoid",
+            coded(concept, system="snomedct"),
+            True,
+            at("lofexidine", "avoid"),
+        )
+        for concept in ("433144002", "431857002", "46177005")
+    ),
+    *(
+        C(
+            "LOF-04",
+            f"SNOMED CT {concept} heart failure coded: ECG monitoring note",
+            coded(concept, system="snomedct") | {"considering": ["lofexidine"]},
+            True,
+            lambda ev: "ECG monitoring during treatment: heart failure" in detail(ev, "lofexidine"),
+        )
+        for concept in ("88805009", "42343007")
+    ),
     C(
         "CLO-04",
         "I44.1 AV block coded: caution",
