@@ -405,6 +405,14 @@ _CONDITION_CODES: dict[str, tuple[tuple[str, ...], tuple[str, ...], frozenset[st
     "anxiety": (("F40.0", "F40.1", "F41"), (), frozenset({"197480006", "21897009"})),
     # Post-traumatic stress disorder.
     "ptsd": (("F43.1",), (), frozenset({"47505003"})),
+    # Diseases of liver (K70-K77, the ICD-10-CM block: alcoholic, toxic, failure, chronic
+    # hepatitis, fibrosis and cirrhosis, fatty liver...), chronic viral hepatitis (B18);
+    # SNOMED CT cirrhosis of liver, chronic liver disease.
+    "liver_disease": (
+        ("K70", "K71", "K72", "K73", "K74", "K75", "K76", "K77", "B18"),
+        (),
+        frozenset({"19943007", "328383001"}),
+    ),
     # Chronic pain; chronic pain syndrome; SNOMED CT chronic pain (finding).
     "chronic_pain": (("G89.2", "G89.4"), (), frozenset({"82423001"})),
     # Epilepsy and recurrent seizures; SNOMED CT epilepsy, seizure disorder (Synthea's code).

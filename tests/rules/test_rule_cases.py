@@ -2630,6 +2630,29 @@ CASES: list[Case] = [
         True,
         at("acetaminophen", "consider"),
     ),
+    # A coded liver disease counts as recorded liver disease [ICD10CM] K70-K77, B18 [SNOMEDCT].
+    *(
+        C(
+            "SYM-02",
+            f"aches with {what} coded: acetaminophen dose lowered",
+            cows(8, bone_joint_aches=1) | coded(code, system=system),
+            True,
+            lambda ev: "lower the maximum daily dose" in detail(ev, "acetaminophen"),
+        )
+        for what, system, code in (
+            ("alcoholic cirrhosis K70.30", "icd10cm", "K70.30"),
+            ("fatty liver K76.0", "icd10cm", "K76.0"),
+            ("chronic hepatitis C B18.2", "icd10cm", "B18.2"),
+            ("SNOMED CT cirrhosis 19943007", "snomedct", "19943007"),
+        )
+    ),
+    C(
+        "SYM-02",
+        "aches with K80.20 gallstones coded (not a liver disease): no dose note",
+        cows(8, bone_joint_aches=1) | coded("K80.20"),
+        True,
+        lambda ev: "lower the maximum daily dose" not in detail(ev, "acetaminophen"),
+    ),
     C(
         "SYM-02",
         "aches with ALP 2.5x: acetaminophen dose lowered [LIVERTOX]",

@@ -217,7 +217,7 @@ def _sym_02(f: Facts, out: Findings) -> bool:
 
 SYM_02 = rule(
     "SYM-02",
-    revision=9,
+    revision=10,
     family=Family.stabilization,
     title="Aches and pain",
     summary="Aches (COWS item >= 1) or chronic pain: acetaminophen (dose lowered with liver "
@@ -248,8 +248,12 @@ SYM_02 = rule(
         Cite("LIVERTOX", "Kratom liver injury"),
         Cite("BEERS23", "Avoid NSAIDs at creatinine clearance < 30 mL/min"),
         Cite("EASL18", "NSAIDs should not be used in patients with ascites"),
-        Cite("ICD10CM", "Codes read: G89.2 chronic pain, G89.4 chronic pain syndrome"),
-        *condition_concepts_cite("chronic_pain"),
+        Cite(
+            "ICD10CM",
+            "Codes read: G89.2 chronic pain, G89.4 chronic pain syndrome; K70-K77 diseases of "
+            "liver, B18 chronic viral hepatitis",
+        ),
+        *condition_concepts_cite("chronic_pain", "liver_disease"),
     ),
     limitations=(
         CODED_LIMITATION,
