@@ -139,6 +139,9 @@ def assessments(draw: st.DrawFn, complete_vitals: bool = False) -> dict[str, Any
                         "alt_u_per_l": st.integers(5, 900),
                         "alp_u_per_l": st.integers(30, 700),
                         "total_bilirubin_mg_per_dl": st.integers(2, 120).map(lambda x: x / 10),
+                        # FHIR feeds often carry no reference range: ULNs may be missing.
+                        "alt_uln_u_per_l": opt(st.just(40)),
+                        "total_bilirubin_uln_mg_per_dl": opt(st.just(1.2)),
                         "inr": st.integers(8, 25).map(lambda x: x / 10),
                         "qtc_ms": opt(st.integers(380, 560)),
                     }
@@ -312,6 +315,29 @@ def test_gaps_are_reported_not_defaulted(doc: dict[str, Any]) -> None:
     ):
         assert ev.level_of_care.determination == "indeterminate"
         assert ev.level_of_care.setting is None
+
+
+def _sent(doc: dict[str, Any], pointer: str) -> Any:
+    """The value a JSON pointer names in the submitted document (None when absent)."""
+    value: Any = doc
+    for part in pointer.strip("/").split("/"):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+@SETTINGS
+@given(assessments())
+def test_a_missing_input_was_not_sent(doc: dict[str, Any]) -> None:
+    """Nothing the caller sent is called missing (a bilirubin sent without its ULN once was).
+    A pregnancy status of "unknown" is an answer that something is not known: still a gap."""
+    ev = evaluate_doc(doc)
+    for gap in ev.missing_inputs:
+        sent = _sent(doc, gap.input)
+        if gap.input == "/patient/pregnancy_status" and sent == "unknown":
+            continue
+        assert sent in (None, [], {}), (gap.input, gap.rule_ids)
 
 
 @SETTINGS
