@@ -489,6 +489,9 @@ _HISTORY_CODES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
 #: tramadol...) or unspecified narcotics: the 6th character 1-4 (accidental, intentional,
 #: assault, undetermined) is a poisoning, 5 an adverse effect and 6 underdosing are not.
 _OPIOID_POISONING = ("T40.0", "T40.1", "T40.2", "T40.3", "T40.4", "T40.6")
+#: SNOMED CT "Drug overdose" (the concept Synthea records after an overdose): it names no
+#: drug, and CDC's risk factor is a history of overdose, so any drug overdose counts.
+_OVERDOSE_CONCEPTS = frozenset({"55680006"})
 
 
 def coded_history(a: AssessmentIn) -> frozenset[str]:
@@ -507,6 +510,8 @@ def coded_history(a: AssessmentIn) -> frozenset[str]:
                 found.add("prior_overdose")
         else:
             found.update(f for f, (_, snomed) in _HISTORY_CODES.items() if code in snomed)
+            if code in _OVERDOSE_CONCEPTS:
+                found.add("prior_overdose")
     return frozenset(found)
 
 
@@ -528,6 +533,7 @@ def history_cites(*flags: str) -> tuple[Cite, ...]:
         name = flag.replace("_", " ")
         if flag == "prior_overdose":
             icd.append(f"{name}: T40.0-T40.4, T40.6 poisoning (6th character 1-4)")
+            snomed.append(f"{name}: {', '.join(sorted(_OVERDOSE_CONCEPTS))} drug overdose")
             continue
         if flag not in _HISTORY_CODES:
             continue  # no code says it (e.g. "severe" coronary insufficiency)

@@ -3307,6 +3307,17 @@ CASES: list[Case] = [
     ),
     C(
         "NAL-01",
+        "SNOMED CT 55680006 drug overdose coded (Synthea's): recommended",
+        coded("55680006", system="snomedct") | {"considering": []},
+        True,
+        lambda ev: (
+            status(ev, "naloxone") == "recommended"
+            and "prior overdose" in detail(ev, "naloxone")
+            and "/medical_history/prior_overdose" not in missing(ev)
+        ),
+    ),
+    C(
+        "NAL-01",
         "T40.415A adverse effect is not an overdose",
         coded("T40.415A") | {"considering": []},
         False,

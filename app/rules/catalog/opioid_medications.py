@@ -526,7 +526,7 @@ def _nal_01(f: Facts, out: Findings) -> bool:
 
 NAL_01 = rule(
     "NAL-01",
-    revision=5,
+    revision=6,
     family=Family.stabilization,
     title="Naloxone for overdose risk",
     summary="Naloxone is recommended with any overdose risk factor (7-OH or extract, opioid or "
@@ -559,6 +559,9 @@ NAL_01 = rule(
     limitations=(
         "Naloxone reverses opioid effects only; not sedative or alcohol toxicity.",
         CODED_HISTORY_LIMITATION,
+        "A coded SNOMED CT drug overdose names no drug: any drug overdose counts as a prior "
+        "overdose (CDC's risk factor is a history of overdose), while ICD-10-CM codes count "
+        "only opioid poisonings.",
     ),
     apply=_nal_01,
 )
