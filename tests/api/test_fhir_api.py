@@ -397,6 +397,35 @@ async def test_a_seizure_this_morning_in_the_ehr_is_an_emergency(
     assert "Condition/sz-1" in body["mapping"]["used"]
 
 
+async def test_a_synthea_style_snomed_problem_list_reaches_the_medication_checks(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """Synthea's concepts for a prior drug overdose, CKD stage 3 and chronic congestive heart
+    failure answer the history questions: naloxone for the overdose (NAL-01), lofexidine
+    avoided for chronic renal failure (LOF-05), with no question about them left open."""
+    body = await evaluate_with(
+        client,
+        auth,
+        condition("od", "55680006", SNOMED),
+        condition("ckd", "433144002", SNOMED),
+        condition("chf", "88805009", SNOMED),
+    )
+    evaluation = body["evaluation"]
+    recommendations = {
+        r["code"]: r for phase in evaluation["phases"] for r in phase["recommendations"]
+    }
+    assert recommendations["naloxone"]["status"] == "recommended"
+    assert "prior overdose" in recommendations["naloxone"]["detail"]
+    assert recommendations["lofexidine"]["status"] == "avoid"
+    assert "LOF-05" in recommendations["lofexidine"]["rule_ids"]
+    missing = {m["input"] for m in evaluation["missing_inputs"]}
+    assert not {
+        "/medical_history/prior_overdose",
+        "/medical_history/chronic_kidney_disease",
+        "/medical_history/heart_failure",
+    } & missing
+
+
 @pytest.mark.parametrize(
     ("system", "depression", "pain"),
     [
