@@ -419,11 +419,14 @@ async def test_a_synthea_style_snomed_problem_list_reaches_the_medication_checks
     assert recommendations["lofexidine"]["status"] == "avoid"
     assert "LOF-05" in recommendations["lofexidine"]["rule_ids"]
     missing = {m["input"] for m in evaluation["missing_inputs"]}
-    assert not {
-        "/medical_history/prior_overdose",
-        "/medical_history/chronic_kidney_disease",
-        "/medical_history/heart_failure",
-    } & missing
+    assert (
+        not {
+            "/medical_history/prior_overdose",
+            "/medical_history/chronic_kidney_disease",
+            "/medical_history/heart_failure",
+        }
+        & missing
+    )
 
 
 @pytest.mark.parametrize(
