@@ -179,6 +179,26 @@ CASES: list[Case] = [
         True,
     ),
     C("VS-05", "neither silent", {}, False),
+    C(
+        "VS-05",
+        "history not asked but a CKD code on the problem list: both questions still open",
+        {"medical_history": None} | coded("433144002", system="snomedct"),
+        False,
+        lambda ev: (
+            {"/medical_history/syncope", "/medical_history/chest_pain_or_palpitations"}
+            <= missing(ev)
+        ),
+    ),
+    C(
+        "VS-05",
+        "syncope answered, chest pain not asked: only chest pain is open",
+        {"medical_history": {"syncope": False, "chest_pain_or_palpitations": None}},
+        False,
+        lambda ev: (
+            "/medical_history/chest_pain_or_palpitations" in missing(ev)
+            and "/medical_history/syncope" not in missing(ev)
+        ),
+    ),
     # An arrhythmia is an unstable comorbidity [ASAM3] (clinical reference LOC-02 row).
     C(
         "VS-05",
@@ -1148,6 +1168,41 @@ CASES: list[Case] = [
         },
         False,
         lambda ev: "Hy's-law range cannot be excluded" not in ev.level_of_care.rationale,
+    ),
+    C(
+        "LIV-02",
+        "bilirubin 0.9 below 1.0 but its own ULN 0.4 sent (2.25x), ALT ungraded: provisional",
+        {
+            "labs": {
+                "alt_u_per_l": 500,
+                "alt_uln_u_per_l": None,
+                "total_bilirubin_mg_per_dl": 0.9,
+                "total_bilirubin_uln_mg_per_dl": 0.4,
+            }
+        },
+        False,
+        provisional("Hy's-law range cannot be excluded"),
+    ),
+    C(
+        "LIV-02",
+        "bilirubin 0.9 without ULN: LIV-02 does not ask for the bilirubin ULN",
+        {
+            "labs": {
+                "alt_u_per_l": 200,
+                "alt_uln_u_per_l": None,
+                "ast_u_per_l": None,
+                "total_bilirubin_mg_per_dl": 0.9,
+                "total_bilirubin_uln_mg_per_dl": None,
+            }
+        },
+        False,
+        lambda ev: (
+            not any(
+                "LIV-02" in m.rule_ids
+                for m in ev.missing_inputs
+                if m.input.startswith("/labs/total_bilirubin")
+            )
+        ),
     ),
     C(
         "LIV-02",

@@ -82,14 +82,25 @@ LIV_01 = rule(
 )
 
 
+def _bilirubin_normal_everywhere(f: Facts) -> bool:
+    """A bilirubin sent without its laboratory's limit, below every published upper limit
+    of normal: under half the 2x criterion, so Hy's law is excluded without the limit."""
+    labs = f.a.labs
+    return (
+        labs is not None
+        and labs.total_bilirubin_mg_per_dl is not None
+        and labs.total_bilirubin_uln_mg_per_dl is None
+        and labs.total_bilirubin_mg_per_dl < th.BILIRUBIN_BELOW_EVERY_ULN.value
+    )
+
+
 def _hys_law_not_excluded(f: Facts) -> bool:
     """Bilirubin and an aminotransferase are given, but what is graded does not rule a
-    Hy's-law range out (an upper limit of normal is missing). A bilirubin below every
-    published upper limit of normal needs no limit: it is under half the 2x criterion."""
+    Hy's-law range out (an upper limit of normal is missing)."""
     labs = f.a.labs
     if labs is None or labs.total_bilirubin_mg_per_dl is None:
         return False
-    if labs.total_bilirubin_mg_per_dl < th.BILIRUBIN_BELOW_EVERY_ULN.value:
+    if _bilirubin_normal_everywhere(f):
         return False
     given = [
         x
@@ -110,9 +121,10 @@ def _hys_law_not_excluded(f: Facts) -> bool:
 
 def _liv_02(f: Facts, out: Findings) -> bool:
     liver = f.scores.liver
-    for pointer in liver.missing:
-        if pointer.startswith("/labs/total_bilirubin") and liver.hys_law_range is None:
-            out.missing(pointer, "Needed with ALT/AST to check Hy's-law-range injury.")
+    if liver.hys_law_range is None and not _bilirubin_normal_everywhere(f):
+        for pointer in liver.missing:
+            if pointer.startswith("/labs/total_bilirubin"):
+                out.missing(pointer, "Needed with ALT/AST to check Hy's-law-range injury.")
     if not liver.hys_law_range and _hys_law_not_excluded(f):
         # Values without the laboratory's upper limits cannot be graded, and a Hy's-law
         # range is an emergency: until the limits are recorded, the setting is provisional.
@@ -138,7 +150,7 @@ def _liv_02(f: Facts, out: Findings) -> bool:
 
 LIV_02 = rule(
     "LIV-02",
-    revision=5,
+    revision=6,
     family=Family.alert,
     title="Hy's law range",
     summary="ALT or AST >= 3x ULN with bilirubin >= 2x ULN: critical, emergency evaluation; "

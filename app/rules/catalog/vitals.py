@@ -252,8 +252,13 @@ VS_04 = rule(
 
 def _vs_05(f: Facts, out: Findings) -> bool:
     h = f.history
+    for name in ("syncope", "chest_pain_or_palpitations"):
+        if h is None or getattr(h, name) is None:
+            # Each unanswered question is a gap, also beside other (e.g. coded) history.
+            out.missing(
+                f"/medical_history/{name}", "Syncope or palpitations would call for an ECG."
+            )
     if h is None:
-        out.missing("/medical_history/syncope", "Syncope or palpitations would call for an ECG.")
         return False
     found = [
         label
@@ -288,7 +293,7 @@ def _vs_05(f: Facts, out: Findings) -> bool:
 
 VS_05 = rule(
     "VS-05",
-    revision=3,
+    revision=4,
     family=Family.alert,
     title="Syncope, chest pain or palpitations",
     summary="Syncope, chest pain or palpitations call for an ECG and urgent medical evaluation; "
