@@ -766,42 +766,72 @@ class _Mapper:
         self.map_recent_seizure()
 
     def map_recent_seizure(self) -> None:
-        """A seizure Condition (R56, SNOMED CT 91175000), active or ended, whose onset is a
-        timestamp within 24 hours before ``assessed_at`` answers "a seizure in the last 24
-        hours" yes. Nothing answers it no: an older or undated seizure is only a coded
-        condition (an ended one is reported not active), and an onset given as a date alone
-        cannot place it inside or outside the 24 hours."""
+        """A seizure Condition (R56, SNOMED CT 91175000), active or ended, with a timestamp
+        within 24 hours before ``assessed_at`` (its onset, the end of its onset period, or
+        its abatement) answers "a seizure in the last 24 hours" yes. Nothing answers it no:
+        an older or undated seizure is only a coded condition (an ended one is reported not
+        active), and a date alone cannot place it inside or outside the 24 hours."""
         seizures = [i for i in self.slots.get("conditions", []) if _seizure_event(i.resource)]
-        used = next((i for i in [*seizures, *self.ended_seizures] if self.recent_seizure(i)), None)
-        for item in self.ended_seizures:
-            if item is not used:
+        used: _Item | None = None
+        for item in [*seizures, *self.ended_seizures]:
+            answer = self.recent_seizure(item, put=used is None)
+            if answer == "used":
+                used = item
+                # A used Condition past the coded list's cap is not also "not kept".
+                self.unsupported = [
+                    i
+                    for i in self.unsupported
+                    if not (i.ref == item.ref and i.reason is Reason.too_many)
+                ]
+            elif answer is None and item in self.ended_seizures:
                 clinical = codes_in(item.resource.get("clinicalStatus"), c.CONDITION_CLINICAL)
                 self.report(
                     item.ref, Reason.not_active, f"clinical status {clinical}", "/clinicalStatus"
                 )
 
-    def recent_seizure(self, item: _Item) -> bool:
-        """Whether this seizure's onset is a timestamp within the 24 hours before
-        ``assessed_at``; if so it is put as the answer. A date-only onset that could fall
-        within them is reported."""
+    def recent_seizure(self, item: _Item, *, put: bool) -> str | None:
+        """ "used" when one of this seizure's times is a timestamp within the 24 hours before
+        ``assessed_at`` (put as the answer when ``put``), "imprecise" when only a date that
+        could fall within them is given (reported), else None."""
         resource = item.resource
-        onset = parse_when(
-            resource.get("onsetDateTime") or obj(resource.get("onsetPeriod")).get("start")
-        )
-        if onset.exact is None:
-            if onset.latest is not None and self.assessed_at - onset.latest < RECENT_SEIZURE:
+        onset, abatement = obj(resource.get("onsetPeriod")), obj(resource.get("abatementPeriod"))
+        times = [
+            (pointer, parse_when(value))
+            for pointer, value in (
+                ("/onsetDateTime", resource.get("onsetDateTime")),
+                ("/onsetPeriod/start", onset.get("start")),
+                ("/onsetPeriod/end", onset.get("end")),
+                ("/abatementDateTime", resource.get("abatementDateTime")),
+                ("/abatementPeriod/start", abatement.get("start")),
+                ("/abatementPeriod/end", abatement.get("end")),
+            )
+            if value is not None
+        ]
+        window_start = self.assessed_at - RECENT_SEIZURE
+        window_end = self.assessed_at + CLOCK_TOLERANCE
+        for _, when in times:
+            if when.exact is not None and window_start <= when.exact <= window_end:
+                if put:
+                    self.put("/medical_history/seizure_in_last_24h", True, item, None, when.text)
+                return "used"
+        for pointer, when in times:
+            could_be_recent = (
+                when.exact is None
+                and when.earliest is not None
+                and when.latest is not None
+                and when.earliest <= window_end
+                and when.latest >= window_start
+            )
+            if could_be_recent:
                 self.report(
                     item.ref,
                     Reason.effective_time_imprecise,
-                    "seizure onset without a full timestamp: whether it was in the last 24 "
+                    "a seizure dated without a full timestamp: whether it was in the last 24 "
                     "hours is unknown",
-                    "/onsetDateTime",
+                    pointer,
                 )
-            return False
-        if not -CLOCK_TOLERANCE <= self.assessed_at - onset.exact <= RECENT_SEIZURE:
-            return False
-        self.put("/medical_history/seizure_in_last_24h", True, item, None, onset.text)
-        return True
+                return "imprecise"
+        return None
 
     def map_medications(self) -> None:
         meds: list[dict[str, Any]] = []
@@ -975,9 +1005,14 @@ class _Mapper:
 
 
 def _seizure_event(condition: Json) -> bool:
-    """A seizure as an event (ICD-10-CM R56, SNOMED CT 91175000), not a seizure disorder."""
+    """A seizure as an event (ICD-10-CM R56, SNOMED CT 91175000), not a seizure disorder;
+    an ICD-10-CM code counts only in the form the coded list accepts (with its dot)."""
     return any(
-        (system == c.ICD10CM and code.startswith(c.SEIZURE_EVENT_ICD10CM_PREFIX))
+        (
+            system == c.ICD10CM
+            and code.startswith(c.SEIZURE_EVENT_ICD10CM_PREFIX)
+            and _valid(CodedCondition, {"system": "icd10cm", "code": code})
+        )
         or (system == c.SNOMED and code in c.SEIZURE_EVENT_SNOMED)
         for system, code in codings(condition.get("code"))
     )

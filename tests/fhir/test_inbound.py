@@ -1525,3 +1525,52 @@ def test_an_ended_seizure_this_morning_still_counts_and_an_old_one_is_not_active
     mapping = run([last_year, this_morning])
     assert dump(mapping)["medical_history"] == {"seizure_in_last_24h": True}
     assert reasons(mapping) == {"Condition/old": {Reason.not_active}}
+
+
+@pytest.mark.parametrize(
+    ("clinical", "times"),
+    [
+        # A seizure that began 30 h ago and lasted until 2 h ago
+        ("active", {"onsetPeriod": {"start": "2026-01-09T06:00:00Z",
+                                    "end": "2026-01-10T10:00:00Z"}}),
+        # Charted resolved, abated 2 h ago
+        ("resolved", {"onsetDateTime": "2026-01-09T06:00:00Z",
+                      "abatementDateTime": "2026-01-10T10:00:00Z"}),
+    ],
+)  # fmt: skip
+def test_a_seizure_that_lasted_into_the_last_24h_counts(
+    clinical: str, times: dict[str, Any]
+) -> None:
+    mapping = run([condition("sz", ICD10, "R56.9", clinical=clinical, **times)])
+    assert dump(mapping)["medical_history"] == {"seizure_in_last_24h": True}
+    assert not reasons(mapping)
+
+
+def test_seizure_edge_reports() -> None:
+    # A date entirely after the assessment is not "unknown": it is simply not recent.
+    later = run([condition("sz", ICD10, "R56.9", onsetDateTime="2026-01-12")])
+    assert "medical_history" not in dump(later)
+    assert not reasons(later)
+    # A date-only onset in a period: reported at that field, once, also when it has ended.
+    dated = condition(
+        "sz", ICD10, "R56.9", clinical="resolved", onsetPeriod={"start": "2026-01-10"}
+    )
+    mapping = run([dated])
+    assert "medical_history" not in dump(mapping)
+    issues = [i for i in [*mapping.unsupported, *mapping.ignored] if i.ref == "Condition/sz"]
+    assert [(i.reason, i.pointer) for i in issues] == [
+        (Reason.effective_time_imprecise, "/onsetPeriod/start")
+    ]
+    # An ICD-10-CM code the coded list refuses (no dot) does not answer it either.
+    dotless = run([condition("sz", ICD10, "R569", onsetDateTime="2026-01-10T09:00:00Z")])
+    assert "medical_history" not in dump(dotless)
+
+
+def test_a_recent_seizure_past_the_coded_list_cap_is_used_not_reported_dropped() -> None:
+    others = [condition(f"c{n}", ICD10, f"Z{n + 10}.0") for n in range(50)]  # 50 distinct
+    seizure = condition("sz", ICD10, "R56.9", onsetDateTime="2026-01-10T09:00:00Z")
+    mapping = run([*others, seizure])
+    assert dump(mapping)["medical_history"] == {"seizure_in_last_24h": True}
+    assert "Condition/sz" in mapping.used
+    assert "Condition/sz" not in reasons(mapping)
+    assert len(dump(mapping)["co_occurring_conditions"]["coded"]) == 50  # the cap held
