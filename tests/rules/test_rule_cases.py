@@ -424,6 +424,20 @@ CASES: list[Case] = [
         sev("seizure_history", "warning"),
     ),
     C("SZ-02", "no history silent", {}, False),
+    C(
+        "SZ-02",
+        "withdrawal seizures, alcohol and sedative use not asked: 3.7-WM, 4-WM possible",
+        {
+            "medical_history": {"withdrawal_seizures": True},
+            "use_history": {"other_substances": None},
+            "screening": {"audit_c": None},
+        },
+        True,
+        lambda ev: (
+            setting(ev) == "inpatient_medically_monitored"
+            and provisional("alcohol, benzodiazepine or other sedative use not recorded")(ev)
+        ),
+    ),
     # A coded diagnosis answers the flags [ICD10CM]: G40 epilepsy and recurrent seizures;
     # [SNOMEDCT] 84757009 epilepsy, 128613002 seizure disorder (the concept Synthea records).
     # A seizure finding (91175000) is an event, not a disorder: the question stays open.
@@ -1253,6 +1267,40 @@ CASES: list[Case] = [
     # ---- LIV-03 INR >= 1.5 [HYS-FDA09 DILIN grades]
     C("LIV-03", "INR 1.5 fires", {"labs": {"inr": 1.5}}, True, loc("emergency_department")),
     C("LIV-03", "INR 1.4 silent", {"labs": {"inr": 1.4}}, False),
+    # With abnormal liver tests, an unrecorded INR or symptoms cannot rule liver failure out.
+    C(
+        "LIV-03",
+        "ALT 2x, INR not recorded: provisional, INR asked",
+        {"labs": {"alt_u_per_l": 80, "inr": None}},
+        False,
+        lambda ev: (
+            provisional("abnormal liver tests without an INR")(ev) and "/labs/inr" in missing(ev)
+        ),
+    ),
+    C(
+        "LIV-03",
+        "ALT 2x, symptoms not asked: provisional, symptoms asked",
+        {"labs": {"alt_u_per_l": 80}, "medical_history": {"liver_injury_symptoms": None}},
+        False,
+        lambda ev: (
+            provisional("jaundice, dark urine or pruritus not asked")(ev)
+            and "/medical_history/liver_injury_symptoms" in missing(ev)
+        ),
+    ),
+    C(
+        "LIV-03",
+        "normal liver tests, INR not recorded: no liver-failure question",
+        {"labs": {"inr": None}},
+        False,
+        lambda ev: "without an INR" not in ev.level_of_care.rationale,
+    ),
+    C(
+        "LIV-05",
+        "symptoms not asked: listed missing",
+        {"medical_history": {"liver_injury_symptoms": None}},
+        False,
+        lambda ev: "/medical_history/liver_injury_symptoms" in missing(ev),
+    ),
     C(
         "LIV-03",
         "raised ALT with confusion fires",
@@ -1745,6 +1793,33 @@ CASES: list[Case] = [
         at("hydroxyzine", "consider"),
     ),
     # ---- BUP-02 induction timing: COWS >= 8, >= 8 h [ACEP-BUPE][LEI21]
+    # A product not recorded could be a 7-OH concentrate: its 12 h wait [BUPLABEL] applies.
+    C(
+        "BUP-02",
+        "10 h, COWS 10, product not recorded: deferred as for 7-OH",
+        {
+            **cows(10),
+            "withdrawal": {"hours_since_last_kratom_use": 10},
+            "use_history": {"product_types": []},
+        },
+        True,
+        lambda ev: (
+            status(ev, "buprenorphine") == "consider"
+            and "as for 7-OH" in detail(ev, "buprenorphine")
+            and "/use_history/product_types" in missing(ev)
+        ),
+    ),
+    C(
+        "BUP-02",
+        "12 h, COWS 10, product not recorded: induction criteria met",
+        {
+            **cows(10),
+            "withdrawal": {"hours_since_last_kratom_use": 12},
+            "use_history": {"product_types": []},
+        },
+        False,
+        lambda ev: "Induction criteria met" in detail(ev, "buprenorphine"),
+    ),
     C(
         "BUP-02",
         "Child-Pugh C: first dose 1-2 mg",
@@ -2009,6 +2084,29 @@ CASES: list[Case] = [
         "NTX-01",
         "11 days, negative assay: consider",
         {"withdrawal": NO_RECENT_USE} | UDS_MITRA_NEG,
+        False,
+        at("naltrexone", "consider"),
+    ),
+    # A product not recorded could be a 7-OH concentrate: its 14-day interval [VIVITROL-PI].
+    C(
+        "NTX-01",
+        "11 days, product not recorded: avoid, as for 7-OH, and the product asked",
+        {"withdrawal": NO_RECENT_USE, "use_history": {"product_types": []}} | UDS_MITRA_NEG,
+        True,
+        lambda ev: (
+            status(ev, "naltrexone") == "avoid"
+            and "as for 7-OH" in detail(ev, "naltrexone")
+            and "/use_history/product_types" in missing(ev)
+        ),
+    ),
+    C(
+        "NTX-01",
+        "15 days, product not recorded: consider",
+        {
+            "withdrawal": NO_RECENT_USE | {"hours_since_last_kratom_use": 360},
+            "use_history": {"product_types": []},
+        }
+        | UDS_MITRA_NEG,
         False,
         at("naltrexone", "consider"),
     ),

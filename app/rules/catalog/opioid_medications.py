@@ -235,7 +235,14 @@ def _bup_02(f: Facts, out: Findings) -> bool:
     elif cows < min_cows:
         problems.append(f"COWS {cows:g} < {min_cows:g}")
     hours_k = w.hours_since_last_kratom_use if w is not None else None
-    need_k = (th.BUP_MIN_HOURS_SHORT_ACTING if f.seven_oh else th.BUP_MIN_HOURS_KRATOM).value
+    # A product not recorded could be a concentrated 7-OH product: its longer wait applies.
+    seven_oh_wait = f.seven_oh or f.product_unknown
+    need_k = (th.BUP_MIN_HOURS_SHORT_ACTING if seven_oh_wait else th.BUP_MIN_HOURS_KRATOM).value
+    if f.product_unknown:
+        out.missing(
+            "/use_history/product_types",
+            "A concentrated 7-OH product needs a longer wait before induction.",
+        )
     if hours_k is None:
         gaps.append("time since last kratom use unknown")
         out.missing(
@@ -243,7 +250,8 @@ def _bup_02(f: Facts, out: Findings) -> bool:
             "Time since last use decides when standard induction is safe.",
         )
     elif hours_k < need_k:
-        problems.append(f"{hours_k:g} h since last kratom (< {need_k:g} h)")
+        unknown = " for a product not recorded, as for 7-OH" if f.product_unknown else ""
+        problems.append(f"{hours_k:g} h since last kratom (< {need_k:g} h{unknown})")
     use = f.a.use_history
     if f.med_classes is None:
         # Unreviewed medications cannot exclude methadone maintenance (72 h wait).
@@ -312,11 +320,12 @@ def _bup_02(f: Facts, out: Findings) -> bool:
 
 BUP_02 = rule(
     "BUP-02",
-    revision=8,
+    revision=9,
     family=Family.stabilization,
     title="Buprenorphine induction timing",
     summary="Standard induction needs COWS >= 8 (>= 13 after methadone or an extended-release "
-    "opioid) and >= 8 h since last kratom (12 h after 7-OH or short-acting opioids, 24 h after "
+    "opioid) and >= 8 h since last kratom (12 h after 7-OH, a product not recorded or "
+    "short-acting opioids, 24 h after "
     "an extended-release one, 72 h after methadone, prescribed methadone included); otherwise "
     "defer or use low-dose initiation. Other opioid use or current medications not recorded, "
     "or a COWS scored more than 12 hours ago: at most "
@@ -575,11 +584,17 @@ def _other_opioid_hours(f: Facts) -> float | None:
 def _ntx_01(f: Facts, out: Findings) -> bool:
     classes = f.med_classes or frozenset()
     on_agonist = bool(classes & _AGONIST_CLASSES)
+    # A product not recorded could be a concentrated 7-OH product: its longer interval applies.
     days_needed = (
         th.NTX_AFTER_AGONIST_DAYS
-        if (on_agonist or f.seven_oh or f.long_acting_opioid)
+        if (on_agonist or f.seven_oh or f.long_acting_opioid or f.product_unknown)
         else th.NTX_OPIOID_FREE_DAYS
     ).value
+    if f.product_unknown:
+        out.missing(
+            "/use_history/product_types",
+            "A concentrated 7-OH product needs a longer opioid-free interval before naltrexone.",
+        )
     hours = f.hours_since_last_use()
     positives = sorted(f.uds_positive & _OPIOID_ANALYTES)
     cows = f.scores.cows.value
@@ -621,7 +636,7 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
             AVOID,
             (
                 f"only {hours / 24:.1f} days since last use (needs >= {days_needed:g} opioid-free "
-                "days)"
+                "days" + (", as for 7-OH: product not recorded)" if f.product_unknown else ")")
             ),
         )
     else:
@@ -675,10 +690,11 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
 
 NTX_01 = rule(
     "NTX-01",
-    revision=8,
+    revision=9,
     family=Family.behavioral_therapy,
     title="Naltrexone timing",
-    summary="Naltrexone only after >= 10 opioid-free days (14 after agonists or 7-OH); "
+    summary="Naltrexone only after >= 10 opioid-free days (14 after agonists, 7-OH or a "
+    "product not recorded); "
     "contraindicated on an agonist, in withdrawal or with a positive opioid or kratom screen; "
     "avoided while the time since last use is not recorded.",
     rationale="The naltrexone label requires 7-10 opioid-free days (up to 2 weeks after "

@@ -198,6 +198,20 @@ def _liv_03(f: Facts, out: Findings) -> bool:
     h = f.history
     symptoms = h is not None and bool(h.liver_injury_symptoms)
     high_inr = inr is not None and inr >= th.INR_FAILURE.value
+    if abnormal and not high_inr and not confused:
+        # With abnormal liver tests, an INR or symptoms not recorded cannot rule liver
+        # failure out: they are gaps, and the setting is provisional until they are known.
+        if inr is None:
+            out.missing("/labs/inr", "With abnormal liver tests, an INR >= 1.5 is liver failure.")
+            out.could_require(EMERGENCY, "abnormal liver tests without an INR")
+        if not symptoms and (h is None or h.liver_injury_symptoms is None):
+            out.missing(
+                "/medical_history/liver_injury_symptoms",
+                "Jaundice, dark urine or pruritus with abnormal liver tests is an emergency.",
+            )
+            out.could_require(
+                EMERGENCY, "abnormal liver tests, jaundice, dark urine or pruritus not asked"
+            )
     if not (high_inr or (abnormal and (confused or symptoms))):
         return False
     if high_inr:
@@ -218,11 +232,12 @@ def _liv_03(f: Facts, out: Findings) -> bool:
 
 LIV_03 = rule(
     "LIV-03",
-    revision=3,
+    revision=4,
     family=Family.alert,
     title="Possible acute liver failure",
     summary="INR >= 1.5, or abnormal liver tests with altered consciousness or with jaundice, "
-    "dark urine or pruritus: emergency.",
+    "dark urine or pruritus: emergency. Abnormal liver tests with the INR or those symptoms "
+    "not recorded: the setting is only provisional.",
     rationale="A raised INR or encephalopathy with liver injury marks DILIN moderate-to-severe "
     "injury and possible hepatic failure; kratom cholestatic injury presents with jaundice and "
     "pruritus, and symptoms with abnormal liver tests call for the liver emergency pathway.",
@@ -301,7 +316,13 @@ LIV_04 = rule(
 
 def _liv_05(f: Facts, out: Findings) -> bool:
     h = f.history
-    if h is None or not h.liver_injury_symptoms:
+    if h is None or h.liver_injury_symptoms is None:
+        out.missing(
+            "/medical_history/liver_injury_symptoms",
+            "Jaundice, dark urine or pruritus call for liver tests now.",
+        )
+        return False
+    if not h.liver_injury_symptoms:
         return False
     if f.scores.liver.alt_x_uln is not None:
         return False
@@ -325,6 +346,7 @@ def _liv_05(f: Facts, out: Findings) -> bool:
 
 LIV_05 = rule(
     "LIV-05",
+    revision=2,
     family=Family.alert,
     title="Liver symptoms, no liver tests",
     summary="Jaundice, dark urine or pruritus without liver tests: order them.",

@@ -492,14 +492,18 @@ def _sz_02(f: Facts, out: Findings) -> bool:
             MANAGED,
             f"History of {what} with {_SEDATIVE_EXPOSURE}.",
         )
-    elif withdrawal_seizure:
-        out.level(MONITORED, "History of withdrawal seizures.")
+    else:
+        if f.substances is None:
+            # Alcohol or sedative use not asked: it would make this a medically managed setting.
+            out.could_require(MANAGED, f"history of {what}; {_SEDATIVE_EXPOSURE} not recorded")
+        if withdrawal_seizure:
+            out.level(MONITORED, "History of withdrawal seizures.")
     return True
 
 
 SZ_02 = rule(
     "SZ-02",
-    revision=5,
+    revision=6,
     family=Family.alert,
     title="Seizure history",
     summary="Withdrawal seizures (critical) or a seizure disorder (warning); with alcohol or "
