@@ -3630,6 +3630,16 @@ CASES: list[Case] = [
         lambda ev: "ECG monitoring during treatment: heart failure" in detail(ev, "lofexidine"),
     ),
     C("LOF-04", "QTc 420, nothing to monitor: silent", {"considering": ["lofexidine"]}, False),
+    C(
+        "LOF-04",
+        "heart failure not recorded: asked, and the monitoring note says so",
+        {"medical_history": {"heart_failure": None}, "considering": ["lofexidine"]},
+        True,
+        lambda ev: (
+            "/medical_history/heart_failure" in missing(ev)
+            and "heart failure not recorded" in detail(ev, "lofexidine")
+        ),
+    ),
     # Lofexidine label: avoid in chronic renal failure; an eGFR below 30 is read so.
     C(
         "LOF-05",
@@ -3803,6 +3813,24 @@ CASES: list[Case] = [
         "LOC-04",
         "COWS 13, no transportation: residential",
         {**cows(13), "social": {"has_transportation": False}},
+        True,
+        loc("residential_clinically_managed"),
+    ),
+    # Transport not recorded is treated as absent, as an unrecorded home or support person is.
+    C(
+        "LOC-05",
+        "mild withdrawal, transportation not recorded: 2-WM, and asked",
+        {"social": {"has_transportation": None}},
+        True,
+        lambda ev: (
+            setting(ev) == "outpatient_extended_monitoring"
+            and "/social/has_transportation" in missing(ev)
+        ),
+    ),
+    C(
+        "LOC-04",
+        "COWS 13, transportation not recorded: residential",
+        {**cows(13), "social": {"has_transportation": None}},
         True,
         loc("residential_clinically_managed"),
     ),

@@ -392,6 +392,14 @@ def _lof_04(f: Facts, out: Findings) -> bool:
         _lof(out, CONSIDER, f"QTc {qtc.value:g} ms (prolonged): ECG monitoring if used.")
         return True
     reasons = _ecg_monitoring_reasons(f)
+    h = f.history
+    if h is None or h.heart_failure is None:
+        # Not "no heart failure": the label's monitoring note depends on it.
+        out.missing(
+            "/medical_history/heart_failure",
+            "Lofexidine in heart failure needs ECG monitoring (label).",
+        )
+        reasons.append("heart failure not recorded: monitor if present")
     if not reasons:
         return False
     _lof(out, None, f"ECG monitoring during treatment: {', '.join(reasons)} (label).")
@@ -429,7 +437,7 @@ def _ecg_monitoring_reasons(f: Facts) -> list[str]:
 
 LOF_04 = rule(
     "LOF-04",
-    revision=4,
+    revision=5,
     family=Family.stabilization,
     title="Lofexidine and QTc",
     summary="QTc >= 500 ms: avoid; prolonged QTc, no ECG, or an ECG older than 30 days or "

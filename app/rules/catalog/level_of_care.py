@@ -237,17 +237,18 @@ def _environment(f: Facts, out: Findings) -> tuple[bool, str]:
     if transport is None:
         out.missing(
             "/social/has_transportation",
-            "Daily ambulatory care needs a way to get there (ASAM dimension 6).",
+            "Daily ambulatory care needs a way to get there (ASAM dimension 6); treated as "
+            "absent until recorded.",
         )
-    if housing == "stable" and support and transport is not False:
-        return True, "stable housing and a support person"
+    if housing == "stable" and support and transport:
+        return True, "stable housing, a support person and transportation"
     missing = [
         text
         for text, bad in (
             ("housing not stable or not recorded", housing != "stable"),
             ("no support person recorded", not support),
             # ASAM dimension 6 lists no transport beside an unsafe home and no support.
-            ("no transportation", transport is False),
+            ("no transportation or not recorded", not transport),
         )
         if bad
     ]
