@@ -2101,6 +2101,33 @@ CASES: list[Case] = [
     ),
     C(
         "NTX-01",
+        "11 days, a screen with only benzodiazepines tested: consider, no opioid result named",
+        {
+            "withdrawal": NO_RECENT_USE,
+            "urine_drug_screen": {
+                a: None
+                for a in (
+                    "mitragynine",
+                    "mitragynine_method",
+                    "seven_hydroxymitragynine",
+                    "opiates",
+                    "fentanyl",
+                    "oxycodone",
+                    "methadone",
+                    "buprenorphine",
+                )
+            }
+            | {"benzodiazepines": "negative"},
+        },
+        False,
+        lambda ev: (
+            status(ev, "naltrexone") == "consider"
+            and "no opioid result" in detail(ev, "naltrexone")
+            and "/urine_drug_screen/opiates" in missing(ev)
+        ),
+    ),
+    C(
+        "NTX-01",
         "15 days, product not recorded: consider",
         {
             "withdrawal": NO_RECENT_USE | {"hours_since_last_kratom_use": 360},

@@ -649,6 +649,14 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
                 "/withdrawal/hours_since_last_other_opioid_use",
                 "Naltrexone needs a confirmed opioid-free interval for every opioid used.",
             )
+        uds = f.a.urine_drug_screen
+        if uds is not None and all(getattr(uds, a) is None for a in _OPIOID_ANALYTES):
+            # A screen without any opioid result is not a negative one.
+            why += "; the drug screen has no opioid result"
+            out.missing(
+                "/urine_drug_screen/opiates",
+                "Naltrexone needs a screen negative for opioids (and kratom).",
+            )
         if f.med_classes is None:
             why += "; current medications not reviewed (an opioid agonist rules it out)"
             out.missing(
@@ -690,7 +698,7 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
 
 NTX_01 = rule(
     "NTX-01",
-    revision=9,
+    revision=10,
     family=Family.behavioral_therapy,
     title="Naltrexone timing",
     summary="Naltrexone only after >= 10 opioid-free days (14 after agonists, 7-OH or a "
