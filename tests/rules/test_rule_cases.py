@@ -3062,6 +3062,13 @@ CASES: list[Case] = [
     # ---- PREF-01 declined medication: voice and choice [SAMHSA14]
     C(
         "PREF-01",
+        "medication preference not asked: listed missing, nothing qualified",
+        {"social": {"preferences": {"declines_medication": None}}},
+        False,
+        lambda ev: "/social/preferences/declines_medication" in missing(ev),
+    ),
+    C(
+        "PREF-01",
         "declines medication, lofexidine considered: consider, offered as a choice",
         {
             "social": {"preferences": {"declines_medication": True}},

@@ -13,7 +13,15 @@ _WITHDRAWAL_OR_MAINTENANCE = ("lofexidine", "clonidine", "methadone", "naltrexon
 
 
 def _pref_01(f: Facts, out: Findings) -> bool:
-    if not f.flat["/social/preferences/declines_medication"]:
+    declines = f.flat["/social/preferences/declines_medication"]
+    if declines is None:
+        # Not "accepts": the plan is built on a wish nobody asked about.
+        out.missing(
+            "/social/preferences/declines_medication",
+            "Whether the patient wants medication shapes the plan (a declined one is a "
+            "withdrawal-only plan); ask.",
+        )
+    if not declines:
         return False
     qualified = False
     for code in _WITHDRAWAL_OR_MAINTENANCE:
@@ -36,6 +44,7 @@ def _pref_01(f: Facts, out: Findings) -> bool:
 
 PREF_01 = rule(
     "PREF-01",
+    revision=2,
     family=Family.stabilization,
     title="Declined medication",
     summary="The patient declines medication for withdrawal or maintenance: lofexidine, "
