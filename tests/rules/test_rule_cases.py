@@ -772,6 +772,13 @@ CASES: list[Case] = [
     C("MH-05", "trauma history fires", {"social": {"trauma_history": True}}, True),
     C(
         "MH-05",
+        "trauma history not asked, PCL-5 negative: trauma history listed missing",
+        {"social": {"trauma_history": None}, "screening": {"pcl5": {"total": 10}}},
+        False,
+        lambda ev: "/social/trauma_history" in missing(ev),
+    ),
+    C(
+        "MH-05",
         "PTSD coded (F43.10) fires",
         {
             "co_occurring_conditions": {

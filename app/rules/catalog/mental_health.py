@@ -331,6 +331,8 @@ def _mh_05(f: Facts, out: Findings) -> bool:
         reasons.append("PTSD diagnosis")
     if pcl.value is None and not reasons:
         out.missing("/screening/pcl5", "A positive PTSD screen adds trauma-focused care.")
+    if (social is None or social.trauma_history is None) and not reasons:
+        out.missing("/social/trauma_history", "A trauma history adds trauma-focused care.")
     if not reasons:
         return False
     out.recommend(
@@ -348,7 +350,7 @@ def _mh_05(f: Facts, out: Findings) -> bool:
 
 MH_05 = rule(
     "MH-05",
-    revision=4,
+    revision=5,
     family=Family.behavioral_therapy,
     title="Trauma-focused care",
     summary="PCL-5 >= 31 or its items meeting the DSM-5 symptom clusters, trauma history or "
