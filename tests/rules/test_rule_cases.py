@@ -2978,6 +2978,13 @@ CASES: list[Case] = [
     C("PAIN-01", "no pain silent", {}, False),
     C(
         "PAIN-01",
+        "other conditions recorded, chronic pain not asked: listed missing",
+        {"co_occurring_conditions": {"chronic_pain": None}},
+        False,
+        lambda ev: "/co_occurring_conditions/chronic_pain" in missing(ev),
+    ),
+    C(
+        "PAIN-01",
         "chronic pain coded (G89.29) fires",
         {
             "co_occurring_conditions": {

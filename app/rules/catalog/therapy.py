@@ -155,6 +155,11 @@ def _pain_01(f: Facts, out: Findings) -> bool:
                 "/co_occurring_conditions",
                 "Pain, depression and anxiety drive kratom use and relapse.",
             )
+        elif f.condition("chronic_pain") is None:
+            out.missing(
+                "/co_occurring_conditions/chronic_pain",
+                "Chronic pain drives kratom use and relapse; it adds a pain plan.",
+            )
         return False
     out.recommend(
         BEHAVIORAL_THERAPY,
@@ -170,7 +175,7 @@ def _pain_01(f: Facts, out: Findings) -> bool:
 
 PAIN_01 = rule(
     "PAIN-01",
-    revision=3,
+    revision=4,
     family=Family.behavioral_therapy,
     title="Chronic pain",
     summary="Chronic pain adds a non-opioid pain management plan.",
