@@ -3075,6 +3075,13 @@ CASES: list[Case] = [
     ),
     # ---- PREF-01 declined medication: voice and choice [SAMHSA14]
     C(
+        "PRG-01",
+        "pregnant, medication preference not asked: a setting below 4-WM is provisional",
+        {"patient": PREGNANT, "social": {"preferences": {"declines_medication": None}}},
+        True,
+        provisional("whether medication is declined not recorded"),
+    ),
+    C(
         "PREF-01",
         "medication preference not asked: listed missing, nothing qualified",
         {"social": {"preferences": {"declines_medication": None}}},

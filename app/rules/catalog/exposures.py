@@ -247,12 +247,16 @@ def _prg_01(f: Facts, out: Findings) -> bool:
             MANAGED,
             "Pregnancy with a withdrawal-only plan.",
         )
+    elif f.flat["/social/preferences/declines_medication"] is None:
+        # Declining medication would make this a withdrawal-only plan (4-WM): until the
+        # preference is asked, a less intensive setting is provisional (listed by PREF-01).
+        out.could_require(MANAGED, "pregnant, and whether medication is declined not recorded")
     return True
 
 
 PRG_01 = rule(
     "PRG-01",
-    revision=4,
+    revision=5,
     family=Family.alert,
     title="Pregnancy",
     summary="Pregnancy: critical alert, medication treatment over withdrawal alone (lofexidine "
