@@ -753,6 +753,7 @@ class Facts:
         "scores",
         "sedative_other",
         "seven_oh",
+        "seven_oh_possible",
         "substances",
         "uds_positive",
         "withdrawal_only",
@@ -789,6 +790,9 @@ class Facts:
         self.concentrated = self.seven_oh or "extract" in products
         # Which product is used is not known: a concentrated 7-OH product is not excluded.
         self.product_unknown = not self.concentrated and (not products or "unknown" in products)
+        # A 7-OH concentrate recorded, or not excluded (a product not recorded or "unknown",
+        # whatever else is recorded beside it): the longer 7-OH waits apply.
+        self.seven_oh_possible = self.seven_oh or not products or "unknown" in products
         self.fentanyl = "fentanyl" in s or "fentanyl" in positive
         # Buprenorphine in the urine of a patient prescribed it is their treatment, not
         # co-use (the supervision exclusion of DSM-5, section 1.1 of the clinical reference);

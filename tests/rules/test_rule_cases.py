@@ -1303,10 +1303,17 @@ CASES: list[Case] = [
     ),
     C(
         "LIV-05",
-        "symptoms not asked: listed missing",
-        {"medical_history": {"liver_injury_symptoms": None}},
+        "symptoms not asked, no liver tests: listed missing",
+        {"medical_history": {"liver_injury_symptoms": None}, "labs": None},
         False,
         lambda ev: "/medical_history/liver_injury_symptoms" in missing(ev),
+    ),
+    C(
+        "LIV-05",
+        "symptoms not asked, liver tests normal: not asked for (nothing would change)",
+        {"medical_history": {"liver_injury_symptoms": None}},
+        False,
+        lambda ev: "/medical_history/liver_injury_symptoms" not in missing(ev),
     ),
     C(
         "LIV-03",
@@ -1818,6 +1825,20 @@ CASES: list[Case] = [
     ),
     C(
         "BUP-02",
+        "10 h, COWS 10, extract and an unknown product: deferred as for 7-OH",
+        {
+            **cows(10),
+            "withdrawal": {"hours_since_last_kratom_use": 10},
+            "use_history": {"product_types": ["extract", "unknown"]},
+        },
+        True,
+        lambda ev: (
+            status(ev, "buprenorphine") == "consider"
+            and "as for 7-OH" in detail(ev, "buprenorphine")
+        ),
+    ),
+    C(
+        "BUP-02",
         "12 h, COWS 10, product not recorded: induction criteria met",
         {
             **cows(10),
@@ -2132,6 +2153,37 @@ CASES: list[Case] = [
             and "no opioid result" in detail(ev, "naltrexone")
             and "/urine_drug_screen/opiates" in missing(ev)
         ),
+    ),
+    C(
+        "NTX-01",
+        "11 days, opioids 'not_tested', only mitragynine negative: no opioid result named",
+        {
+            "withdrawal": NO_RECENT_USE,
+            "urine_drug_screen": {
+                "opiates": "not_tested",
+                "fentanyl": "not_tested",
+                "oxycodone": None,
+                "methadone": None,
+                "buprenorphine": None,
+                "mitragynine": "negative",
+            },
+        },
+        False,
+        lambda ev: (
+            "no opioid result" in detail(ev, "naltrexone")
+            and "/urine_drug_screen/opiates" in missing(ev)
+        ),
+    ),
+    C(
+        "NTX-01",
+        "12 days, extract and an unknown product: avoid, as for 7-OH",
+        {
+            "withdrawal": NO_RECENT_USE | {"hours_since_last_kratom_use": 288},
+            "use_history": {"product_types": ["extract", "unknown"]},
+        }
+        | UDS_MITRA_NEG,
+        True,
+        at("naltrexone", "avoid"),
     ),
     C(
         "NTX-01",

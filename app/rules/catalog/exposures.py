@@ -265,7 +265,11 @@ PRG_01 = rule(
     rationale="ACOG and ASAM recommend opioid agonist treatment over medically supervised "
     "withdrawal in pregnancy and advise against abrupt discontinuation; neonatal abstinence "
     "syndrome after maternal kratom use is documented.",
-    reads=("derived.pregnant", "derived.withdrawal_only"),
+    reads=(
+        "derived.pregnant",
+        "derived.withdrawal_only",
+        "/social/preferences/declines_medication",
+    ),
     cites=(
         Cite("ACOG711", "Agonist treatment preferred over supervised withdrawal"),
         Cite("NYSPREG", "Confirm at least mild withdrawal before buprenorphine"),

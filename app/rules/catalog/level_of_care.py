@@ -275,16 +275,19 @@ def _loc_04(f: Facts, out: Findings) -> bool:
 
 LOC_04 = rule(
     "LOC-04",
-    revision=2,
+    revision=3,
     family=Family.level_of_care,
     title="Moderate withdrawal",
-    summary="COWS 13-24: 2-WM with a safe home and support person (and no lack of transport), "
+    summary="COWS 13-24: 2-WM with a safe home and support person (and transportation recorded), "
     "otherwise 3.2-WM.",
     rationale="ASAM places moderate withdrawal at 2-WM when there is a supportive home for the "
     "nights, and at clinically managed residential 3.2-WM without a safe environment.",
     reads=("scores.cows.total", *_ENV_READS),
     cites=(_ASAM, Cite("COWS", "Band 13-24 moderate")),
-    limitations=(*_MAPPING, "Unknown housing or support is treated as unsafe (conservative)."),
+    limitations=(
+        *_MAPPING,
+        "Unknown housing, support or transportation is treated as unsafe or absent (conservative).",
+    ),
     thresholds=(th.COWS_MODERATE, th.COWS_MODERATELY_SEVERE),
     apply=_loc_04,
 )
@@ -324,11 +327,11 @@ def _loc_05(f: Facts, out: Findings) -> bool:
 
 LOC_05 = rule(
     "LOC-05",
-    revision=3,
+    revision=4,
     family=Family.level_of_care,
     title="Mild or no withdrawal",
     summary="COWS <= 12 (or not scored, provisionally): 1-WM with a safe home and support "
-    "person (and no lack of transport), otherwise 2-WM.",
+    "person (and transportation recorded), otherwise 2-WM.",
     rationale="ASAM 1-WM fits mild withdrawal managed with daily or less-than-daily outpatient "
     "supervision; without a supportive home, extended monitoring (2-WM) is the safer step.",
     reads=("scores.cows.total", "scores.news2.total", "scores.sows.total", *_ENV_READS),

@@ -43,6 +43,8 @@ _KRATOM_SERIES = (
     "off-label and rests on case series (no controlled trials).",
 )
 _AGONIST_CLASSES = frozenset({"buprenorphine", "methadone", "opioid_agonist"})
+#: The screen's opioid results other than kratom's: what can show heroin, fentanyl, oxycodone.
+_STANDARD_OPIOIDS = ("opiates", "fentanyl", "oxycodone", "methadone", "buprenorphine")
 _OPIOID_ANALYTES = frozenset(
     {
         "mitragynine",
@@ -235,10 +237,12 @@ def _bup_02(f: Facts, out: Findings) -> bool:
     elif cows < min_cows:
         problems.append(f"COWS {cows:g} < {min_cows:g}")
     hours_k = w.hours_since_last_kratom_use if w is not None else None
-    # A product not recorded could be a concentrated 7-OH product: its longer wait applies.
-    seven_oh_wait = f.seven_oh or f.product_unknown
-    need_k = (th.BUP_MIN_HOURS_SHORT_ACTING if seven_oh_wait else th.BUP_MIN_HOURS_KRATOM).value
-    if f.product_unknown:
+    # A product not recorded (or "unknown") could be a 7-OH concentrate: its longer wait.
+    unknown_product = f.seven_oh_possible and not f.seven_oh
+    need_k = (
+        th.BUP_MIN_HOURS_SHORT_ACTING if f.seven_oh_possible else th.BUP_MIN_HOURS_KRATOM
+    ).value
+    if unknown_product:
         out.missing(
             "/use_history/product_types",
             "A concentrated 7-OH product needs a longer wait before induction.",
@@ -250,7 +254,7 @@ def _bup_02(f: Facts, out: Findings) -> bool:
             "Time since last use decides when standard induction is safe.",
         )
     elif hours_k < need_k:
-        unknown = " for a product not recorded, as for 7-OH" if f.product_unknown else ""
+        unknown = " for a product not recorded, as for 7-OH" if unknown_product else ""
         problems.append(f"{hours_k:g} h since last kratom (< {need_k:g} h{unknown})")
     use = f.a.use_history
     if f.med_classes is None:
@@ -584,13 +588,14 @@ def _other_opioid_hours(f: Facts) -> float | None:
 def _ntx_01(f: Facts, out: Findings) -> bool:
     classes = f.med_classes or frozenset()
     on_agonist = bool(classes & _AGONIST_CLASSES)
-    # A product not recorded could be a concentrated 7-OH product: its longer interval applies.
+    # A product not recorded (or "unknown") could be a 7-OH concentrate: its longer interval.
+    unknown_product = f.seven_oh_possible and not f.seven_oh
     days_needed = (
         th.NTX_AFTER_AGONIST_DAYS
-        if (on_agonist or f.seven_oh or f.long_acting_opioid or f.product_unknown)
+        if (on_agonist or f.seven_oh_possible or f.long_acting_opioid)
         else th.NTX_OPIOID_FREE_DAYS
     ).value
-    if f.product_unknown:
+    if unknown_product:
         out.missing(
             "/use_history/product_types",
             "A concentrated 7-OH product needs a longer opioid-free interval before naltrexone.",
@@ -636,7 +641,7 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
             AVOID,
             (
                 f"only {hours / 24:.1f} days since last use (needs >= {days_needed:g} opioid-free "
-                "days" + (", as for 7-OH: product not recorded)" if f.product_unknown else ")")
+                "days" + (", as for 7-OH: product not recorded)" if unknown_product else ")")
             ),
         )
     else:
@@ -650,7 +655,8 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
                 "Naltrexone needs a confirmed opioid-free interval for every opioid used.",
             )
         uds = f.a.urine_drug_screen
-        if uds is not None and all(getattr(uds, a) is None for a in _OPIOID_ANALYTES):
+        untested = (None, "not_tested")
+        if uds is not None and all(getattr(uds, a) in untested for a in _STANDARD_OPIOIDS):
             # A screen without any opioid result is not a negative one.
             why += "; the drug screen has no opioid result"
             out.missing(
@@ -715,6 +721,7 @@ NTX_01 = rule(
         "derived.medication_classes",
         "derived.withdrawal_present",
         "derived.uds_positive",
+        *(f"/urine_drug_screen/{a}" for a in _STANDARD_OPIOIDS),
         "/use_history/product_types",
         "derived.long_acting_opioid",
         "/considering",

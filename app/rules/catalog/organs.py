@@ -210,7 +210,7 @@ def _liv_03(f: Facts, out: Findings) -> bool:
                 "Jaundice, dark urine or pruritus with abnormal liver tests is an emergency.",
             )
             out.could_require(
-                EMERGENCY, "abnormal liver tests, jaundice, dark urine or pruritus not asked"
+                EMERGENCY, "abnormal liver tests; jaundice, dark urine or pruritus not asked"
             )
     if not (high_inr or (abnormal and (confused or symptoms))):
         return False
@@ -317,10 +317,11 @@ LIV_04 = rule(
 def _liv_05(f: Facts, out: Findings) -> bool:
     h = f.history
     if h is None or h.liver_injury_symptoms is None:
-        out.missing(
-            "/medical_history/liver_injury_symptoms",
-            "Jaundice, dark urine or pruritus call for liver tests now.",
-        )
+        if f.scores.liver.alt_x_uln is None:  # with tests on file, LIV-03 asks if abnormal
+            out.missing(
+                "/medical_history/liver_injury_symptoms",
+                "Jaundice, dark urine or pruritus call for liver tests now.",
+            )
         return False
     if not h.liver_injury_symptoms:
         return False

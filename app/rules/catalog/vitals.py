@@ -521,6 +521,7 @@ SZ_02 = rule(
         "derived.alcohol",
         "derived.benzodiazepine",
         "derived.sedative_other",
+        "/use_history/other_substances",
     ),
     cites=(
         Cite("ICD10CM", "Codes read: G40 epilepsy and recurrent seizures"),
