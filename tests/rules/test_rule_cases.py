@@ -819,6 +819,16 @@ CASES: list[Case] = [
         True,
         sev("overdose_risk_extract", "warning"),
     ),
+    C(
+        "OD-01",
+        "extract and an unknown product: warning, and an office setting provisional",
+        {"use_history": {"product_types": ["extract", "unknown"]}, "withdrawal": None},
+        True,
+        lambda ev: (
+            sev("overdose_risk_extract", "warning")(ev)
+            and "a product recorded unknown" in ev.level_of_care.rationale
+        ),
+    ),
     C("OD-01", "leaf silent", {}, False),
     # ---- OD-02 opioid co-use [OLSEN19][POST19]
     C(

@@ -53,6 +53,8 @@ def _od_01(f: Facts, out: Findings) -> bool:
             "potent than morphine). Expect more severe withdrawal; " + _NALOXONE_NOTE,
         )
     else:
+        if f.seven_oh_possible:  # an "unknown" product beside the extract: 7-OH not excluded
+            out.could_require(EXTENDED, _HIGH_POTENCY_QUESTION + " (a product recorded unknown)")
         out.alert(
             "overdose_risk_extract",
             WARNING,
@@ -65,7 +67,7 @@ def _od_01(f: Facts, out: Findings) -> bool:
 
 OD_01 = rule(
     "OD-01",
-    revision=3,
+    revision=4,
     family=Family.alert,
     title="Concentrated 7-OH or extract",
     summary="A concentrated 7-OH product (critical) or extract (warning) is a higher-potency "
