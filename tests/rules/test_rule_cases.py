@@ -52,6 +52,8 @@ NEWS2_4 = {"respiratory_rate_per_min": 22, "heart_rate_bpm": 115}
 FEMALE = {"sex_at_birth": "female", "pregnancy_status": "not_pregnant"}
 PREGNANT = {"sex_at_birth": "female", "pregnancy_status": "pregnant"}
 Q2_YES = {"suicidal_thoughts": True, "wish_to_be_dead": True}
+#: The screen's opioid results other than kratom's.
+STANDARD_OPIOIDS = ("opiates", "fentanyl", "oxycodone", "methadone", "buprenorphine")
 NO_RECENT_USE = {"cows": cows_items(0), "hours_since_last_kratom_use": 264}
 UDS_MITRA_NEG = {"urine_drug_screen": {"mitragynine": "negative"}}
 
@@ -2137,52 +2139,30 @@ CASES: list[Case] = [
             and "/use_history/product_types" in missing(ev)
         ),
     ),
-    C(
-        "NTX-01",
-        "11 days, a screen with only benzodiazepines tested: consider, no opioid result named",
-        {
-            "withdrawal": NO_RECENT_USE,
-            "urine_drug_screen": {
-                a: None
-                for a in (
-                    "mitragynine",
-                    "mitragynine_method",
-                    "seven_hydroxymitragynine",
-                    "opiates",
-                    "fentanyl",
-                    "oxycodone",
-                    "methadone",
-                    "buprenorphine",
-                )
-            }
-            | {"benzodiazepines": "negative"},
-        },
-        False,
-        lambda ev: (
-            status(ev, "naltrexone") == "consider"
-            and "no opioid result" in detail(ev, "naltrexone")
-            and "/urine_drug_screen/opiates" in missing(ev)
-        ),
-    ),
-    C(
-        "NTX-01",
-        "11 days, opioids 'not_tested', only mitragynine negative: no opioid result named",
-        {
-            "withdrawal": NO_RECENT_USE,
-            "urine_drug_screen": {
-                "opiates": "not_tested",
-                "fentanyl": "not_tested",
-                "oxycodone": None,
-                "methadone": None,
-                "buprenorphine": None,
-                "mitragynine": "negative",
-            },
-        },
-        False,
-        lambda ev: (
-            "no opioid result" in detail(ev, "naltrexone")
-            and "/urine_drug_screen/opiates" in missing(ev)
-        ),
+    # A screen without any standard opioid result is not an opioid-negative one.
+    *(
+        C(
+            "NTX-01",
+            f"11 days, {what}: consider, no opioid result named",
+            {"withdrawal": NO_RECENT_USE, "urine_drug_screen": screen},
+            False,
+            lambda ev: (
+                status(ev, "naltrexone") == "consider"
+                and "no opioid result" in detail(ev, "naltrexone")
+                and "/urine_drug_screen/opiates" in missing(ev)
+            ),
+        )
+        for what, screen in (
+            (
+                "only benzodiazepines tested",
+                dict.fromkeys(("mitragynine", "mitragynine_method", *STANDARD_OPIOIDS))
+                | {"benzodiazepines": "negative"},
+            ),
+            (
+                "opioids not tested, mitragynine negative",
+                dict.fromkeys(STANDARD_OPIOIDS, "not_tested") | {"mitragynine": "negative"},
+            ),
+        )
     ),
     C(
         "NTX-01",
