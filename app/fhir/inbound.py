@@ -258,7 +258,10 @@ class _Mapper:
         if not self.same_patient(resource, kind, ref) or not self.status_ok(resource, kind, ref):
             return
         item = _Item(index, ref, resource, effective(resource))
-        if self.began_after_assessment(began(resource)):
+        finished_after = kind in ("Observation", "QuestionnaireResponse") and (
+            item.when.exact is not None and item.when.exact > self.assessed_at + CLOCK_TOLERANCE
+        )
+        if finished_after or self.began_after_assessment(_began(resource, kind)):
             # It did not exist at the assessment time: evaluating as of then must not see it
             # (and the result current then is not 'superseded' by it).
             self.report(ref, Reason.after_assessment, "effective after assessed_at", "/effective")
@@ -349,7 +352,9 @@ class _Mapper:
             self.report(ref, Reason.status_not_usable, f"status {status!r}", "/status")
             return False
         if kind == "Condition":
-            verification = codes_in(resource.get("verificationStatus"), c.CONDITION_VERIFICATION)
+            verification = _status_codes(
+                resource.get("verificationStatus"), c.CONDITION_VERIFICATION
+            )
             if {"entered-in-error", "refuted"} & set(verification):
                 self.report(
                     ref,
@@ -358,7 +363,7 @@ class _Mapper:
                     "/verificationStatus",
                 )
                 return False
-            clinical = codes_in(resource.get("clinicalStatus"), c.CONDITION_CLINICAL)
+            clinical = _status_codes(resource.get("clinicalStatus"), c.CONDITION_CLINICAL)
             # recurrence and relapse are kinds of active (condition-clinical hierarchy)
             if not {"active", "recurrence", "relapse"} & set(clinical):
                 if clinical and _seizure_event(resource):
@@ -371,6 +376,12 @@ class _Mapper:
         if kind == "MedicationStatement" and status != "active":
             self.report(ref, Reason.not_active, f"status {status!r}", "/status")
             return False
+        if kind == "MedicationStatement":
+            ended = parse_when(obj(resource.get("effectivePeriod")).get("end")).latest
+            if ended is not None and ended < self.assessed_at:
+                # "active" with a period that ended before the assessment: not taken now.
+                self.report(ref, Reason.not_active, "its period ended", "/effectivePeriod/end")
+                return False
         if kind == "MedicationRequest":
             intent = text(resource.get("intent"))
             if status != "active" or intent not in ORDER_INTENTS:
@@ -678,6 +689,14 @@ class _Mapper:
         if "phq9_item9" not in self.slots:
             return None
         item9 = self.latest("phq9_item9")
+        if inst.PHQ9_ITEM9 not in scores.items and item9.when.sort > item.when.sort:
+            # The newest answer on thoughts of self-harm must not be hidden as "superseded".
+            self.report(
+                item9.ref,
+                Reason.instrument_incomplete,
+                "PHQ-9 item 9 answered after the PHQ-9 used: not combined; score the PHQ-9 again",
+            )
+            return None
         if inst.PHQ9_ITEM9 in scores.items or item9.when.sort != item.when.sort:
             self.report(item9.ref, Reason.superseded, "PHQ-9 item 9 of another administration")
             return None
@@ -1002,6 +1021,27 @@ class _Mapper:
                     "it can denote (its end at UTC-12, at most assessed_at)",
                     "/effective",
                 )
+
+
+def _status_codes(concept: Any, system: str) -> list[str]:
+    """A status element's codes: a coding without a system is read as the element's own
+    (required) code system, so an unsystemed "entered-in-error" still excludes."""
+    return [
+        code
+        for coding in objs(obj(concept).get("coding"))
+        if coding.get("system") in (system, None) and isinstance(code := coding.get("code"), str)
+    ]
+
+
+def _began(resource: Json, kind: str) -> When:
+    """When it began to exist: a Condition's onset (or, failing that, when it was recorded),
+    an order's authoring time, else the result's or statement's own start."""
+    if kind == "Condition":
+        onset = obj(resource.get("onsetPeriod")).get("start")
+        return parse_when(resource.get("onsetDateTime") or onset or resource.get("recordedDate"))
+    if kind == "MedicationRequest":
+        return parse_when(resource.get("authoredOn"))
+    return began(resource)
 
 
 def _seizure_event(condition: Json) -> bool:

@@ -216,7 +216,10 @@ def score(value_holder: Json, instrument: Instrument) -> int | None:
     if "valueDecimal" in value_holder:
         return _whole(value_holder["valueDecimal"])
     if "valueQuantity" in value_holder:
-        return _whole(obj(value_holder["valueQuantity"]).get("value"))
+        quantity = obj(value_holder["valueQuantity"])
+        if quantity.get("comparator") is not None:
+            return None  # ">= 20" is a bound, not a score
+        return _whole(quantity.get("value"))
     return None
 
 
@@ -251,6 +254,8 @@ def from_questionnaire_response(qr: Json, instrument: Instrument) -> Scores:
             continue
         if instrument.total and instrument.total in keys:
             scores.total = score(answer, instrument)
+            if scores.total is None:
+                scores.problems.append("total: answer has no exact whole-number score")
             continue
         match = keys & wanted
         if match:
@@ -280,6 +285,8 @@ def from_observations(parts: list[tuple[str, Json]], instrument: Instrument) -> 
         value = score(part, instrument)
         if code == instrument.total:
             scores.total = value
+            if value is None:
+                scores.problems.append("total: value has no exact whole-number score")
         elif code in instrument.items:
             if value is None:
                 scores.problems.append(f"item {code}: value has no score")

@@ -1491,6 +1491,10 @@ def test_a_seizure_condition_with_a_recent_onset_is_a_seizure_in_the_last_24h(
     assert history.get("seizure_in_last_24h") is (True if recent else None)
     if recent:
         assert any(i.field == "/medical_history/seizure_in_last_24h" for i in mapping.inputs)
+    if onset.get("onsetDateTime", "") > NOW.isoformat():
+        # A Condition that began after the assessment did not exist then.
+        assert reasons(mapping) == {"Condition/sz": {Reason.after_assessment}}
+        return
     # Still a coded condition either way: the problem list is not lost.
     assert dump(mapping)["co_occurring_conditions"]["coded"][0]["code"] == code
 
@@ -1547,10 +1551,10 @@ def test_a_seizure_that_lasted_into_the_last_24h_counts(
 
 
 def test_seizure_edge_reports() -> None:
-    # A date entirely after the assessment is not "unknown": it is simply not recent.
+    # A date entirely after the assessment is not "unknown": the Condition did not exist yet.
     later = run([condition("sz", ICD10, "R56.9", onsetDateTime="2026-01-12")])
     assert "medical_history" not in dump(later)
-    assert not reasons(later)
+    assert reasons(later) == {"Condition/sz": {Reason.after_assessment}}
     # A date-only onset in a period: reported at that field, once, also when it has ended.
     dated = condition(
         "sz", ICD10, "R56.9", clinical="resolved", onsetPeriod={"start": "2026-01-10"}
@@ -1574,3 +1578,82 @@ def test_a_recent_seizure_past_the_coded_list_cap_is_used_not_reported_dropped()
     assert "Condition/sz" in mapping.used
     assert "Condition/sz" not in reasons(mapping)
     assert len(dump(mapping)["co_occurring_conditions"]["coded"]) == 50  # the cap held
+
+
+# ---------------------------------------------------------------- audit of the mapping (2026-11-28)
+
+
+def methadone_statement(**extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationStatement",
+        "id": "ms",
+        "status": "active",
+        "subject": {"reference": f"Patient/{PT}"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": "6813", "display": "methadone"}]
+        },
+        **extra,
+    }
+
+
+def test_what_did_not_exist_or_was_not_taken_at_the_assessment_is_not_used() -> None:
+    # An "active" statement whose period ended before the assessment: not taken now.
+    ended = run([methadone_statement(effectivePeriod={"start": "2023-01-01", "end": "2024-01-01"})])
+    assert "use_history" not in dump(ended)
+    assert reasons(ended) == {"MedicationStatement/ms": {Reason.not_active}}
+    ongoing = run([methadone_statement(effectivePeriod={"start": "2023-01-01"})])
+    assert dump(ongoing)["use_history"]["current_medications"]
+    # A Condition recorded, or an order written, after the assessment did not exist then.
+    later = condition("hx", ICD10, "F41.1", recordedDate="2026-02-01T00:00:00Z")
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "mr",
+        "status": "active",
+        "intent": "order",
+        "authoredOn": "2026-02-01T00:00:00Z",
+        "subject": {"reference": f"Patient/{PT}"},
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "6813"}]},
+    }
+    mapping = run([later, order])
+    assert reasons(mapping) == {
+        "Condition/hx": {Reason.after_assessment},
+        "MedicationRequest/mr": {Reason.after_assessment},
+    }
+    # A result still being collected after the assessment is not a result of that time.
+    potassium = obs("k", "2823-3", value=2.9, unit="mmol/L")
+    del potassium["effectiveDateTime"]
+    potassium["effectivePeriod"] = {"start": "2026-01-10T06:00:00Z", "end": "2026-01-11T06:00:00Z"}
+    mapping = run([potassium])
+    assert "labs" not in dump(mapping)
+    assert reasons(mapping) == {"Observation/k": {Reason.after_assessment}}
+
+
+def test_an_entered_in_error_condition_without_a_system_is_still_excluded() -> None:
+    wrong = condition(
+        "x", ICD10, "F10.20", verificationStatus={"coding": [{"code": "entered-in-error"}]}
+    )
+    mapping = run([wrong])
+    assert "co_occurring_conditions" not in dump(mapping)
+    assert reasons(mapping) == {"Condition/x": {Reason.status_not_usable}}
+
+
+def test_a_phq9_item9_newer_than_the_total_is_reported_not_hidden() -> None:
+    mapping = run(
+        [
+            obs("total", "44261-6", valueInteger=4, when="2026-01-05T09:00:00Z"),
+            obs("i9", "44260-8", valueInteger=3, when="2026-01-10T09:00:00Z"),
+        ]
+    )
+    assert dump(mapping)["screening"]["phq9"] == {"total": 4}
+    assert reasons(mapping) == {"Observation/i9": {Reason.instrument_incomplete}}
+    assert any(i.ref == "Observation/i9" for i in mapping.unsupported)
+
+
+def test_a_screening_total_given_as_a_bound_is_not_a_score() -> None:
+    bound = qr(
+        "http://loinc.org/q/44249-1",
+        {"44261-6": {"valueQuantity": {"value": 20, "comparator": ">="}}},
+    )
+    mapping = run([bound])
+    assert "screening" not in dump(mapping)
+    assert Reason.answer_score_unknown in reasons(mapping)["QuestionnaireResponse/qr-1"]
