@@ -207,6 +207,14 @@ class _Mapper:
     # ------------------------------------------------------------------ intake
 
     def run(self, resources: list[Any]) -> FhirMapping:
+        # A Patient with the requested id, anywhere in the input, is the patient: one without
+        # an id is then someone else's, never a second source of sex at birth or birth date.
+        self.named_patient_in_bundle = self.named_patient_in_bundle or any(
+            isinstance(r, dict)
+            and r.get("resourceType") == "Patient"
+            and r.get("id") == self.patient_ref
+            for r in resources
+        )
         for index, resource in enumerate(resources):
             self.intake(index, resource)
         self.map_patient()
@@ -308,7 +316,7 @@ class _Mapper:
 
     def same_patient(self, resource: Json, kind: str, ref: str) -> bool:
         if kind == "Patient":
-            ok = resource.get("id") in (None, self.patient_ref)
+            ok = self.bundle_patient_is_ours(text(resource.get("id")))
             pointer = "/id"
         else:
             subject = obj(resource.get("subject"))

@@ -1657,3 +1657,26 @@ def test_a_screening_total_given_as_a_bound_is_not_a_score() -> None:
     mapping = run([bound])
     assert "screening" not in dump(mapping)
     assert Reason.answer_score_unknown in reasons(mapping)["QuestionnaireResponse/qr-1"]
+
+
+def test_a_patient_without_an_id_does_not_override_the_one_named() -> None:
+    def patient(sex: str, birth: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "resourceType": "Patient",
+            "birthDate": birth,
+            "extension": [
+                {
+                    "url": "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
+                    "valueCode": sex,
+                }
+            ],
+            **extra,
+        }
+
+    mapping = run([patient("F", "1950-01-01"), patient("M", "1990-01-01", id=PT)])
+    assert dump(mapping)["patient"]["sex_at_birth"] == "male"
+    assert dump(mapping)["patient"]["birth_date"] == "1990-01-01"
+    assert [i.reason for i in [*mapping.unsupported, *mapping.ignored]] == [Reason.subject_mismatch]
+    # Alone, a Patient without an id is the one the query named.
+    alone = run([patient("F", "1950-01-01")])
+    assert dump(alone)["patient"]["sex_at_birth"] == "female"
