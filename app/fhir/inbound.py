@@ -172,6 +172,7 @@ class _Mapper:
         # Seizure Conditions no longer active (the seizure ended): still a seizure in the last
         # 24 hours when their onset says so, and reported not active otherwise.
         self.ended_seizures: list[_Item] = []
+        self.other_patient = False
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -213,6 +214,13 @@ class _Mapper:
             isinstance(r, dict)
             and r.get("resourceType") == "Patient"
             and r.get("id") == self.patient_ref
+            for r in resources
+        )
+        # Another patient in the input: a resource naming no subject cannot be told apart.
+        self.other_patient = any(
+            isinstance(r, dict)
+            and r.get("resourceType") == "Patient"
+            and not self.bundle_patient_is_ours(text(r.get("id")))
             for r in resources
         )
         for index, resource in enumerate(resources):
@@ -324,6 +332,11 @@ class _Mapper:
             if reference is None and ("identifier" in subject or "display" in subject):
                 # Named by an identifier or a name only: it cannot be matched to this patient.
                 self.report(ref, Reason.subject_mismatch, "subject without a reference", "/subject")
+                return False
+            if reference is None and self.other_patient:
+                self.report(
+                    ref, Reason.subject_mismatch, "no subject, beside another patient", "/subject"
+                )
                 return False
             if not self.focus_is_ours(resource):
                 self.report(ref, Reason.subject_mismatch, "about another person (focus)", "/focus")

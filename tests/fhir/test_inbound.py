@@ -1680,3 +1680,14 @@ def test_a_patient_without_an_id_does_not_override_the_one_named() -> None:
     # Alone, a Patient without an id is the one the query named.
     alone = run([patient("F", "1950-01-01")])
     assert dump(alone)["patient"]["sex_at_birth"] == "female"
+
+
+def test_a_result_naming_no_subject_beside_another_patient_is_not_used() -> None:
+    other = {"resourceType": "Patient", "id": "someone-else"}
+    heart_rate = obs("hr", "8867-4", value=40, unit="/min")
+    del heart_rate["subject"]
+    mapping = run([other, heart_rate])
+    assert "vitals" not in dump(mapping)
+    assert reasons(mapping)["Observation/hr"] == {Reason.subject_mismatch}
+    # Alone (a query already scoped to the patient), it is the patient's.
+    assert dump(run([heart_rate]))["vitals"]["heart_rate_bpm"] == 40
