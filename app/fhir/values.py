@@ -88,14 +88,18 @@ def qualitative(obs: Json, code: str) -> str | Problem:
         found.add("positive")
     if not found and word in NEGATIVE_WORDS:
         found.add("negative")
+    flags: set[str] = set()
+    for interpretation in objs(obs.get("interpretation")):
+        for pair in codings(interpretation):
+            if pair in POSITIVE_CODES:
+                flags.add("positive")
+            elif pair in NEGATIVE_CODES:
+                flags.add("negative")
     if not found and "valueQuantity" in obs:
         # A quantitative result is only positive against the lab's cut-off, i.e. its flag.
-        for interpretation in objs(obs.get("interpretation")):
-            for pair in codings(interpretation):
-                if pair in POSITIVE_CODES:
-                    found.add("positive")
-                elif pair in NEGATIVE_CODES:
-                    found.add("negative")
+        found = flags
+    elif found and flags and flags != found:
+        found |= flags  # "not detected" flagged POS: contradictory, reported, not guessed
     if len(found) == 1:
         return found.pop()
     why = "contradictory" if found else "no recognised positive/negative value"

@@ -1691,3 +1691,21 @@ def test_a_result_naming_no_subject_beside_another_patient_is_not_used() -> None
     assert reasons(mapping)["Observation/hr"] == {Reason.subject_mismatch}
     # Alone (a query already scoped to the patient), it is the patient's.
     assert dump(run([heart_rate]))["vitals"]["heart_rate_bpm"] == 40
+
+
+def test_a_screen_value_contradicted_by_its_interpretation_is_reported_not_read() -> None:
+    interpretation = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+    conflicting = obs(
+        "op",
+        "19295-5",
+        valueCodeableConcept={"coding": [{"system": SNOMED, "code": "260415000"}]},
+        interpretation=[{"coding": [{"system": interpretation, "code": "POS"}]}],
+    )
+    mapping = run([conflicting])
+    assert "urine_drug_screen" not in dump(mapping)
+    assert reasons(mapping) == {"Observation/op": {Reason.result_not_interpretable}}
+    agreeing = {
+        **conflicting,
+        "interpretation": [{"coding": [{"system": interpretation, "code": "NEG"}]}],
+    }
+    assert dump(run([agreeing]))["urine_drug_screen"]["opiates"] == "negative"
