@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import orjson
 from pydantic import ValidationError
@@ -390,9 +390,7 @@ class _Mapper:
                 if clinical and _seizure_event(resource):
                     self.ended_seizures.append(_Item(-1, ref, resource, NEVER))
                     return False  # reported by map_recent_seizure unless used there
-                self.report(
-                    ref, Reason.not_active, f"clinical status {clinical}", "/clinicalStatus"
-                )
+                self.report_not_active(ref, resource)
                 return False
         if kind == "MedicationStatement" and status != "active":
             self.report(ref, Reason.not_active, f"status {status!r}", "/status")
@@ -824,12 +822,13 @@ class _Mapper:
                     if not (i.ref == item.ref and i.reason is Reason.too_many)
                 ]
             elif answer is None and item in self.ended_seizures:
-                clinical = codes_in(item.resource.get("clinicalStatus"), c.CONDITION_CLINICAL)
-                self.report(
-                    item.ref, Reason.not_active, f"clinical status {clinical}", "/clinicalStatus"
-                )
+                self.report_not_active(item.ref, item.resource)
 
-    def recent_seizure(self, item: _Item, *, put: bool) -> str | None:
+    def report_not_active(self, ref: str, condition: Json) -> None:
+        clinical = _status_codes(condition.get("clinicalStatus"), c.CONDITION_CLINICAL)
+        self.report(ref, Reason.not_active, f"clinical status {clinical}", "/clinicalStatus")
+
+    def recent_seizure(self, item: _Item, *, put: bool) -> Literal["used", "imprecise"] | None:
         """ "used" when one of this seizure's times is a timestamp within the 24 hours before
         ``assessed_at`` (put as the answer when ``put``), "imprecise" when only a date that
         could fall within them is given (reported), else None."""

@@ -76,25 +76,14 @@ def rounded(value: float, places: int = 2) -> float:
 
 def qualitative(obs: Json, code: str) -> str | Problem:
     """``positive`` / ``negative`` from the coded value, an exact word, or the interpretation."""
-    found: set[str] = set()
     concept = obj(obs.get("valueCodeableConcept"))
-    for pair in codings(concept):
-        if pair in POSITIVE_CODES:
-            found.add("positive")
-        elif pair in NEGATIVE_CODES:
-            found.add("negative")
+    found = _signs([concept])
     word = (text(obs.get("valueString")) or text(concept.get("text")) or "").strip().lower()
     if not found and word in POSITIVE_WORDS:
         found.add("positive")
     if not found and word in NEGATIVE_WORDS:
         found.add("negative")
-    flags: set[str] = set()
-    for interpretation in objs(obs.get("interpretation")):
-        for pair in codings(interpretation):
-            if pair in POSITIVE_CODES:
-                flags.add("positive")
-            elif pair in NEGATIVE_CODES:
-                flags.add("negative")
+    flags = _signs(objs(obs.get("interpretation")))
     if not found and "valueQuantity" in obs:
         # A quantitative result is only positive against the lab's cut-off, i.e. its flag.
         found = flags
@@ -104,6 +93,18 @@ def qualitative(obs: Json, code: str) -> str | Problem:
         return found.pop()
     why = "contradictory" if found else "no recognised positive/negative value"
     return Problem(Reason.result_not_interpretable, f"{code}: {why}", "/value")
+
+
+def _signs(concepts: list[Json]) -> set[str]:
+    """ "positive" / "negative" for each coding of these concepts that says one."""
+    signs: set[str] = set()
+    for concept in concepts:
+        for pair in codings(concept):
+            if pair in POSITIVE_CODES:
+                signs.add("positive")
+            elif pair in NEGATIVE_CODES:
+                signs.add("negative")
+    return signs
 
 
 def upper_limit(obs: Json, table: dict[str, Linear], value_unit: str) -> float | None:

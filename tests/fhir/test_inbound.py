@@ -886,17 +886,22 @@ def test_conditions() -> None:
 # ---------------------------------------------------------------------------- medications
 
 
-def test_medications_and_the_rxnorm_class_table() -> None:
-    rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm"
-    statement = {
+def methadone_statement(**extra: Any) -> dict[str, Any]:
+    return {
         "resourceType": "MedicationStatement",
-        "id": "ms-1",
+        "id": "ms",
         "status": "active",
         "subject": {"reference": f"Patient/{PT}"},
         "medicationCodeableConcept": {
-            "coding": [{"system": rxnorm, "code": "6813", "display": "methadone"}]
+            "coding": [{"system": RXNORM, "code": "6813", "display": "methadone"}]
         },
+        **extra,
     }
+
+
+def test_medications_and_the_rxnorm_class_table() -> None:
+    rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm"
+    statement = methadone_statement(id="ms-1")
     stopped = {**statement, "id": "ms-2", "status": "stopped"}
     request = {
         "resourceType": "MedicationRequest",
@@ -1581,19 +1586,6 @@ def test_a_recent_seizure_past_the_coded_list_cap_is_used_not_reported_dropped()
 
 
 # ---------------------------------------------------------------- audit of the mapping (2026-11-28)
-
-
-def methadone_statement(**extra: Any) -> dict[str, Any]:
-    return {
-        "resourceType": "MedicationStatement",
-        "id": "ms",
-        "status": "active",
-        "subject": {"reference": f"Patient/{PT}"},
-        "medicationCodeableConcept": {
-            "coding": [{"system": RXNORM, "code": "6813", "display": "methadone"}]
-        },
-        **extra,
-    }
 
 
 def test_what_did_not_exist_or_was_not_taken_at_the_assessment_is_not_used() -> None:
