@@ -754,6 +754,7 @@ class Facts:
         "sedative_other",
         "seven_oh",
         "seven_oh_possible",
+        "seven_oh_unexcluded",
         "substances",
         "uds_positive",
         "withdrawal_only",
@@ -792,7 +793,8 @@ class Facts:
         self.product_unknown = not self.concentrated and (not products or "unknown" in products)
         # A 7-OH concentrate recorded, or not excluded (a product not recorded or "unknown",
         # whatever else is recorded beside it): the longer 7-OH waits apply.
-        self.seven_oh_possible = self.seven_oh or not products or "unknown" in products
+        self.seven_oh_unexcluded = not self.seven_oh and (not products or "unknown" in products)
+        self.seven_oh_possible = self.seven_oh or self.seven_oh_unexcluded
         self.fentanyl = "fentanyl" in s or "fentanyl" in positive
         # Buprenorphine in the urine of a patient prescribed it is their treatment, not
         # co-use (the supervision exclusion of DSM-5, section 1.1 of the clinical reference);

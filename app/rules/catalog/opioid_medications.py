@@ -238,11 +238,10 @@ def _bup_02(f: Facts, out: Findings) -> bool:
         problems.append(f"COWS {cows:g} < {min_cows:g}")
     hours_k = w.hours_since_last_kratom_use if w is not None else None
     # A product not recorded (or "unknown") could be a 7-OH concentrate: its longer wait.
-    unknown_product = f.seven_oh_possible and not f.seven_oh
     need_k = (
         th.BUP_MIN_HOURS_SHORT_ACTING if f.seven_oh_possible else th.BUP_MIN_HOURS_KRATOM
     ).value
-    if unknown_product:
+    if f.seven_oh_unexcluded:
         out.missing(
             "/use_history/product_types",
             "A concentrated 7-OH product needs a longer wait before induction.",
@@ -254,7 +253,7 @@ def _bup_02(f: Facts, out: Findings) -> bool:
             "Time since last use decides when standard induction is safe.",
         )
     elif hours_k < need_k:
-        unknown = " for a product not recorded, as for 7-OH" if unknown_product else ""
+        unknown = " for a product not recorded, as for 7-OH" if f.seven_oh_unexcluded else ""
         problems.append(f"{hours_k:g} h since last kratom (< {need_k:g} h{unknown})")
     use = f.a.use_history
     if f.med_classes is None:
@@ -589,13 +588,12 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
     classes = f.med_classes or frozenset()
     on_agonist = bool(classes & _AGONIST_CLASSES)
     # A product not recorded (or "unknown") could be a 7-OH concentrate: its longer interval.
-    unknown_product = f.seven_oh_possible and not f.seven_oh
     days_needed = (
         th.NTX_AFTER_AGONIST_DAYS
         if (on_agonist or f.seven_oh_possible or f.long_acting_opioid)
         else th.NTX_OPIOID_FREE_DAYS
     ).value
-    if unknown_product:
+    if f.seven_oh_unexcluded:
         out.missing(
             "/use_history/product_types",
             "A concentrated 7-OH product needs a longer opioid-free interval before naltrexone.",
@@ -641,7 +639,7 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
             AVOID,
             (
                 f"only {hours / 24:.1f} days since last use (needs >= {days_needed:g} opioid-free "
-                "days" + (", as for 7-OH: product not recorded)" if unknown_product else ")")
+                "days" + (", as for 7-OH: product not recorded)" if f.seven_oh_unexcluded else ")")
             ),
         )
     else:
