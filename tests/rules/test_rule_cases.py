@@ -3009,6 +3009,16 @@ CASES: list[Case] = [
         ),
     ),
     C("TH-02", "accepts groups", {}, False, at("group_therapy", "recommended")),
+    C(
+        "TH-02",
+        "groups not asked: still offered, the question listed missing",
+        {"social": {"preferences": {"declines_group_therapy": None}}},
+        False,
+        lambda ev: (
+            status(ev, "group_therapy") == "recommended"
+            and "/social/preferences/declines_group_therapy" in missing(ev)
+        ),
+    ),
     C("TH-03", "everyone", {}, True, at("life_skills", "recommended")),
     C(
         "PAIN-01",
@@ -3053,6 +3063,22 @@ CASES: list[Case] = [
         at("recovery_support_services", "recommended"),
     ),
     C("AC-03", "stable silent", {}, False),
+    C(
+        "AC-03",
+        "legal issues not asked: listed missing, not read as none",
+        {"social": {"legal_issues": None}},
+        False,
+        lambda ev: "/social/legal_issues" in missing(ev),
+    ),
+    C(
+        "AC-03",
+        "housing not asked without withdrawal: AC-03 itself lists it",
+        {"social": {"housing": None}, "withdrawal": NO_RECENT_USE},
+        False,
+        lambda ev: any(
+            m.input == "/social/housing" and "AC-03" in m.rule_ids for m in ev.missing_inputs
+        ),
+    ),
     C("AC-04", "everyone", {}, True, at("relapse_prevention_plan", "recommended")),
     # ---- PH-01 withdrawal resolved: COWS < 5 [COWS], past the ~12-24 h onset window [SINGH14]
     # [LEI21], vital signs current and stable (NEWS2 low, no red flag) [NEWS2]
@@ -3415,10 +3441,20 @@ CASES: list[Case] = [
     ),
     C(
         "AC-06",
-        "not asked for: still offered as consider",
+        "not interested: still offered as consider",
         {},
         False,
         at("complementary_therapies", "consider"),
+    ),
+    C(
+        "AC-06",
+        "interest not asked: offered as consider, the question listed missing",
+        {"social": {"preferences": {"wants_complementary_therapies": None}}},
+        False,
+        lambda ev: (
+            status(ev, "complementary_therapies") == "consider"
+            and "/social/preferences/wants_complementary_therapies" in missing(ev)
+        ),
     ),
     C("AC-07", "everyone", {}, True, at("long_term_follow_up", "recommended")),
     C(

@@ -99,6 +99,12 @@ AC_02 = rule(
 )
 
 
+_AC_03_ASK = (
+    "Unstable housing, no support person, no transport and legal problems each add a "
+    "recovery-support referral (ASAM dimension 6)."
+)
+
+
 def _ac_03(f: Facts, out: Findings) -> bool:
     s = f.a.social
     needs = []
@@ -113,6 +119,14 @@ def _ac_03(f: Facts, out: Findings) -> bool:
             needs.append("no transportation (offer telehealth)")
         if s.legal_issues:
             needs.append("legal issues")
+        for pointer, value in (
+            ("/social/housing", s.housing),
+            ("/social/support_person_available", s.support_person_available),
+            ("/social/has_transportation", s.has_transportation),
+            ("/social/legal_issues", s.legal_issues),
+        ):
+            if value is None:  # unasked is not "no need": ask before settling aftercare
+                out.missing(pointer, _AC_03_ASK)
     out.recommend(
         AFTERCARE,
         "social_support",
@@ -136,6 +150,7 @@ def _ac_03(f: Facts, out: Findings) -> bool:
 
 AC_03 = rule(
     "AC-03",
+    revision=2,
     family=Family.aftercare,
     title="Social support and recovery environment",
     summary="Everyone: build a support network; unstable housing, no support person, no "
@@ -229,6 +244,11 @@ AC_05 = rule(
 
 def _ac_06(f: Facts, out: Findings) -> bool:
     wants = f.flat["/social/preferences/wants_complementary_therapies"]
+    if wants is None:
+        out.missing(
+            "/social/preferences/wants_complementary_therapies",
+            "Complementary therapies are adjuncts offered to patients who want them: ask.",
+        )
     out.recommend(
         AFTERCARE,
         "complementary_therapies",
@@ -244,6 +264,7 @@ def _ac_06(f: Facts, out: Findings) -> bool:
 
 AC_06 = rule(
     "AC-06",
+    revision=2,
     family=Family.aftercare,
     title="Complementary therapies",
     summary="Acupuncture, massage and meditation offered as adjuncts (never replacements).",

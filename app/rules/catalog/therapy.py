@@ -71,6 +71,12 @@ TH_01 = rule(
 
 def _th_02(f: Facts, out: Findings) -> bool:
     declines = f.flat["/social/preferences/declines_group_therapy"]
+    if declines is None:
+        out.missing(
+            "/social/preferences/declines_group_therapy",
+            "Ask whether the patient will join groups: individual and peer options replace "
+            "them for those who decline.",
+        )
     if declines:
         out.recommend(
             BEHAVIORAL_THERAPY,
@@ -103,6 +109,7 @@ def _th_02(f: Facts, out: Findings) -> bool:
 
 TH_02 = rule(
     "TH-02",
+    revision=2,
     family=Family.behavioral_therapy,
     title="Group therapy or its alternatives",
     summary="Group therapy, or individual counselling and peer options when the patient "
