@@ -113,9 +113,11 @@ async def discover_cds_services(_caller: None = Depends(cds_discovery_caller)) -
         **CDS_401,
         **problem_responses(400, 404, 412, 413, 415, 422, 500),
         409: problem_entry(
-            "This hookInstance was answered longer ago than the stored answer is kept "
-            "(`KRATOM_CDS_HOOK_RESPONSE_RETENTION_HOURS`), so it cannot be replayed; a new hook "
-            "firing has a new hookInstance."
+            "This hookInstance was already answered for a different request (other `hook`, "
+            "`context`, `prefetch` or `fhirServer`: `hook-instance-reused`), or longer ago "
+            "than the stored answer is kept (`KRATOM_CDS_HOOK_RESPONSE_RETENTION_HOURS`: "
+            "`hook-instance-expired`), so it is not replayed; a new hook firing has a new "
+            "hookInstance."
         ),
         412: problem_entry(
             "Prefetch incomplete and the data could not be fetched from `fhirServer` (none "
@@ -138,7 +140,9 @@ async def call_cds_service(
     patient's plan: it reuses the newest draft or active plan when the evaluation is clinically
     the same, revises this EHR's own draft otherwise, or creates a draft (an active plan is
     never changed by a chart view); order-sign checks draft buprenorphine, lofexidine, clonidine and
-    naltrexone orders. The same `hookInstance` from the same issuer replays the first answer.
+    naltrexone orders. The same `hookInstance` from the same issuer with the same request
+    (`hook`, `context`, `prefetch`, `fhirServer`; not `fhirAuthorization`) replays the first
+    answer; with a different request it is a 409 that returns no cards.
     412 when the data cannot be obtained."""
     audit.note(patient_ref=payload.context.get("patientId"), user_id=payload.context.get("userId"))
     service = cds.service_or_404(service_id)

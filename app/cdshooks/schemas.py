@@ -43,8 +43,8 @@ class HookRequest(CdsModel):
         min_length=1,
         max_length=128,
         pattern=r"^[A-Za-z0-9-]+$",
-        description="UUID of this hook call; a repeated value from the same client replays "
-        "the first answer.",
+        description="UUID of this hook call; a repeated value from the same client with the "
+        "same request replays the first answer (with a different request: 409).",
         examples=["0f7c7a3e-2b8e-4a55-9b7e-3d2f6f0c9a11"],
     )
     fhirServer: str | None = Field(

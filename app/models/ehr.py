@@ -50,7 +50,8 @@ class CdsJti(Base):
 
 class CdsHookCall(Base):
     """One answered hook call, kept so that a repeated hookInstance replays the same cards
-    (per service: an EHR may send one hook firing's hookInstance to several services)."""
+    (per service: an EHR may send one hook firing's hookInstance to several services) when
+    the request is the same one (``request_hash``)."""
 
     __tablename__ = "cds_hook_calls"
     __table_args__ = (
@@ -74,6 +75,9 @@ class CdsHookCall(Base):
     # The exact bytes sent (JSONB would reorder keys; a replay must be byte-identical).
     # Cleared (None) after its retention period: it holds the patient's findings.
     response: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # SHA-256 (hex) of what the answer depends on (hook, context, prefetch, fhirServer): a
+    # repeated hookInstance is replayed only for the same request. None: stored before it.
+    request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
 

@@ -11,12 +11,16 @@ patient-view links its cards to a stored plan without piling up drafts (``chart_
 3. otherwise a new draft plan is stored (assessment + plan + revision, as ``POST /v1/plans``).
 
 Active plans are never changed by a chart view. order-sign evaluates the draft drugs without
-storing a plan. Every answer is stored in ``cds_hook_calls`` under (issuer, hookInstance): a
-repeated hookInstance from the same issuer replays the stored body and stores nothing new.
+storing a plan. Every answer is stored in ``cds_hook_calls`` under (issuer, hookInstance,
+service) with a hash of the request (``request_hash``): a repeated hookInstance from the same
+issuer with the same request replays the stored body and stores nothing new; with another
+request (another patient, other prefetch data) it is a 409 that returns and stores nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -91,13 +95,38 @@ class HookInstanceExpired(DomainError):
     status, slug, title = 409, "hook-instance-expired", "hookInstance answered long ago"
 
 
+class HookInstanceReused(DomainError):
+    status, slug, title = 409, "hook-instance-reused", "hookInstance reused for another request"
+
+
+def request_hash(call: HookRequest) -> str:
+    """SHA-256 of what the answer depends on: hook, context, prefetch (as sent) and fhirServer,
+    as canonical JSON (sorted keys), so a retry that re-serialises the body is the same
+    request. fhirAuthorization (a retry may carry a fresh token) and the ignored extension
+    are left out."""
+    document = {
+        "hook": call.hook,
+        "context": call.context,
+        "prefetch": call.prefetch,
+        "fhirServer": call.fhirServer,
+    }
+    try:
+        canonical = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # an integer beyond 64 bits: the standard library prints it
+        canonical = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(canonical).hexdigest()
+
+
 async def stored_response(
-    session: AsyncSession, issuer: str, hook_instance: str, service_id: str
+    session: AsyncSession, issuer: str, hook_instance: str, service_id: str, fingerprint: str
 ) -> bytes | None:
-    """The answer stored for this hook firing, or None when it has not been answered."""
+    """The answer stored for this hook firing, or None when it has not been answered.
+
+    409 when it was answered for another request (``fingerprint``, see ``request_hash``):
+    nothing of that answer is returned."""
     row = (
         await session.execute(
-            select(CdsHookCall.response).where(
+            select(CdsHookCall.response, CdsHookCall.request_hash).where(
                 CdsHookCall.issuer == issuer,
                 CdsHookCall.hook_instance == hook_instance,
                 CdsHookCall.service_id == service_id,
@@ -110,6 +139,12 @@ async def stored_response(
         raise HookInstanceExpired(
             "This hookInstance was answered before and its cards are no longer kept (past "
             "their retention period). A new hook firing has a new hookInstance."
+        )
+    if row.request_hash != fingerprint:
+        raise HookInstanceReused(
+            "This hookInstance was already answered for a different request (another context "
+            "or prefetch). A new hook firing has a new hookInstance; a retry sends the same "
+            "request."
         )
     return bytes(row.response)
 
@@ -183,11 +218,14 @@ async def call_service(
     base_url: str,
 ) -> bytes:
     """The cards for one call (the JSON body). No session is held while fhirServer is queried."""
+    fingerprint = request_hash(call)
     if _missing_prefetch(service, call.prefetch or {}):
         # A fetch would be needed: look for a stored answer first, so a replay fetches nothing.
         async with db.session(write=False) as session:
             await bind_tenant(session, principal.tenant_id)
-            stored = await stored_response(session, client.issuer, call.hookInstance, service.id)
+            stored = await stored_response(
+                session, client.issuer, call.hookInstance, service.id, fingerprint
+            )
         if stored is not None:
             return stored
     if call.hook != service.hook:
@@ -208,6 +246,7 @@ async def call_service(
         return await _answer(
             session, service, call, mapping, drugs,
             client=client, principal=principal, base_url=base_url, patient_id=patient_id,
+            fingerprint=fingerprint,
         )  # fmt: skip
 
 
@@ -222,6 +261,7 @@ async def _answer(
     principal: Principal,
     base_url: str,
     patient_id: str,
+    fingerprint: str,
 ) -> bytes:
     # No read-before-write for a repeated hookInstance: the unique (issuer, hook_instance) key
     # refuses the call row at the end, and the rollback undoes everything this call stored
@@ -275,6 +315,7 @@ async def _answer(
             "plan_id": plan_id,
             "ruleset_version": version,
             "response": response,
+            "request_hash": fingerprint,
             "created_at": now,
         },
     )
@@ -299,9 +340,12 @@ async def _answer(
         await inserts.execute(session)
         await commit_audited(session)  # the audit event commits with the answer, or neither
     except IntegrityError:
-        # The same hookInstance was answered before (or concurrently): replay that answer.
+        # The same hookInstance was answered before (or concurrently): replay that answer if
+        # it was for this same request (else 409; the rollback undid everything stored).
         await session.rollback()
-        stored = await stored_response(session, client.issuer, call.hookInstance, service.id)
+        stored = await stored_response(
+            session, client.issuer, call.hookInstance, service.id, fingerprint
+        )
         if stored is None:
             raise
         return stored

@@ -434,6 +434,83 @@ async def test_repeated_hook_instance_replays_without_a_new_plan(
     assert len(plans) == 1
 
 
+def _other_patient(body: dict[str, Any], patient: str = "pt-other-7") -> dict[str, Any]:
+    """The same hook firing's body rewritten for another patient (context and prefetch)."""
+    other = copy.deepcopy(body)
+    other["context"]["patientId"] = patient
+    prefetch = other["prefetch"]
+    prefetch["patient"]["id"] = patient
+    for value in prefetch.values():
+        for entry in (value or {}).get("entry", []) if isinstance(value, dict) else []:
+            entry["resource"]["subject"] = {"reference": f"Patient/{patient}"}
+    return dict(other)
+
+
+async def test_hook_instance_reused_for_another_patient_is_409_without_cards(
+    client: httpx.AsyncClient, ehr: Ehr, make_key: KeyMaker
+) -> None:
+    """A repeated hookInstance replays the first answer only for the same request: naming
+    another patient (or sending other data) under it is a 409 with nothing of either patient,
+    nothing stored, and no success audited for the second patient."""
+    key = await make_key(tenant=ehr.tenant)
+    auditor = await make_key(tenant=ehr.tenant, scopes=(Scope.audit_read,))
+    body = hook_request()
+    first = await post(client, ehr, PV_PATH, body)
+    assert first.status_code == 200, first.text
+    plans = (await client.get("/v1/plans", headers=key)).json()["items"]
+
+    other = _other_patient(body)
+    reused = await post(client, ehr, PV_PATH, other)
+    assert reused.status_code == 409, reused.text
+    assert reused.headers["content-type"] == "application/problem+json"
+    problem = reused.json()
+    assert problem["type"].endswith("/hook-instance-reused")
+    assert "cards" not in problem
+    assert PT not in reused.text
+    assert "pt-other-7" not in reused.text
+    assert (await client.get("/v1/plans", headers=key)).json()["items"] == plans  # none stored
+
+    different_data = copy.deepcopy(body)
+    different_data["prefetch"] = full_prefetch(heart_rate=150)
+    assert (await post(client, ehr, PV_PATH, different_data)).status_code == 409
+
+    # The same request again (re-serialised, with a fresh JWT) still replays.
+    again = await client.post(
+        PV_PATH,
+        content=json.dumps(body, sort_keys=True, indent=1),
+        headers=ehr.headers(PV_PATH) | {"content-type": "application/json"},
+    )
+    assert again.status_code == 200
+    assert again.content == first.content
+
+    events = (
+        await client.get("/v1/audit-events", params={"patient_ref": "pt-other-7"}, headers=auditor)
+    ).json()["items"]
+    assert [e["outcome"] for e in events] == ["rejected"]
+
+
+async def test_hook_instance_reused_before_a_fetch_is_409_and_fetches_nothing(
+    client: httpx.AsyncClient, ehr: Ehr, fhir_server: FhirServer
+) -> None:
+    """When the prefetch is incomplete the stored answer is looked up before fhirServer is
+    queried: a repeat for another patient is refused there, with no request to the EHR."""
+    body = hook_request(prefetch={"patient": full_prefetch()["patient"]}, **FHIR_SERVER)
+    first = await post(client, ehr, PV_PATH, body)
+    assert first.status_code == 200, first.text
+    asked = len(fhir_server.requests)
+    retry = copy.deepcopy(body)
+    retry["fhirAuthorization"]["access_token"] = "a-fresh-token"  # a retry may refresh it
+    assert (await post(client, ehr, PV_PATH, retry)).content == first.content
+    other = copy.deepcopy(body)
+    other["context"]["patientId"] = "pt-other-7"
+    other["prefetch"]["patient"]["id"] = "pt-other-7"
+    reused = await post(client, ehr, PV_PATH, other)
+    assert reused.status_code == 409, reused.text
+    assert reused.json()["type"].endswith("/hook-instance-reused")
+    assert "pt-other-7" not in reused.text
+    assert len(fhir_server.requests) == asked
+
+
 def _plan_state(response: httpx.Response) -> dict[str, Any]:
     """The plan card's record of the linked plan (id, status, revision, outcome)."""
     states = [
