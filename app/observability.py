@@ -20,7 +20,24 @@ from app.config import Settings
 
 access_logger = logging.getLogger("kratom_cds.access")
 
-_LOG_FIELDS = ("request_id", "client_id", "method", "route", "status", "latency_ms")
+# Whitelisted ``extra`` fields: ids and request facts, never patient data. ``disclosure_id``
+# is the opaque id of a break-glass disclosure (the alert reviewers follow up).
+_LOG_FIELDS = (
+    "request_id",
+    "client_id",
+    "method",
+    "route",
+    "status",
+    "latency_ms",
+    "disclosure_id",
+)
+# The ``method`` metric label: any other method (anyone can send one, unauthenticated) is
+# counted as OTHER, so requests cannot create unbounded label series.
+METRIC_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def metric_method(method: str) -> str:
+    return method if method in METRIC_METHODS else "OTHER"
 
 
 class JsonFormatter(logging.Formatter):
@@ -148,8 +165,9 @@ class ObservabilityMiddleware:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             method = scope["method"]
-            self.metrics.requests.labels(route, method, str(status)).inc()
-            self.metrics.latency.labels(route, method).observe(elapsed)
+            label = metric_method(method)
+            self.metrics.requests.labels(route, label, str(status)).inc()
+            self.metrics.latency.labels(route, label).observe(elapsed)
             _fired_rules.reset(token)
             if fired:
                 self.metrics.count_fired(fired)

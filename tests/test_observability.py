@@ -39,6 +39,25 @@ async def test_metrics_need_admin_and_use_route_templates(
     assert "secret-patient-42" not in response.text
 
 
+async def test_metrics_count_unknown_methods_as_other(
+    client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    """Anyone can send any method: only the standard ones get their own label series."""
+    admin = await make_key(scopes=(Scope.admin,))
+    for method in ("FOOBAR", "PROPFIND", "get", "X-RANDOM-1", "X-RANDOM-2"):
+        await client.request(method, "/v1/plans")
+    await client.request("PATCH", "/v1/plans")
+    text = (await client.get("/metrics", headers=admin)).text
+    methods = {
+        line.split('method="', 1)[1].split('"', 1)[0]
+        for line in text.splitlines()
+        if line.startswith("kcds_http_request") and 'method="' in line
+    }
+    assert "OTHER" in methods
+    assert "PATCH" in methods
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"}
+
+
 async def test_access_log_has_no_input_values(
     client: httpx.AsyncClient, auth: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:

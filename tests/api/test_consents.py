@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
+from app.observability import JsonFormatter
 from app.privacy import REDISCLOSURE_NOTICE
 from app.security import DEFAULT_CLIENT_SCOPES, Scope
 from tests.conftest import KeyMaker
@@ -203,8 +205,13 @@ async def test_break_glass_needs_its_scope_and_a_reason_and_is_flagged(
     assert allowed.json()["disclosure"]["basis"] == "medical_emergency"
     assert allowed.json()["consent"] is None
     assert "42 CFR 2.51" in allowed.json()["consent_scope"]
-    assert any(r.getMessage() == "break-glass disclosure" for r in caplog.records)
+    alerts = [r for r in caplog.records if r.getMessage() == "break-glass disclosure"]
+    assert len(alerts) == 1
+    # The JSON log line carries the disclosure's id (what reviewers follow up), nothing else.
+    line = orjson.loads(JsonFormatter().format(alerts[0]))
+    assert line["disclosure_id"] == allowed.json()["disclosure"]["id"]
     assert reason not in caplog.text
+    assert "consent-p5" not in JsonFormatter().format(alerts[0])
     review = await _disclosures(client, keys["auditor"], basis="medical_emergency")
     assert [d["patient_ref"] for d in review] == ["consent-p5"]
     assert review[0]["emergency_reason"] == reason  # reviewers see why
