@@ -33,7 +33,8 @@ cds_jwt = HTTPBearer(
     scheme_name="CdsHooksJwt",
     bearerFormat="JWT",
     description="CDS Hooks client JWT signed by a registered EHR issuer (RS384/ES384; "
-    "`aud` = the URL called, `jti` used once, lifetime at most 1 h), verified following "
+    "`aud` = the URL called, `jti` used once, `exp` - `iat` at most 5 min, `kid` naming "
+    "exactly one key of the issuer's JWKS), verified following "
     "RFC8725 (JWT Best Current Practices): algorithm allow-list, no `none`. See "
     "`kratom-cds register-ehr`.",
 )

@@ -44,7 +44,9 @@ _KEY_TYPES = {"RS256": "RSA", "RS384": "RSA", "ES256": "EC", "ES384": "EC"}
 _CURVES = {"ES256": "P-256", "ES384": "P-384"}
 MAX_TOKEN_CHARS = 8192
 CLOCK_SKEW_SECONDS = 60
-MAX_LIFETIME_SECONDS = 3600  # bounds how long a jti must be remembered
+# exp - iat at most 5 minutes (reliability.md section 6, check 6, as SMART Backend Services
+# asks of its client assertions); it also bounds how long a jti must be remembered.
+MAX_LIFETIME_SECONDS = 300
 MAX_JTI_CHARS = 255
 # Parsed public keys by (alg, JWK as canonical JSON): building a key object from a JWK costs
 # more than the dictionary lookup, and a registered issuer uses the same few keys every call.
@@ -239,6 +241,10 @@ class CdsJwtVerifier:
         self, iss: str, issuer: IssuerConfig, claims: dict[str, Any]
     ) -> VerifiedClient:
         exp, iat, jti = claims["exp"], claims["iat"], claims["jti"]
+        # PyJWT reads exp and iat with int(), so "1732780000" (a string) or true passed its
+        # checks; NumericDates here are JSON integers (not bool, a subclass of int).
+        if not _numeric_date(exp) or not _numeric_date(iat):
+            raise CdsJwtError(JwtFailure.claim_invalid)
         if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_CHARS or not storable(jti):
             raise CdsJwtError(JwtFailure.claim_missing)
         if exp - iat > MAX_LIFETIME_SECONDS:
@@ -289,8 +295,17 @@ def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, claims
 
 
+def _numeric_date(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _find(jwks: Mapping[str, Any], kid: str) -> Mapping[str, Any] | None:
+    """The one key with this kid, or None. Several keys with it name no one key: refused
+    (reliability.md section 6, check 4: zero or several matching keys -> fail)."""
     keys = jwks.get("keys")
     if not isinstance(keys, list):
         return None
-    return next((k for k in keys if isinstance(k, dict) and k.get("kid") == kid), None)
+    found = [k for k in keys if isinstance(k, dict) and k.get("kid") == kid]
+    if len(found) > 1:
+        raise CdsJwtError(JwtFailure.kid_ambiguous)
+    return found[0] if found else None

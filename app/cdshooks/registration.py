@@ -31,11 +31,16 @@ class RegisteredIssuer:
 def check_jwks(jwks: Any) -> dict[str, Any]:
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list) or not jwks["keys"]:
         raise ValueError("the JWKS must be an object with a non-empty 'keys' list")
+    kids: set[Any] = set()
     for key in jwks["keys"]:
         if not isinstance(key, dict) or not key.get("kid") or not key.get("kty"):
             raise ValueError("every key needs 'kid' and 'kty'")
         if "d" in key or key.get("kty") == "oct":
             raise ValueError("the JWKS must hold public keys only (no 'd', no 'oct')")
+        # A token's kid must pick exactly one key (reliability.md section 6, check 4).
+        if not isinstance(key["kid"], str) or key["kid"] in kids:
+            raise ValueError("every key needs a 'kid' string of its own (duplicate kid)")
+        kids.add(key["kid"])
     return jwks
 
 

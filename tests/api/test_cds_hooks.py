@@ -881,6 +881,26 @@ async def test_claims_the_database_cannot_hold_are_401_not_500(
                 ).status_code == 401  # fmt: skip
 
 
+async def test_numeric_string_exp_or_iat_is_401_not_500(
+    client: httpx.AsyncClient, ehr: Ehr
+) -> None:
+    """A validly signed token whose exp/iat are numeric strings passed PyJWT (int() reads
+    them) and then failed on exp - iat: a 500. It is a bare 401 like any bad token."""
+    now = int(time.time())
+    for claims in ({"exp": str(now + 300)}, {"iat": str(now)},
+                   {"exp": str(now + 300), "iat": str(now)}):  # fmt: skip
+        await _refused(client, PV_PATH, ehr.token(PV_PATH, **claims))
+
+
+async def test_a_token_living_longer_than_five_minutes_is_401(
+    client: httpx.AsyncClient, ehr: Ehr
+) -> None:
+    now = int(time.time())
+    await _refused(client, PV_PATH, ehr.token(PV_PATH, iat=now, exp=now + 301))
+    response = await post(client, ehr, PV_PATH, hook_request(), iat=now, exp=now + 300)
+    assert response.status_code == 200, response.text
+
+
 async def test_unknown_kid_is_401(client: httpx.AsyncClient, ehr: Ehr) -> None:
     token = pyjwt.encode(_claims(ehr, PV_PATH), RSA_KEY, algorithm="RS384",
                          headers={"kid": "other", "typ": "JWT"})  # fmt: skip

@@ -134,9 +134,12 @@ def test_jwks_checks() -> None:
     check_jwks({"keys": [public_jwk()]})
     for bad in ({}, {"keys": []}, {"keys": [{"kty": "RSA"}]},
                 {"keys": [{**public_jwk(), "d": "secret"}]},
-                {"keys": [{"kty": "oct", "kid": "h", "k": "c2VjcmV0"}]}):  # fmt: skip
+                {"keys": [{"kty": "oct", "kid": "h", "k": "c2VjcmV0"}]},
+                {"keys": [public_jwk(), public_jwk()]},  # one kid, two keys
+                {"keys": [public_jwk("k1"), {**public_jwk("k2"), "kid": ["k2"]}]}):  # fmt: skip
         with pytest.raises(ValueError, match=r"JWKS|kid|public"):
             check_jwks(bad)
+    check_jwks({"keys": [public_jwk("k1"), public_jwk("k2")]})
 
 
 async def test_register_issuer_validates_and_updates(app: FastAPI) -> None:

@@ -223,6 +223,37 @@ async def test_lifetime_too_long() -> None:
     assert await reason_of(verifier, token) is JwtFailure.lifetime_too_long
 
 
+async def test_lifetime_is_at_most_five_minutes() -> None:
+    """reliability.md section 6, check 6: exp - iat <= 5 min (300 s accepted, 301 not)."""
+    verifier, _ = make_verifier()
+    now = int(time.time())
+    await verifier.verify(sign(claims(iat=now, exp=now + 300)), audience=AUD)
+    assert await reason_of(verifier, sign(claims(iat=now, exp=now + 301))) is (
+        JwtFailure.lifetime_too_long
+    )
+    token = sign(claims(iat=now - 30, exp=now + 3000))  # the old one-hour bound
+    assert await reason_of(verifier, token) is JwtFailure.lifetime_too_long
+
+
+@pytest.mark.parametrize(
+    "bad", ["exp-string", "iat-string", "both-strings", "exp-fraction", "iat-bool"]
+)
+async def test_exp_and_iat_must_be_integers(bad: str) -> None:
+    """A correctly signed token whose exp or iat is a numeric string (which PyJWT's int()
+    accepts), a fraction or a boolean is refused like any bad token, not an error."""
+    verifier, _ = make_verifier()
+    now = int(time.time())
+    exp, iat = now + 300, now
+    times: dict[str, Any] = {
+        "exp-string": {"exp": str(exp)},
+        "iat-string": {"iat": str(iat)},
+        "both-strings": {"exp": str(exp), "iat": str(iat)},
+        "exp-fraction": {"exp": exp - 0.5},
+        "iat-bool": {"iat": True},
+    }[bad]
+    assert await reason_of(verifier, sign(claims(**times))) is JwtFailure.claim_invalid
+
+
 async def test_tenant_claim_allow_list() -> None:
     config = IssuerConfig(tenant_id="tenant-a", jwks=JWKS, ehr_tenants=frozenset({"site-1"}))
     verifier, _ = make_verifier(config)
@@ -236,6 +267,18 @@ async def test_tenant_claim_allow_list() -> None:
 async def test_unknown_kid() -> None:
     verifier, _ = make_verifier()
     assert await reason_of(verifier, sign(claims(), kid="rsa-9")) is JwtFailure.kid_unknown
+
+
+async def test_a_kid_naming_several_keys_is_refused() -> None:
+    """reliability.md section 6, check 4: the kid resolves to exactly one key; several keys
+    with it (inline or fetched) name none, even when one of them would verify."""
+    twice = {"keys": [public_jwk(OTHER_RSA_KEY, "rsa-1"), *JWKS["keys"]]}
+    inline, _ = make_verifier(IssuerConfig(tenant_id="tenant-a", jwks=twice))
+    assert await reason_of(inline, sign(claims())) is JwtFailure.kid_ambiguous
+    config = IssuerConfig(tenant_id="tenant-a", jwks_url=JWKS_URL)
+    remote, _ = make_verifier(config, Recorder(json.dumps(twice).encode()))
+    assert await reason_of(remote, sign(claims())) is JwtFailure.kid_ambiguous
+    assert (await remote.verify(sign(claims(), EC_KEY, "ES384", kid="ec-1"), audience=AUD)).issuer
 
 
 async def test_missing_kid_and_typ() -> None:
