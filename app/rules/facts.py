@@ -103,6 +103,12 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
         "/co_occurring_conditions/opioid_use_disorder",
         "/co_occurring_conditions/coded",
     ),
+    "derived.unprescribed_opioid": (
+        "/use_history/other_substances",
+        "/urine_drug_screen",
+        "/urine_drug_screen/prescribed_analytes",
+        "/use_history/current_medications",
+    ),
     "derived.fentanyl": ("/use_history/other_substances", "/urine_drug_screen/fentanyl"),
     "derived.long_acting_opioid": (
         "/use_history/other_substances",
@@ -757,6 +763,7 @@ class Facts:
         "seven_oh_unexcluded",
         "substances",
         "uds_positive",
+        "unprescribed_opioid",
         "withdrawal_only",
         "withdrawal_only_why",
         "withdrawal_present",
@@ -805,6 +812,12 @@ class Facts:
             prescribed = {x.value for x in uds.prescribed_analytes}
             if "buprenorphine" in prescribed or "buprenorphine" in m:
                 opioid_positive -= {"buprenorphine"}
+        listed: frozenset[str] = frozenset(
+            x.value for x in (uds.prescribed_analytes if uds is not None else ())
+        )
+        # Opioids taken outside a prescription (or a screen a prescription does not explain):
+        # their withdrawal is still to come after the last dose.
+        self.unprescribed_opioid = bool(s & _OPIOID_SUBSTANCES or opioid_positive - listed)
         w = a.withdrawal
         self.opioid_coexposure = bool(
             s & _OPIOID_SUBSTANCES
@@ -887,6 +900,7 @@ class Facts:
                 "derived.uds_positive": sorted(positive) if positive else [],
                 "derived.concentrated_product": self.concentrated,
                 "derived.opioid_coexposure": self.opioid_coexposure,
+                "derived.unprescribed_opioid": self.unprescribed_opioid,
                 "derived.fentanyl": self.fentanyl,
                 "derived.long_acting_opioid": self.long_acting_opioid,
                 "derived.extended_release_opioid": self.extended_release_opioid,

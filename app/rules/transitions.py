@@ -42,7 +42,8 @@ def suggest_phase_transition(
     loc = ev["level_of_care"]
     # A critical alert sends a patient back only with a setting that needs inpatient or
     # emergency care: pregnancy or a 7-OH product stay critical for good in an office setting.
-    acute = loc["setting"] in _INPATIENT_OR_EMERGENCY
+    # An indeterminate setting (inputs missing) has no `setting`: its floor decides.
+    acute = bool({loc["setting"], loc.get("minimum_setting")} & _INPATIENT_OR_EMERGENCY)
     critical = acute and any(a["severity"] == "critical" for a in ev["alerts"])
     cows = ev["scores"]["cows"]["value"]
     if current_phase == "stabilization":

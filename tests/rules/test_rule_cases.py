@@ -2188,15 +2188,16 @@ CASES: list[Case] = [
     ),
     C(
         "NTX-01",
-        "heroin user, last heroin use unknown: not called opioid-free",
+        "heroin user, last heroin use unknown: avoid, not called opioid-free (label: 7-10 "
+        "opioid-free days [VIVITROL-PI])",
         {
             "withdrawal": NO_RECENT_USE,
             "use_history": {"other_substances": ["heroin"]},
             "urine_drug_screen": None,
         },
-        False,
+        True,
         lambda ev: (
-            status(ev, "naltrexone") == "consider"
+            status(ev, "naltrexone") == "avoid"
             and "opioid-free for" not in detail(ev, "naltrexone")
             and "/withdrawal/hours_since_last_other_opioid_use" in missing(ev)
         ),
@@ -2217,6 +2218,22 @@ CASES: list[Case] = [
         sev("naltrexone_precipitated_withdrawal", "critical"),
     ),
     # ---- NTX-02 pregnancy [NYSPREG]
+    C(
+        "NTX-02",
+        "pregnant, heroin use with its last dose not recorded: contraindicated [NYSPREG]",
+        {
+            "patient": PREGNANT,
+            "withdrawal": NO_RECENT_USE,
+            "use_history": {"other_substances": ["heroin"]},
+            "considering": ["naltrexone"],
+        }
+        | UDS_MITRA_NEG,
+        True,
+        lambda ev: (
+            status(ev, "naltrexone") == "contraindicated"
+            and alerts(ev).get("naltrexone_in_pregnancy") == "critical"
+        ),
+    ),
     C(
         "NTX-02",
         "pregnant and using fires",
@@ -3140,6 +3157,105 @@ CASES: list[Case] = [
             "vitals": NEWS2_6,
         },
         False,
+    ),
+    # Another opioid's withdrawal comes later: the engine's own induction waits after it
+    # [BUPLABEL] (72 h after methadone), at least the 24 h window.
+    C(
+        "PH-01",
+        "fentanyl screen positive, its last dose not recorded: silent, time asked",
+        {
+            "withdrawal": {"cows": cows_items(1), "hours_since_last_kratom_use": 48},
+            "use_history": {"other_substances": ["fentanyl"]},
+            "urine_drug_screen": {"fentanyl": "positive"},
+        },
+        False,
+        lambda ev: "/withdrawal/hours_since_last_other_opioid_use" in missing(ev),
+    ),
+    C(
+        "PH-01",
+        "illicit methadone 26 h ago (< 72 h): silent",
+        {
+            "withdrawal": {
+                "cows": cows_items(1),
+                "hours_since_last_kratom_use": 72,
+                "hours_since_last_other_opioid_use": 26,
+            },
+            "use_history": {"other_substances": ["methadone"]},
+        },
+        False,
+    ),
+    C(
+        "PH-01",
+        "illicit methadone 72 h ago: fires",
+        {
+            "withdrawal": {
+                "cows": cows_items(1),
+                "hours_since_last_kratom_use": 80,
+                "hours_since_last_other_opioid_use": 72,
+            },
+            "use_history": {"other_substances": ["methadone"]},
+        },
+        True,
+    ),
+    C(
+        "PH-01",
+        "heroin 23 h ago (short-acting: the 24 h window): silent",
+        {
+            "withdrawal": {
+                "cows": cows_items(1),
+                "hours_since_last_kratom_use": 48,
+                "hours_since_last_other_opioid_use": 23,
+            },
+            "use_history": {"other_substances": ["heroin"]},
+        },
+        False,
+    ),
+    C(
+        "PH-01",
+        "heroin 24 h ago: fires",
+        {
+            "withdrawal": {
+                "cows": cows_items(1),
+                "hours_since_last_kratom_use": 48,
+                "hours_since_last_other_opioid_use": 24,
+            },
+            "use_history": {"other_substances": ["heroin"]},
+        },
+        True,
+    ),
+    C(
+        "PH-01",
+        "methadone maintenance, heroin time not recorded: fires (the agonist covers it)",
+        {
+            "withdrawal": {"cows": cows_items(1), "hours_since_last_kratom_use": 48},
+            "use_history": {
+                "other_substances": ["heroin"],
+                "current_medications": [{"name": "methadone 60 mg", "classes": ["methadone"]}],
+            },
+        },
+        True,
+    ),
+    C(
+        "PH-01",
+        "other opioid use never asked: silent, listed missing",
+        {
+            "withdrawal": {"cows": cows_items(1), "hours_since_last_kratom_use": 48},
+            "use_history": {"other_substances": None},
+            "urine_drug_screen": None,
+        },
+        False,
+        lambda ev: "/use_history/other_substances" in missing(ev),
+    ),
+    C(
+        "PH-01",
+        "lofexidine held for heart rate 45 (NEWS2 still low): silent",
+        {
+            "withdrawal": {"cows": cows_items(1), "hours_since_last_kratom_use": 60},
+            "vitals": {"heart_rate_bpm": 45},
+            "considering": ["lofexidine"],
+        },
+        False,
+        sev("lofexidine_hold", "critical"),
     ),
     # ---- PREF-01 declined medication: voice and choice [SAMHSA14]
     C(

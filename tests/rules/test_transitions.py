@@ -111,6 +111,17 @@ def test_a_critical_alert_with_a_higher_warning_setting_still_sends_back() -> No
     assert found["rule_id"] == "PH-02"
 
 
+def test_a_critical_alert_with_an_indeterminate_setting_still_sends_back() -> None:
+    """QTc 520 (critical, 4-WM) with vital signs and COWS not recorded: the setting is
+    indeterminate, so only its floor (minimum_setting) shows the inpatient need."""
+    ev = run(labs={"qtc_ms": 520}, vitals=None, withdrawal={"cows": None})
+    assert ev.level_of_care.setting is None
+    assert ev.level_of_care.minimum_setting == "inpatient_medically_managed"
+    found = suggest_phase_transition(ev, current_phase="behavioral_therapy")
+    assert found is not None
+    assert found["rule_id"] == "PH-02"
+
+
 def test_follow_up_schedule_comes_from_aftercare_recommendations() -> None:
     ev = run(considering=["buprenorphine", "methadone"])
     items = follow_up_schedule(ev.model_dump(mode="json"), start=date(2026, 11, 26))

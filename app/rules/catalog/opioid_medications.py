@@ -584,6 +584,12 @@ def _other_opioid_hours(f: Facts) -> float | None:
     return w.hours_since_last_other_opioid_use if w is not None else None
 
 
+def _other_opioid_time_unknown(f: Facts) -> bool:
+    """Another opioid is (or was) used and the time of its last dose is not recorded."""
+    w = f.a.withdrawal
+    return f.opioid_coexposure and (w is None or w.hours_since_last_other_opioid_use is None)
+
+
 def _ntx_01(f: Facts, out: Findings) -> bool:
     classes = f.med_classes or frozenset()
     on_agonist = bool(classes & _AGONIST_CLASSES)
@@ -644,9 +650,10 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
         )
     else:
         status, why = CONSIDER, f"opioid-free for {hours / 24:.1f} days"
-        w = f.a.withdrawal
-        if f.opioid_coexposure and (w is None or w.hours_since_last_other_opioid_use is None):
-            # The interval above is kratom's alone: other opioids may have been used since.
+        if _other_opioid_time_unknown(f):
+            # The interval above is kratom's alone: other opioids may have been used since,
+            # and an unknown interval is not an opioid-free one (HZ-07).
+            status = AVOID
             why = f"{hours / 24:.1f} days since last use; last use of other opioids not recorded"
             out.missing(
                 "/withdrawal/hours_since_last_other_opioid_use",
@@ -702,13 +709,14 @@ def _ntx_01(f: Facts, out: Findings) -> bool:
 
 NTX_01 = rule(
     "NTX-01",
-    revision=10,
+    revision=11,
     family=Family.behavioral_therapy,
     title="Naltrexone timing",
     summary="Naltrexone only after >= 10 opioid-free days (14 after agonists, 7-OH or a "
     "product not recorded); "
     "contraindicated on an agonist, in withdrawal or with a positive opioid or kratom screen; "
-    "avoided while the time since last use is not recorded.",
+    "avoided while the time since last use (kratom, or another opioid used) is not "
+    "recorded.",
     rationale="The naltrexone label requires 7-10 opioid-free days (up to 2 weeks after "
     "buprenorphine or methadone) to avoid precipitated withdrawal severe enough to need "
     "hospitalisation; this happened with undisclosed kratom use.",
@@ -744,6 +752,7 @@ def _ntx_02(f: Facts, out: Findings) -> bool:
         or bool(f.uds_positive & _OPIOID_ANALYTES)
         or hours is None
         or hours < th.NTX_OPIOID_FREE_DAYS.value * 24
+        or _other_opioid_time_unknown(f)
     )
     if not active:
         return False
@@ -770,15 +779,18 @@ def _ntx_02(f: Facts, out: Findings) -> bool:
 
 NTX_02 = rule(
     "NTX-02",
-    revision=2,
+    revision=3,
     family=Family.behavioral_therapy,
     title="Naltrexone in pregnancy",
-    summary="Pregnant with active use (or abstinence unconfirmed): naltrexone contraindicated.",
+    summary="Pregnant with active use (or abstinence unconfirmed, including another opioid "
+    "whose last use is not recorded): naltrexone contraindicated.",
     rationale="Guidance for opioid use disorder in pregnancy says not to initiate naltrexone "
     "in a patient actively using opioids; agonist treatment is preferred.",
     reads=(
         "derived.pregnant",
         "derived.hours_since_last_use",
+        "/withdrawal/hours_since_last_other_opioid_use",
+        "derived.opioid_coexposure",
         "derived.withdrawal_present",
         "derived.uds_positive",
         "/considering",

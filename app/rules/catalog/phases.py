@@ -8,6 +8,54 @@ from app.rules.define import CRITICAL, INFO, INPATIENT_OR_EMERGENCY, Cite, Famil
 from app.rules.facts import Facts, cows_not_current, elapsed_text, vitals_not_current
 from app.rules.findings import Findings
 
+#: Medication holds raised by a low heart rate or blood pressure: vital signs not stable.
+_VITAL_SIGN_HOLDS = frozenset({"lofexidine_hold", "clonidine_hold"})
+
+
+def _other_opioid_pending(f: Facts, out: Findings) -> list[str]:
+    """Withdrawal from another opioid may still be to come: its last dose is not recorded,
+    or is more recent than the wait by which its withdrawal shows (the same waits that time
+    buprenorphine induction: 72 h after methadone). An agonist maintenance treatment
+    (buprenorphine, methadone) covers the other opioid, so no withdrawal is awaited."""
+    w = f.a.withdrawal
+    hours = w.hours_since_last_other_opioid_use if w is not None else None
+    on_agonist = f.med_classes is not None and bool(f.med_classes & _AGONIST_MAINTENANCE)
+    if on_agonist:
+        return []
+    use = f.a.use_history
+    if hours is None and not f.unprescribed_opioid:
+        if use is None or use.other_substances is None:
+            out.missing(
+                "/use_history/other_substances",
+                "Another opioid (fentanyl, methadone) brings its own, later withdrawal.",
+            )
+            return ["other opioid use not recorded"]
+        return []
+    if hours is None:
+        out.missing(
+            "/withdrawal/hours_since_last_other_opioid_use",
+            "Withdrawal from the other opioid may still be to come: its last dose decides.",
+        )
+        return ["time since the last other opioid not recorded"]
+    need = max(
+        th.WITHDRAWAL_ONSET_MAX_HOURS.value,
+        (
+            th.BUP_MIN_HOURS_METHADONE
+            if f.long_acting_opioid
+            else th.BUP_MIN_HOURS_EXTENDED_RELEASE
+            if f.extended_release_opioid
+            else th.BUP_MIN_HOURS_SHORT_ACTING
+        ).value,
+    )
+    if hours < need:
+        return [
+            f"last other opioid {hours:g} h ago (< {need:g} h): its withdrawal may not have begun"
+        ]
+    return []
+
+
+_AGONIST_MAINTENANCE = frozenset({"buprenorphine", "methadone"})
+
 
 def _not_yet_resolved(f: Facts, out: Findings) -> list[str]:
     """Why resolution cannot be vouched for (empty: it can)."""
@@ -20,6 +68,7 @@ def _not_yet_resolved(f: Facts, out: Findings) -> list[str]:
         why.append("time since last use not recorded")
     elif hours < th.WITHDRAWAL_ONSET_MAX_HOURS.value:
         why.append(f"last use {hours:g} h ago: withdrawal may not have begun")
+    why += _other_opioid_pending(f, out)
     news2 = f.scores.news2
     if news2.value is None or not news2.complete:
         why.append("vital signs incomplete")
@@ -32,7 +81,9 @@ def _not_yet_resolved(f: Facts, out: Findings) -> list[str]:
     # benzodiazepine co-use) stays critical for good and must not hold the plan back forever.
     acute = {lv.rule.id for lv in out.levels if lv.setting in INPATIENT_OR_EMERGENCY}
     if any(
-        a.rule.id.startswith("VS-") or (a.severity is CRITICAL and a.rule.id in acute)
+        a.rule.id.startswith("VS-")
+        or a.code in _VITAL_SIGN_HOLDS
+        or (a.severity is CRITICAL and a.rule.id in acute)
         for a in out.alerts
     ):
         why.append("a vital-sign alert, or a critical one that needs inpatient care, stands")
@@ -76,11 +127,14 @@ def _subjective_note(f: Facts) -> str:
 
 PH_01 = rule(
     "PH-01",
-    revision=4,
+    revision=5,
     family=Family.alert,
     title="Withdrawal resolved",
-    summary="COWS < 5, scored within 12 hours, last use >= 24 hours ago, vital signs current, "
-    "complete and stable (NEWS2 low, no red flag, no vital-sign alert, no critical alert or "
+    summary="COWS < 5, scored within 12 hours, last use >= 24 hours ago, other opioid use "
+    "recorded and any unprescribed other opioid's last dose past its wait (72 h after "
+    "methadone, 24 h otherwise) unless on agonist maintenance, vital signs current, "
+    "complete and stable (NEWS2 low, no red flag, no vital-sign alert or hold of lofexidine "
+    "or clonidine, no critical alert or "
     "open question that needs or could need inpatient care): an info alert that "
     "stabilization can be completed (a plan suggests the next phase from it).",
     rationale="Stabilization is complete when withdrawal has resolved and vital signs are "
@@ -91,6 +145,12 @@ PH_01 = rule(
         "scores.cows.total",
         "/withdrawal/assessed_at",
         "derived.hours_since_last_use",
+        "/withdrawal/hours_since_last_other_opioid_use",
+        "/use_history/other_substances",
+        "derived.unprescribed_opioid",
+        "derived.long_acting_opioid",
+        "derived.extended_release_opioid",
+        "derived.medication_classes",
         "scores.news2.total",
         "scores.news2.band",
         "scores.news2.red_flags",
@@ -103,16 +163,27 @@ PH_01 = rule(
         Cite("SINGH14", "Kratom withdrawal symptoms and course"),
         Cite("LEI21", "Withdrawal timing after last kratom use"),
         Cite("NEWS2", "Low score (0-4) without a red parameter: routine observation"),
+        Cite("BUPLABEL", "Waits after the last dose of other opioids (methadone: longest)"),
     ),
     limitations=(
         "The onset window (12-24 h) comes from secondary sources [L]; 24 h is its upper end "
         "(configurable).",
         "A COWS older than 12 hours is not taken as current: the engine's currency window for "
         "observations (NEWS2's 12-hourly minimum), borrowed for COWS [L].",
+        "Another opioid's withdrawal is awaited for the engine's buprenorphine induction "
+        "wait after it (the time by which its withdrawal is expected to show; 72 h after "
+        "methadone), at least 24 h: practice convention, not a measured onset [L].",
         "SOWS is not used: a high subjective score with a low COWS is plausible, so a "
         "clinician should ask about symptoms before confirming.",
     ),
-    thresholds=(th.COWS_MILD, th.WITHDRAWAL_ONSET_MAX_HOURS, th.VITALS_MAX_AGE_HOURS),
+    thresholds=(
+        th.COWS_MILD,
+        th.WITHDRAWAL_ONSET_MAX_HOURS,
+        th.VITALS_MAX_AGE_HOURS,
+        th.BUP_MIN_HOURS_SHORT_ACTING,
+        th.BUP_MIN_HOURS_EXTENDED_RELEASE,
+        th.BUP_MIN_HOURS_METHADONE,
+    ),
     apply=_ph_01,
 )
 
