@@ -122,7 +122,9 @@ async def discover_cds_services(_caller: None = Depends(cds_discovery_caller)) -
         ),
         412: problem_entry(
             "Prefetch incomplete and the data could not be fetched from `fhirServer` (none "
-            "given, not allowed, or it failed)."
+            "given, not allowed, or it failed: `data-unavailable`), or what it returned is "
+            "more than can be evaluated (over 5000 resources, or Bundles nested too deeply: "
+            "`fetched-data-unusable`)."
         ),
     },
     openapi_extra=request_body_openapi(
@@ -164,7 +166,14 @@ async def call_cds_service(
     "/cds-services/{service_id}/feedback",
     summary="Report card outcomes",
     responses={
-        200: {"description": "Stored."},
+        200: {
+            "description": "Accepted. `stored`: how many outcomes were stored now; "
+            "`duplicates`: how many were already stored (an EHR retry) or repeated in this "
+            "body, and were ignored. The two add up to the number of outcomes sent.",
+            "content": {
+                "application/json": {"example": {"stored": 1, "duplicates": 1}},
+            },
+        },
         **CDS_401,
         **problem_responses(400, 404, 413, 415, 422, 500),
     },
@@ -180,11 +189,13 @@ async def send_cds_feedback(
     payload: FeedbackRequest = json_body(FeedbackRequest),
 ) -> Response:
     """Stores accepted/overridden outcomes (with override reasons) of cards this service
-    returned; repeated reports of the same outcome are stored once. Feeds
+    returned; repeated reports of the same outcome (same card, outcome and timestamp) are
+    stored once. Answers `{"stored": n, "duplicates": m}`: `stored` counts the outcomes
+    stored by this call, `duplicates` those ignored as already stored. Feeds
     `GET /v1/analytics/feedback`."""
     cds.service_or_404(service_id)
     async with database(request).session(write=True) as session:
         await bind_tenant(session, caller.principal.tenant_id)
         stored = await feedback.store_feedback(session, caller.principal, service_id, payload)
         await audit.commit_audited(session)  # the outcomes and their audit event, or neither
-    return json_response({"stored": stored})
+    return json_response({"stored": stored, "duplicates": len(payload.feedback) - stored})

@@ -64,6 +64,13 @@ class DataUnavailableProblem(DomainError):
     status, slug, title = 412, "data-unavailable", "Required data unavailable"
 
 
+class FetchedDataUnusable(DomainError):
+    """fhirServer answered, but with more than can be evaluated: the data needed is still
+    unavailable (CDS Hooks: 412), which is no fault in the request (not a 422)."""
+
+    status, slug, title = 412, "fetched-data-unusable", "Data fetched from fhirServer unusable"
+
+
 HOOK_CALL_TABLE = cast(Table, CdsHookCall.__table__)  # Core inserts: compiled once
 CARD_TABLE = cast(Table, CdsCard.__table__)
 OPEN_STATUSES = ("draft", "active")
@@ -194,10 +201,25 @@ async def resolve_prefetch(
     return prefetch | fetched
 
 
-def map_prefetch(prefetch: dict[str, Any], patient_id: str) -> FhirMapping:
+def map_prefetch(
+    prefetch: dict[str, Any], patient_id: str, *, sent: dict[str, Any] | None = None
+) -> FhirMapping:
+    """``sent``: the prefetch as the client sent it, when ``prefetch`` adds what was fetched
+    from fhirServer. Too many resources (or Bundles nested too deeply) in what the client
+    sent is a 422 at /prefetch; only in what was fetched, a 412."""
     try:
         resources = resources_from_prefetch(prefetch)
     except ValueError as exc:
+        if sent is not None:
+            try:
+                resources_from_prefetch(sent)
+            except ValueError:
+                pass
+            else:
+                raise FetchedDataUnusable(
+                    f"The resources fetched from fhirServer could not be evaluated ({exc}), "
+                    "so the data this service needs is unavailable."
+                ) from None
         raise _invalid("/prefetch", f"Unusable prefetch: {exc}.") from None
     return assessment_from_fhir(
         resources,
@@ -219,7 +241,8 @@ async def call_service(
 ) -> bytes:
     """The cards for one call (the JSON body). No session is held while fhirServer is queried."""
     fingerprint = request_hash(call)
-    if _missing_prefetch(service, call.prefetch or {}):
+    fetching = bool(_missing_prefetch(service, call.prefetch or {}))
+    if fetching:
         # A fetch would be needed: look for a stored answer first, so a replay fetches nothing.
         async with db.session(write=False) as session:
             await bind_tenant(session, principal.tenant_id)
@@ -240,7 +263,7 @@ async def call_service(
             raise _invalid("/context/draftOrders", "order-sign needs draftOrders as a Bundle.")
         drugs = draft_drugs(orders)
     prefetch = await resolve_prefetch(runtime, service, call)
-    mapping = map_prefetch(prefetch, patient_id)
+    mapping = map_prefetch(prefetch, patient_id, sent=(call.prefetch or {}) if fetching else None)
     async with db.session(write=True) as session:
         await bind_tenant(session, principal.tenant_id)
         return await _answer(

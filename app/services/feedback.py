@@ -15,16 +15,21 @@ from app.errors import RequestInvalid
 from app.models import CdsCard, CdsFeedback
 from app.security import Principal
 
-# The same outcome reported again (an EHR retry) is stored once.
-_STORE_OUTCOMES = insert_ignoring_duplicates(
-    cast(Table, CdsFeedback.__table__), ["card_id", "outcome", "outcome_at"]
-)
+# The same outcome reported again (an EHR retry) is stored once; RETURNING names the rows
+# actually inserted (a row count is unreliable for an executemany).
+_STORE_OUTCOMES = {
+    dialect: statement.returning(CdsFeedback.id)
+    for dialect, statement in insert_ignoring_duplicates(
+        cast(Table, CdsFeedback.__table__), ["card_id", "outcome", "outcome_at"]
+    ).items()
+}
 
 
 async def store_feedback(
     session: AsyncSession, principal: Principal, service_id: str, body: FeedbackRequest
 ) -> int:
-    """Store each outcome; a repeated (card, outcome, timestamp) is stored once.
+    """Store each outcome; a repeated (card, outcome, timestamp) is stored once. Returns how
+    many were stored now (not counting those already stored, or repeated in this body).
 
     Cards must be ones this service returned to this tenant; otherwise 422 naming them.
     """
@@ -94,8 +99,8 @@ async def store_feedback(
             }
         )
     connection = await session.connection()
-    await connection.execute(_STORE_OUTCOMES[connection.dialect.name], rows)
-    return len(rows)
+    inserted = await connection.execute(_STORE_OUTCOMES[connection.dialect.name], rows)
+    return len(inserted.all())
 
 
 def _check_against_cards(

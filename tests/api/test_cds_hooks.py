@@ -26,6 +26,7 @@ from app.cdshooks.config import CdsSettings
 from app.cdshooks.runtime import CdsRuntime, host_allowed
 from app.cdshooks.services import FETCH_EXTRAS, PREFETCH
 from app.config import Settings
+from app.fhir.bundle import MAX_RESOURCES
 from app.main import create_app
 from app.privacy import REDISCLOSURE_NOTICE
 from app.security import Scope
@@ -417,6 +418,30 @@ async def test_fhir_server_failure_is_412(
     response = await post(client, ehr, PV_PATH, body)
     assert response.status_code == 412
     assert response.json()["type"].endswith("/data-unavailable")
+
+
+async def test_more_resources_from_fhir_server_than_can_be_evaluated_is_412(
+    client: httpx.AsyncClient, ehr: Ehr, fhir_server: FhirServer
+) -> None:
+    """Over the resource cap in what fhirServer returned: the data is unavailable (CDS Hooks
+    412), not a 422 blaming the request's /prefetch. The same count sent as prefetch is
+    still the request's fault (422)."""
+    many = [{"resourceType": "Observation"}] * (MAX_RESOURCES + 1)  # no id: none deduplicated
+    fhir_server.prefetch = full_prefetch() | {"vitals": searchset(*many)}
+    body = hook_request(prefetch={"patient": full_prefetch()["patient"]}, **FHIR_SERVER)
+    response = await post(client, ehr, PV_PATH, body)
+    assert response.status_code == 412, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"].endswith("/fetched-data-unusable")
+    assert problem["title"] == "Data fetched from fhirServer unusable"
+    assert "fhirServer" in problem["detail"]
+    assert "errors" not in problem
+
+    sent = hook_request(prefetch=full_prefetch() | {"vitals": searchset(*many)})
+    refused = await post(client, ehr, PV_PATH, sent)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["pointer"] == "/prefetch"
 
 
 async def test_repeated_hook_instance_replays_without_a_new_plan(
@@ -1097,8 +1122,14 @@ async def test_feedback_and_analytics(
     }
     stored = await client.post(path, json=feedback, headers=ehr.headers(path))
     assert stored.status_code == 200, stored.text
+    assert stored.json() == {"stored": 2, "duplicates": 0}
     again = await client.post(path, json=feedback, headers=ehr.headers(path))  # EHR retry
     assert again.status_code == 200
+    assert again.json() == {"stored": 0, "duplicates": 2}  # nothing new was stored
+    later = copy.deepcopy(feedback["feedback"][0]) | {"outcomeTimestamp": "2026-01-10T09:07:00Z"}
+    mixed = {"feedback": [feedback["feedback"][0], later, later]}
+    partly = await client.post(path, json=mixed, headers=ehr.headers(path))
+    assert partly.json() == {"stored": 1, "duplicates": 2}
 
     key = await make_key(tenant=ehr.tenant, scopes=(Scope.knowledge_read,))
     report = await client.get("/v1/analytics/feedback", headers=key)
