@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from app.rules import thresholds as th
+from app.rules.scores import LiverRatios, liver_ratios
 from app.rules.types import Cite
 from app.schemas.assessment import (
     CLOCK_TOLERANCE,
@@ -713,7 +714,7 @@ def offer_status(f: Facts) -> tuple[Status, str]:
     return Status.recommended, ""
 
 
-def _liver_injury(scores: Scores, a: AssessmentIn) -> bool:
+def _liver_injury(scores: Scores, a: AssessmentIn, x: LiverRatios) -> bool:
     """Liver injury that changes medication choices: the drug-induced injury signal levels
     (ALT > 3x or ALP > 2x ULN, LIV-04), Hy's-law range (LIV-02) or an INR >= 1.5 (LIV-03).
     Kratom injury is usually cholestatic or mixed, so ALP counts as well as ALT."""
@@ -721,8 +722,8 @@ def _liver_injury(scores: Scores, a: AssessmentIn) -> bool:
     inr = a.labs.inr if a.labs is not None else None
     return bool(
         liver.hys_law_range
-        or (liver.alt_x_uln is not None and liver.alt_x_uln > th.LIVER_ALT_WARN_X.value)
-        or (liver.alp_x_uln is not None and liver.alp_x_uln > th.LIVER_ALP_WARN_X.value)
+        or (x.alt is not None and x.alt > th.LIVER_ALT_WARN_X.value)
+        or (x.alp is not None and x.alp > th.LIVER_ALP_WARN_X.value)
         or (inr is not None and inr >= th.INR_FAILURE.value)
     )
 
@@ -747,6 +748,7 @@ class Facts:
         "flat",
         "history",
         "liver_injury",
+        "liver_x",
         "long_acting_opioid",
         "med_classes",
         "meds",
@@ -893,7 +895,8 @@ class Facts:
             else None
         )
         self.withdrawal_only = self.withdrawal_only_why is not None
-        self.liver_injury = _liver_injury(scores, a)
+        self.liver_x = liver_ratios(a.labs)
+        self.liver_injury = _liver_injury(scores, a, self.liver_x)
         self.egfr, self.egfr_text = _egfr(a, self.age_years())
         flat.update(
             {

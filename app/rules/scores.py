@@ -7,10 +7,12 @@ derived flags are computed, never taken from input.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from app.rules import thresholds as th
 from app.rules.build import evidence, make
 from app.rules.types import Cite
-from app.schemas.assessment import AssessmentIn, Dsm5Criterion, SexAtBirth
+from app.schemas.assessment import AssessmentIn, Dsm5Criterion, Labs, SexAtBirth
 from app.schemas.evaluation import (
     AuditCScore,
     CowsScore,
@@ -297,6 +299,27 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 2)
 
 
+class LiverRatios(NamedTuple):
+    """Unrounded multiples of the upper limit of normal: what thresholds compare (the score
+    shows them rounded to 2 decimals, and 3.004x ULN is above 3x though it shows 3.0)."""
+
+    alt: float | None
+    ast: float | None
+    alp: float | None
+    bilirubin: float | None
+
+
+def liver_ratios(labs: Labs | None) -> LiverRatios:
+    if labs is None:
+        return LiverRatios(None, None, None, None)
+    return LiverRatios(
+        _ratio(labs.alt_u_per_l, labs.alt_uln_u_per_l),
+        _ratio(labs.ast_u_per_l, labs.ast_uln_u_per_l),
+        _ratio(labs.alp_u_per_l, labs.alp_uln_u_per_l),
+        _ratio(labs.total_bilirubin_mg_per_dl, labs.total_bilirubin_uln_mg_per_dl),
+    )
+
+
 def liver_score(a: AssessmentIn) -> LiverScore:
     """Multiples of ULN, R ratio = (ALT/ULN)/(ALP/ULN) with pattern >=5 hepatocellular, 2-5
     mixed, <=2 cholestatic [ACG14], classified only at drug-induced injury levels (ALT > 3x or
@@ -318,10 +341,7 @@ def liver_score(a: AssessmentIn) -> LiverScore:
             inr=None,
         )
         return make(LiverScore, data)
-    alt = _ratio(labs.alt_u_per_l, labs.alt_uln_u_per_l)
-    ast = _ratio(labs.ast_u_per_l, labs.ast_uln_u_per_l)
-    alp = _ratio(labs.alp_u_per_l, labs.alp_uln_u_per_l)
-    bili = _ratio(labs.total_bilirubin_mg_per_dl, labs.total_bilirubin_uln_mg_per_dl)
+    alt, ast, alp, bili = liver_ratios(labs)
     used: list[str] = []
     missing: list[str] = []
     for pointers, ratio in zip(_LIVER_POINTERS, (alt, ast, alp, bili), strict=True):

@@ -23,6 +23,10 @@ def _title(ev: Evaluation, code: str) -> str:
     return next(a.title for a in ev.alerts if a.code == code)
 
 
+def _advises(ev: Evaluation, code: str) -> tuple[str, ...]:
+    return next(a.advises_against for a in ev.alerts if a.code == code)
+
+
 def _alert_detail(ev: Evaluation, code: str) -> str:
     return next(a.detail for a in ev.alerts if a.code == code)
 
@@ -1367,6 +1371,20 @@ CASES: list[Case] = [
     C("LIV-04", "ALT 3.0x silent", {"labs": {"alt_u_per_l": 120}}, False),
     C("LIV-04", "ALP 2.01x fires", {"labs": {"alp_u_per_l": 241}}, True),
     C("LIV-04", "ALP 2.0x silent", {"labs": {"alp_u_per_l": 240}}, False),
+    C(
+        "LIV-04",
+        "ALT 3.005x (shown 3.0) fires: thresholds compare unrounded ratios",
+        {"labs": {"alt_u_per_l": 120.2}},
+        True,
+        at("liver_panel_repeat", "recommended"),
+    ),
+    C(
+        "LIV-04",
+        "ALP 2.004x (shown 2.0) fires",
+        {"labs": {"alp_u_per_l": 240.96}},
+        True,
+        at("liver_panel_repeat", "recommended"),
+    ),
     # ---- LIV-05 symptoms without tests [LIVERTOX]
     C(
         "LIV-05",
@@ -1425,10 +1443,39 @@ CASES: list[Case] = [
     C("QT-01", "woman 459 silent", {"patient": FEMALE, "labs": {"qtc_ms": 459}}, False),
     C(
         "QT-01",
-        "450 with lofexidine considered is critical",
+        "450 with lofexidine considered is critical against other QT drugs, not lofexidine",
         {"labs": {"qtc_ms": 450}, "considering": ["lofexidine"]},
         True,
-        sev("qtc_prolongation", "critical"),
+        lambda ev: (
+            alerts(ev)["qtc_prolongation"] == "critical"
+            and "lofexidine" not in _advises(ev, "qtc_prolongation")
+            and "ondansetron" in _advises(ev, "qtc_prolongation")
+            and status(ev, "lofexidine") == "consider"
+        ),
+    ),
+    C(
+        "QT-01",
+        "470 with methadone considered: methadone discussed and monitored, not avoided [KRANTZ09]",
+        {"labs": {"qtc_ms": 470}, "considering": ["methadone"]},
+        True,
+        lambda ev: (
+            status(ev, "methadone") == "consider"
+            and "methadone" not in _advises(ev, "qtc_prolongation")
+            and "discuss" in detail(ev, "methadone")
+        ),
+    ),
+    C(
+        "QT-01",
+        "470 with Lucemyra taken (no class tagged): critical, other QT drugs avoided",
+        cows(8, gi_upset=1)
+        | {
+            "labs": {"qtc_ms": 470},
+            "use_history": {"current_medications": [{"name": "Lucemyra 0.18 mg", "classes": []}]},
+        },
+        True,
+        lambda ev: (
+            alerts(ev)["qtc_prolongation"] == "critical" and status(ev, "ondansetron") == "avoid"
+        ),
     ),
     C(
         "QT-01",
@@ -1822,6 +1869,22 @@ CASES: list[Case] = [
     # A product not recorded could be a 7-OH concentrate: its 12 h wait [BUPLABEL] applies.
     C(
         "BUP-02",
+        "prescribed oxycodone 14 h ago, other substances never asked: timing unconfirmed",
+        {
+            "withdrawal": {"hours_since_last_other_opioid_use": 14},
+            "use_history": {
+                "other_substances": None,
+                "current_medications": [{"name": "oxycodone 5 mg", "classes": ["opioid_agonist"]}],
+            },
+        },
+        True,
+        lambda ev: (
+            status(ev, "buprenorphine") == "consider"
+            and "/use_history/other_substances" in missing(ev)
+        ),
+    ),
+    C(
+        "BUP-02",
         "10 h, COWS 10, product not recorded: deferred as for 7-OH",
         {
             **cows(10),
@@ -1988,6 +2051,42 @@ CASES: list[Case] = [
     ),
     C("BUP-03", "none silent", {}, False),
     # ---- BUP-04 hepatic impairment [BUPLABEL 8.6]
+    # Child-Pugh C halves the doses and rules out the combination product [BUPLABEL]: not
+    # recorded, the product and dose cannot be chosen, so at most consider.
+    C(
+        "BUP-04",
+        "Child-Pugh not recorded, liver disease not asked: consider, listed missing",
+        {
+            "medical_history": {"hepatic_impairment_child_pugh": None},
+            "co_occurring_conditions": {"liver_disease": None},
+        },
+        True,
+        lambda ev: (
+            status(ev, "buprenorphine") == "consider"
+            and "/medical_history/hepatic_impairment_child_pugh" in missing(ev)
+        ),
+    ),
+    C(
+        "BUP-04",
+        "Child-Pugh not recorded, chronic liver disease recorded absent: no class applies",
+        {"medical_history": {"hepatic_impairment_child_pugh": None}},
+        False,
+        lambda ev: (
+            status(ev, "buprenorphine") == "recommended"
+            and not any(
+                m.input == "/medical_history/hepatic_impairment_child_pugh"
+                and "BUP-04" in m.rule_ids
+                for m in ev.missing_inputs
+            )
+        ),
+    ),
+    C(
+        "BUP-04",
+        "Child-Pugh not recorded with cirrhosis coded (K74.60): consider",
+        {"medical_history": {"hepatic_impairment_child_pugh": None}} | coded("K74.60"),
+        True,
+        at("buprenorphine", "consider"),
+    ),
     C(
         "BUP-04",
         "Child-Pugh C critical",

@@ -21,6 +21,7 @@ from app.rules.define import (
 from app.rules.facts import (
     CODED_HISTORY_LIMITATION,
     Facts,
+    condition_concepts_cite,
     cows_not_current,
     elapsed_text,
     history_cites,
@@ -264,9 +265,11 @@ def _bup_02(f: Facts, out: Findings) -> bool:
             "A prescribed opioid (methadone: 72 h) changes when induction is safe (omitted "
             "means not reviewed).",
         )
-    if not f.opioid_coexposure and (use is None or use.other_substances is None):
+    if not f.long_acting_opioid and (use is None or use.other_substances is None):
         # Other opioids not asked about: fentanyl or methadone (and their longer waits)
-        # cannot be excluded, so the timing cannot be confirmed (hazard HZ-03).
+        # cannot be excluded, so the timing cannot be confirmed (hazard HZ-03). A prescribed
+        # opioid on the list does not exclude illicit methadone; methadone known already
+        # takes the longest wait.
         gaps.append("other opioid use not recorded")
         out.missing(
             "/use_history/other_substances",
@@ -323,7 +326,7 @@ def _bup_02(f: Facts, out: Findings) -> bool:
 
 BUP_02 = rule(
     "BUP-02",
-    revision=9,
+    revision=10,
     family=Family.stabilization,
     title="Buprenorphine induction timing",
     summary="Standard induction needs COWS >= 8 (>= 13 after methadone or an extended-release "
@@ -420,7 +423,9 @@ BUP_03 = rule(
 def _bup_04(f: Facts, out: Findings) -> bool:
     h = f.history
     child = h.hepatic_impairment_child_pugh if h is not None else None
-    if child is None:
+    # Child-Pugh grades chronic liver disease: recorded absent, no class applies.
+    unassessed = child is None and f.condition("liver_disease") is not False
+    if unassessed:
         out.missing(
             "/medical_history/hepatic_impairment_child_pugh",
             "Hepatic impairment changes the buprenorphine product and dose.",
@@ -449,6 +454,14 @@ def _bup_04(f: Facts, out: Findings) -> bool:
             "Liver injury (ALT > 3x or ALP > 2x ULN, Hy's-law range or INR >= 1.5): hepatitis "
             "is reported with buprenorphine; monitor liver tests closely."
         )
+    elif unassessed:
+        # A safety input missing: at most consider (Child-Pugh C halves the doses and rules
+        # out the combination product).
+        detail = (
+            "Hepatic impairment (Child-Pugh) not recorded, nor the absence of chronic liver "
+            "disease: assess it before choosing the product and dose (Child-Pugh C: "
+            "buprenorphine alone at half doses)."
+        )
     else:
         return False
     out.recommend(STABILIZATION, _BUP, MEDICATION, _BUP_TITLE, CONSIDER, detail)
@@ -457,21 +470,28 @@ def _bup_04(f: Facts, out: Findings) -> bool:
 
 BUP_04 = rule(
     "BUP-04",
-    revision=2,
+    revision=3,
     family=Family.stabilization,
     title="Buprenorphine and the liver",
     summary="Child-Pugh C (critical) or B (warning), or liver injury (ALT > 3x or ALP > 2x ULN, "
-    "Hy's-law range, INR >= 1.5): buprenorphine at most `consider`, with the product and dose "
-    "change.",
+    "Hy's-law range, INR >= 1.5), or Child-Pugh not recorded without chronic liver disease "
+    "recorded absent: buprenorphine at most `consider`, with the product and dose change.",
     rationale="Buprenorphine/naloxone should be avoided in severe and may be inappropriate in "
     "moderate hepatic impairment (naloxone exposure rises more than buprenorphine); "
     "buprenorphine alone at half dose in severe impairment; hepatitis is reported. The clinical "
     "reference's LIV-04 asks for hepatic dose adjustments at ALT > 3x or ALP > 2x ULN: kratom "
     "injury is usually cholestatic or mixed, so a rise led by ALP counts as much as one led by "
     "ALT.",
-    reads=("/medical_history/hepatic_impairment_child_pugh", "derived.liver_injury"),
+    reads=(
+        "/medical_history/hepatic_impairment_child_pugh",
+        "derived.liver_injury",
+        "/co_occurring_conditions/liver_disease",
+        "/co_occurring_conditions/coded",
+    ),
     cites=(
         Cite("BUPLABEL", "Hepatic impairment, section 8.6; baseline and periodic LFTs"),
+        Cite("ICD10CM", "Codes read: K70-K77 diseases of liver, B18 chronic viral hepatitis"),
+        *condition_concepts_cite("liver_disease"),
         Cite("LIVERTOX", "Kratom liver injury is cholestatic or mixed"),
         Cite("HYS-FDA09", "Drug-induced liver injury signal levels"),
     ),

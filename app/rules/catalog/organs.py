@@ -104,15 +104,12 @@ def _hys_law_not_excluded(f: Facts) -> bool:
         return False
     given = [
         x
-        for value, x in (
-            (labs.alt_u_per_l, f.scores.liver.alt_x_uln),
-            (labs.ast_u_per_l, f.scores.liver.ast_x_uln),
-        )
+        for value, x in ((labs.alt_u_per_l, f.liver_x.alt), (labs.ast_u_per_l, f.liver_x.ast))
         if value is not None
     ]
     if not given:
         return False
-    bilirubin = f.scores.liver.bilirubin_x_uln
+    bilirubin = f.liver_x.bilirubin
     if bilirubin is not None and bilirubin < th.HYS_BILIRUBIN_X.value:
         return False
     graded_low = all(x is not None and x < th.HYS_AMINOTRANSFERASE_X.value for x in given)
@@ -150,7 +147,7 @@ def _liv_02(f: Facts, out: Findings) -> bool:
 
 LIV_02 = rule(
     "LIV-02",
-    revision=6,
+    revision=7,
     family=Family.alert,
     title="Hy's law range",
     summary="ALT or AST >= 3x ULN with bilirubin >= 2x ULN: critical, emergency evaluation; "
@@ -187,12 +184,8 @@ LIV_02 = rule(
 def _liv_03(f: Facts, out: Findings) -> bool:
     labs = f.a.labs
     inr = labs.inr if labs is not None else None
-    liver = f.scores.liver
     # ALP counts: kratom injury is usually cholestatic or mixed, i.e. ALP-led.
-    abnormal = any(
-        x is not None and x > 1
-        for x in (liver.alt_x_uln, liver.ast_x_uln, liver.alp_x_uln, liver.bilirubin_x_uln)
-    )
+    abnormal = any(x is not None and x > 1 for x in f.liver_x)
     v = f.a.vitals
     confused = v is not None and v.consciousness is not None and v.consciousness != "alert"
     h = f.history
@@ -232,7 +225,7 @@ def _liv_03(f: Facts, out: Findings) -> bool:
 
 LIV_03 = rule(
     "LIV-03",
-    revision=4,
+    revision=5,
     family=Family.alert,
     title="Possible acute liver failure",
     summary="INR >= 1.5, or abnormal liver tests with altered consciousness or with jaundice, "
@@ -270,9 +263,9 @@ def _liv_04(f: Facts, out: Findings) -> bool:
     liver = f.scores.liver
     if liver.hys_law_range:
         return False
-    alt, alp = liver.alt_x_uln, liver.alp_x_uln
-    raised_alt = alt is not None and alt > th.LIVER_ALT_WARN_X.value
-    raised_alp = alp is not None and alp > th.LIVER_ALP_WARN_X.value
+    alt, alp = liver.alt_x_uln, liver.alp_x_uln  # rounded, for the text
+    raised_alt = f.liver_x.alt is not None and f.liver_x.alt > th.LIVER_ALT_WARN_X.value
+    raised_alp = f.liver_x.alp is not None and f.liver_x.alp > th.LIVER_ALP_WARN_X.value
     if not (raised_alt or raised_alp):
         return False
     what = " and ".join(
@@ -298,6 +291,7 @@ def _liv_04(f: Facts, out: Findings) -> bool:
 
 LIV_04 = rule(
     "LIV-04",
+    revision=2,
     family=Family.alert,
     title="Significant liver enzyme rise",
     summary="ALT > 3x ULN or ALP > 2x ULN without Hy's-law range: warning, repeat tests.",
@@ -360,26 +354,24 @@ LIV_05 = rule(
 )
 
 
-def _qt_drug(f: Facts) -> bool:
-    classes = f.med_classes or frozenset()
-    considering = f.a.considering
-    return (
-        "qt_prolonging" in classes
-        or "methadone" in classes
-        or "methadone" in considering
-        or "lofexidine" in considering
-    )
+_QT_CONSIDERED = ("lofexidine", "methadone")
+
+
+def _qt_considered(f: Facts) -> list[str]:
+    """The QT-prolonging treatments being considered and not already taken."""
+    taken = {d for m in f.meds or () for d in (*named_classes(m), alpha2_drug(m)) if d}
+    return [d for d in _QT_CONSIDERED if d in f.a.considering and d not in taken]
 
 
 def qt_critical(f: Facts) -> bool:
     """QT-01's critical tier, in which it advises against every QT-prolonging drug:
-    congenital long QT, QTc >= 500 ms, or a prolonged QTc with a QT drug."""
+    congenital long QT, QTc >= 500 ms, or a prolonged QTc with a QT drug already taken."""
     h = f.history
     band = f.scores.qtc.band
     return (
         bool(h is not None and h.congenital_long_qt)
         or band == "high_risk"
-        or (band == "prolonged" and _qt_drug(f))
+        or (band == "prolonged" and bool(qt_drugs_taken(f) or _qt_considered(f)))
     )
 
 
@@ -398,10 +390,7 @@ def _qt_combination(f: Facts, out: Findings) -> bool:
     on file: QT effects stack, so an ECG before adding another and monitoring on treatment."""
     taken = qt_drugs_taken(f)
     # The same drug by brand or generic name (Methadose, Lucemyra) is not a second one.
-    taken_drugs = {d for m in f.meds or () for d in (*named_classes(m), alpha2_drug(m)) if d}
-    adding = [
-        d for d in ("lofexidine", "methadone") if d in f.a.considering and d not in taken_drugs
-    ]
+    adding = _qt_considered(f)
     if len(taken) + len(adding) < 2:
         return False
     qtc = f.scores.qtc
@@ -429,19 +418,31 @@ def _qt_01(f: Facts, out: Findings) -> bool:
     h = f.history
     congenital = bool(h is not None and h.congenital_long_qt)
     classes = f.med_classes or frozenset()
-    qt_drug = _qt_drug(f)
     if qtc.band in (None, "normal") and not congenital:
         return _qt_combination(f, out)
+    considered = _qt_considered(f)
+    only_considered = False
     if congenital or qtc.band == "high_risk":
         severity = CRITICAL
         why = "Congenital long QT syndrome" if congenital else f"QTc {qtc.value:g} ms (>= 500)"
-    elif qt_drug:
+    elif qt_drugs_taken(f):
         severity = CRITICAL
         why = f"QTc {qtc.value:g} ms (prolonged) with a QT-prolonging drug"
+    elif considered:
+        severity, only_considered = CRITICAL, True
+        why = f"QTc {qtc.value:g} ms (prolonged) with {' or '.join(considered)} considered"
     else:
         severity = WARNING
         why = f"QTc {qtc.value:g} ms (prolonged, >= {qtc.prolonged_threshold_ms} ms)"
     against: tuple[str, ...] = QT_DRUGS if severity is CRITICAL else ()
+    if only_considered:
+        # The drug under discussion is not the reason to avoid itself: its own rule (LOF-03,
+        # MTD-01) weighs it against the QTc (KRANTZ09: 450-500 ms, discuss and monitor);
+        # what this alert advises against is adding other QT drugs on top of it.
+        against = tuple(d for d in against if d not in considered)
+        why += (
+            f"; {' or '.join(considered)} only with ECG monitoring, as its own recommendation says"
+        )
     maintained = "methadone" in classes and qtc.band != "high_risk" and not congenital
     if maintained:
         # KRANTZ09: QTc 450-500 on methadone is discussed and monitored, not stopped; reducing
@@ -454,7 +455,7 @@ def _qt_01(f: Facts, out: Findings) -> bool:
     named = ", ".join(
         d for d in ("lofexidine", "methadone", "ondansetron", "hydroxyzine", "loperamide",
                     "citalopram")
-        if not (maintained and d == "methadone")
+        if not (maintained and d == "methadone") and not (only_considered and d in considered)
     )  # fmt: skip
     advice = (
         f"Avoid adding QT-prolonging drugs ({named}); correct potassium and magnesium; "
@@ -475,11 +476,13 @@ def _qt_01(f: Facts, out: Findings) -> bool:
 
 QT_01 = rule(
     "QT-01",
-    revision=7,
+    revision=8,
     family=Family.alert,
     title="QTc prolongation",
     summary="QTc >= 500 ms or congenital long QT (critical; >= 500 also needs 4-WM), or "
-    "prolonged QTc (>= 450 ms male, >= 460 ms female) with a QT drug (critical) or alone "
+    "prolonged QTc (>= 450 ms male, >= 460 ms female) with a QT drug taken (lofexidine and "
+    "methadone by name too) or considered (critical; a drug only considered is not advised "
+    "against itself: its own rule weighs it, KRANTZ09's discuss-and-monitor band), or alone "
     "(warning); with a normal or unknown QTc, two or more QT-prolonging drugs taken or being "
     "added (warning: ECG before adding another, monitoring).",
     rationale="Mitragynine blocks hERG channels with dose-related QTc prolongation; "
