@@ -78,3 +78,14 @@ async def test_docs_render_from_local_assets(client: httpx.AsyncClient) -> None:
 
 def test_openapi_file_is_at_repo_root() -> None:
     assert Path(PROJECT_ROOT / "openapi.json").is_file()
+
+
+def test_decision_reason_codes_are_published_with_their_meaning(app: FastAPI) -> None:
+    """Issue 4: the reason codes are a published list, each with what it means."""
+    from app.schemas.plan_vocab import DECISION_REASON_DESCRIPTIONS, DecisionReason
+
+    reason = app.openapi()["components"]["schemas"]["DecisionReason"]
+    assert reason["enum"] == [code.value for code in DecisionReason]
+    assert reason["x-enumDescriptions"] == [DECISION_REASON_DESCRIPTIONS[c] for c in DecisionReason]
+    for code, meaning in DECISION_REASON_DESCRIPTIONS.items():
+        assert f"- `{code.value}`: {meaning}" in reason["description"]

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
+
+from pydantic import GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 
 class PlanStatus(StrEnum):
@@ -43,6 +48,20 @@ class DecisionReason(StrEnum):
     deferred_pending_results = "deferred_pending_results"
     data_incorrect = "data_incorrect"
     other = "other"
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Publish what each code means: as a list in the description, for people, and as
+        `x-enumDescriptions` (read by openapi-typescript and most generators), for code."""
+        schema: dict[str, Any] = handler.resolve_ref_schema(handler(core_schema))
+        meanings = [DECISION_REASON_DESCRIPTIONS[code] for code in cls]
+        schema["description"] = "Reason codes for clinician decisions:\n\n" + "\n".join(
+            f"- `{code.value}`: {text}" for code, text in zip(cls, meanings, strict=True)
+        )
+        schema["x-enumDescriptions"] = meanings
+        return schema
 
 
 DECISION_REASON_DESCRIPTIONS: dict[DecisionReason, str] = {
