@@ -714,6 +714,21 @@ def offer_status(f: Facts) -> tuple[Status, str]:
     return Status.recommended, ""
 
 
+def _prescribed_analytes(
+    uds: UrineDrugScreen | None, meds: list[Medication] | None
+) -> frozenset[str]:
+    """Screen analytes a prescription explains: those the caller marked prescribed, those a
+    current medication names (oxycodone, fentanyl, methadone, buprenorphine, by name or
+    class), and the opiates assay beside any prescribed full agonist [L]."""
+    explained = {x.value for x in uds.prescribed_analytes} if uds is not None else set()
+    for m in meds or ():
+        named = name_words(m.name) | classes_of(m)
+        explained |= named & _OPIOID_ANALYTES
+        if "opioid_agonist" in named:
+            explained.add("opiates")
+    return frozenset(explained)
+
+
 def _liver_injury(scores: Scores, a: AssessmentIn, x: LiverRatios) -> bool:
     """Liver injury that changes medication choices: the drug-induced injury signal levels
     (ALT > 3x or ALP > 2x ULN, LIV-04), Hy's-law range (LIV-02) or an INR >= 1.5 (LIV-03).
@@ -814,12 +829,11 @@ class Facts:
             prescribed = {x.value for x in uds.prescribed_analytes}
             if "buprenorphine" in prescribed or "buprenorphine" in m:
                 opioid_positive -= {"buprenorphine"}
-        listed: frozenset[str] = frozenset(
-            x.value for x in (uds.prescribed_analytes if uds is not None else ())
-        )
-        # Opioids taken outside a prescription (or a screen a prescription does not explain):
+        # Opioids taken outside a prescription (or a screen result no prescription explains):
         # their withdrawal is still to come after the last dose.
-        self.unprescribed_opioid = bool(s & _OPIOID_SUBSTANCES or opioid_positive - listed)
+        self.unprescribed_opioid = bool(
+            s & _OPIOID_SUBSTANCES or opioid_positive - _prescribed_analytes(uds, meds)
+        )
         w = a.withdrawal
         self.opioid_coexposure = bool(
             s & _OPIOID_SUBSTANCES

@@ -12,7 +12,7 @@ from app.rules.sources import SOURCES
 from app.rules.types import Rule
 
 #: Bump on any change to a rule's logic or metadata (tests pin the hash per version).
-RULESET_VERSION = "1.70.0"
+RULESET_VERSION = "1.71.0"
 #: Release date of this ruleset version (HTI-1 source attribute).
 RULESET_RELEASE_DATE = date(2026, 11, 27)
 

@@ -1376,7 +1376,10 @@ CASES: list[Case] = [
         "ALT 3.005x (shown 3.0) fires: thresholds compare unrounded ratios",
         {"labs": {"alt_u_per_l": 120.2}},
         True,
-        at("liver_panel_repeat", "recommended"),
+        lambda ev: (
+            status(ev, "liver_panel_repeat") == "recommended"
+            and "ALT 3.005x ULN" in _alert_detail(ev, "liver_injury")
+        ),
     ),
     C(
         "LIV-04",
@@ -1466,6 +1469,13 @@ CASES: list[Case] = [
     ),
     C(
         "QT-01",
+        "470 with lofexidine and methadone both considered: each advised against (they stack)",
+        {"labs": {"qtc_ms": 470}, "considering": ["lofexidine", "methadone"]},
+        True,
+        lambda ev: {"lofexidine", "methadone"} <= set(_advises(ev, "qtc_prolongation")),
+    ),
+    C(
+        "QT-01",
         "470 with Lucemyra taken (no class tagged): critical, other QT drugs avoided",
         cows(8, gi_upset=1)
         | {
@@ -1474,7 +1484,9 @@ CASES: list[Case] = [
         },
         True,
         lambda ev: (
-            alerts(ev)["qtc_prolongation"] == "critical" and status(ev, "ondansetron") == "avoid"
+            alerts(ev)["qtc_prolongation"] == "critical"
+            and status(ev, "ondansetron") == "avoid"
+            and "lofexidine" not in _advises(ev, "qtc_prolongation")
         ),
     ),
     C(
@@ -1867,6 +1879,16 @@ CASES: list[Case] = [
     ),
     # ---- BUP-02 induction timing: COWS >= 8, >= 8 h [ACEP-BUPE][LEI21]
     # A product not recorded could be a 7-OH concentrate: its 12 h wait [BUPLABEL] applies.
+    C(
+        "BUP-02",
+        "other substances never asked, last other opioid 8,000 h ago: no gap",
+        {
+            "withdrawal": {"hours_since_last_other_opioid_use": 8000},
+            "use_history": {"other_substances": None},
+        },
+        False,
+        at("buprenorphine", "recommended"),
+    ),
     C(
         "BUP-02",
         "prescribed oxycodone 14 h ago, other substances never asked: timing unconfirmed",
@@ -2317,6 +2339,22 @@ CASES: list[Case] = [
         sev("naltrexone_precipitated_withdrawal", "critical"),
     ),
     # ---- NTX-02 pregnancy [NYSPREG]
+    C(
+        "NTX-02",
+        "pregnant, already on naltrexone, OUD coded with no time recorded: continued, not "
+        "initiated",
+        {
+            "patient": PREGNANT,
+            "withdrawal": NO_RECENT_USE,
+            "co_occurring_conditions": {"opioid_use_disorder": True},
+            "use_history": {
+                "current_medications": [{"name": "naltrexone 50 mg", "classes": ["naltrexone"]}]
+            },
+        }
+        | UDS_MITRA_NEG,
+        False,
+        lambda ev: status(ev, "naltrexone") != "contraindicated",
+    ),
     C(
         "NTX-02",
         "pregnant, heroin use with its last dose not recorded: contraindicated [NYSPREG]",
@@ -3347,14 +3385,62 @@ CASES: list[Case] = [
     ),
     C(
         "PH-01",
-        "lofexidine held for heart rate 45 (NEWS2 still low): silent",
+        "lofexidine taken and held for heart rate 45 (NEWS2 still low): silent",
         {
             "withdrawal": {"cows": cows_items(1), "hours_since_last_kratom_use": 60},
             "vitals": {"heart_rate_bpm": 45},
+            "use_history": {"current_medications": [{"name": "Lucemyra 0.18 mg", "classes": []}]},
             "considering": ["lofexidine"],
         },
         False,
         sev("lofexidine_hold", "critical"),
+    ),
+    C(
+        "PH-01",
+        "clonidine only considered, held for diastolic 58 (NEWS2 low): fires",
+        {
+            "withdrawal": {"cows": cows_items(2), "hours_since_last_kratom_use": 48},
+            "vitals": {"systolic_bp_mmhg": 108, "diastolic_bp_mmhg": 58},
+            "considering": ["clonidine"],
+        },
+        True,
+    ),
+    C(
+        "PH-01",
+        "prescribed oxycodone explains an oxycodone-positive screen: fires",
+        {
+            "withdrawal": {"cows": cows_items(2), "hours_since_last_kratom_use": 48},
+            "use_history": {
+                "current_medications": [{"name": "oxycodone 5 mg", "classes": ["opioid_agonist"]}]
+            },
+            "urine_drug_screen": {"oxycodone": "positive"},
+        },
+        True,
+    ),
+    C(
+        "PH-01",
+        "prescribed oxycodone does not explain a fentanyl-positive screen: silent",
+        {
+            "withdrawal": {"cows": cows_items(2), "hours_since_last_kratom_use": 48},
+            "use_history": {
+                "current_medications": [{"name": "oxycodone 5 mg", "classes": ["opioid_agonist"]}]
+            },
+            "urine_drug_screen": {"fentanyl": "positive"},
+        },
+        False,
+    ),
+    C(
+        "PH-01",
+        "other substances not asked, last other opioid 8,000 h ago (past every wait): fires",
+        {
+            "withdrawal": {
+                "cows": cows_items(1),
+                "hours_since_last_kratom_use": 48,
+                "hours_since_last_other_opioid_use": 8000,
+            },
+            "use_history": {"other_substances": None},
+        },
+        True,
     ),
     # ---- PREF-01 declined medication: voice and choice [SAMHSA14]
     C(

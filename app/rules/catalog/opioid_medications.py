@@ -265,7 +265,13 @@ def _bup_02(f: Facts, out: Findings) -> bool:
             "A prescribed opioid (methadone: 72 h) changes when induction is safe (omitted "
             "means not reviewed).",
         )
-    if not f.long_acting_opioid and (use is None or use.other_substances is None):
+    hours_o = w.hours_since_last_other_opioid_use if w is not None else None
+    past_every_wait = hours_o is not None and hours_o >= th.BUP_MIN_HOURS_METHADONE.value
+    if (
+        not f.long_acting_opioid
+        and not past_every_wait
+        and (use is None or use.other_substances is None)
+    ):
         # Other opioids not asked about: fentanyl or methadone (and their longer waits)
         # cannot be excluded, so the timing cannot be confirmed (hazard HZ-03). A prescribed
         # opioid on the list does not exclude illicit methadone; methadone known already
@@ -276,7 +282,6 @@ def _bup_02(f: Facts, out: Findings) -> bool:
             "Other opioids (fentanyl, methadone) need their own wait before standard induction.",
         )
     if f.opioid_coexposure:
-        hours_o = w.hours_since_last_other_opioid_use if w is not None else None
         need_o = (
             th.BUP_MIN_HOURS_METHADONE
             if f.long_acting_opioid
@@ -326,7 +331,7 @@ def _bup_02(f: Facts, out: Findings) -> bool:
 
 BUP_02 = rule(
     "BUP-02",
-    revision=10,
+    revision=11,
     family=Family.stabilization,
     title="Buprenorphine induction timing",
     summary="Standard induction needs COWS >= 8 (>= 13 after methadone or an extended-release "
@@ -457,10 +462,12 @@ def _bup_04(f: Facts, out: Findings) -> bool:
     elif unassessed:
         # A safety input missing: at most consider (Child-Pugh C halves the doses and rules
         # out the combination product).
+        known = f.condition("liver_disease")
         detail = (
-            "Hepatic impairment (Child-Pugh) not recorded, nor the absence of chronic liver "
-            "disease: assess it before choosing the product and dose (Child-Pugh C: "
-            "buprenorphine alone at half doses)."
+            "Hepatic impairment (Child-Pugh) not recorded"
+            + (" with chronic liver disease" if known else ", nor chronic liver disease")
+            + ": assess it before choosing the product and dose (Child-Pugh C: buprenorphine "
+            "alone at half doses)."
         )
     else:
         return False
@@ -470,7 +477,7 @@ def _bup_04(f: Facts, out: Findings) -> bool:
 
 BUP_04 = rule(
     "BUP-04",
-    revision=3,
+    revision=4,
     family=Family.stabilization,
     title="Buprenorphine and the liver",
     summary="Child-Pugh C (critical) or B (warning), or liver injury (ALT > 3x or ALP > 2x ULN, "
@@ -772,7 +779,8 @@ def _ntx_02(f: Facts, out: Findings) -> bool:
         or bool(f.uds_positive & _OPIOID_ANALYTES)
         or hours is None
         or hours < th.NTX_OPIOID_FREE_DAYS.value * 24
-        or _other_opioid_time_unknown(f)
+        # Already on naltrexone, it is not being initiated (NTX-01 continues it).
+        or (_other_opioid_time_unknown(f) and "naltrexone" not in (f.med_classes or ()))
     )
     if not active:
         return False
@@ -799,7 +807,7 @@ def _ntx_02(f: Facts, out: Findings) -> bool:
 
 NTX_02 = rule(
     "NTX-02",
-    revision=3,
+    revision=4,
     family=Family.behavioral_therapy,
     title="Naltrexone in pregnancy",
     summary="Pregnant with active use (or abstinence unconfirmed, including another opioid "

@@ -259,17 +259,27 @@ LIV_03 = rule(
 )
 
 
+def _multiple(x: float) -> str:
+    """A multiple of the ULN in words that never reads as the threshold it crossed: 3.0025
+    shows as 3.003, not as the 3.0 the score rounds it to."""
+    return f"{x:.3f}".rstrip("0").rstrip(".")
+
+
 def _liv_04(f: Facts, out: Findings) -> bool:
     liver = f.scores.liver
     if liver.hys_law_range:
         return False
-    alt, alp = liver.alt_x_uln, liver.alp_x_uln  # rounded, for the text
     raised_alt = f.liver_x.alt is not None and f.liver_x.alt > th.LIVER_ALT_WARN_X.value
     raised_alp = f.liver_x.alp is not None and f.liver_x.alp > th.LIVER_ALP_WARN_X.value
     if not (raised_alt or raised_alp):
         return False
     what = " and ".join(
-        x for x, y in ((f"ALT {alt}x ULN", raised_alt), (f"ALP {alp}x ULN", raised_alp)) if y
+        f"{name} {_multiple(x)}x ULN"
+        for name, x, raised in (
+            ("ALT", f.liver_x.alt, raised_alt),
+            ("ALP", f.liver_x.alp, raised_alp),
+        )
+        if raised and x is not None
     )
     out.alert(
         "liver_injury",
@@ -291,7 +301,7 @@ def _liv_04(f: Facts, out: Findings) -> bool:
 
 LIV_04 = rule(
     "LIV-04",
-    revision=2,
+    revision=3,
     family=Family.alert,
     title="Significant liver enzyme rise",
     summary="ALT > 3x ULN or ALP > 2x ULN without Hy's-law range: warning, repeat tests.",
@@ -421,7 +431,6 @@ def _qt_01(f: Facts, out: Findings) -> bool:
     if qtc.band in (None, "normal") and not congenital:
         return _qt_combination(f, out)
     considered = _qt_considered(f)
-    only_considered = False
     if congenital or qtc.band == "high_risk":
         severity = CRITICAL
         why = "Congenital long QT syndrome" if congenital else f"QTc {qtc.value:g} ms (>= 500)"
@@ -429,33 +438,37 @@ def _qt_01(f: Facts, out: Findings) -> bool:
         severity = CRITICAL
         why = f"QTc {qtc.value:g} ms (prolonged) with a QT-prolonging drug"
     elif considered:
-        severity, only_considered = CRITICAL, True
+        severity = CRITICAL
         why = f"QTc {qtc.value:g} ms (prolonged) with {' or '.join(considered)} considered"
     else:
         severity = WARNING
         why = f"QTc {qtc.value:g} ms (prolonged, >= {qtc.prolonged_threshold_ms} ms)"
-    against: tuple[str, ...] = QT_DRUGS if severity is CRITICAL else ()
-    if only_considered:
-        # The drug under discussion is not the reason to avoid itself: its own rule (LOF-03,
-        # MTD-01) weighs it against the QTc (KRANTZ09: 450-500 ms, discuss and monitor);
-        # what this alert advises against is adding other QT drugs on top of it.
-        against = tuple(d for d in against if d not in considered)
-        why += (
-            f"; {' or '.join(considered)} only with ECG monitoring, as its own recommendation says"
-        )
-    maintained = "methadone" in classes and qtc.band != "high_risk" and not congenital
-    if maintained:
-        # KRANTZ09: QTc 450-500 on methadone is discussed and monitored, not stopped; reducing
-        # or switching is for > 500 ms. 'Avoid' would invite an abrupt stop.
-        against = tuple(d for d in against if d != "methadone")
-        why += (
-            "; methadone already taken: discuss risks and benefits and monitor more often "
-            "(reduce or switch only above 500 ms)"
-        )
+    # In the prolonged band (450-500 ms) a QT drug is not the reason to avoid itself: one
+    # taken is monitored, not stopped abruptly, and one considered alone is weighed by its
+    # own rule (LOF-03, MTD-01; KRANTZ09: discuss and monitor). Two considered together
+    # would stack, so each stays advised against.
+    exempt: dict[str, str] = {}
+    if qtc.band == "prolonged" and not congenital:
+        if "methadone" in classes:
+            exempt["methadone"] = (
+                "methadone already taken: discuss risks and benefits and monitor more often "
+                "(reduce or switch only above 500 ms)"
+            )
+        if "lofexidine" in f.current_alpha2:
+            exempt["lofexidine"] = "lofexidine already taken: ECG monitoring, as its label asks"
+        if len(considered) == 1 and not qt_drugs_taken(f):
+            exempt[considered[0]] = (
+                f"{considered[0]} only with ECG monitoring, as its own recommendation says"
+            )
+    against: tuple[str, ...] = (
+        tuple(d for d in QT_DRUGS if d not in exempt) if severity is CRITICAL else ()
+    )
+    for note in exempt.values():
+        why += f"; {note}"
     named = ", ".join(
         d for d in ("lofexidine", "methadone", "ondansetron", "hydroxyzine", "loperamide",
                     "citalopram")
-        if not (maintained and d == "methadone") and not (only_considered and d in considered)
+        if d not in exempt
     )  # fmt: skip
     advice = (
         f"Avoid adding QT-prolonging drugs ({named}); correct potassium and magnesium; "
@@ -476,13 +489,14 @@ def _qt_01(f: Facts, out: Findings) -> bool:
 
 QT_01 = rule(
     "QT-01",
-    revision=8,
+    revision=9,
     family=Family.alert,
     title="QTc prolongation",
     summary="QTc >= 500 ms or congenital long QT (critical; >= 500 also needs 4-WM), or "
     "prolonged QTc (>= 450 ms male, >= 460 ms female) with a QT drug taken (lofexidine and "
-    "methadone by name too) or considered (critical; a drug only considered is not advised "
-    "against itself: its own rule weighs it, KRANTZ09's discuss-and-monitor band), or alone "
+    "methadone by name too) or considered (critical; in this band methadone or lofexidine "
+    "taken, or a single one considered, is not advised against itself: monitored, KRANTZ09's "
+    "discuss-and-monitor band), or alone "
     "(warning); with a normal or unknown QTc, two or more QT-prolonging drugs taken or being "
     "added (warning: ECG before adding another, monitoring).",
     rationale="Mitragynine blocks hERG channels with dose-related QTc prolongation; "

@@ -8,8 +8,10 @@ from app.rules.define import CRITICAL, INFO, INPATIENT_OR_EMERGENCY, Cite, Famil
 from app.rules.facts import Facts, cows_not_current, elapsed_text, vitals_not_current
 from app.rules.findings import Findings
 
-#: Medication holds raised by a low heart rate or blood pressure: vital signs not stable.
-_VITAL_SIGN_HOLDS = frozenset({"lofexidine_hold", "clonidine_hold"})
+#: Holds of an alpha-2 agonist for a low heart rate or blood pressure. While the patient
+#: takes the drug held, its effect on the vital signs is not stable yet; a hold of a drug
+#: only considered says nothing NEWS2 does not.
+_VITAL_SIGN_HOLDS = {"lofexidine_hold": "lofexidine", "clonidine_hold": "clonidine"}
 
 
 def _other_opioid_pending(f: Facts, out: Findings) -> list[str]:
@@ -23,8 +25,12 @@ def _other_opioid_pending(f: Facts, out: Findings) -> list[str]:
     if on_agonist:
         return []
     use = f.a.use_history
-    if hours is None and not f.unprescribed_opioid:
-        if use is None or use.other_substances is None:
+    if not f.unprescribed_opioid:
+        # None known, or prescribed and continued (no withdrawal awaited from it): the 24 h
+        # window over the last opioid (hours_since_last_use) applies. Other opioids not asked
+        # about could be methadone, unless the last one was past even its wait.
+        past_every_wait = hours is not None and hours >= th.BUP_MIN_HOURS_METHADONE.value
+        if (use is None or use.other_substances is None) and not past_every_wait:
             out.missing(
                 "/use_history/other_substances",
                 "Another opioid (fentanyl, methadone) brings its own, later withdrawal.",
@@ -82,7 +88,7 @@ def _not_yet_resolved(f: Facts, out: Findings) -> list[str]:
     acute = {lv.rule.id for lv in out.levels if lv.setting in INPATIENT_OR_EMERGENCY}
     if any(
         a.rule.id.startswith("VS-")
-        or a.code in _VITAL_SIGN_HOLDS
+        or _VITAL_SIGN_HOLDS.get(a.code) in f.current_alpha2
         or (a.severity is CRITICAL and a.rule.id in acute)
         for a in out.alerts
     ):
@@ -127,14 +133,14 @@ def _subjective_note(f: Facts) -> str:
 
 PH_01 = rule(
     "PH-01",
-    revision=5,
+    revision=6,
     family=Family.alert,
     title="Withdrawal resolved",
     summary="COWS < 5, scored within 12 hours, last use >= 24 hours ago, other opioid use "
     "recorded and any unprescribed other opioid's last dose past its wait (72 h after "
     "methadone, 24 h otherwise) unless on agonist maintenance, vital signs current, "
     "complete and stable (NEWS2 low, no red flag, no vital-sign alert or hold of lofexidine "
-    "or clonidine, no critical alert or "
+    "or clonidine being taken, no critical alert or "
     "open question that needs or could need inpatient care): an info alert that "
     "stabilization can be completed (a plan suggests the next phase from it).",
     rationale="Stabilization is complete when withdrawal has resolved and vital signs are "
@@ -151,6 +157,7 @@ PH_01 = rule(
         "derived.long_acting_opioid",
         "derived.extended_release_opioid",
         "derived.medication_classes",
+        "derived.current_alpha2",
         "scores.news2.total",
         "scores.news2.band",
         "scores.news2.red_flags",
@@ -173,6 +180,8 @@ PH_01 = rule(
         "Another opioid's withdrawal is awaited for the engine's buprenorphine induction "
         "wait after it (the time by which its withdrawal is expected to show; 72 h after "
         "methadone), at least 24 h: practice convention, not a measured onset [L].",
+        "A screen result counts as prescribed when marked so, named by a current medication, "
+        "or (the opiates assay) beside any prescribed full agonist [L].",
         "SOWS is not used: a high subjective score with a low COWS is plausible, so a "
         "clinician should ask about symptoms before confirming.",
     ),
