@@ -100,6 +100,15 @@ def _required_if_match(request: Request, if_match: _IF_MATCH_HEADER = None) -> s
     return _all_if_match_lines(request, if_match)
 
 
+_IF_NONE_MATCH_HEADER = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        max_length=_IF_MATCH_MAX_LENGTH,
+        description="Optional: the ETag of the copy already held; if the plan has not changed "
+        "since, 304 without a body (a cheap poll for EHRs that cache plans).",
+    ),
+]
 _OPTIONAL_IF_MATCH = Annotated[str | None, Depends(_optional_if_match)]
 _IF_MATCH = Annotated[str | None, Depends(_required_if_match)]
 
@@ -188,13 +197,22 @@ async def list_plans(
     response_model=PlanRead,
     responses={
         200: {"description": "The plan.", "headers": _ETAG_HEADER},
+        304: {"description": "Not modified since the ETag sent in If-None-Match.",
+              "headers": _ETAG_HEADER},
         **problem_responses(401, 403, 404, 422, 500),
     },
-)
-async def get_plan(ctx: _READ, plan_id: _PLAN_ID) -> Response:
+)  # fmt: skip
+async def get_plan(
+    ctx: _READ, plan_id: _PLAN_ID, if_none_match: _IF_NONE_MATCH_HEADER = None
+) -> Response:
     """The plan as recorded: its evaluation is never recomputed on read, so an old plan shows
-    what was recommended then and by which ruleset version."""
-    return _plan_response(await service.get_plan(ctx.session, ctx.principal, plan_id))
+    what was recommended then and by which ruleset version. With `If-None-Match` naming the
+    current ETag, 304 and no body (RFC 9110 13.1.2, weak comparison)."""
+    row = await service.get_plan(ctx.session, ctx.principal, plan_id)
+    tag = service.etag(row["id"], row["version"])
+    if if_none_match is not None and service.none_match_fails(if_none_match, tag):
+        return Response(status_code=304, headers={"ETag": tag})
+    return _plan_response(row)
 
 
 @router.patch(

@@ -120,6 +120,13 @@ def check_if_match(if_match: str | None, plan_id: uuid.UUID, version: int) -> No
         )
 
 
+def none_match_fails(if_none_match: str, current: str) -> bool:
+    """Whether If-None-Match names the current representation (`*`, or any listed tag by
+    weak comparison: RFC 9110 13.1.2), so a GET answers 304."""
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or current in tags
+
+
 def check_optional_if_match(if_match: str | None, plan_id: uuid.UUID, version: int) -> None:
     """An If-Match that is sent must match (412 otherwise); none, or ``*``, checks nothing.
     For writes that may go without a precondition but that a screen can pin to what it showed

@@ -115,6 +115,29 @@ async def test_create_inline_stores_assessment_and_plan(
     assert read.content == response.content
 
 
+async def test_conditional_get_answers_304_until_the_plan_changes(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    created = await create(client, auth)
+    url, tag = created.headers["location"], created.headers["etag"]
+    for held in (tag, f"W/{tag}", f'"other", {tag}', "*"):
+        same = await client.get(url, headers=auth | {"If-None-Match": held})
+        assert same.status_code == 304, held
+        assert same.content == b""
+        assert same.headers["etag"] == tag
+    stale = await client.get(url, headers=auth | {"If-None-Match": '"other"'})
+    assert stale.status_code == 200
+    assert stale.content == created.content
+    changed = await patch(client, auth, created, {"status": "active"})
+    assert changed.status_code == 200
+    after = await client.get(url, headers=auth | {"If-None-Match": tag})
+    assert after.status_code == 200
+    assert after.headers["etag"] == changed.headers["etag"] != tag
+    # A plan the caller cannot see stays a 404, whatever ETag is held.
+    other = await client.get(f"/v1/plans/{uuid.uuid4()}", headers=auth | {"If-None-Match": "*"})
+    assert other.status_code == 404
+
+
 async def test_create_from_stored_assessment(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
