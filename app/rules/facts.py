@@ -363,6 +363,23 @@ def _not_current(age_hours: float | None) -> float | None:
     )
 
 
+def other_opioid_wait_hours(f: Facts) -> float:
+    """Hours after the last other opioid before its withdrawal shows, as timed for
+    buprenorphine induction: methadone 72, an extended-release opioid 24, others 12."""
+    return (
+        th.BUP_MIN_HOURS_METHADONE
+        if f.long_acting_opioid
+        else th.BUP_MIN_HOURS_EXTENDED_RELEASE
+        if f.extended_release_opioid
+        else th.BUP_MIN_HOURS_SHORT_ACTING
+    ).value
+
+
+def past_every_opioid_wait(hours: float | None) -> bool:
+    """A last other opioid this long ago is past even methadone's wait."""
+    return hours is not None and hours >= th.BUP_MIN_HOURS_METHADONE.value
+
+
 def cows_not_current(f: Facts) -> float | None:
     """The age in hours of a withdrawal scale scored more than 12 hours before the
     evaluation (the window borrowed for COWS), else None. Undated, it is taken as scored with

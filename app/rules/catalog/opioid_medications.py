@@ -26,6 +26,8 @@ from app.rules.facts import (
     elapsed_text,
     history_cites,
     missing_if_dated_after,
+    other_opioid_wait_hours,
+    past_every_opioid_wait,
 )
 from app.rules.findings import Findings
 from app.schemas.evaluation import Status
@@ -266,10 +268,9 @@ def _bup_02(f: Facts, out: Findings) -> bool:
             "means not reviewed).",
         )
     hours_o = w.hours_since_last_other_opioid_use if w is not None else None
-    past_every_wait = hours_o is not None and hours_o >= th.BUP_MIN_HOURS_METHADONE.value
     if (
         not f.long_acting_opioid
-        and not past_every_wait
+        and not past_every_opioid_wait(hours_o)
         and (use is None or use.other_substances is None)
     ):
         # Other opioids not asked about: fentanyl or methadone (and their longer waits)
@@ -282,13 +283,7 @@ def _bup_02(f: Facts, out: Findings) -> bool:
             "Other opioids (fentanyl, methadone) need their own wait before standard induction.",
         )
     if f.opioid_coexposure:
-        need_o = (
-            th.BUP_MIN_HOURS_METHADONE
-            if f.long_acting_opioid
-            else th.BUP_MIN_HOURS_EXTENDED_RELEASE
-            if f.extended_release_opioid
-            else th.BUP_MIN_HOURS_SHORT_ACTING
-        ).value
+        need_o = other_opioid_wait_hours(f)
         if hours_o is None:
             gaps.append("time since last other opioid unknown")
             out.missing(

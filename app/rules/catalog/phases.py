@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from app.rules import thresholds as th
 from app.rules.define import CRITICAL, INFO, INPATIENT_OR_EMERGENCY, Cite, Family, rule
-from app.rules.facts import Facts, cows_not_current, elapsed_text, vitals_not_current
+from app.rules.facts import (
+    Facts,
+    cows_not_current,
+    elapsed_text,
+    other_opioid_wait_hours,
+    past_every_opioid_wait,
+    vitals_not_current,
+)
 from app.rules.findings import Findings
 
 #: Holds of an alpha-2 agonist for a low heart rate or blood pressure. While the patient
@@ -29,8 +36,7 @@ def _other_opioid_pending(f: Facts, out: Findings) -> list[str]:
         # None known, or prescribed and continued (no withdrawal awaited from it): the 24 h
         # window over the last opioid (hours_since_last_use) applies. Other opioids not asked
         # about could be methadone, unless the last one was past even its wait.
-        past_every_wait = hours is not None and hours >= th.BUP_MIN_HOURS_METHADONE.value
-        if (use is None or use.other_substances is None) and not past_every_wait:
+        if (use is None or use.other_substances is None) and not past_every_opioid_wait(hours):
             out.missing(
                 "/use_history/other_substances",
                 "Another opioid (fentanyl, methadone) brings its own, later withdrawal.",
@@ -43,16 +49,7 @@ def _other_opioid_pending(f: Facts, out: Findings) -> list[str]:
             "Withdrawal from the other opioid may still be to come: its last dose decides.",
         )
         return ["time since the last other opioid not recorded"]
-    need = max(
-        th.WITHDRAWAL_ONSET_MAX_HOURS.value,
-        (
-            th.BUP_MIN_HOURS_METHADONE
-            if f.long_acting_opioid
-            else th.BUP_MIN_HOURS_EXTENDED_RELEASE
-            if f.extended_release_opioid
-            else th.BUP_MIN_HOURS_SHORT_ACTING
-        ).value,
-    )
+    need = max(th.WITHDRAWAL_ONSET_MAX_HOURS.value, other_opioid_wait_hours(f))
     if hours < need:
         return [
             f"last other opioid {hours:g} h ago (< {need:g} h): its withdrawal may not have begun"
